@@ -1,0 +1,168 @@
+/**
+ * One typed error family for everything the router can fail with. Each error knows the HTTP
+ * status and OpenAI error `type`/`code` the gateway should answer with, and whether fallback may
+ * move on to the next model (`isRetryable`). Use `SafeRouterError.isInstance()` rather than
+ * `instanceof`, so errors from duplicated package copies are still recognised.
+ */
+
+const marker = Symbol.for('saferouter.error');
+
+export type OpenAIErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'not_found_error'
+  | 'rate_limit_error'
+  | 'insufficient_quota'
+  | 'api_error'
+  | 'upstream_error'
+  | 'timeout_error'
+  | 'service_unavailable';
+
+export interface SafeRouterErrorOptions {
+  message: string;
+  statusCode: number;
+  type: OpenAIErrorType;
+  code: string;
+  isRetryable?: boolean;
+  cause?: unknown;
+}
+
+export class SafeRouterError extends Error {
+  readonly [marker] = true;
+  readonly statusCode: number;
+  readonly type: OpenAIErrorType;
+  readonly code: string;
+  readonly isRetryable: boolean;
+
+  constructor(options: SafeRouterErrorOptions) {
+    super(options.message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SafeRouterError';
+    this.statusCode = options.statusCode;
+    this.type = options.type;
+    this.code = options.code;
+    this.isRetryable = options.isRetryable ?? false;
+  }
+
+  static isInstance(error: unknown): error is SafeRouterError {
+    return typeof error === 'object' && error !== null && (error as { [marker]?: unknown })[marker] === true;
+  }
+
+  /** The OpenAI error shape: `{ error: { message, type, code } }`. */
+  toJSON(): { error: { message: string; type: string; code: string } } {
+    return { error: { message: this.message, type: this.type, code: this.code } };
+  }
+}
+
+/** True for statuses where another model may succeed: 408, 409, 429 and every 5xx. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/** The upstream answered with an HTTP error status. `body` is its error body, unchanged. */
+export class UpstreamError extends SafeRouterError {
+  readonly provider: string;
+  readonly modelId: string;
+  /** The upstream's raw error body (bytes as received; may be empty). */
+  readonly body: Uint8Array;
+  readonly contentType: string | undefined;
+
+  constructor(options: {
+    provider: string;
+    modelId: string;
+    statusCode: number;
+    body: Uint8Array;
+    contentType?: string | undefined;
+    message?: string;
+  }) {
+    super({
+      message: options.message ?? `Upstream ${options.provider} answered ${options.statusCode} for ${options.modelId}`,
+      statusCode: options.statusCode,
+      type: options.statusCode >= 500 ? 'upstream_error' : 'invalid_request_error',
+      code: `upstream_${options.statusCode}`,
+      isRetryable: isRetryableStatus(options.statusCode),
+    });
+    this.name = 'UpstreamError';
+    this.provider = options.provider;
+    this.modelId = options.modelId;
+    this.body = options.body;
+    this.contentType = options.contentType;
+  }
+}
+
+/** The upstream could not be reached, or the connection broke. Always retryable. */
+export class NetworkError extends SafeRouterError {
+  constructor(provider: string, cause?: unknown) {
+    super({
+      message: `Could not reach provider ${provider}`,
+      statusCode: 502,
+      type: 'upstream_error',
+      code: 'upstream_unreachable',
+      isRetryable: true,
+      cause,
+    });
+    this.name = 'NetworkError';
+  }
+}
+
+/** The upstream did not connect, or did not send its first byte, in time. Always retryable. */
+export class TimeoutError extends SafeRouterError {
+  readonly phase: 'connect' | 'first-byte' | 'body';
+  constructor(provider: string, phase: 'connect' | 'first-byte' | 'body', cause?: unknown) {
+    super({
+      message: `Provider ${provider} timed out (${phase})`,
+      statusCode: 504,
+      type: 'timeout_error',
+      code: 'upstream_timeout',
+      isRetryable: true,
+      cause,
+    });
+    this.name = 'TimeoutError';
+    this.phase = phase;
+  }
+}
+
+/** No catalog entry and no provider prefix matches the requested model. */
+export class ModelNotFoundError extends SafeRouterError {
+  constructor(model: string) {
+    super({
+      message: `The model '${model}' does not exist or is not served here. See GET /v1/models.`,
+      statusCode: 404,
+      type: 'invalid_request_error',
+      code: 'model_not_found',
+    });
+    this.name = 'ModelNotFoundError';
+  }
+}
+
+/** The model's provider has no API key configured. Retryable, so fallback applies. */
+export class ProviderUnavailableError extends SafeRouterError {
+  constructor(provider: string, modelId: string, reason = 'has no API key configured') {
+    super({
+      message: `Model '${modelId}' is unavailable: provider ${provider} ${reason}.`,
+      statusCode: 503,
+      type: 'service_unavailable',
+      code: 'provider_unavailable',
+      isRetryable: true,
+    });
+    this.name = 'ProviderUnavailableError';
+  }
+}
+
+/** The request itself is malformed. Never retryable. */
+export class InvalidRequestError extends SafeRouterError {
+  constructor(message: string, code = 'invalid_request') {
+    super({ message, statusCode: 400, type: 'invalid_request_error', code });
+    this.name = 'InvalidRequestError';
+  }
+}
+
+/** The catalog config file is invalid. The message names the offending field. */
+export class ConfigError extends Error {
+  readonly path: string;
+  constructor(path: string, message: string) {
+    super(`Invalid config at ${path}: ${message}`);
+    this.name = 'ConfigError';
+    this.path = path;
+  }
+}
