@@ -149,6 +149,36 @@ export class ProviderUnavailableError extends SafeRouterError {
   }
 }
 
+/**
+ * The caller gave up: the client disconnected or the gateway aborted via `options.signal`.
+ * Never retryable, so fallback stops at once instead of calling the next model for nobody.
+ */
+export class AbortedError extends SafeRouterError {
+  constructor(message = 'The request was aborted by the client', cause?: unknown) {
+    super({ message, statusCode: 499, type: 'api_error', code: 'client_closed_request', isRetryable: false, cause });
+    this.name = 'AbortedError';
+  }
+}
+
+/**
+ * A stream broke after its first byte was handed out (socket cut, body timeout, or a clean close
+ * without `data: [DONE]`). Fallback can no longer apply; it is reported in the stream summary and
+ * as an SSE error event.
+ */
+export class StreamInterruptedError extends SafeRouterError {
+  constructor(provider: string, cause?: unknown) {
+    super({
+      message: `The stream from provider ${provider} was interrupted before it completed`,
+      statusCode: 502,
+      type: 'upstream_error',
+      code: 'stream_interrupted',
+      isRetryable: true,
+      cause,
+    });
+    this.name = 'StreamInterruptedError';
+  }
+}
+
 /** The request itself is malformed. Never retryable. */
 export class InvalidRequestError extends SafeRouterError {
   constructor(message: string, code = 'invalid_request') {

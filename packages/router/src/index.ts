@@ -4,3 +4,14 @@
  */
 export * from './spec.js';
 export * from './errors.js';
+export * from './openai-compatible.js';
+export * from './sse-tap.js';
+export * from './sse-relay.js';
+export * from './response-fields.js';
+export * from './capabilities.js';
+export * from './catalog-schema.js';
+export * from './catalog.js';
+export * from './default-catalog.js';
+export * from './demo.js';
+export * from './fallback.js';
+export { toRouterError } from './transport-errors.js';

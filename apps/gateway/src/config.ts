@@ -1,0 +1,64 @@
+/**
+ * Reads the operator's environment into a typed config, once, at start. The catalog comes from
+ * the JSON file named by `SAFEROUTER_CONFIG`, or the built-in default; a bad file stops the start
+ * with an error that names the field.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConfigError, defaultCatalogConfig, parseCatalogConfig, type CatalogConfig } from '@saferouter/router';
+
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  adminKey: string | undefined;
+  configPath: string | undefined;
+  catalog: CatalogConfig;
+  bodyLimitBytes: number;
+  connectTimeoutMs: number;
+  firstByteTimeoutMs: number;
+}
+
+function intFrom(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(name, `expected a non-negative integer, got '${raw}'`);
+  return n;
+}
+
+/** Loads the catalog the way the gateway does: `SAFEROUTER_CONFIG` or the default catalog. */
+export function loadCatalogConfig(path: string | undefined): CatalogConfig {
+  if (path === undefined || path === '') return defaultCatalogConfig;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError('SAFEROUTER_CONFIG', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError('SAFEROUTER_CONFIG', `${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  return parseCatalogConfig(json);
+}
+
+export function loadGatewayConfig(env: Record<string, string | undefined>): GatewayConfig {
+  const port = intFrom(env, 'PORT', 8080);
+  if (port > 65535) throw new ConfigError('PORT', `must be at most 65535, got ${port}`);
+  const configPath = env.SAFEROUTER_CONFIG === undefined || env.SAFEROUTER_CONFIG === '' ? undefined : resolve(env.SAFEROUTER_CONFIG);
+  return {
+    port,
+    host: env.HOST ?? '0.0.0.0',
+    dataDir: resolve(env.SAFEROUTER_DATA_DIR || join(homedir(), '.saferouter')),
+    adminKey: env.SAFEROUTER_ADMIN_KEY,
+    configPath,
+    catalog: loadCatalogConfig(configPath),
+    bodyLimitBytes: intFrom(env, 'SAFEROUTER_BODY_LIMIT', 4 * 1024 * 1024),
+    connectTimeoutMs: intFrom(env, 'SAFEROUTER_CONNECT_TIMEOUT_MS', 10_000),
+    firstByteTimeoutMs: intFrom(env, 'SAFEROUTER_FIRST_BYTE_TIMEOUT_MS', 60_000),
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * The gateway's one typed Hono environment. Bindings are the Node request/response pair when
+ * running under @hono/node-server; they are absent under `app.request()` in tests, so every use
+ * goes through `c.env?.…` and has a portable fallback.
+ */
+import type { HttpBindings } from '@hono/node-server';
+
+/** Who is calling: a user key from the store, or the operator's admin key. */
+export interface Caller {
+  id: string;
+  name: string;
+  role: 'user' | 'admin';
+}
+
+export interface AppEnv {
+  Bindings: Partial<HttpBindings>;
+  Variables: {
+    requestId: string;
+    caller: Caller;
+  };
+}
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    requestId: string;
+    caller: Caller;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The gateway's entry point: read the environment once, start, and shut down cleanly on
+ * SIGTERM/SIGINT. A bad config stops the start with a message naming the field.
+ */
+import { ConfigError } from '@saferouter/router';
+import { loadGatewayConfig } from './config.js';
+import { startGateway } from './start.js';
+
+async function main(): Promise<void> {
+  const env = process.env;
+  let config;
+  try {
+    config = loadGatewayConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`saferouter: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const running = await startGateway(config, env);
+  if (running.generatedAdminKey) {
+    console.log(
+      [
+        '',
+        '  SafeRouter generated an admin key. It is shown this once and stored only as a hash:',
+        '',
+        `    ${running.generatedAdminKey}`,
+        '',
+        '  Keep it somewhere safe, or set SAFEROUTER_ADMIN_KEY to choose your own.',
+        '',
+      ].join('\n'),
+    );
+  }
+  console.log(`saferouter: listening on ${running.url} (data dir ${config.dataDir}${config.configPath ? `, config ${config.configPath}` : ', default catalog'})`);
+
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    console.log(`saferouter: ${signal}, shutting down`);
+    running.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error('saferouter: shutdown failed', err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error('saferouter: failed to start:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

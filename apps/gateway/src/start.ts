@@ -1,0 +1,60 @@
+/**
+ * Starts a gateway from a `GatewayConfig`: opens the store, resolves the admin key, builds the
+ * catalog and serves the app. Used by the `server.ts` entry point and by end-to-end tests,
+ * which start the real server on a free port.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { createCatalog } from '@saferouter/router';
+import { openStore, type Store } from '@saferouter/store';
+import { createApp, type Gateway } from './app.js';
+import { resolveAdminKey } from './admin-key.js';
+import type { GatewayConfig } from './config.js';
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  gateway: Gateway;
+  store: Store;
+  /** The admin key, only when this start generated it (print it once). */
+  generatedAdminKey: string | undefined;
+  close(): Promise<void>;
+}
+
+export async function startGateway(config: GatewayConfig, env: Record<string, string | undefined>): Promise<RunningGateway> {
+  const store = await openStore({ dataDir: config.dataDir, ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}) });
+  const admin = await resolveAdminKey(store, config.adminKey);
+  const catalog = createCatalog(config.catalog, {
+    env,
+    connectTimeoutMs: config.connectTimeoutMs,
+    firstByteTimeoutMs: config.firstByteTimeoutMs,
+  });
+  const gateway = createApp({ store, catalog, adminKeyHash: admin.hash, bodyLimitBytes: config.bodyLimitBytes });
+
+  const server = await new Promise<Server>((resolveServer) => {
+    const s = serve({ fetch: gateway.app.fetch, port: config.port, hostname: config.host }, () => resolveServer(s as Server));
+  });
+  // Slow upstreams stream for minutes: no server-side request timeout on our side.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 65_000;
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+
+  return {
+    url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
+    port,
+    gateway,
+    store,
+    generatedAdminKey: admin.generated,
+    async close() {
+      await new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      });
+      await gateway.close();
+      await store.close();
+    },
+  };
+}

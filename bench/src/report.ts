@@ -1,0 +1,129 @@
+/**
+ * Turns load runs into the printed table, the gateway/bare ratios and the JSON record. Rounds of
+ * the same target are summarized by their median: bare and gateway alternate, so a noisy moment
+ * on the machine hits both sides instead of skewing one.
+ */
+import type { LoadResult } from './load.js';
+
+export type Mode = 'non-stream' | 'stream';
+export type TargetName = 'upstream' | 'bare' | 'gateway';
+
+export interface RunRecord {
+  target: TargetName;
+  mode: Mode;
+  connections: number;
+  round: number;
+  warmup: LoadResult | undefined;
+  measured: LoadResult;
+}
+
+export interface Row {
+  target: TargetName;
+  mode: Mode;
+  connections: number;
+  rounds: number;
+  reqPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+}
+
+export interface Summary {
+  ratioNonStream: number | undefined;
+  ratioStream: number | undefined;
+  addedP50Ms: number | undefined;
+  addedP99Ms: number | undefined;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/** Every problem in a run, warm-up included: a failing warm-up means a broken target, not noise. */
+export function problemsOf(r: RunRecord): string[] {
+  const out: string[] = [];
+  const label = `${r.target} ${r.mode} @${r.connections} conn, round ${r.round}`;
+  for (const [phase, res] of [['warm-up', r.warmup], ['measured', r.measured]] as const) {
+    if (res === undefined) continue;
+    if (res.non2xx > 0 || res.errors > 0) {
+      const codes = Object.entries(res.statusCodes).filter(([c]) => !c.startsWith('2')).map(([c, n]) => `${c}×${n}`).join(', ');
+      out.push(`${label} (${phase}): ${res.non2xx} non-2xx${codes === '' ? '' : ` [${codes}]`}, ${res.errors} errors (${res.timeouts} timeouts)`);
+    }
+    if (res.ok === 0) out.push(`${label} (${phase}): no successful response at all`);
+  }
+  return out;
+}
+
+export function rowsOf(runs: RunRecord[]): Row[] {
+  const groups = new Map<string, RunRecord[]>();
+  for (const r of runs) {
+    const k = `${r.target}|${r.mode}|${r.connections}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  return [...groups.values()].map((g) => {
+    const first = g[0] as RunRecord;
+    return {
+      target: first.target,
+      mode: first.mode,
+      connections: first.connections,
+      rounds: g.length,
+      reqPerSec: median(g.map((r) => r.measured.reqPerSec)),
+      p50Ms: median(g.map((r) => r.measured.p50Ms)),
+      p99Ms: median(g.map((r) => r.measured.p99Ms)),
+      non2xx: g.reduce((n, r) => n + r.measured.non2xx + (r.warmup?.non2xx ?? 0), 0),
+      errors: g.reduce((n, r) => n + r.measured.errors + (r.warmup?.errors ?? 0), 0),
+    };
+  });
+}
+
+export function summarize(rows: Row[], loadConnections: number): Summary {
+  const find = (t: TargetName, m: Mode, c: number): Row | undefined => rows.find((r) => r.target === t && r.mode === m && r.connections === c);
+  const ratio = (m: Mode): number | undefined => {
+    const b = find('bare', m, loadConnections);
+    const g = find('gateway', m, loadConnections);
+    return b === undefined || g === undefined ? undefined : g.reqPerSec / b.reqPerSec;
+  };
+  const b1 = find('bare', 'non-stream', 1);
+  const g1 = find('gateway', 'non-stream', 1);
+  return {
+    ratioNonStream: ratio('non-stream'),
+    ratioStream: ratio('stream'),
+    addedP50Ms: b1 === undefined || g1 === undefined ? undefined : g1.p50Ms - b1.p50Ms,
+    addedP99Ms: b1 === undefined || g1 === undefined ? undefined : g1.p99Ms - b1.p99Ms,
+  };
+}
+
+const TARGET_LABEL: Record<TargetName, string> = { upstream: 'upstream (direct, reference)', bare: 'bare proxy', gateway: 'gateway' };
+
+export function formatTable(rows: Row[]): string {
+  const header = ['target', 'mode', 'conns', 'runs', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors'];
+  const body = rows.map((r) => [
+    TARGET_LABEL[r.target],
+    r.mode,
+    String(r.connections),
+    String(r.rounds),
+    r.reqPerSec.toFixed(0),
+    r.p50Ms.toFixed(2),
+    r.p99Ms.toFixed(2),
+    r.non2xx > 0 ? `${r.non2xx} !!` : '0',
+    r.errors > 0 ? `${r.errors} !!` : '0',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+const fmtRatio = (x: number | undefined): string => (x === undefined ? 'n/a (gateway skipped)' : x.toFixed(2));
+const fmtAdded = (x: number | undefined): string => (x === undefined ? 'n/a' : `${x >= 0 ? '+' : '-'}${Math.abs(x).toFixed(2)} ms`);
+
+export function formatSummary(s: Summary): string {
+  return [
+    `ratio gateway/bare (non-stream): ${fmtRatio(s.ratioNonStream)}`,
+    `ratio gateway/bare (stream): ${fmtRatio(s.ratioStream)}`,
+    `added latency @1 conn: p50 ${fmtAdded(s.addedP50Ms)}, p99 ${fmtAdded(s.addedP99Ms)}`,
+  ].join('\n');
+}

@@ -1,0 +1,153 @@
+/**
+ * SafeRouter throughput and latency benchmark: `pnpm bench` at the repo root.
+ *
+ * Starts three servers as separate processes on 127.0.0.1, each with its own event loop: the fake
+ * upstream (packages/fake-upstream, request log off), a bare node:http pass-through proxy (the
+ * practical ceiling for a Node proxy, the baseline) and the built gateway (apps/gateway/dist/
+ * server.mjs, auth on, with a user key issued through POST /v1/keys). It then drives them with
+ * autocannon from this process: for non-stream and stream chat completions at 32 connections,
+ * the upstream once (reference) and bare proxy / gateway alternately for several rounds (medians
+ * reported, so machine noise hits both sides), then latency at 1 connection. It prints a table,
+ * the gateway/bare req/s ratios and the added latency, and writes bench/results/latest.json.
+ * Exits non-zero if a server fails to start or any run saw a non-2xx response or an error.
+ *
+ * Environment: BENCH_DURATION (measured seconds per run, default 10), BENCH_WARMUP (2),
+ * BENCH_LATENCY_DURATION (5), BENCH_ROUNDS (2), BENCH_CONNECTIONS (32), BENCH_SKIP_GATEWAY=1
+ * (bench upstream and bare proxy only), BENCH_GATEWAY_BUILD=0 (use the existing build),
+ * BENCH_GATEWAY_ENTRY (server entry relative to the repo root, default apps/gateway/dist/server.mjs).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { installCleanup, spawnChild, stopAll, waitForUrlLine } from './children.js';
+import { startGateway } from './gateway.js';
+import { runLoad, type LoadResult } from './load.js';
+import { preflight } from './preflight.js';
+import { formatSummary, formatTable, problemsOf, rowsOf, summarize, type Mode, type RunRecord, type TargetName } from './report.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSX = ['--import', 'tsx'];
+
+function numEnv(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new RangeError(`${name} must be a number >= ${min}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+const config = {
+  durationS: numEnv('BENCH_DURATION', 10, 1),
+  warmupS: numEnv('BENCH_WARMUP', 2, 0),
+  latencyDurationS: numEnv('BENCH_LATENCY_DURATION', 5, 1),
+  rounds: Math.floor(numEnv('BENCH_ROUNDS', 2, 1)),
+  connections: Math.floor(numEnv('BENCH_CONNECTIONS', 32, 1)),
+  skipGateway: process.env['BENCH_SKIP_GATEWAY'] === '1',
+  buildGateway: process.env['BENCH_GATEWAY_BUILD'] !== '0',
+  gatewayEntry: process.env['BENCH_GATEWAY_ENTRY'] ?? 'apps/gateway/dist/server.mjs',
+};
+
+const REQUEST = { model: 'fake-model', messages: [{ role: 'user', content: 'Say hello' }], max_tokens: 64 };
+const bodyFor = (mode: Mode): string => JSON.stringify(mode === 'stream' ? { ...REQUEST, stream: true } : REQUEST);
+
+const log = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
+
+async function startServer(name: string, script: string, args: string[]): Promise<string> {
+  const child = spawnChild(name, process.execPath, [...TSX, join(ROOT, script), ...args], { cwd: ROOT, env: process.env });
+  return waitForUrlLine(child);
+}
+
+async function main(): Promise<number> {
+  installCleanup();
+  const workDir = await mkdtemp(join(tmpdir(), 'saferouter-bench-'));
+  try {
+    return await bench(workDir);
+  } finally {
+    await stopAll();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+async function bench(workDir: string): Promise<number> {
+  const targets: Partial<Record<TargetName, string>> = {};
+  let authorization: string;
+  try {
+    targets.upstream = await startServer('fake upstream', 'packages/fake-upstream/src/cli.ts', ['--port', '0', '--host', '127.0.0.1']);
+    targets.bare = await startServer('bare proxy', 'bench/src/bare-proxy.ts', ['--upstream', targets.upstream, '--port', '0', '--host', '127.0.0.1']);
+    if (config.skipGateway) {
+      log('BENCH_SKIP_GATEWAY=1: benching upstream and bare proxy only');
+      authorization = `Bearer sk-sr-${randomBytes(32).toString('base64url')}`;
+    } else {
+      const gw = await startGateway({ root: ROOT, upstreamUrl: targets.upstream, workDir, build: config.buildGateway, entry: config.gatewayEntry });
+      targets.gateway = gw.url;
+      authorization = `Bearer ${gw.userKey}`;
+    }
+  } catch (e) {
+    log(`SERVER FAILED TO START\n${e instanceof Error ? e.message : String(e)}`);
+    return 2;
+  }
+  log(`servers: ${JSON.stringify(targets)}`);
+
+  // Every target gets the identical request, auth header included (the bare proxy forwards it).
+  const headers = { 'content-type': 'application/json', authorization };
+  for (const [name, url] of Object.entries(targets)) {
+    try {
+      await preflight(name, url, headers, REQUEST);
+    } catch (e) {
+      log(`PREFLIGHT FAILED\n${e instanceof Error ? e.message : String(e)}`);
+      return 1;
+    }
+  }
+
+  const runs: RunRecord[] = [];
+  const load = async (target: TargetName, mode: Mode, connections: number, round: number, durationS: number, warmupS: number): Promise<void> => {
+    const url = `${targets[target] ?? ''}/v1/chat/completions`;
+    const spec = { url, connections, headers, body: bodyFor(mode) };
+    log(`${target} ${mode} @${connections} conn, round ${round}: ${warmupS > 0 ? `${warmupS}s warm-up + ` : ''}${durationS}s`);
+    const warmup: LoadResult | undefined = warmupS > 0 ? await runLoad({ ...spec, durationS: warmupS }) : undefined;
+    const measured = await runLoad({ ...spec, durationS });
+    const record: RunRecord = { target, mode, connections, round, warmup, measured };
+    runs.push(record);
+    for (const p of problemsOf(record)) log(`!!! ${p}`);
+  };
+  const compared: TargetName[] = targets.gateway === undefined ? ['bare'] : ['bare', 'gateway'];
+
+  for (const mode of ['non-stream', 'stream'] as const) {
+    await load('upstream', mode, config.connections, 1, config.durationS, config.warmupS);
+    for (let round = 1; round <= config.rounds; round++) {
+      for (const t of compared) await load(t, mode, config.connections, round, config.durationS, config.warmupS);
+    }
+  }
+  for (let round = 1; round <= config.rounds; round++) {
+    for (const t of compared) await load(t, 'non-stream', 1, round, config.latencyDurationS, Math.min(1, config.warmupS));
+  }
+
+  const rows = rowsOf(runs);
+  const summary = summarize(rows, config.connections);
+  const problems = runs.flatMap(problemsOf);
+  process.stdout.write(`\n${formatTable(rows)}\n\n${formatSummary(summary)}\n`);
+
+  const resultsDir = join(ROOT, 'bench', 'results');
+  await mkdir(resultsDir, { recursive: true });
+  const machine = { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? 'unknown' };
+  const record = { finishedAt: new Date().toISOString(), machine, config, request: REQUEST, targets, rows, summary, problems, runs };
+  await writeFile(join(resultsDir, 'latest.json'), `${JSON.stringify(record, null, 2)}\n`);
+  process.stdout.write(`\nresults: bench/results/latest.json\n`);
+
+  if (problems.length > 0) {
+    process.stdout.write(`\n!!! ${problems.length} RUN(S) HAD NON-2XX RESPONSES OR ERRORS — numbers above are NOT valid:\n${problems.map((p) => `!!!   ${p}`).join('\n')}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (e: unknown) => {
+    log(`FAILED: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    await stopAll();
+    process.exit(1);
+  },
+);

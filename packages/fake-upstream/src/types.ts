@@ -1,0 +1,84 @@
+/**
+ * Public types of the fake upstream. Kept apart from the server so tests and the benchmark can
+ * import them without pulling in node:http.
+ */
+
+/** How the fake answers requests for one model. Every field is optional; `{}` is a clean 200. */
+export interface FakeBehavior {
+  /** Answer with this HTTP status; >= 400 sends an OpenAI-shaped error body (default 200). */
+  status?: number;
+  /** Custom JSON error body for status >= 400, sent verbatim instead of the default shape. */
+  errorBody?: unknown;
+  /** Wait this long before sending response headers. */
+  delayMs?: number;
+  /** Accept the request and never answer, until the client goes away. Overrides everything else. */
+  hang?: boolean;
+  /** Stream: send headers at once, the first body chunk after this delay. */
+  firstChunkDelayMs?: number;
+  /** Stream: delay between data chunks (default 0: the whole stream goes out in one write). */
+  chunkDelayMs?: number;
+  /**
+   * Stream: destroy the socket after N `data:` events (the role chunk counts), never sending
+   * `[DONE]` nor the terminating HTTP chunk: a mid-stream death. 0 dies right after the headers.
+   */
+  cutAfterChunks?: number;
+  /** DeepSeek-reasoner style `reasoning_content` before the content (stream and non-stream). */
+  reasoning?: boolean;
+  /**
+   * Stream: `: keep-alive` SSE comments right after the headers and every 100 ms until the first
+   * data chunk, as DeepSeek does while a request is queued. Non-stream with `delayMs`: headers at
+   * once, then blank lines until the JSON body (DeepSeek's non-stream keep-alive).
+   */
+  keepAlive?: boolean;
+  /** Reply text (default: a fixed deterministic sentence). */
+  content?: string;
+  /** Stream: number of content (and reasoning) deltas to split the text into (default 8). */
+  chunks?: number;
+  /** Override the reported usage; by default it is estimated at ~4 characters per token. */
+  usage?: { prompt_tokens: number; completion_tokens: number };
+}
+
+/** One request as the fake saw it. `aborted` and `finished` change while the response runs. */
+export interface RecordedRequest {
+  id: number;
+  path: string;
+  model: string;
+  stream: boolean;
+  body: Record<string, unknown>;
+  headers: Record<string, string | string[] | undefined>;
+  startedAt: number;
+  /** The client closed the connection before the response completed. */
+  aborted: boolean;
+  /** The response was completely written. */
+  finished: boolean;
+}
+
+export interface FakeUpstream {
+  /** e.g. `http://127.0.0.1:43123`; providers use `${url}/v1` as their OpenAI base URL. */
+  url: string;
+  port: number;
+  /** Every chat request received, oldest first, at most 10 000 (oldest dropped). Empty with `record: false`. */
+  requests: RecordedRequest[];
+  /** Behavior for requests whose body `model` equals `model`; `'*'` is the default for all others. */
+  setBehavior(model: string, behavior: FakeBehavior): void;
+  /** Forget every behavior (back to defaults) and every recorded request. */
+  reset(): void;
+  /**
+   * Resolve once `predicate(requests)` holds; it is re-checked on every new request and every
+   * abort/finish. @throws Error after `timeoutMs` (default 2000).
+   */
+  waitFor(predicate: (r: RecordedRequest[]) => boolean, timeoutMs?: number): Promise<void>;
+  /** Stop listening and drop every open connection, hanging ones included. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Port to listen on (default 0: a free one). */
+  port?: number;
+  /** Interface to bind (default 127.0.0.1). */
+  host?: string;
+  /** Initial behaviors, as if passed to `setBehavior`; `reset()` does not restore them. */
+  behaviors?: Record<string, FakeBehavior>;
+  /** Keep a request log (default true). Benchmarks turn it off to keep the hot path lean. */
+  record?: boolean;
+}

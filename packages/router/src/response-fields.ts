@@ -1,0 +1,45 @@
+/**
+ * Reads the two fields the router cares about (usage, finish reason) out of an already parsed
+ * OpenAI response or chunk. Upstreams disagree on details, so these never throw: anything that is
+ * not the expected shape reads as `undefined`.
+ */
+import type { Usage } from './spec.js';
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
+}
+
+/**
+ * The `usage` object of a response or chunk, with the three counters forced to numbers so billing
+ * never multiplies by `undefined`. Other fields (cache hits, reasoning tokens) are kept as sent.
+ *
+ * @example readUsage(JSON.parse(body)) // { prompt_tokens: 9, completion_tokens: 12, total_tokens: 21 }
+ */
+export function readUsage(response: unknown): Usage | undefined {
+  if (!isRecord(response)) return undefined;
+  const usage = response['usage'];
+  if (!isRecord(usage)) return undefined;
+  const prompt = count(usage['prompt_tokens']);
+  const completion = count(usage['completion_tokens']);
+  const total = usage['total_tokens'] === undefined ? prompt + completion : count(usage['total_tokens']);
+  return { ...usage, prompt_tokens: prompt, completion_tokens: completion, total_tokens: total };
+}
+
+/**
+ * `choices[0].finish_reason` when it is a string, else `undefined`.
+ *
+ * @example readFinishReason({ choices: [{ finish_reason: 'stop' }] }) // 'stop'
+ */
+export function readFinishReason(response: unknown): string | undefined {
+  if (!isRecord(response)) return undefined;
+  const choices = response['choices'];
+  if (!Array.isArray(choices)) return undefined;
+  const first: unknown = choices[0];
+  if (!isRecord(first)) return undefined;
+  const reason = first['finish_reason'];
+  return typeof reason === 'string' ? reason : undefined;
+}

@@ -1,0 +1,71 @@
+/**
+ * Field rules for the key and meta domains, shared by every store implementation so SQLite and
+ * Postgres accept and reject exactly the same arguments (the conformance suite checks this).
+ */
+
+import { KEY_ROLES, type NewKeyRecord } from './types.js';
+import { assertObject, assertOneOf, assertString, assertTimestamp } from './validate.js';
+
+/** Lowercase hex SHA-256, as produced by `hashApiKey`. */
+const HASH_PATTERN = /^[0-9a-f]{64}$/;
+
+/**
+ * The longest display prefix accepted. Far shorter than a secret (49 chars), so a secret passed
+ * as `prefix` by mistake is rejected instead of stored.
+ */
+const MAX_PREFIX_LENGTH = 24;
+
+/**
+ * @throws {TypeError | RangeError} when `id` is not a 1–64 character string.
+ */
+export function assertKeyId(id: unknown, name = 'id'): asserts id is string {
+  assertString(id, name, { min: 1, max: 64 });
+}
+
+/**
+ * @throws {TypeError | RangeError} when `value` is not a 1–200 character string.
+ */
+export function assertKeyName(value: unknown, name = 'name'): asserts value is string {
+  assertString(value, name, { min: 1, max: 200 });
+}
+
+/**
+ * A hash must be 64 lowercase hex characters. Checking the shape is also what stops a
+ * plaintext secret, passed where its hash belongs, from ever reaching the database.
+ *
+ * @throws {TypeError} when `hash` is not a string.
+ * @throws {RangeError} when it is not 64 lowercase hex characters.
+ */
+export function assertKeyHash(hash: unknown, name = 'hash'): asserts hash is string {
+  if (typeof hash !== 'string') throw new TypeError(`${name} must be a string`);
+  if (!HASH_PATTERN.test(hash)) throw new RangeError(`${name} must be 64 lowercase hex characters (SHA-256)`);
+}
+
+/**
+ * @throws {TypeError | RangeError} on any malformed field.
+ */
+export function assertNewKeyRecord(rec: unknown): asserts rec is NewKeyRecord {
+  assertObject(rec, 'rec');
+  assertKeyId(rec['id'], 'rec.id');
+  assertKeyName(rec['name'], 'rec.name');
+  assertString(rec['prefix'], 'rec.prefix', { min: 1, max: MAX_PREFIX_LENGTH });
+  assertKeyHash(rec['hash'], 'rec.hash');
+  assertOneOf(rec['role'], 'rec.role', KEY_ROLES);
+  assertTimestamp(rec['createdAt'], 'rec.createdAt');
+}
+
+/**
+ * @throws {TypeError | RangeError} when `key` is not a 1–128 character string.
+ */
+export function assertMetaKey(key: unknown): asserts key is string {
+  assertString(key, 'key', { min: 1, max: 128 });
+}
+
+/**
+ * Values are free-form but bounded: meta holds small singletons, not blobs.
+ *
+ * @throws {TypeError | RangeError} when `value` is not a string of at most 64 KiB characters.
+ */
+export function assertMetaValue(value: unknown): asserts value is string {
+  assertString(value, 'value', { min: 0, max: 65_536 });
+}

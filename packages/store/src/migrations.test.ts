@@ -1,0 +1,100 @@
+/** Tests for the versioned SQLite migration runner. */
+
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StoreError } from './errors.js';
+import { applySqliteMigrations, assertMigrationList, migrations, type Migration } from './migrations.js';
+
+const open: Database.Database[] = [];
+function memoryDb(): Database.Database {
+  const db = new Database(':memory:');
+  open.push(db);
+  return db;
+}
+
+afterEach(() => {
+  for (const db of open.splice(0)) db.close();
+});
+
+function tables(db: Database.Database): string[] {
+  return db
+    .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    .all()
+    .map((r) => r.name);
+}
+
+describe('applySqliteMigrations', () => {
+  it('creates the schema once and records each version', () => {
+    const db = memoryDb();
+    expect(applySqliteMigrations(db, migrations, () => 123)).toEqual([1]);
+    expect(tables(db)).toEqual(['api_keys', 'meta', 'schema_migrations']);
+    expect(db.prepare('SELECT version, name, applied_at FROM schema_migrations').all()).toEqual([
+      { version: 1, name: 'api_keys_and_meta', applied_at: 123 },
+    ]);
+  });
+
+  it('is idempotent', () => {
+    const db = memoryDb();
+    applySqliteMigrations(db);
+    expect(applySqliteMigrations(db)).toEqual([]);
+    expect(applySqliteMigrations(db)).toEqual([]);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get()).toEqual({ n: 1 });
+  });
+
+  it('applies only the versions not yet seen', () => {
+    const db = memoryDb();
+    applySqliteMigrations(db);
+    const next: Migration[] = [...migrations, { version: 2, name: 'extra', sqlite: 'CREATE TABLE extra (x INTEGER)' }];
+    expect(applySqliteMigrations(db, next)).toEqual([2]);
+    expect(tables(db)).toContain('extra');
+  });
+
+  it('rolls back a failing migration completely, recording nothing', () => {
+    const db = memoryDb();
+    applySqliteMigrations(db);
+    const broken: Migration[] = [
+      ...migrations,
+      { version: 2, name: 'broken', sqlite: 'CREATE TABLE half (x INTEGER); INSERT INTO nowhere VALUES (1);' },
+    ];
+    expect(() => applySqliteMigrations(db, broken)).toThrow(/nowhere/);
+    expect(tables(db)).not.toContain('half');
+    expect(db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get()).toEqual({ v: 1 });
+  });
+
+  it('refuses a database migrated by a newer build', () => {
+    const db = memoryDb();
+    applySqliteMigrations(db);
+    db.prepare("INSERT INTO schema_migrations VALUES (7, 'future', 0)").run();
+    let err: unknown;
+    try {
+      applySqliteMigrations(db);
+    } catch (e) {
+      err = e;
+    }
+    expect(StoreError.isInstance(err) && err.code === 'schema').toBe(true);
+  });
+
+  it('enforces STRICT column types and the role check', () => {
+    const db = memoryDb();
+    applySqliteMigrations(db);
+    const insert = db.prepare(
+      "INSERT INTO api_keys (id, name, prefix, hash, role, created_at) VALUES ('k', 'n', 'p', 'h', ?, ?)",
+    );
+    expect(() => insert.run('root', 1)).toThrow(/CHECK/);
+    expect(() => insert.run('user', 'yesterday')).toThrow(/cannot store TEXT value in INTEGER column/);
+  });
+});
+
+describe('assertMigrationList', () => {
+  it('accepts the shipped list', () => {
+    expect(() => assertMigrationList(migrations)).not.toThrow();
+  });
+
+  it.each([
+    ['a gap', [{ version: 1, name: 'a', sqlite: '' }, { version: 3, name: 'c', sqlite: '' }]],
+    ['a repeat', [{ version: 1, name: 'a', sqlite: '' }, { version: 1, name: 'b', sqlite: '' }]],
+    ['not starting at 1', [{ version: 0, name: 'z', sqlite: '' }]],
+  ])('rejects %s with RangeError', (_label, list) => {
+    expect(() => assertMigrationList(list)).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * The storage interface the gateway programs against. It is asynchronous even though SQLite is
+ * not, so a Postgres implementation can sit behind it unchanged, and it is split by domain
+ * (`store.keys`, `store.meta`; later `store.ledger`, `store.activity`, …) so each domain can be
+ * tested and grown on its own. Every implementation must pass `describeStoreConformance()`.
+ */
+
+/** What a key may do: `user` keys call the API, `admin` keys also manage keys. */
+export type KeyRole = 'user' | 'admin';
+
+/** Every valid {@link KeyRole}, for validation and schema checks. */
+export const KEY_ROLES: readonly KeyRole[] = ['user', 'admin'];
+
+/** A stored API key. Only the hash of the secret is kept; the secret itself never is. */
+export interface KeyRecord {
+  /** Public identifier, e.g. `key_0123456789abcdef`. */
+  id: string;
+  /** Human label chosen by the owner. */
+  name: string;
+  /** The first characters of the secret plus `…`, shown in lists so owners recognise a key. */
+  prefix: string;
+  /** Lowercase hex SHA-256 of the secret (see `hashApiKey`). Unique across keys. */
+  hash: string;
+  /** Milliseconds since the Unix epoch. */
+  createdAt: number;
+  /** Latest time the key was used, or `null` if never. Never moves backwards. */
+  lastUsedAt: number | null;
+  /** When the key was revoked, or `null` while it is active. */
+  revokedAt: number | null;
+  /** Requests made with this key. */
+  requestCount: number;
+  role: KeyRole;
+}
+
+/** The fields a caller supplies when creating a key; usage fields start empty. */
+export type NewKeyRecord = Pick<KeyRecord, 'id' | 'name' | 'prefix' | 'hash' | 'role' | 'createdAt'>;
+
+/** API keys: the gateway's authentication table. */
+export interface KeyStore {
+  /**
+   * Stores a new key with `lastUsedAt`/`revokedAt` null and `requestCount` 0.
+   *
+   * @throws {StoreError} `conflict` when the id or the hash already exists.
+   * @throws {TypeError | RangeError} on malformed fields (e.g. a hash that is not 64 hex chars).
+   */
+  insert(rec: NewKeyRecord): Promise<KeyRecord>;
+  /** The key with this hash, revoked or not (the caller decides how to answer a revoked key). */
+  findByHash(hash: string): Promise<KeyRecord | undefined>;
+  get(id: string): Promise<KeyRecord | undefined>;
+  /** All keys, revoked included, oldest first (ties broken by id). */
+  list(): Promise<KeyRecord[]>;
+  /** Sets the name; `undefined` when no key has this id. */
+  rename(id: string, name: string): Promise<KeyRecord | undefined>;
+  /**
+   * Marks the key revoked at `at`. Revoking again keeps the first `revokedAt`.
+   * `undefined` when no key has this id.
+   */
+  revoke(id: string, at: number): Promise<KeyRecord | undefined>;
+  /**
+   * Records usage: adds `requests` (default 1) to `requestCount` and raises `lastUsedAt` to `at`
+   * (never lowers it, so batched or out-of-order touches are safe). Unknown ids are ignored.
+   */
+  touch(id: string, at: number, requests?: number): Promise<void>;
+}
+
+/** A small key/value table for singletons such as the admin key hash. */
+export interface MetaStore {
+  get(key: string): Promise<string | undefined>;
+  /** Creates or overwrites. */
+  set(key: string, value: string): Promise<void>;
+}
+
+/** Which backend a store runs on. */
+export type StoreKind = 'sqlite' | 'postgres';
+
+/** Everything the gateway persists, by domain. */
+export interface Store {
+  readonly kind: StoreKind;
+  readonly keys: KeyStore;
+  readonly meta: MetaStore;
+  /**
+   * Releases the connection. Idempotent; any other call afterwards rejects with
+   * `StoreError` code `closed`.
+   */
+  close(): Promise<void>;
+}
