@@ -173,11 +173,11 @@ export function createDemoProvider(settings: DemoProviderSettings = {}): (modelI
           stop.abort();
         },
       };
-      const { stream, summary } = relaySse(source, {
+      const relay = relaySse(source, {
         provider,
         mapError: (error) => toRouterError(error, provider, signal),
       });
-      return Promise.resolve({ status: 200, stream, summary, ttfbMs: 0 });
+      return Promise.resolve(Object.assign(relay, { status: 200, ttfbMs: 0 }));
     },
   });
 }

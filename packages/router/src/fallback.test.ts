@@ -4,6 +4,7 @@ import { contentEvent, readText, sleep, startServer, type Handler, type TestServ
 import type { Candidate, CatalogModel } from './catalog.js';
 import { AbortedError, NetworkError, ProviderUnavailableError, SafeRouterError, UpstreamError } from './errors.js';
 import { withFallback, type Attempt } from './fallback.js';
+import { relaySse } from './sse-relay.js';
 import { createOpenAICompatible, type OpenAICompatibleProvider } from './openai-compatible.js';
 import type { ChatModelV1, ChatRequestBody, GenerateResult, StreamResult } from './spec.js';
 
@@ -48,18 +49,11 @@ function fake(id: string, error?: unknown): Candidate & { calls: number } {
     doStream: () => {
       out.calls++;
       if (error !== undefined) return Promise.reject(error);
-      const stream = new ReadableStream<Uint8Array>({
-        start(c) {
-          c.enqueue(enc.encode(id));
-          c.close();
-        },
-      });
-      const result: StreamResult = {
-        status: 200,
-        stream,
-        summary: Promise.resolve({ bytes: id.length, completed: true }),
-        ttfbMs: 2,
-      };
+      const relay = relaySse(
+        { next: () => Promise.resolve({ done: true, value: undefined }), destroy: () => undefined },
+        { provider: id, first: enc.encode(`${id}\n\ndata: [DONE]\n\n`), mapError: (e) => new NetworkError(id, e) },
+      );
+      const result: StreamResult = Object.assign(relay, { status: 200, ttfbMs: 2 });
       return Promise.resolve(result);
     },
   };
@@ -144,7 +138,7 @@ describe('withFallback (unit)', () => {
   it('falls back for streams before the first byte and reports who answered', async () => {
     const result = await withFallback([fake('a', upstream(500)), fake('b')]).doStream({ body });
     expect(result.answeredBy).toBe('b');
-    expect(await readText(result.stream)).toBe('b');
+    expect(await readText(result.stream)).toBe('b\n\ndata: [DONE]\n\n');
     expect(result.attempts.map((x) => x.ok)).toEqual([false, true]);
     expect(result.attempts[1]?.ttfbMs).toBe(2);
   });

@@ -14,6 +14,7 @@ import { readFinishReason, readUsage } from './response-fields.js';
 import type { CallOptions, ChatModelV1, ChatRequestBody, GenerateResult, StreamResult } from './spec.js';
 import { relaySse } from './sse-relay.js';
 import { toRouterError } from './transport-errors.js';
+import { callUpstream, rawHeader, type BodyQueue, type UpstreamResponse } from './upstream-call.js';
 
 export interface OpenAICompatibleSettings {
   /** Provider id, e.g. `deepseek`. Appears in errors and on every model. */
@@ -80,31 +81,6 @@ function serializeBody(body: ChatRequestBody, modelId: string): string {
   return JSON.stringify({ ...rest, model: modelId });
 }
 
-function toBytes(buffer: Buffer): Uint8Array {
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-}
-
-/** Reads at most `cap` bytes of an error body, then drops the rest (and the connection). */
-async function readCapped(body: Dispatcher.ResponseData['body'], cap: number): Promise<Uint8Array> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      const room = cap - size;
-      if (chunk.byteLength >= room) {
-        parts.push(chunk.subarray(0, room));
-        size = cap;
-        break;
-      }
-      parts.push(chunk);
-      size += chunk.byteLength;
-    }
-  } catch {
-    // A broken error body still tells the status; keep the bytes that did arrive.
-  }
-  return toBytes(Buffer.concat(parts, size));
-}
-
 /** Names we set ourselves; a caller's copy (say, a client's own Authorization) is dropped. */
 const RESERVED_HEADERS = new Set(['authorization', 'content-type', 'content-length', 'host', 'transfer-encoding', 'connection']);
 
@@ -119,26 +95,16 @@ function lowerCaseHeaders(headers: Readonly<Record<string, string>> | undefined)
   return out;
 }
 
-function header(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 /** Resolves with the first chunk, or rejects with a first-byte timeout after destroying `body`. */
-function firstChunk(
-  it: AsyncIterator<Buffer>,
-  body: Dispatcher.ResponseData['body'],
-  timeoutMs: number,
-  provider: string,
-): Promise<IteratorResult<Buffer>> {
-  if (timeoutMs <= 0) return it.next();
+function firstChunk(body: BodyQueue, timeoutMs: number, provider: string): Promise<IteratorResult<Uint8Array, undefined>> {
+  if (timeoutMs <= 0) return body.next();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       const error = new TimeoutError(provider, 'first-byte');
       body.destroy(error);
       reject(error);
     }, timeoutMs);
-    it.next().then(
+    body.next().then(
       (result) => {
         clearTimeout(timer);
         resolve(result);
@@ -149,6 +115,10 @@ function firstChunk(
       },
     );
   });
+}
+
+function toBytes(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
 /**
@@ -185,35 +155,44 @@ export function createOpenAICompatible(settings: OpenAICompatibleSettings): Open
   // Built once: the hot path only builds a new object when a call brings its own headers.
   const baseHeaders: Readonly<Record<string, string>> = { ...extraHeaders, ...fixedHeaders };
 
-  async function send(modelId: string, options: CallOptions): Promise<{ res: Dispatcher.ResponseData; started: number }> {
+  async function send(modelId: string, options: CallOptions): Promise<{ res: UpstreamResponse; started: number }> {
     if (apiKey === undefined || apiKey === '') throw new ProviderUnavailableError(name, modelId);
     const started = performance.now();
-    let res: Dispatcher.ResponseData;
+    let res: UpstreamResponse;
     try {
-      res = await dispatcher.request({
-        origin,
-        path,
-        method: 'POST',
-        headers:
-          options.headers === undefined
-            ? baseHeaders
-            : { ...extraHeaders, ...lowerCaseHeaders(options.headers), ...fixedHeaders },
-        body: serializeBody(options.body, modelId),
-        signal: options.signal ?? null,
-        headersTimeout: firstByteTimeout,
-        bodyTimeout,
-      });
+      res = await callUpstream(
+        dispatcher,
+        {
+          origin,
+          path,
+          method: 'POST',
+          headers:
+            options.headers === undefined
+              ? baseHeaders
+              : { ...extraHeaders, ...lowerCaseHeaders(options.headers), ...fixedHeaders },
+          body: serializeBody(options.body, modelId),
+          headersTimeout: firstByteTimeout,
+          bodyTimeout,
+        },
+        options.signal,
+      );
     } catch (error) {
       throw toRouterError(error, name, options.signal);
     }
     if (res.statusCode < 200 || res.statusCode >= 300) {
-      const body = await readCapped(res.body, ERROR_BODY_CAP);
+      let body: Uint8Array;
+      try {
+        body = toBytes(await res.body.readAll(ERROR_BODY_CAP));
+      } catch {
+        // A broken error body still tells the status.
+        body = new Uint8Array(0);
+      }
       throw new UpstreamError({
         provider: name,
         modelId,
         statusCode: res.statusCode,
         body,
-        contentType: header(res.headers, 'content-type'),
+        contentType: rawHeader(res.rawHeaders, 'content-type'),
       });
     }
     return { res, started };
@@ -229,7 +208,7 @@ export function createOpenAICompatible(settings: OpenAICompatibleSettings): Open
       const ttfbMs = performance.now() - started;
       let body: Uint8Array;
       try {
-        body = await res.body.bytes();
+        body = toBytes(await res.body.readAll());
       } catch (error) {
         throw toRouterError(error, name, options.signal);
       }
@@ -245,10 +224,9 @@ export function createOpenAICompatible(settings: OpenAICompatibleSettings): Open
     async doStream(options: CallOptions): Promise<StreamResult> {
       const { res, started } = await send(modelId, options);
       const body = res.body;
-      const it = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-      let first: IteratorResult<Buffer>;
+      let first: IteratorResult<Uint8Array, undefined>;
       try {
-        first = await firstChunk(it, body, firstByteTimeout, name);
+        first = await firstChunk(body, firstByteTimeout, name);
       } catch (error) {
         body.destroy();
         throw toRouterError(error, name, options.signal);
@@ -257,11 +235,13 @@ export function createOpenAICompatible(settings: OpenAICompatibleSettings): Open
         throw new NetworkError(name, new Error('the upstream closed the stream before sending any byte'));
       }
       const ttfbMs = performance.now() - started;
-      const { stream, summary } = relaySse(
-        { next: () => it.next(), destroy: () => body.destroy() },
-        { provider: name, first: first.value, mapError: (error) => toRouterError(error, name, options.signal) },
-      );
-      return { status: res.statusCode, stream, summary, ttfbMs };
+      const relay = relaySse(body, {
+        provider: name,
+        first: first.value,
+        mapError: (error) => toRouterError(error, name, options.signal),
+      });
+      // Assign onto the relay (not a spread copy) so its lazy `stream` getter survives.
+      return Object.assign(relay, { status: res.statusCode, ttfbMs });
     },
   });
 

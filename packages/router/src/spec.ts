@@ -72,7 +72,14 @@ export interface StreamResult {
    * (`data: {"error":{...}}`) and ends without `data: [DONE]`.
    * Cancelling it aborts the upstream request.
    */
-  stream: ReadableStream<Uint8Array>;
+  readonly stream: ReadableStream<Uint8Array>;
+  /**
+   * The same bytes without a web stream, for servers that write to a Node socket: the next
+   * chunk, or `undefined` at the end. Use either `stream` or `read()`/`cancel()`, not both.
+   */
+  read(): Promise<Uint8Array | undefined>;
+  /** Stops the stream and aborts the upstream request. Idempotent. */
+  cancel(reason?: unknown): void;
   /** Settles when the stream is finished, for billing and activity. Never rejects. */
   summary: Promise<StreamSummary>;
   ttfbMs: number;

@@ -8,6 +8,7 @@ import type { AppEnv } from '../env.js';
 import { readJson } from '../body.js';
 import { parseChatRequest } from '../chat-request.js';
 import { clientAbortSignal } from '../abort.js';
+import { sendStream } from '../stream-response.js';
 
 export interface ChatRouteOptions {
   catalog: Catalog;
@@ -33,7 +34,7 @@ export function chatRoutes(options: ChatRouteOptions): Hono<AppEnv> {
       c.header('content-type', 'text/event-stream; charset=utf-8');
       c.header('cache-control', 'no-cache');
       c.header('x-accel-buffering', 'no');
-      return c.body(result.stream, 200);
+      return sendStream(c, result);
     }
 
     const result = await model.doGenerate({ body, signal });
