@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Child, freePort, runToEnd, spawnChild, waitForHealth } from './children.js';
+import { type Child, freePort, runToEnd, spawnChild, waitForHealth } from './children.js';
 
 export interface GatewayTarget {
   child: Child;

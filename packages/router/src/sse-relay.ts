@@ -10,7 +10,7 @@
  *   (`code: "stream_interrupted"`) and then closes, so clients cannot mistake a cut for an answer.
  * - `summary` settles exactly once, whichever way the stream ends, and never rejects.
  */
-import { AbortedError, SafeRouterError, StreamInterruptedError } from './errors.js';
+import { AbortedError, type SafeRouterError, StreamInterruptedError } from './errors.js';
 import type { StreamSummary } from './spec.js';
 import { createSseTap, type SseTap } from './sse-tap.js';
 
