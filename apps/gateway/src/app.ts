@@ -66,7 +66,8 @@ export function createApp(deps: GatewayDeps): Gateway {
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
 
-  app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/keys') ? auth.requireAdmin(c, next) : auth.requireKey(c, next)));
+  const isKeysPath = (path: string): boolean => path === '/v1/keys' || path.startsWith('/v1/keys/');
+  app.use('/v1/*', (c, next) => (isKeysPath(c.req.path) ? auth.requireAdmin(c, next) : auth.requireKey(c, next)));
   app.route('/v1', chatRoutes({ catalog: deps.catalog, bodyLimitBytes: deps.bodyLimitBytes ?? 4 * 1024 * 1024 }));
   app.route('/v1', modelRoutes(deps.catalog));
   app.route('/v1', keyRoutes(deps.store, clock));

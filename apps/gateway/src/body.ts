@@ -59,6 +59,8 @@ export async function readJson(c: Context<AppEnv>, limit: number): Promise<unkno
     if (buf.byteLength > limit) throw tooLarge(limit);
     text = Buffer.from(buf).toString('utf8');
   }
+  // Some clients (PowerShell, .NET) prefix JSON with a UTF-8 byte-order mark; JSON.parse rejects it.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.length === 0) {
     throw new ApiError(400, 'invalid_request_error', 'invalid_json', 'Request body is empty; expected a JSON object.');
   }

@@ -3,7 +3,7 @@
  * routing depends on is checked strictly; every other field passes through to the upstream as is.
  */
 import * as v from 'valibot';
-import type { ChatRequestBody } from '@saferouter/router';
+import { MAX_CLIENT_MODELS, type ChatRequestBody } from '@saferouter/router';
 import { ApiError } from './errors.js';
 
 const Message = v.looseObject({
@@ -16,7 +16,7 @@ const ChatRequest = v.looseObject({
   stream: v.optional(v.nullable(v.boolean('"stream" must be a boolean'))),
   max_tokens: v.optional(v.nullable(v.pipe(v.number(), v.integer('"max_tokens" must be an integer'), v.minValue(1, '"max_tokens" must be at least 1')))),
   max_completion_tokens: v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1)))),
-  models: v.optional(v.pipe(v.array(v.pipe(v.string(), v.nonEmpty()), '"models" must be an array of model ids'), v.maxLength(16))),
+  models: v.optional(v.pipe(v.array(v.pipe(v.string(), v.nonEmpty()), '"models" must be an array of model ids'), v.maxLength(MAX_CLIENT_MODELS, `"models" lists at most ${MAX_CLIENT_MODELS} model ids`))),
   tools: v.optional(v.nullable(v.array(v.unknown(), '"tools" must be an array'))),
   stream_options: v.optional(v.nullable(v.looseObject({ include_usage: v.optional(v.nullable(v.boolean())) }))),
 });
