@@ -123,3 +123,139 @@ describe('relaySse', () => {
     await reader.cancel();
   });
 });
+
+/** A source whose next() waits until the test answers it. */
+function heldSource(): ChunkSource & { destroyed: number; pulls: number; answer(r: IteratorResult<Uint8Array, unknown>): void; fail(e: Error): void } {
+  let waiting: { resolve: (r: IteratorResult<Uint8Array, unknown>) => void; reject: (e: Error) => void } | undefined;
+  const s = {
+    destroyed: 0,
+    pulls: 0,
+    next: () => {
+      s.pulls++;
+      return new Promise<IteratorResult<Uint8Array, unknown>>((resolve, reject) => {
+        waiting = { resolve, reject };
+      });
+    },
+    destroy: () => {
+      s.destroyed++;
+    },
+    answer: (r: IteratorResult<Uint8Array, unknown>) => waiting?.resolve(r),
+    fail: (e: Error) => waiting?.reject(e),
+  };
+  return s;
+}
+
+/** Every chunk read() gives until `undefined`, decoded. */
+async function readAll(relay: { read(): Promise<Uint8Array | undefined> }): Promise<string[]> {
+  const out: string[] = [];
+  for (let c = await relay.read(); c !== undefined; c = await relay.read()) out.push(dec.decode(c));
+  return out;
+}
+
+describe('relaySse read()/cancel()', () => {
+  it('reads every chunk unchanged, then undefined for good', async () => {
+    const src = source(['data: {"a":1}\n\n', 'data: [DONE]\n\n']);
+    const relay = relaySse(src, { provider: 'p', mapError });
+    expect(await readAll(relay)).toEqual(['data: {"a":1}\n\n', 'data: [DONE]\n\n']);
+    expect(await relay.read()).toBeUndefined();
+    expect(await relay.summary).toEqual({ usage: undefined, finishReason: undefined, bytes: 29, completed: true, error: undefined });
+    expect(src.destroyed).toBe(0);
+  });
+
+  it('delivers the pending first chunk first, without pulling the source for it', async () => {
+    const src = heldSource();
+    const relay = relaySse(src, { provider: 'p', first: enc.encode(': first\n\n'), mapError });
+    expect(dec.decode(await relay.read())).toBe(': first\n\n');
+    expect(src.pulls).toBe(0);
+    const second = relay.read();
+    expect(src.pulls).toBe(1);
+    src.answer({ done: false, value: enc.encode('data: [DONE]\n\n') });
+    expect(dec.decode(await second)).toBe('data: [DONE]\n\n');
+    const end = relay.read();
+    src.answer({ done: true, value: undefined });
+    expect(await end).toBeUndefined();
+    expect((await relay.summary).bytes).toBe(23);
+  });
+
+  it('turns a source error before [DONE] into exactly one error event, then undefined', async () => {
+    const src = source(['data: {"a":1}\n\n'], new Error('reset'));
+    const relay = relaySse(src, { provider: 'p', mapError });
+    const chunks = await readAll(relay);
+    expect(chunks).toHaveLength(2);
+    expect(chunks[0]).toBe('data: {"a":1}\n\n');
+    expect(chunks[1]).toBe(dec.decode(interruptionEvent(new NetworkError('p'), enc.encode('\n\n'))));
+    const event = JSON.parse(chunks[1]!.slice('data: '.length)) as { error: { code: string; type: string; message: string } };
+    expect(event.error).toEqual({ message: 'Could not reach provider p', type: 'upstream_error', code: 'stream_interrupted' });
+    expect(await relay.read()).toBeUndefined();
+    const s = await relay.summary;
+    expect(s.completed).toBe(false);
+    expect(s.error).toBeInstanceOf(NetworkError);
+    expect(s.bytes).toBe(enc.encode(chunks.join('')).byteLength);
+    expect(src.destroyed).toBe(1);
+  });
+
+  it('ends a source that stops without [DONE] with the interruption event', async () => {
+    const relay = relaySse(source(['data: {"x']), { provider: 'p', mapError });
+    const chunks = await readAll(relay);
+    expect(chunks).toHaveLength(2);
+    // The cut fell inside an event: blank lines close the fragment before the error event.
+    expect(chunks[1]).toBe(dec.decode(interruptionEvent(new StreamInterruptedError('p'), enc.encode('data: {"x'))));
+    expect(chunks[1]!.startsWith('\n\ndata: {"error":')).toBe(true);
+    expect(chunks[1]).toContain('"code":"stream_interrupted"');
+    const s = await relay.summary;
+    expect(s.completed).toBe(false);
+    expect(s.error).toBeInstanceOf(StreamInterruptedError);
+  });
+
+  it('cancel() during a pending read() resolves it with undefined and destroys the source once', async () => {
+    const src = heldSource();
+    const relay = relaySse(src, { provider: 'p', first: enc.encode('data: {}\n\n'), mapError });
+    await relay.read();
+    const pending = relay.read();
+    relay.cancel('client left');
+    relay.cancel('again');
+    // The source answers after the cancel: the chunk must not come out.
+    src.answer({ done: false, value: enc.encode('late') });
+    expect(await pending).toBeUndefined();
+    expect(await relay.read()).toBeUndefined();
+    expect(src.destroyed).toBe(1);
+    const s = await relay.summary;
+    expect(s.completed).toBe(false);
+    expect(s.error).toBeInstanceOf(AbortedError);
+    expect((s.error as AbortedError).cause).toBe('client left');
+    expect(s.bytes).toBe(10);
+  });
+
+  it('a source that rejects after cancel() (as an aborted body does) still gives undefined', async () => {
+    const src = heldSource();
+    const relay = relaySse(src, { provider: 'p', mapError });
+    const pending = relay.read();
+    relay.cancel();
+    src.fail(new AbortedError('The upstream body was discarded'));
+    expect(await pending).toBeUndefined();
+    expect(src.destroyed).toBe(1);
+    expect((await relay.summary).error).toBeInstanceOf(AbortedError);
+  });
+
+  it('cancel() after the end is a no-op', async () => {
+    const src = source(['data: [DONE]\n\n']);
+    const relay = relaySse(src, { provider: 'p', mapError });
+    await readAll(relay);
+    relay.cancel();
+    relay.cancel();
+    expect(src.destroyed).toBe(0);
+    expect(await relay.summary).toMatchObject({ completed: true, error: undefined });
+  });
+
+  it('ignores a late source error after [DONE]: no error event, completed', async () => {
+    const src = source(['data: {"a":1}\n\n', 'data: [DONE]\n\n'], new Error('reset'));
+    const relay = relaySse(src, { provider: 'p', mapError });
+    const chunks = await readAll(relay);
+    expect(chunks).toEqual(['data: {"a":1}\n\n', 'data: [DONE]\n\n']);
+    expect(chunks.join('')).not.toContain('"error"');
+    const s = await relay.summary;
+    expect(s.completed).toBe(true);
+    expect(s.error).toBeUndefined();
+    expect(s.bytes).toBe(29);
+  });
+});

@@ -120,8 +120,9 @@ export interface UpstreamResponse {
 
 /** The first value of a response header, by case-insensitive name. */
 export function rawHeader(raw: readonly Buffer[], name: string): string | undefined {
+  const wanted = name.toLowerCase();
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    if ((raw[i] as Buffer).toString('latin1').toLowerCase() === name) return (raw[i + 1] as Buffer).toString('latin1');
+    if ((raw[i] as Buffer).toString('latin1').toLowerCase() === wanted) return (raw[i + 1] as Buffer).toString('latin1');
   }
   return undefined;
 }
@@ -161,6 +162,8 @@ export function callUpstream(
         if (signal?.aborted === true) abort(new AbortedError(undefined, signal.reason));
       },
       onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+        // 1xx informational responses (103 Early Hints...) come first; the real one follows.
+        if (statusCode < 200) return true;
         body.bind(resume, (reason) => abortSocket?.(reason));
         settled = true;
         resolve({ statusCode, rawHeaders, body });
