@@ -85,7 +85,8 @@ export async function startGateway(o: GatewayOptions): Promise<GatewayTarget> {
   const res = await fetch(`${url}/v1/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'bench' }),
+    // Billing is on: the key needs credit for every benchmarked request (holds, settles, ledger rows).
+    body: JSON.stringify({ name: 'bench', credit_usd: '1000000' }),
   });
   const text = await res.text();
   if (!res.ok) throw new Error(`gateway: POST /v1/keys answered ${res.status}: ${text}`);

@@ -41,22 +41,25 @@ describe('405 Method Not Allowed', () => {
     ['/v1/chat/completions', 'DELETE', 'POST'],
     ['/v1/models', 'POST', 'GET'],
     ['/v1/models', 'PATCH', 'GET'],
-    ['/v1/keys', 'GET', 'POST'],
-    ['/v1/keys', 'DELETE', 'POST'],
+    ['/v1/keys', 'PUT', 'GET, POST'],
+    ['/v1/keys', 'DELETE', 'GET, POST'],
+    ['/v1/credits', 'POST', 'GET'],
+    ['/v1/credits/topup', 'GET', 'POST'],
+    ['/v1/activity', 'DELETE', 'GET'],
     ['/health', 'POST', 'GET'],
     ['/health', 'PUT', 'GET'],
   ];
   it.each(cases)('%s %s → 405 with Allow: %s', async (path, method, allow) => {
-    const res = await fx.call(path, { method, ...(method === 'GET' || method === 'DELETE' ? {} : { body: {} }) });
+    const res = await fx.call(path, { method, ...(method === 'GET' || method === 'DELETE' || method === 'HEAD' ? {} : { body: {} }) });
     const json = await expectError(res, 405, 'method_not_allowed', 'invalid_request_error');
     expect(res.headers.get('allow')).toBe(allow);
     expect(json.error.message).toContain(method);
   });
 
   it('is answered before authentication, so it needs no key', async () => {
-    const res = await fx.call('/v1/keys', { method: 'GET', key: null });
+    const res = await fx.call('/v1/keys', { method: 'DELETE', key: null });
     await expectError(res, 405, 'method_not_allowed');
-    expect(res.headers.get('allow')).toBe('POST');
+    expect(res.headers.get('allow')).toBe('GET, POST');
     expect(res.headers.get('www-authenticate')).toBeNull();
   });
 

@@ -7,12 +7,16 @@ import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import type { Catalog } from '@saferouter/router';
 import type { Store } from '@saferouter/store';
+import { createBilling, createMemoryLimiter, type Billing, type Limiter } from '@saferouter/billing';
+import { createActivityWriter, type ActivityWriter } from './activity-writer.js';
 import type { AppEnv } from './env.js';
 import { ApiError, handleError, notFound } from './errors.js';
 import { createKeyAuth, type KeyAuth } from './middleware/auth.js';
 import { chatRoutes } from './routes/chat.js';
 import { modelRoutes } from './routes/models.js';
-import { keyRoutes } from './routes/keys.js';
+import { keyRoutes, ownKeyRoute } from './routes/keys.js';
+import { creditRoutes } from './routes/credits.js';
+import { activityRoutes } from './routes/activity.js';
 
 export interface GatewayDeps {
   store: Store;
@@ -22,13 +26,21 @@ export interface GatewayDeps {
   clock?: () => number;
   /** Largest accepted request body; default 4 MiB. */
   bodyLimitBytes?: number;
-  /** How long a key lookup is cached (bounds revocation delay); default 1000 ms. */
+  /** How long a key lookup is cached (bounds revocation delay on other replicas); default 500 ms. */
   keyCacheTtlMs?: number;
+  /** Per-key limits; default in memory (use the Redis limiter when replicas share limits). */
+  limiter?: Limiter;
+  /** Let a key top itself up (SAFEROUTER_SELF_TOPUP=1, for demos). */
+  selfTopup?: boolean;
+  /** How often batched activity is written; default 200 ms. */
+  activityFlushMs?: number;
 }
 
 export interface Gateway {
   app: Hono<AppEnv>;
   auth: KeyAuth;
+  billing: Billing;
+  activity: ActivityWriter;
   /** Flushes batched writes and stops timers. Does not close the store. */
   close(): Promise<void>;
 }
@@ -37,7 +49,12 @@ export interface Gateway {
 const allowedMethods = new Map<string, readonly string[]>([
   ['/v1/chat/completions', ['POST']],
   ['/v1/models', ['GET']],
-  ['/v1/keys', ['POST']],
+  ['/v1/keys', ['GET', 'POST']],
+  ['/v1/key', ['GET']],
+  ['/v1/credits', ['GET']],
+  ['/v1/credits/topup', ['POST']],
+  ['/v1/activity', ['GET']],
+  ['/v1/activity/stats', ['GET']],
   ['/health', ['GET']],
 ]);
 
@@ -49,6 +66,10 @@ export function createApp(deps: GatewayDeps): Gateway {
     clock,
     ...(deps.keyCacheTtlMs === undefined ? {} : { cacheTtlMs: deps.keyCacheTtlMs }),
   });
+  const billing = createBilling({ store: deps.store.billing, clock });
+  const limiter = deps.limiter ?? createMemoryLimiter({ clock });
+  const activity = createActivityWriter(deps.store.activity, { flushIntervalMs: deps.activityFlushMs ?? 200 });
+  const newId = (): string => `act_${randomUUID().replaceAll('-', '')}`;
   const app = new Hono<AppEnv>();
 
   app.use('*', async (c, next) => {
@@ -68,12 +89,25 @@ export function createApp(deps: GatewayDeps): Gateway {
 
   const isKeysPath = (path: string): boolean => path === '/v1/keys' || path.startsWith('/v1/keys/');
   app.use('/v1/*', (c, next) => (isKeysPath(c.req.path) ? auth.requireAdmin(c, next) : auth.requireKey(c, next)));
-  app.route('/v1', chatRoutes({ catalog: deps.catalog, bodyLimitBytes: deps.bodyLimitBytes ?? 4 * 1024 * 1024 }));
+  app.route('/v1', chatRoutes({ catalog: deps.catalog, billing, limiter, activity, clock, newId, bodyLimitBytes: deps.bodyLimitBytes ?? 4 * 1024 * 1024 }));
   app.route('/v1', modelRoutes(deps.catalog));
-  app.route('/v1', keyRoutes(deps.store, clock));
+  app.route('/v1', keyRoutes({ store: deps.store, auth, clock }));
+  app.route('/v1', ownKeyRoute(deps.store));
+  app.route('/v1', creditRoutes({ store: deps.store, clock, selfTopup: deps.selfTopup ?? false }));
+  app.route('/v1', activityRoutes(deps.store, clock));
 
   app.notFound(notFound);
   app.onError(handleError);
 
-  return { app, auth, close: () => auth.close() };
+  return {
+    app,
+    auth,
+    billing,
+    activity,
+    async close() {
+      await auth.close();
+      await activity.close();
+      if (deps.limiter === undefined) await limiter.close();
+    },
+  };
 }

@@ -18,6 +18,11 @@ export interface GatewayConfig {
   bodyLimitBytes: number;
   connectTimeoutMs: number;
   firstByteTimeoutMs: number;
+  /** Postgres URL; absent means SQLite under dataDir. */
+  databaseUrl: string | undefined;
+  /** Redis URL for per-key limits shared by replicas; absent means in-memory limits. */
+  redisUrl: string | undefined;
+  selfTopup: boolean;
 }
 
 function intFrom(env: Record<string, string | undefined>, name: string, fallback: number): number {
@@ -60,5 +65,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
     bodyLimitBytes: intFrom(env, 'SAFEROUTER_BODY_LIMIT', 4 * 1024 * 1024),
     connectTimeoutMs: intFrom(env, 'SAFEROUTER_CONNECT_TIMEOUT_MS', 10_000),
     firstByteTimeoutMs: intFrom(env, 'SAFEROUTER_FIRST_BYTE_TIMEOUT_MS', 60_000),
+    databaseUrl: env.DATABASE_URL || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    selfTopup: env.SAFEROUTER_SELF_TOPUP === '1' || env.SAFEROUTER_SELF_TOPUP === 'true',
   };
 }

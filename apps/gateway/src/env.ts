@@ -4,12 +4,14 @@
  * goes through `c.env?.…` and has a portable fallback.
  */
 import type { HttpBindings } from '@hono/node-server';
+import type { KeyLimits } from '@saferouter/store';
 
 /** Who is calling: a user key from the store, or the operator's admin key. */
 export interface Caller {
   id: string;
   name: string;
   role: 'user' | 'admin';
+  limits: KeyLimits;
 }
 
 export interface AppEnv {

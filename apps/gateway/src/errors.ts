@@ -7,6 +7,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { SafeRouterError, UpstreamError } from '@saferouter/router';
+import { InsufficientCreditsError } from '@saferouter/billing';
 import type { AppEnv } from './env.js';
 
 export interface OpenAIErrorBody {
@@ -63,6 +64,9 @@ export function handleError(err: Error, c: Context<AppEnv>): Response {
       return c.body(err.body as Uint8Array<ArrayBuffer>, asStatus(err.statusCode), { 'content-type': 'application/json' });
     }
     return c.json(errorBody(err.message, err.type, err.code), asStatus(err.statusCode));
+  }
+  if (InsufficientCreditsError.isInstance(err)) {
+    return c.json(errorBody(err.message, err.type, err.code), 402);
   }
   if (SafeRouterError.isInstance(err)) {
     return c.json(err.toJSON(), asStatus(err.statusCode));

@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { createCatalog } from '@saferouter/router';
 import { openStore, type Store } from '@saferouter/store';
+import type { Limiter } from '@saferouter/billing';
 import { createApp, type Gateway } from './app.js';
 import { resolveAdminKey } from './admin-key.js';
 import type { GatewayConfig } from './config.js';
@@ -23,14 +24,39 @@ export interface RunningGateway {
 }
 
 export async function startGateway(config: GatewayConfig, env: Record<string, string | undefined>): Promise<RunningGateway> {
-  const store = await openStore({ dataDir: config.dataDir, ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}) });
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  let limiter: Limiter | undefined;
+  if (config.redisUrl) {
+    // Loaded only when configured, so a single-box install never loads a Redis client.
+    const { createRedisLimiter } = await import('@saferouter/billing/redis');
+    limiter = createRedisLimiter({ url: config.redisUrl });
+  }
   const admin = await resolveAdminKey(store, config.adminKey);
   const catalog = createCatalog(config.catalog, {
     env,
     connectTimeoutMs: config.connectTimeoutMs,
     firstByteTimeoutMs: config.firstByteTimeoutMs,
   });
-  const gateway = createApp({ store, catalog, adminKeyHash: admin.hash, bodyLimitBytes: config.bodyLimitBytes });
+  const gateway = createApp({
+    store,
+    catalog,
+    adminKeyHash: admin.hash,
+    bodyLimitBytes: config.bodyLimitBytes,
+    selfTopup: config.selfTopup,
+    ...(limiter ? { limiter } : {}),
+  });
+  // On SQLite this process owns the data dir, so any hold found at start was left by a previous
+  // run that died mid-request: release it now instead of after its expiry. (With Postgres other
+  // replicas' holds are live; those wait for expiry.)
+  if (store.kind === 'sqlite') {
+    const released = await store.billing.expireHolds(Number.MAX_SAFE_INTEGER);
+    if (released > 0) console.log(`saferouter: released ${released} hold(s) left by an earlier run`);
+  }
+  // Holds left by a crashed replica are released once they expire.
+  const sweep = setInterval(() => {
+    gateway.billing.expireHolds().catch((err: unknown) => console.error('billing: releasing expired holds failed:', err));
+  }, 60_000);
+  sweep.unref();
 
   const server = await new Promise<Server>((resolveServer) => {
     const s = serve({ fetch: gateway.app.fetch, port: config.port, hostname: config.host }, () => resolveServer(s as Server));
@@ -53,7 +79,10 @@ export async function startGateway(config: GatewayConfig, env: Record<string, st
         server.close(() => done());
         server.closeAllConnections();
       });
+      clearInterval(sweep);
       await gateway.close();
+      await limiter?.close();
+      await catalog.close();
       await store.close();
     },
   };

@@ -73,6 +73,7 @@ export async function createFixture(options: FixtureOptions = {}): Promise<Fixtu
   const clock = (): number => time;
   const issued = generateApiKey();
   await store.keys.insert({ id: issued.id, name: 'unit', prefix: issued.prefix, hash: issued.hash, role: 'user', createdAt: clock() });
+  await store.billing.credit({ id: 'led_fixture', keyId: issued.id, amountMicros: 100_000_000, kind: 'topup', ts: clock(), note: 'fixture' });
   const gateway = createApp({ store, catalog, adminKeyHash: hashApiKey(ADMIN_KEY), clock, ...options });
   const user = { id: issued.id, secret: issued.secret };
 

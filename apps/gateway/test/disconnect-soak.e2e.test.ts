@@ -54,7 +54,7 @@ beforeAll(async () => {
     child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
     child.once('exit', (code) => reject(new Error(`gateway exited early with ${code}: ${out}`)));
   });
-  const res = await fetch(`${url}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: '{"name":"soak"}' });
+  const res = await fetch(`${url}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: '{"name":"soak","credit_usd":"100"}' });
   key = ((await res.json()) as { key: string }).key;
 }, 60_000);
 

@@ -57,13 +57,16 @@ export async function startTestGateway(upstreamUrl: string, overrides: Partial<G
     bodyLimitBytes: 4 * 1024 * 1024,
     connectTimeoutMs: 2000,
     firstByteTimeoutMs: 1500,
+    databaseUrl: undefined,
+    redisUrl: undefined,
+    selfTopup: false,
     ...overrides,
   };
   const running = await startGateway(config, { FAKE_UP_KEY: 'upstream-secret-do-not-leak' });
   const res = await fetch(`${running.url}/v1/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'e2e' }),
+    body: JSON.stringify({ name: 'e2e', credit_usd: '100' }),
   });
   if (res.status !== 201) throw new Error(`key creation failed: ${res.status} ${await res.text()}`);
   const { key } = (await res.json()) as { key: string };

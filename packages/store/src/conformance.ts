@@ -1,13 +1,15 @@
 /**
  * The behaviour every `Store` implementation must share, as a vitest suite any backend can run:
- * SQLite runs it in `sqlite.test.ts`, Postgres will run the very same function. Exported as
- * `@saferouter/store/testing`, never from the main entry, because it imports vitest.
+ * SQLite runs it in `sqlite.test.ts`, Postgres in `postgres.test.ts`. Exported as
+ * `@saferouter/store/testing`, never from the main entry, because it imports vitest. Keys, meta
+ * and lifecycle live here; billing and activity have their own files.
  */
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StoreError } from './errors.js';
-import { generateApiKey } from './keys.js';
-import type { KeyRole, NewKeyRecord, Store } from './types.js';
+import { describeActivityConformance } from './conformance-activity.js';
+import { describeBillingConformance } from './conformance-billing.js';
+import { expectStoreError, newKey, recordOf, T0, type ConformanceContext } from './conformance-support.js';
+import type { KeyLimits, KeyRole, NewKeyRecord, Store } from './types.js';
 
 /** One isolated, initially empty database that can be opened more than once. */
 export interface StoreFixture {
@@ -15,26 +17,6 @@ export interface StoreFixture {
   open(): Promise<Store>;
   /** Removes the database; called after each test once every opened store is closed. */
   destroy?(): Promise<void>;
-}
-
-const T0 = 1_700_000_000_000;
-
-function newKey(overrides: Partial<NewKeyRecord> = {}): NewKeyRecord & { secret: string } {
-  const { secret, id, prefix, hash } = generateApiKey();
-  return { secret, id, name: 'test key', prefix, hash, role: 'user', createdAt: T0, ...overrides };
-}
-
-function recordOf(k: NewKeyRecord): NewKeyRecord {
-  return { id: k.id, name: k.name, prefix: k.prefix, hash: k.hash, role: k.role, createdAt: k.createdAt };
-}
-
-async function expectStoreError(promise: Promise<unknown>, code: StoreError['code']): Promise<void> {
-  const err: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(StoreError.isInstance(err), 'expected a StoreError').toBe(true);
-  expect((err as StoreError).code).toBe(code);
 }
 
 /**
@@ -70,11 +52,13 @@ export function describeStoreConformance(name: string, createFixture: () => Prom
       await fixture.destroy?.();
     });
 
+    const ctx: ConformanceContext = { store: () => store, open };
+
     describe('keys', () => {
       it('inserts a key with empty usage and finds it by id and by hash', async () => {
         const k = newKey({ name: 'laptop', role: 'admin' });
         const inserted = await store.keys.insert(recordOf(k));
-        const expected = { ...recordOf(k), lastUsedAt: null, revokedAt: null, requestCount: 0 };
+        const expected = { ...recordOf(k), lastUsedAt: null, revokedAt: null, requestCount: 0, limits: NONE };
         expect(inserted).toEqual(expected);
         expect(await store.keys.get(k.id)).toEqual(expected);
         expect(await store.keys.findByHash(k.hash)).toEqual(expected);
@@ -98,6 +82,34 @@ export function describeStoreConformance(name: string, createFixture: () => Prom
         const renamed = await store.keys.rename(k.id, 'CI runner');
         expect(renamed).toEqual({ ...before, name: 'CI runner' });
         expect(await store.keys.get(k.id)).toEqual(renamed);
+      });
+
+      it('stores limits given at insert, and setLimits changes only the limits', async () => {
+        const k = newKey({ limits: { rpm: 60, concurrency: null } });
+        const inserted = await store.keys.insert(recordOf(k));
+        expect(inserted.limits).toEqual({ rpm: 60, concurrency: null });
+        expect((await store.keys.get(k.id))?.limits).toEqual({ rpm: 60, concurrency: null });
+        const updated = await store.keys.setLimits(k.id, { rpm: null, concurrency: 4 });
+        expect(updated).toEqual({ ...inserted, limits: { rpm: null, concurrency: 4 } });
+        expect(await store.keys.findByHash(k.hash)).toEqual(updated);
+        expect((await store.keys.setLimits(k.id, NONE))?.limits).toEqual(NONE);
+        expect(await store.keys.setLimits(newKey().id, NONE)).toBeUndefined();
+      });
+
+      it('rejects malformed limits', async () => {
+        const k = newKey();
+        await store.keys.insert(recordOf(k));
+        const bad = (limits: unknown) => store.keys.setLimits(k.id, limits as KeyLimits);
+        await expect(bad({ rpm: 0, concurrency: null })).rejects.toThrow(RangeError);
+        await expect(bad({ rpm: 1.5, concurrency: null })).rejects.toThrow(RangeError);
+        await expect(bad({ rpm: null, concurrency: 2 ** 31 })).rejects.toThrow(RangeError);
+        await expect(bad({ rpm: '60', concurrency: null })).rejects.toThrow(TypeError);
+        await expect(bad({ rpm: null })).rejects.toThrow(TypeError);
+        await expect(bad(null)).rejects.toThrow(TypeError);
+        await expect(store.keys.insert({ ...recordOf(newKey()), limits: { rpm: -1, concurrency: null } })).rejects.toThrow(
+          RangeError,
+        );
+        expect((await store.keys.get(k.id))?.limits).toEqual(NONE);
       });
 
       it('revokes once: a second revoke keeps the first time, and the key stays findable', async () => {
@@ -255,7 +267,17 @@ export function describeStoreConformance(name: string, createFixture: () => Prom
         await expectStoreError(store.keys.touch('key_x', T0), 'closed');
         await expectStoreError(store.meta.get('x'), 'closed');
         await expectStoreError(store.meta.set('x', 'y'), 'closed');
+        await expectStoreError(store.keys.setLimits('key_x', NONE), 'closed');
+        await expectStoreError(store.billing.balance('key_x'), 'closed');
+        await expectStoreError(store.billing.settle('hold_x', { costMicros: 1, ts: T0 }), 'closed');
+        await expectStoreError(store.activity.list({}), 'closed');
+        await expectStoreError(store.activity.insertMany([]), 'closed');
       });
     });
+
+    describeBillingConformance(ctx);
+    describeActivityConformance(ctx);
   });
 }
+
+const NONE: KeyLimits = { rpm: null, concurrency: null };

@@ -1,18 +1,22 @@
 /**
  * @saferouter/store: everything SafeRouter persists, behind one asynchronous, domain-split
- * interface (`Store`), with SQLite as the default backend and Postgres to follow. Also the API
- * key helpers (generation, hashing, comparison). The conformance suite every backend must pass
- * lives at `@saferouter/store/testing`.
+ * interface (`Store`), with SQLite as the default backend and Postgres for deployments with
+ * several gateway processes. Also the API key helpers (generation, hashing, comparison). The
+ * conformance suite every backend must pass lives at `@saferouter/store/testing`.
  */
 
+import { openPostgresStore } from './postgres.js';
 import { openSqliteStore } from './sqlite.js';
 import type { Store } from './types.js';
 import { assertObject, assertString } from './validate.js';
 
 export * from './types.js';
+export * from './billing-types.js';
+export * from './activity-types.js';
 export * from './errors.js';
 export * from './keys.js';
 export { migrations, type Migration } from './migrations.js';
+export { openPostgresStore, type PostgresStoreOptions } from './postgres.js';
 export {
   openSqliteStore,
   SQLITE_FILE_NAME,
@@ -25,7 +29,10 @@ export {
 export interface OpenStoreOptions {
   /** Directory for the SQLite database (`saferouter.db`), created 0700 when missing. */
   dataDir: string;
-  /** A Postgres URL (`DATABASE_URL`). Absent or empty means SQLite in `dataDir`. */
+  /**
+   * A Postgres URL (`DATABASE_URL`). Absent or empty means SQLite in `dataDir`. Tables go in
+   * the database's default schema; a `?search_path=name` query parameter picks another.
+   */
   databaseUrl?: string | undefined;
 }
 
@@ -35,17 +42,15 @@ export interface OpenStoreOptions {
  *
  * @example
  * const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
- * @throws {Error} when `databaseUrl` is given: Postgres is not supported yet.
- * @throws {TypeError | RangeError} on malformed options.
+ * @throws {TypeError | RangeError} on malformed options (never echoing the URL).
+ * @throws {StoreError} `schema` when the database was migrated by a newer build.
+ * @throws {Error} from the driver or the file system when the database cannot be opened.
  */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   assertObject(options, 'options');
   const { dataDir, databaseUrl } = options;
   assertString(dataDir, 'options.dataDir', { min: 1, max: 4096 });
   if (databaseUrl !== undefined) assertString(databaseUrl, 'options.databaseUrl', { min: 0, max: 4096 });
-  if (databaseUrl !== undefined && databaseUrl !== '') {
-    // Branch point for the Postgres backend: `return openPostgresStore({ url: databaseUrl })`.
-    throw new Error('DATABASE_URL (Postgres) support arrives with the billing issue');
-  }
+  if (databaseUrl !== undefined && databaseUrl !== '') return openPostgresStore({ url: databaseUrl });
   return openSqliteStore({ dataDir });
 }

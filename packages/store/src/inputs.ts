@@ -3,8 +3,8 @@
  * Postgres accept and reject exactly the same arguments (the conformance suite checks this).
  */
 
-import { KEY_ROLES, type NewKeyRecord } from './types.js';
-import { assertObject, assertOneOf, assertString, assertTimestamp } from './validate.js';
+import { KEY_ROLES, type KeyLimits, type NewKeyRecord } from './types.js';
+import { assertInteger, assertObject, assertOneOf, assertString, assertTimestamp } from './validate.js';
 
 /** Lowercase hex SHA-256, as produced by `hashApiKey`. */
 const HASH_PATTERN = /^[0-9a-f]{64}$/;
@@ -52,6 +52,30 @@ export function assertNewKeyRecord(rec: unknown): asserts rec is NewKeyRecord {
   assertKeyHash(rec['hash'], 'rec.hash');
   assertOneOf(rec['role'], 'rec.role', KEY_ROLES);
   assertTimestamp(rec['createdAt'], 'rec.createdAt');
+  if (rec['limits'] !== undefined) assertKeyLimits(rec['limits'], 'rec.limits');
+}
+
+/** No limits: what a key gets when none are given. */
+export const NO_LIMITS: Readonly<KeyLimits> = Object.freeze({ rpm: null, concurrency: null });
+
+/** The largest limit accepted; the columns are 32-bit in Postgres, and nobody needs more. */
+const MAX_LIMIT = 2_147_483_647;
+
+/**
+ * Each limit is `null` (unlimited) or a positive integer. Zero is refused rather than read as
+ * "blocked": a key that may not call is a revoked key, and revocation already says so.
+ *
+ * @throws {TypeError} when `limits` is not an object or a field is neither a number nor null.
+ * @throws {RangeError} when a field is not an integer from 1 to 2^31 - 1.
+ */
+export function assertKeyLimits(limits: unknown, name = 'limits'): asserts limits is KeyLimits {
+  assertObject(limits, name);
+  for (const field of ['rpm', 'concurrency'] as const) {
+    const value = limits[field];
+    if (value === null) continue;
+    if (typeof value !== 'number') throw new TypeError(`${name}.${field} must be a number or null`);
+    assertInteger(value, `${name}.${field}`, { min: 1, max: MAX_LIMIT });
+  }
 }
 
 /**

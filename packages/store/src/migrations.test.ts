@@ -26,10 +26,11 @@ function tables(db: Database.Database): string[] {
 describe('applySqliteMigrations', () => {
   it('creates the schema once and records each version', () => {
     const db = memoryDb();
-    expect(applySqliteMigrations(db, migrations, () => 123)).toEqual([1]);
-    expect(tables(db)).toEqual(['api_keys', 'meta', 'schema_migrations']);
+    expect(applySqliteMigrations(db, migrations, () => 123)).toEqual([1, 2]);
+    expect(tables(db)).toEqual(['accounts', 'activity', 'api_keys', 'holds', 'ledger', 'meta', 'schema_migrations']);
     expect(db.prepare('SELECT version, name, applied_at FROM schema_migrations').all()).toEqual([
       { version: 1, name: 'api_keys_and_meta', applied_at: 123 },
+      { version: 2, name: 'billing_activity_limits', applied_at: 123 },
     ]);
   });
 
@@ -38,15 +39,50 @@ describe('applySqliteMigrations', () => {
     applySqliteMigrations(db);
     expect(applySqliteMigrations(db)).toEqual([]);
     expect(applySqliteMigrations(db)).toEqual([]);
-    expect(db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get()).toEqual({ n: 1 });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get()).toEqual({ n: migrations.length });
   });
 
   it('applies only the versions not yet seen', () => {
     const db = memoryDb();
-    applySqliteMigrations(db);
-    const next: Migration[] = [...migrations, { version: 2, name: 'extra', sqlite: 'CREATE TABLE extra (x INTEGER)' }];
-    expect(applySqliteMigrations(db, next)).toEqual([2]);
+    expect(applySqliteMigrations(db, migrations.slice(0, 1))).toEqual([1]);
+    expect(tables(db)).not.toContain('ledger');
+    const next: Migration[] = [...migrations, { version: 3, name: 'extra', sqlite: 'CREATE TABLE extra (x INTEGER)' }];
+    expect(applySqliteMigrations(db, next)).toEqual([2, 3]);
     expect(tables(db)).toContain('extra');
+    expect(tables(db)).toContain('ledger');
+  });
+
+  it('upgrades a version-1 database with keys in it, giving them no limits', () => {
+    const db = memoryDb();
+    applySqliteMigrations(db, migrations.slice(0, 1));
+    db.prepare(
+      "INSERT INTO api_keys (id, name, prefix, hash, role, created_at) VALUES ('key_old', 'n', 'p', 'h', 'user', 1)",
+    ).run();
+    expect(applySqliteMigrations(db)).toEqual([2]);
+    expect(db.prepare("SELECT rpm_limit, concurrency_limit FROM api_keys WHERE id = 'key_old'").get()).toEqual({
+      rpm_limit: null,
+      concurrency_limit: null,
+    });
+  });
+
+  it('enforces the billing CHECKs: no negative balance, no positive charge', () => {
+    const db = memoryDb();
+    db.pragma('foreign_keys = ON'); // as the store configures it
+    applySqliteMigrations(db);
+    db.prepare("INSERT INTO api_keys (id, name, prefix, hash, role, created_at) VALUES ('k', 'n', 'p', 'h', 'user', 1)").run();
+    expect(() => db.prepare("INSERT INTO accounts (key_id, balance_micros, updated_at) VALUES ('k', -1, 0)").run()).toThrow(
+      /accounts_balance_nonnegative/,
+    );
+    const ledger = db.prepare("INSERT INTO ledger (id, key_id, ts, kind, amount_micros) VALUES (?, 'k', 0, ?, ?)");
+    expect(() => ledger.run('l1', 'charge', 5)).toThrow(/ledger_sign/);
+    expect(() => ledger.run('l2', 'topup', -5)).toThrow(/ledger_sign/);
+    expect(() => ledger.run('l3', 'refund', 5)).toThrow(/CHECK/);
+    expect(() => ledger.run('l4', 'topup', 5)).not.toThrow();
+    expect(() => db.prepare("INSERT INTO holds VALUES ('h', 'key_nobody', 1, 'r', 0, 0)").run()).toThrow(/FOREIGN KEY/);
+  });
+
+  it('gives every migration Postgres SQL too', () => {
+    for (const m of migrations) expect(m.postgres, `migration ${m.version}`).toMatch(/CREATE TABLE|ALTER TABLE/);
   });
 
   it('rolls back a failing migration completely, recording nothing', () => {
@@ -54,11 +90,11 @@ describe('applySqliteMigrations', () => {
     applySqliteMigrations(db);
     const broken: Migration[] = [
       ...migrations,
-      { version: 2, name: 'broken', sqlite: 'CREATE TABLE half (x INTEGER); INSERT INTO nowhere VALUES (1);' },
+      { version: 3, name: 'broken', sqlite: 'CREATE TABLE half (x INTEGER); INSERT INTO nowhere VALUES (1);' },
     ];
     expect(() => applySqliteMigrations(db, broken)).toThrow(/nowhere/);
     expect(tables(db)).not.toContain('half');
-    expect(db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get()).toEqual({ v: 1 });
+    expect(db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get()).toEqual({ v: migrations.length });
   });
 
   it('refuses a database migrated by a newer build', () => {

@@ -1,12 +1,14 @@
 /**
  * Versioned schema migrations and the SQLite runner. Migrations are append-only: never edit one
  * that has shipped, add the next version instead. Each entry carries its SQL per dialect; the
- * Postgres runner (with the billing issue) will read the `postgres` field of the same list, so
- * both backends share version numbers and the `schema_migrations` bookkeeping table.
+ * Postgres runner (`postgres-migrate.ts`) reads the `postgres` field of the same list, so both
+ * backends share version numbers and the `schema_migrations` bookkeeping table.
  */
 
 import type { Database } from 'better-sqlite3';
 import { StoreError } from './errors.js';
+import { migration1 } from './migration-1-keys-meta.js';
+import { migration2 } from './migration-2-billing-activity.js';
 
 /** One schema step. `version`s start at 1 and increase by exactly 1. */
 export interface Migration {
@@ -15,35 +17,15 @@ export interface Migration {
   readonly name: string;
   /** SQL for SQLite; may hold several statements. */
   readonly sqlite: string;
-  /** SQL for Postgres; added with the Postgres implementation. */
+  /**
+   * SQL for Postgres. Optional only so tests can build SQLite-only lists; the Postgres runner
+   * refuses a list where it is missing.
+   */
   readonly postgres?: string;
 }
 
-/** The schema, in order. */
-export const migrations: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'api_keys_and_meta',
-    // STRICT tables make SQLite enforce column types the way Postgres will.
-    sqlite: `
-      CREATE TABLE api_keys (
-        id            TEXT    PRIMARY KEY NOT NULL,
-        name          TEXT    NOT NULL,
-        prefix        TEXT    NOT NULL,
-        hash          TEXT    NOT NULL UNIQUE,
-        role          TEXT    NOT NULL CHECK (role IN ('user', 'admin')),
-        created_at    INTEGER NOT NULL,
-        last_used_at  INTEGER,
-        revoked_at    INTEGER,
-        request_count INTEGER NOT NULL DEFAULT 0
-      ) STRICT;
-      CREATE TABLE meta (
-        key   TEXT PRIMARY KEY NOT NULL,
-        value TEXT NOT NULL
-      ) STRICT;
-    `,
-  },
-];
+/** The schema, in order. Each version lives in its own file, SQL for both dialects side by side. */
+export const migrations: readonly Migration[] = [migration1, migration2];
 
 /**
  * Checks that versions run 1, 2, 3, … with no gap or repeat, so "applied up to N" is well

@@ -5,6 +5,9 @@
  * tested and grown on its own. Every implementation must pass `describeStoreConformance()`.
  */
 
+import type { BillingStore } from './billing-types.js';
+import type { ActivityStore } from './activity-types.js';
+
 /** What a key may do: `user` keys call the API, `admin` keys also manage keys. */
 export type KeyRole = 'user' | 'admin';
 
@@ -30,10 +33,20 @@ export interface KeyRecord {
   /** Requests made with this key. */
   requestCount: number;
   role: KeyRole;
+  /** Optional per-key limits; null means unlimited. */
+  limits: KeyLimits;
+}
+
+/** Per-key admission limits, enforced in Redis when configured, else in memory. */
+export interface KeyLimits {
+  /** Requests per minute. */
+  rpm: number | null;
+  /** Requests in flight at once. */
+  concurrency: number | null;
 }
 
 /** The fields a caller supplies when creating a key; usage fields start empty. */
-export type NewKeyRecord = Pick<KeyRecord, 'id' | 'name' | 'prefix' | 'hash' | 'role' | 'createdAt'>;
+export type NewKeyRecord = Pick<KeyRecord, 'id' | 'name' | 'prefix' | 'hash' | 'role' | 'createdAt'> & { limits?: KeyLimits | undefined };
 
 /** API keys: the gateway's authentication table. */
 export interface KeyStore {
@@ -51,6 +64,8 @@ export interface KeyStore {
   list(): Promise<KeyRecord[]>;
   /** Sets the name; `undefined` when no key has this id. */
   rename(id: string, name: string): Promise<KeyRecord | undefined>;
+  /** Sets the limits; `undefined` when no key has this id. */
+  setLimits(id: string, limits: KeyLimits): Promise<KeyRecord | undefined>;
   /**
    * Marks the key revoked at `at`. Revoking again keeps the first `revokedAt`.
    * `undefined` when no key has this id.
@@ -78,6 +93,8 @@ export interface Store {
   readonly kind: StoreKind;
   readonly keys: KeyStore;
   readonly meta: MetaStore;
+  readonly billing: BillingStore;
+  readonly activity: ActivityStore;
   /**
    * Releases the connection. Idempotent; any other call afterwards rejects with
    * `StoreError` code `closed`.

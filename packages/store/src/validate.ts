@@ -14,10 +14,12 @@ export interface StringBounds {
 
 /**
  * @throws {TypeError} when `value` is not a string.
- * @throws {RangeError} when its length is outside `bounds`.
+ * @throws {RangeError} when its length is outside `bounds`, or it contains a NUL character.
  */
 export function assertString(value: unknown, name: string, bounds: StringBounds): asserts value is string {
   if (typeof value !== 'string') throw new TypeError(`${name} must be a string`);
+  // Postgres text cannot hold NUL; refusing it everywhere keeps SQLite and Postgres identical.
+  if (value.includes('\u0000')) throw new RangeError(`${name} must not contain NUL characters`);
   if (value.length < bounds.min || value.length > bounds.max) {
     throw new RangeError(
       bounds.min === bounds.max
@@ -71,4 +73,31 @@ export function assertOneOf<T extends string>(
  */
 export function assertObject(value: unknown, name: string): asserts value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) throw new TypeError(`${name} must be an object`);
+}
+
+/** Inclusive bounds for an integer argument. */
+export interface IntegerBounds {
+  min: number;
+  max: number;
+}
+
+/**
+ * A safe integer within `bounds`. Money and counts go through this, so a float, `NaN` or an
+ * integer too large to survive the trip through a double never reaches SQL.
+ *
+ * @throws {TypeError} when `value` is not a number.
+ * @throws {RangeError} when it is not a safe integer within `bounds`.
+ */
+export function assertInteger(value: unknown, name: string, bounds: IntegerBounds): asserts value is number {
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number`);
+  if (!Number.isSafeInteger(value) || value < bounds.min || value > bounds.max) {
+    throw new RangeError(`${name} must be an integer from ${bounds.min} to ${bounds.max}`);
+  }
+}
+
+/**
+ * @throws {TypeError} when `value` is not a boolean.
+ */
+export function assertBoolean(value: unknown, name: string): asserts value is boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean`);
 }

@@ -1,0 +1,45 @@
+/**
+ * Small parsers for query-string and body fields shared by the management routes: times as
+ * epoch milliseconds or ISO-8601, bounded integers, and windows like `24h`. Each failure is a
+ * 400 that names the parameter.
+ */
+import { ApiError } from './errors.js';
+
+function bad(name: string, message: string): ApiError {
+  return new ApiError(400, 'invalid_request_error', 'invalid_value', `Invalid parameter '${name}': ${message}`);
+}
+
+/** Epoch ms from `1700000000000` or `2026-11-24T10:00:00Z`; undefined when absent. */
+export function parseTime(raw: string | undefined, name: string): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (/^\d{1,16}$/.test(raw)) return Number(raw);
+  const t = Date.parse(raw);
+  if (Number.isNaN(t)) throw bad(name, 'expected epoch milliseconds or an ISO-8601 time');
+  return t;
+}
+
+export function parseIntParam(raw: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw)) throw bad(name, 'expected a whole number');
+  const n = Number(raw);
+  if (n < min || n > max) throw bad(name, `expected ${min}..${max}`);
+  return n;
+}
+
+const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `15m`, `24h`, `7d` → milliseconds (at most 366 days). */
+export function parseWindow(raw: string | undefined, name: string): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const m = /^(\d{1,4})([mhd])$/.exec(raw);
+  if (!m) throw bad(name, "expected a window like '15m', '24h' or '7d'");
+  const ms = Number(m[1]) * (UNITS[m[2] as string] as number);
+  if (ms <= 0 || ms > 366 * UNITS.d!) throw bad(name, 'expected a window between 1m and 366d');
+  return ms;
+}
+
+export function parseOutcome(raw: string | undefined): 'success' | 'error' | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw !== 'success' && raw !== 'error') throw bad('outcome', "expected 'success' or 'error'");
+  return raw;
+}

@@ -1,0 +1,131 @@
+/**
+ * Boundary checks for the activity domain and its page cursor, shared by every backend so that
+ * SQLite and Postgres accept the same entries, filters and cursors.
+ *
+ * The cursor is the (ts, id) of the last entry on a page. Ordering by `ts` alone would skip or
+ * repeat entries sharing a timestamp at a page boundary; `id` breaks the tie, so every entry is
+ * visited exactly once.
+ */
+
+import type { ActivityEntry, ActivityFilter } from './activity-types.js';
+import { assertRecordId, MAX_MICROS } from './billing-inputs.js';
+import { assertKeyId } from './inputs.js';
+import { assertBoolean, assertInteger, assertObject, assertOneOf, assertString, assertTimestamp } from './validate.js';
+
+/** Default and maximum page size of `list()`. */
+export const ACTIVITY_DEFAULT_LIMIT = 50;
+export const ACTIVITY_MAX_LIMIT = 500;
+
+/** A position in the newest-first order: strictly older entries come next. */
+export interface ActivityCursor {
+  ts: number;
+  id: string;
+}
+
+const OUTCOMES: readonly NonNullable<ActivityFilter['outcome']>[] = ['success', 'error'];
+
+/** Counters that are never negative and fit a Postgres INTEGER. */
+const INT32 = { min: 0, max: 2_147_483_647 } as const;
+
+/**
+ * @throws {TypeError | RangeError} naming the first malformed field, e.g. `entries[3].status`.
+ */
+export function assertActivityEntry(entry: unknown, name: string): asserts entry is ActivityEntry {
+  assertObject(entry, name);
+  assertRecordId(entry['id'], `${name}.id`);
+  assertRecordId(entry['requestId'], `${name}.requestId`);
+  assertTimestamp(entry['ts'], `${name}.ts`);
+  assertKeyId(entry['keyId'], `${name}.keyId`);
+  assertString(entry['model'], `${name}.model`, { min: 1, max: 200 });
+  assertString(entry['provider'], `${name}.provider`, { min: 1, max: 100 });
+  assertString(entry['originalModel'], `${name}.originalModel`, { min: 1, max: 200 });
+  assertInteger(entry['attempt'], `${name}.attempt`, { min: 1, max: 1000 });
+  // 0 leaves room for "no HTTP response at all" (connection refused) if a caller records it so.
+  assertInteger(entry['status'], `${name}.status`, { min: 0, max: 999 });
+  if (entry['error'] !== null) assertString(entry['error'], `${name}.error`, { min: 0, max: 4000 });
+  assertInteger(entry['latencyMs'], `${name}.latencyMs`, INT32);
+  if (entry['ttfbMs'] !== null) assertInteger(entry['ttfbMs'], `${name}.ttfbMs`, INT32);
+  assertInteger(entry['promptTokens'], `${name}.promptTokens`, INT32);
+  assertInteger(entry['completionTokens'], `${name}.completionTokens`, INT32);
+  assertInteger(entry['costMicros'], `${name}.costMicros`, { min: 0, max: MAX_MICROS });
+  assertBoolean(entry['stream'], `${name}.stream`);
+  assertBoolean(entry['estimated'], `${name}.estimated`);
+}
+
+/**
+ * Checks a whole batch before anything is written, so a bad entry rejects the batch instead of
+ * leaving half of it stored.
+ *
+ * @throws {TypeError | RangeError} on a non-array or any malformed entry.
+ */
+export function assertActivityEntries(entries: unknown): asserts entries is readonly ActivityEntry[] {
+  if (!Array.isArray(entries)) throw new TypeError('entries must be an array');
+  entries.forEach((e: unknown, i) => assertActivityEntry(e, `entries[${i}]`));
+}
+
+/**
+ * @throws {TypeError | RangeError} on a malformed filter field.
+ */
+export function assertActivityFilter(filter: unknown): asserts filter is ActivityFilter {
+  assertObject(filter, 'filter');
+  if (filter['keyId'] !== undefined) assertKeyId(filter['keyId'], 'filter.keyId');
+  if (filter['model'] !== undefined) assertString(filter['model'], 'filter.model', { min: 1, max: 200 });
+  if (filter['provider'] !== undefined) assertString(filter['provider'], 'filter.provider', { min: 1, max: 100 });
+  if (filter['requestId'] !== undefined) assertRecordId(filter['requestId'], 'filter.requestId');
+  if (filter['outcome'] !== undefined) assertOneOf(filter['outcome'], 'filter.outcome', OUTCOMES);
+  if (filter['since'] !== undefined) assertTimestamp(filter['since'], 'filter.since');
+  if (filter['until'] !== undefined) assertTimestamp(filter['until'], 'filter.until');
+}
+
+/**
+ * Resolves `list()` paging: `limit` 1–500 (default 50) and the decoded cursor, if any.
+ *
+ * @throws {TypeError} when `page` or its fields have the wrong type.
+ * @throws {RangeError} when `limit` is out of bounds or `cursor` is malformed.
+ */
+export function resolveActivityPage(page: unknown): { limit: number; cursor: ActivityCursor | undefined } {
+  if (page === undefined) return { limit: ACTIVITY_DEFAULT_LIMIT, cursor: undefined };
+  assertObject(page, 'page');
+  const limit = page['limit'] ?? ACTIVITY_DEFAULT_LIMIT;
+  assertInteger(limit, 'page.limit', { min: 1, max: ACTIVITY_MAX_LIMIT });
+  const raw = page['cursor'];
+  if (raw === undefined) return { limit, cursor: undefined };
+  if (typeof raw !== 'string') throw new TypeError('page.cursor must be a string');
+  return { limit, cursor: decodeActivityCursor(raw) };
+}
+
+/**
+ * @example
+ * encodeActivityCursor({ ts: 1700000000000, id: 'act_1' }); // 'MTcwMDAwMDAwMDAwMDphY3RfMQ'
+ */
+export function encodeActivityCursor(cursor: ActivityCursor): string {
+  return Buffer.from(`${cursor.ts}:${cursor.id}`, 'utf8').toString('base64url');
+}
+
+const CURSOR_TEXT = /^(0|[1-9][0-9]{0,15}):(.+)$/s;
+
+/**
+ * Accepts only what `encodeActivityCursor` produces: Node's base64url decoder skips invalid
+ * characters silently, so the text is re-encoded and compared before it is trusted.
+ *
+ * @throws {RangeError} when `text` is not a cursor this store issued.
+ */
+export function decodeActivityCursor(text: string): ActivityCursor {
+  const malformed = (): RangeError => new RangeError('page.cursor is malformed');
+  if (text.length === 0 || text.length > 400 || !/^[A-Za-z0-9_-]+$/.test(text)) throw malformed();
+  const decoded = Buffer.from(text, 'base64url').toString('utf8');
+  if (Buffer.from(decoded, 'utf8').toString('base64url') !== text) throw malformed();
+  const match = CURSOR_TEXT.exec(decoded);
+  const ts = Number(match?.[1]);
+  const id = match?.[2];
+  // Control characters never occur in ids this store hands out (and Postgres refuses NUL).
+  if (id === undefined || !Number.isSafeInteger(ts) || id.length > 128 || hasControlChar(id)) {
+    throw malformed();
+  }
+  return { ts, id };
+}
+
+function hasControlChar(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x20) return true;
+  return false;
+}

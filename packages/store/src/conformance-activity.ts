@@ -1,0 +1,233 @@
+/**
+ * Activity conformance: idempotent batch inserts, newest-first listing with every filter,
+ * cursor pagination that visits each entry exactly once even when timestamps tie, and window
+ * statistics with nearest-rank percentiles.
+ */
+
+import { describe, expect, it } from 'vitest';
+import type { ActivityEntry, ActivityFilter } from './activity-types.js';
+import { T0, type ConformanceContext } from './conformance-support.js';
+import type { Store } from './types.js';
+
+function entry(n: number, overrides: Partial<ActivityEntry> = {}): ActivityEntry {
+  return {
+    id: `act_${String(n).padStart(4, '0')}`,
+    requestId: `req_${n}`,
+    ts: T0 + n,
+    keyId: 'key_a',
+    model: 'gpt-x',
+    provider: 'openai',
+    originalModel: 'gpt-x',
+    attempt: 1,
+    status: 200,
+    error: null,
+    latencyMs: 100,
+    ttfbMs: 20,
+    promptTokens: 10,
+    completionTokens: 5,
+    costMicros: 30,
+    stream: false,
+    estimated: false,
+    ...overrides,
+  };
+}
+
+/** Follows cursors to the end, returning every id in visiting order. */
+async function walk(store: Store, filter: ActivityFilter, limit: number): Promise<{ ids: string[]; pages: number }> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = await store.activity.list(filter, { limit, cursor });
+    pages += 1;
+    ids.push(...page.entries.map((e) => e.id));
+    cursor = page.nextCursor;
+    expect(pages).toBeLessThan(1_000);
+  } while (cursor !== undefined);
+  return { ids, pages };
+}
+
+/**
+ * @example
+ * describeActivityConformance({ store: () => store, open });
+ */
+export function describeActivityConformance(ctx: ConformanceContext): void {
+  describe('activity', () => {
+    it('round-trips every field and ignores ids it already has', async () => {
+      const s = ctx.store();
+      const full = entry(1, {
+        status: 502,
+        error: 'upstream_error: bad gateway',
+        ttfbMs: null,
+        stream: true,
+        estimated: true,
+        attempt: 2,
+        provider: 'groq',
+        originalModel: 'auto',
+        costMicros: 5_000_000_000,
+      });
+      await s.activity.insertMany([full, entry(2)]);
+      await s.activity.insertMany([entry(2, { model: 'changed' }), entry(3)]);
+      await s.activity.insertMany([]);
+      const { entries } = await s.activity.list({});
+      expect(entries.map((e) => e.id)).toEqual(['act_0003', 'act_0002', 'act_0001']);
+      expect(entries[1]?.model).toBe('gpt-x');
+      expect(entries[2]).toEqual(full);
+      // A duplicate inside one batch is ignored too.
+      await s.activity.insertMany([entry(4), entry(4, { model: 'second' })]);
+      expect((await s.activity.list({ requestId: 'req_4' })).entries).toEqual([entry(4)]);
+    });
+
+    it('lists newest first and applies each filter', async () => {
+      const s = ctx.store();
+      await s.activity.insertMany([
+        entry(1, { keyId: 'key_a', model: 'm1', provider: 'p1' }),
+        entry(2, { keyId: 'key_b', model: 'm2', provider: 'p1', status: 429, error: 'rate_limited' }),
+        entry(3, { keyId: 'key_a', model: 'm2', provider: 'p2', requestId: 'req_shared' }),
+        entry(4, { keyId: 'key_a', model: 'm1', provider: 'p2', requestId: 'req_shared', attempt: 2, status: 500 }),
+        entry(5, { keyId: 'key_b', model: 'm1', provider: 'p1', status: 204 }),
+      ]);
+      const ids = async (filter: ActivityFilter): Promise<number[]> =>
+        (await s.activity.list(filter)).entries.map((e) => Number(e.id.slice(4)));
+      expect(await ids({})).toEqual([5, 4, 3, 2, 1]);
+      expect(await ids({ keyId: 'key_a' })).toEqual([4, 3, 1]);
+      expect(await ids({ model: 'm1' })).toEqual([5, 4, 1]);
+      expect(await ids({ provider: 'p2' })).toEqual([4, 3]);
+      expect(await ids({ requestId: 'req_shared' })).toEqual([4, 3]);
+      expect(await ids({ outcome: 'success' })).toEqual([5, 3, 1]);
+      expect(await ids({ outcome: 'error' })).toEqual([4, 2]);
+      expect(await ids({ since: T0 + 2 })).toEqual([5, 4, 3, 2]);
+      expect(await ids({ until: T0 + 2 })).toEqual([1]);
+      expect(await ids({ since: T0 + 2, until: T0 + 5, keyId: 'key_a', outcome: 'success' })).toEqual([3]);
+      expect(await ids({ keyId: 'key_nobody' })).toEqual([]);
+    });
+
+    it('pages with a cursor that visits every entry exactly once, even with equal timestamps', async () => {
+      const s = ctx.store();
+      // 23 entries over 4 distinct timestamps, ids inserted out of order.
+      const batch = Array.from({ length: 23 }, (_, i) => entry((i * 7) % 23, { ts: T0 + (i % 4) }));
+      await s.activity.insertMany(batch);
+      const all = (await s.activity.list({}, { limit: 500 })).entries;
+      expect(all).toHaveLength(23);
+      for (let i = 1; i < all.length; i++) {
+        const [a, b] = [all[i - 1]!, all[i]!];
+        expect(a.ts > b.ts || (a.ts === b.ts && a.id > b.id), 'newest first, ties by id descending').toBe(true);
+      }
+      for (const limit of [1, 4, 5, 23]) {
+        const { ids } = await walk(s, {}, limit);
+        expect(ids).toEqual(all.map((e) => e.id));
+      }
+      // Filtered paging, and an exact multiple of the page size ends without an empty page.
+      const { ids, pages } = await walk(s, { since: T0 + 2 }, 3);
+      expect(ids).toEqual(all.filter((e) => e.ts >= T0 + 2).map((e) => e.id));
+      expect(pages).toBe(Math.ceil(ids.length / 3));
+      const exact = await walk(s, {}, 23);
+      expect(exact.pages).toBe(1);
+    });
+
+    it('bounds the page size: default 50, at most 500', async () => {
+      const s = ctx.store();
+      await s.activity.insertMany(Array.from({ length: 60 }, (_, i) => entry(i)));
+      const first = await s.activity.list({});
+      expect(first.entries).toHaveLength(50);
+      expect(first.nextCursor).toBeTypeOf('string');
+      expect((await s.activity.list({}, { cursor: first.nextCursor })).entries).toHaveLength(10);
+      expect((await s.activity.list({}, { limit: 500 })).entries).toHaveLength(60);
+      expect((await s.activity.list({}, { limit: 500 })).nextCursor).toBeUndefined();
+      await expect(s.activity.list({}, { limit: 0 })).rejects.toThrow(RangeError);
+      await expect(s.activity.list({}, { limit: 501 })).rejects.toThrow(RangeError);
+      await expect(s.activity.list({}, { limit: 2.5 })).rejects.toThrow(RangeError);
+      await expect(s.activity.list({}, { limit: '5' as unknown as number })).rejects.toThrow(TypeError);
+    });
+
+    it('rejects a malformed cursor with RangeError', async () => {
+      const s = ctx.store();
+      await s.activity.insertMany([entry(1), entry(2)]);
+      const good = (await s.activity.list({}, { limit: 1 })).nextCursor;
+      expect(good).toBeTypeOf('string');
+      const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64url');
+      for (const cursor of ['', 'not a cursor!', b64('nonsense'), b64('-5:act_1'), b64('12:'), b64('1.5:x'), `${good}=`, `${good}A`]) {
+        await expect(s.activity.list({}, { cursor }), cursor).rejects.toThrow(RangeError);
+      }
+      await expect(s.activity.list({}, { cursor: 5 as unknown as string })).rejects.toThrow(TypeError);
+    });
+
+    it('computes window stats: totals, success rate, nearest-rank p50/p95, breakdowns', async () => {
+      const s = ctx.store();
+      // 20 entries in the window with latencies 10, 20, …, 200 (inserted shuffled), plus noise outside.
+      const inWindow = Array.from({ length: 20 }, (_, i) => {
+        const n = (i * 7) % 20;
+        return entry(100 + n, {
+          ts: T0 + 1_000 + n,
+          latencyMs: (n + 1) * 10,
+          model: n % 2 === 0 ? 'm-even' : 'm-odd',
+          provider: n < 15 ? 'p1' : 'p2',
+          status: n % 4 === 3 ? 503 : 200,
+          promptTokens: n,
+          completionTokens: 2 * n,
+          costMicros: 1_000 + n,
+        });
+      });
+      await s.activity.insertMany([...inWindow, entry(1, { ts: T0 + 10, latencyMs: 99_999 }), entry(2, { ts: T0 + 5_000 })]);
+      const stats = await s.activity.stats({ since: T0 + 1_000, until: T0 + 1_020 });
+      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+      const range = (pred: (n: number) => boolean) => Array.from({ length: 20 }, (_, n) => n).filter(pred);
+      const breakdown = (key: string, ns: number[]) => ({
+        key,
+        requests: ns.length,
+        success: ns.filter((n) => n % 4 !== 3).length,
+        promptTokens: sum(ns),
+        completionTokens: 2 * sum(ns),
+        costMicros: sum(ns.map((n) => 1_000 + n)),
+      });
+      expect(stats).toEqual({
+        total: 20,
+        success: 15,
+        successRate: 0.75,
+        p50LatencyMs: 100, // rank ⌈0.5·20⌉ = 10
+        p95LatencyMs: 190, // rank ⌈0.95·20⌉ = 19
+        costMicros: 20_000 + sum(range(() => true)),
+        // Most requests first, ties by key.
+        byModel: [breakdown('m-even', range((n) => n % 2 === 0)), breakdown('m-odd', range((n) => n % 2 === 1))],
+        byProvider: [breakdown('p1', range((n) => n < 15)), breakdown('p2', range((n) => n >= 15))],
+      });
+      const one = await s.activity.stats({ since: T0 + 1_000, until: T0 + 1_001 });
+      expect([one.total, one.p50LatencyMs, one.p95LatencyMs]).toEqual([1, 10, 10]);
+      const p2err = await s.activity.stats({ provider: 'p2', outcome: 'error' });
+      expect([p2err.total, p2err.success, p2err.successRate]).toEqual([2, 0, 0]);
+      expect(await s.activity.stats({ keyId: 'key_nobody' })).toEqual({
+        total: 0,
+        success: 0,
+        successRate: 0,
+        p50LatencyMs: 0,
+        p95LatencyMs: 0,
+        costMicros: 0,
+        byModel: [],
+        byProvider: [],
+      });
+    });
+
+    it('stores large batches atomically', async () => {
+      const s = ctx.store();
+      await s.activity.insertMany(Array.from({ length: 1_500 }, (_, i) => entry(i, { ts: T0 + (i % 10) })));
+      expect((await s.activity.stats({})).total).toBe(1_500);
+      expect((await walk(s, {}, 500)).ids).toHaveLength(1_500);
+    });
+
+    it('rejects malformed entries and filters, storing nothing from a bad batch', async () => {
+      const s = ctx.store();
+      const bad = (e: unknown) => s.activity.insertMany([entry(1), e as ActivityEntry]);
+      await expect(bad({ ...entry(2), status: 200.5 })).rejects.toThrow(RangeError);
+      await expect(bad({ ...entry(2), stream: 1 })).rejects.toThrow(TypeError);
+      await expect(bad({ ...entry(2), costMicros: -1 })).rejects.toThrow(RangeError);
+      await expect(bad({ ...entry(2), error: undefined })).rejects.toThrow(TypeError);
+      await expect(bad({ ...entry(2), attempt: 0 })).rejects.toThrow(RangeError);
+      await expect(bad(null)).rejects.toThrow(TypeError);
+      await expect(s.activity.insertMany({} as unknown as ActivityEntry[])).rejects.toThrow(TypeError);
+      await expect(s.activity.list({ outcome: 'maybe' as 'error' })).rejects.toThrow(RangeError);
+      await expect(s.activity.list({ since: -1 })).rejects.toThrow(RangeError);
+      await expect(s.activity.stats(null as unknown as ActivityFilter)).rejects.toThrow(TypeError);
+      expect((await s.activity.list({})).entries).toEqual([]);
+    });
+  });
+}

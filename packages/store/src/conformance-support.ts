@@ -1,0 +1,53 @@
+/**
+ * Helpers shared by the conformance sections (keys, billing, activity): fixed times, key
+ * factories and the handle each section uses to reach the store under test.
+ */
+
+import { expect } from 'vitest';
+import { StoreError } from './errors.js';
+import { generateApiKey } from './keys.js';
+import type { NewKeyRecord, Store } from './types.js';
+
+/** A fixed "now" so tests never depend on the clock. */
+export const T0 = 1_700_000_000_000;
+
+/** What each section gets: the store opened for the current test, and a way to open more. */
+export interface ConformanceContext {
+  /** The store opened before the current test. */
+  store(): Store;
+  /** Another connection (for Postgres, another pool: a second replica) to the same database. */
+  open(): Promise<Store>;
+}
+
+/**
+ * @example
+ * const k = newKey({ role: 'admin' }); // k.secret is the plaintext, never to be stored
+ */
+export function newKey(overrides: Partial<NewKeyRecord> = {}): NewKeyRecord & { secret: string } {
+  const { secret, id, prefix, hash } = generateApiKey();
+  return { secret, id, name: 'test key', prefix, hash, role: 'user', createdAt: T0, ...overrides };
+}
+
+/** The record alone, without the secret (and without `limits` unless set). */
+export function recordOf(k: NewKeyRecord): NewKeyRecord {
+  const rec: NewKeyRecord = { id: k.id, name: k.name, prefix: k.prefix, hash: k.hash, role: k.role, createdAt: k.createdAt };
+  if (k.limits !== undefined) rec.limits = k.limits;
+  return rec;
+}
+
+/** Inserts a fresh key and returns its id. */
+export async function insertKey(store: Store, overrides: Partial<NewKeyRecord> = {}): Promise<string> {
+  const k = newKey(overrides);
+  await store.keys.insert(recordOf(k));
+  return k.id;
+}
+
+/** Asserts that `promise` rejects with a `StoreError` carrying `code`. */
+export async function expectStoreError(promise: Promise<unknown>, code: StoreError['code']): Promise<void> {
+  const err: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(StoreError.isInstance(err), 'expected a StoreError').toBe(true);
+  expect((err as StoreError).code).toBe(code);
+}

@@ -1,0 +1,83 @@
+/**
+ * The activity domain on SQLite. Filtered queries are built by `activity-sql.ts`; since each
+ * combination of filters is a different SQL text, prepared statements are cached by text (at
+ * most a few hundred combinations exist).
+ */
+
+import type Database from 'better-sqlite3';
+import {
+  assertActivityEntries,
+  assertActivityFilter,
+  encodeActivityCursor,
+  resolveActivityPage,
+} from './activity-inputs.js';
+import {
+  activityListSql,
+  activityPercentileSql,
+  activityStatsSql,
+  nearestRank,
+  toActivityStats,
+  type StatsRow,
+} from './activity-sql.js';
+import type { ActivityStore } from './activity-types.js';
+import { ACTIVITY_COLUMNS, activityValues, toActivityEntry, type ActivityRow } from './rows.js';
+
+/**
+ * @example
+ * const activity = createSqliteActivityStore(db, ensureOpen);
+ */
+export function createSqliteActivityStore(db: Database.Database, ensureOpen: () => void): ActivityStore {
+  const placeholders = ACTIVITY_COLUMNS.split(',').map(() => '?').join(', ');
+  const insert = db.prepare(`INSERT INTO activity (${ACTIVITY_COLUMNS}) VALUES (${placeholders}) ON CONFLICT (id) DO NOTHING`);
+  const insertAll = db.transaction((rows: (string | number | null)[][]) => {
+    for (const row of rows) insert.run(row);
+  });
+
+  const cache = new Map<string, Database.Statement>();
+  const prepared = (text: string): Database.Statement => {
+    let s = cache.get(text);
+    if (s === undefined) {
+      s = db.prepare(text);
+      cache.set(text, s);
+    }
+    return s;
+  };
+
+  return {
+    async insertMany(entries) {
+      ensureOpen();
+      assertActivityEntries(entries);
+      if (entries.length === 0) return;
+      insertAll.immediate(entries.map((e) => activityValues(e, (b) => (b ? 1 : 0))));
+    },
+    async list(filter, page) {
+      ensureOpen();
+      assertActivityFilter(filter);
+      const { limit, cursor } = resolveActivityPage(page);
+      const { text, values } = activityListSql('sqlite', filter, limit, cursor);
+      const rows = prepared(text).all(values) as ActivityRow[];
+      const entries = rows.slice(0, limit).map(toActivityEntry);
+      const last = entries[entries.length - 1];
+      return rows.length > limit && last !== undefined
+        ? { entries, nextCursor: encodeActivityCursor({ ts: last.ts, id: last.id }) }
+        : { entries };
+    },
+    async stats(filter) {
+      ensureOpen();
+      assertActivityFilter(filter);
+      // One read transaction, so the totals and the percentiles describe the same rows.
+      const read = db.transaction(() => {
+        const { text, values } = activityStatsSql('sqlite', filter);
+        const rows = prepared(text).all(values) as StatsRow[];
+        const total = rows.find((r) => r.dim === 'all')?.requests ?? 0;
+        const at = (p: number): number => {
+          if (total === 0) return 0;
+          const q = activityPercentileSql(filter, nearestRank(p, total));
+          return (prepared(q.text).get(q.values) as { latency_ms: number } | undefined)?.latency_ms ?? 0;
+        };
+        return toActivityStats(rows, at(0.5), at(0.95));
+      });
+      return read.deferred();
+    },
+  };
+}
