@@ -3,10 +3,9 @@
  * clock) and reads nothing from the environment or disk, so tests build it with fakes and call
  * `app.request()`. One sub-app per domain, one error handler speaking OpenAI's error shape.
  */
-import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import type { Catalog } from '@saferouter/router';
-import type { Store } from '@saferouter/store';
+import { timeOrderedId, type Store } from '@saferouter/store';
 import { createBilling, createMemoryLimiter, type Billing, type Limiter } from '@saferouter/billing';
 import { createActivityWriter, type ActivityWriter } from './activity-writer.js';
 import type { AppEnv } from './env.js';
@@ -69,11 +68,12 @@ export function createApp(deps: GatewayDeps): Gateway {
   const billing = createBilling({ store: deps.store.billing, clock });
   const limiter = deps.limiter ?? createMemoryLimiter({ clock });
   const activity = createActivityWriter(deps.store.activity, { flushIntervalMs: deps.activityFlushMs ?? 200 });
-  const newId = (): string => `act_${randomUUID().replaceAll('-', '')}`;
+  const newId = (): string => timeOrderedId('act');
   const app = new Hono<AppEnv>();
 
   app.use('*', async (c, next) => {
-    const id = `req_${randomUUID().replaceAll('-', '')}`;
+    // Time-ordered (req_ + 32 hex), so the activity log's request_id index grows at its edge.
+    const id = timeOrderedId('req');
     c.set('requestId', id);
     c.header('x-request-id', id);
     const allowed = allowedMethods.get(c.req.path);

@@ -16,8 +16,7 @@
  * (`expireHolds`) charges nothing, reported as `holdMissing`, because retrying a charge whose
  * first attempt may have committed would risk billing twice.
  */
-import { randomUUID } from 'node:crypto';
-import type { BillingStore, LedgerEntry } from '@saferouter/store';
+import { timeOrderedId, type BillingStore, type LedgerEntry } from '@saferouter/store';
 import { assertPricing, exactCostMicros, isFreePricing, type Pricing } from './money.js';
 import { affordableOutputTokens, InsufficientCreditsError, promptAffordable } from './hold.js';
 import { assertCount, assertFunction, assertKeyId, assertObject, assertPositiveInteger, assertString, checkObject } from './validate.js';
@@ -103,7 +102,8 @@ export interface Billing {
   expireHolds(): Promise<number>;
 }
 
-const defaultIds = (kind: 'hold' | 'ledger'): string => `${kind === 'hold' ? 'hold' : 'led'}_${randomUUID().replaceAll('-', '')}`;
+// Time-ordered, so inserts append to the id-clustered tables (see timeOrderedId).
+const defaultIds = (kind: 'hold' | 'ledger'): string => timeOrderedId(kind === 'hold' ? 'hold' : 'led');
 
 /**
  * Billing over a store.

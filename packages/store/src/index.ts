@@ -15,6 +15,7 @@ export * from './billing-types.js';
 export * from './activity-types.js';
 export * from './errors.js';
 export * from './keys.js';
+export { timeOrderedId } from './billing-inputs.js';
 export { migrations, type Migration } from './migrations.js';
 export { openPostgresStore, type PostgresStoreOptions } from './postgres.js';
 export {

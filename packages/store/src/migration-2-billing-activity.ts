@@ -22,6 +22,10 @@ const LEDGER_SIGN = `CONSTRAINT ledger_sign CHECK (
 export const migration2: Migration = {
   version: 2,
   name: 'billing_activity_limits',
+  // The money tables are WITHOUT ROWID, keyed by their text ids: a rowid table with a TEXT
+  // primary key keeps a second B-tree for it, and every B-tree a request touches is another WAL
+  // frame on the hot path (measured: ~23 pwrite per money operation before, see the commit).
+  // holds has no expiry index: it only ever holds in-flight requests, so the sweep scans it.
   sqlite: `
     ALTER TABLE api_keys ADD COLUMN rpm_limit INTEGER CHECK (rpm_limit IS NULL OR rpm_limit > 0);
     ALTER TABLE api_keys ADD COLUMN concurrency_limit INTEGER CHECK (concurrency_limit IS NULL OR concurrency_limit > 0);
@@ -31,7 +35,7 @@ export const migration2: Migration = {
       balance_micros INTEGER NOT NULL DEFAULT 0 CONSTRAINT accounts_balance_nonnegative CHECK (balance_micros >= 0),
       held_micros    INTEGER NOT NULL DEFAULT 0 CONSTRAINT accounts_held_nonnegative CHECK (held_micros >= 0),
       updated_at     INTEGER NOT NULL
-    ) STRICT;
+    ) STRICT, WITHOUT ROWID;
 
     CREATE TABLE ledger (
       id            TEXT    PRIMARY KEY NOT NULL,
@@ -42,7 +46,7 @@ export const migration2: Migration = {
       request_id    TEXT,
       note          TEXT,
       ${LEDGER_SIGN}
-    ) STRICT;
+    ) STRICT, WITHOUT ROWID;
     CREATE INDEX ledger_key_ts ON ledger (key_id, ts);
 
     CREATE TABLE holds (
@@ -52,8 +56,7 @@ export const migration2: Migration = {
       request_id    TEXT    NOT NULL,
       ts            INTEGER NOT NULL,
       expires_at    INTEGER NOT NULL
-    ) STRICT;
-    CREATE INDEX holds_expires_at ON holds (expires_at);
+    ) STRICT, WITHOUT ROWID;
 
     CREATE TABLE activity (
       id                TEXT    PRIMARY KEY NOT NULL,

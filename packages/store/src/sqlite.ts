@@ -115,6 +115,12 @@ function configure(db: Database.Database, synchronous: SqliteSynchronous, busyTi
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   // The money tables reference api_keys, and SQLite leaves foreign keys OFF unless asked.
   db.pragma('foreign_keys = ON');
+  // Checkpoints run on the writer's thread and fsync the database file. At the default (every
+  // 1,000 WAL pages) they came every ~80 requests under load and added ~70 µs per request;
+  // every 10,000 pages (~40 MB of WAL) they are ten times rarer, and a hot page written many
+  // times is copied back once. The WAL file is truncated back to 64 MB at most after each.
+  db.pragma('wal_autocheckpoint = 10000');
+  db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
 }
 
 function createSqliteStore(db: Database.Database): Store {
