@@ -45,14 +45,8 @@ export async function startGateway(config: GatewayConfig, env: Record<string, st
     selfTopup: config.selfTopup,
     ...(limiter ? { limiter } : {}),
   });
-  // On SQLite this process owns the data dir, so any hold found at start was left by a previous
-  // run that died mid-request: release it now instead of after its expiry. (With Postgres other
-  // replicas' holds are live; those wait for expiry.)
-  if (store.kind === 'sqlite') {
-    const released = await store.billing.expireHolds(Number.MAX_SAFE_INTEGER);
-    if (released > 0) console.log(`saferouter: released ${released} hold(s) left by an earlier run`);
-  }
-  // Holds left by a crashed replica are released once they expire.
+  // Holds left by a crashed replica (Postgres) are released once they expire. On SQLite holds
+  // live in the gateway's memory and die with it.
   const sweep = setInterval(() => {
     gateway.billing.expireHolds().catch((err: unknown) => console.error('billing: releasing expired holds failed:', err));
   }, 60_000);

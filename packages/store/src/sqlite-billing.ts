@@ -1,5 +1,6 @@
 /**
- * The billing domain on SQLite. Every money operation runs inside a `BEGIN IMMEDIATE`
+ * The billing domain on SQLite. Holds are kept in memory (see sqlite-holds.ts); every durable
+ * money operation (credit, the charge of a settle) runs inside a `BEGIN IMMEDIATE`
  * transaction: the write lock is taken before the first read, so a check ("is the balance
  * enough?") and the write that depends on it can never interleave with another connection's, in
  * this process or another. Operations issued in the same event-loop turn share one transaction,
@@ -29,12 +30,7 @@ import { LEDGER_COLUMNS, safeInt, toLedgerEntry, type LedgerRow } from './rows.j
 import { isSqliteUniqueViolation } from './sqlite-keys.js';
 import { assertTimestamp } from './validate.js';
 import { createGroupCommit } from './sqlite-group-commit.js';
-
-interface HoldRow {
-  key_id: string;
-  amount_micros: number;
-  request_id: string;
-}
+import { holdRegistryFor, type MemoryHold } from './sqlite-holds.js';
 
 interface AccountRow {
   balance_micros: number;
@@ -64,19 +60,6 @@ export function createSqliteBillingStore(db: Database.Database, ensureOpen: () =
       `INSERT INTO ledger (${LEDGER_COLUMNS})
        VALUES (@id, @key_id, @ts, @kind, @amount_micros, @request_id, @note)`,
     ),
-    // The condition and the increment are one statement: the check cannot go stale.
-    reserve: db.prepare<[{ keyId: string; amount: number; ts: number }], { available: number }>(
-      `UPDATE accounts SET held_micros = held_micros + @amount, updated_at = @ts
-        WHERE key_id = @keyId AND balance_micros - held_micros >= @amount
-       RETURNING balance_micros - held_micros AS available`,
-    ),
-    insertHold: db.prepare<[NewHold]>(
-      `INSERT INTO holds (id, key_id, amount_micros, request_id, ts, expires_at)
-       VALUES (@id, @keyId, @amountMicros, @requestId, @ts, @expiresAt)`,
-    ),
-    deleteHold: db.prepare<[string], HoldRow>(
-      'DELETE FROM holds WHERE id = ? RETURNING key_id, amount_micros, request_id',
-    ),
     chargeable: db.prepare<[{ keyId: string; cost: number }], { charged: number }>(
       'SELECT MIN(@cost, balance_micros) AS charged FROM accounts WHERE key_id = @keyId',
     ),
@@ -84,12 +67,6 @@ export function createSqliteBillingStore(db: Database.Database, ensureOpen: () =
       `UPDATE accounts SET balance_micros = balance_micros - @charged, held_micros = held_micros - @held,
               updated_at = @ts
         WHERE key_id = @keyId`,
-    ),
-    unhold: db.prepare<[{ keyId: string; held: number }]>(
-      'UPDATE accounts SET held_micros = held_micros - @held WHERE key_id = @keyId',
-    ),
-    deleteExpired: db.prepare<[number], HoldRow>(
-      'DELETE FROM holds WHERE expires_at < ? RETURNING key_id, amount_micros, request_id',
     ),
     ledger: db.prepare<[string, number, number], LedgerRow>(
       `SELECT ${LEDGER_COLUMNS} FROM ledger WHERE key_id = ? AND ts < ? ORDER BY ts DESC, id DESC LIMIT ?`,
@@ -121,53 +98,38 @@ export function createSqliteBillingStore(db: Database.Database, ensureOpen: () =
     return entry;
   });
 
-  const placeHold = db.transaction((hold: NewHold): PlaceHoldResult => {
-    stmt.ensureAccount.run({ keyId: hold.keyId, ts: hold.ts });
-    const reserved = stmt.reserve.get({ keyId: hold.keyId, amount: hold.amountMicros, ts: hold.ts });
-    if (reserved === undefined) return { ok: false, availableMicros: available(stmt.account.get(hold.keyId)) };
-    stmt.insertHold.run({
-      id: hold.id,
-      keyId: hold.keyId,
-      amountMicros: hold.amountMicros,
-      requestId: hold.requestId,
-      ts: hold.ts,
-      expiresAt: hold.expiresAt,
-    });
-    return { ok: true, availableMicros: safeInt(reserved.available, 'available') };
-  });
+  const holds = holdRegistryFor(db.name);
 
-  const settle = db.transaction((holdId: string, input: SettleInput): SettleResult | undefined => {
-    // Deleting first makes settle idempotent: a second call finds no hold and changes nothing.
-    const hold = stmt.deleteHold.get(holdId);
-    if (hold === undefined) return undefined;
-    const keyId = hold.key_id;
+  /** Synchronous, so the check and the reservation cannot interleave with anything. */
+  const placeHold = (hold: NewHold): PlaceHoldResult => {
+    if (holds.holds.has(hold.id)) throw new StoreError('conflict', 'A hold with this id already exists');
+    if (stmt.keyExists.get(hold.keyId) === undefined) return { ok: false, availableMicros: 0 };
+    const row = stmt.account.get(hold.keyId);
+    const balance = row === undefined ? 0 : safeInt(row.balance_micros, 'accounts.balance_micros');
+    const free = balance - holds.held(hold.keyId);
+    if (free < hold.amountMicros) return { ok: false, availableMicros: Math.max(0, free) };
+    holds.add(hold.id, { keyId: hold.keyId, amountMicros: hold.amountMicros, requestId: hold.requestId, expiresAt: hold.expiresAt, settling: false });
+    return { ok: true, availableMicros: free - hold.amountMicros };
+  };
+
+  /** The durable half of a settle: charge the (clamped) cost in one transaction. */
+  const charge = db.transaction((hold: MemoryHold, input: SettleInput): SettleResult => {
+    const keyId = hold.keyId;
+    stmt.ensureAccount.run({ keyId, ts: input.ts });
     const charged = safeInt(stmt.chargeable.get({ keyId, cost: input.costMicros })?.charged ?? 0, 'charged');
-    stmt.charge.run({ keyId, charged, held: safeInt(hold.amount_micros, 'holds.amount_micros'), ts: input.ts });
     if (charged === 0) return { chargedMicros: 0 };
+    stmt.charge.run({ keyId, charged, held: 0, ts: input.ts });
     const entry: LedgerEntry = {
       id: newLedgerId(),
       keyId,
       ts: input.ts,
       kind: 'charge',
       amountMicros: -charged,
-      requestId: hold.request_id,
+      requestId: hold.requestId,
       note: chargeNote(input.note, input.costMicros, charged),
     };
     stmt.insertLedger.run(toRow(entry));
     return { chargedMicros: charged, entry };
-  });
-
-  const release = db.transaction((holdId: string): void => {
-    const hold = stmt.deleteHold.get(holdId);
-    if (hold !== undefined) stmt.unhold.run({ keyId: hold.key_id, held: hold.amount_micros });
-  });
-
-  const expire = db.transaction((now: number): number => {
-    const gone = stmt.deleteExpired.all(now);
-    const perKey = new Map<string, number>();
-    for (const h of gone) perKey.set(h.key_id, (perKey.get(h.key_id) ?? 0) + h.amount_micros);
-    for (const [keyId, held] of perKey) stmt.unhold.run({ keyId, held });
-    return gone.length;
   });
 
   return {
@@ -178,7 +140,7 @@ export function createSqliteBillingStore(db: Database.Database, ensureOpen: () =
       return {
         keyId,
         balanceMicros: row === undefined ? 0 : safeInt(row.balance_micros, 'accounts.balance_micros'),
-        heldMicros: row === undefined ? 0 : safeInt(row.held_micros, 'accounts.held_micros'),
+        heldMicros: holds.held(keyId),
       };
     },
     async credit(input) {
@@ -189,23 +151,45 @@ export function createSqliteBillingStore(db: Database.Database, ensureOpen: () =
     async placeHold(hold) {
       ensureOpen();
       assertNewHold(hold);
-      return group(() => conflictOnDuplicate(() => placeHold(hold), 'A hold with this id already exists'));
+      return placeHold(hold);
     },
     async settle(holdId, input) {
       ensureOpen();
       assertRecordId(holdId, 'holdId');
       assertSettleInput(input);
-      return group(() => settle(holdId, input));
+      const hold = holds.holds.get(holdId);
+      // Unknown, already settled, or being settled right now: idempotent no-op.
+      if (hold === undefined || hold.settling) return undefined;
+      hold.settling = true;
+      let result: SettleResult;
+      try {
+        result = await group(() => charge(hold, input));
+      } catch (error) {
+        hold.settling = false;
+        throw error;
+      }
+      // Dropped only after the commit: until then the hold still counts, so a concurrent
+      // admission sees either the hold or the charge (briefly both: conservative, never over).
+      holds.remove(holdId);
+      return result;
     },
     async release(holdId) {
       ensureOpen();
       assertRecordId(holdId, 'holdId');
-      await group(() => release(holdId));
+      const hold = holds.holds.get(holdId);
+      if (hold !== undefined && !hold.settling) holds.remove(holdId);
     },
     async expireHolds(now) {
       ensureOpen();
       assertTimestamp(now, 'now');
-      return group(() => expire(now));
+      let released = 0;
+      for (const [id, hold] of holds.holds) {
+        if (hold.expiresAt < now && !hold.settling) {
+          holds.remove(id);
+          released += 1;
+        }
+      }
+      return released;
     },
     async ledger(keyId, options) {
       ensureOpen();
@@ -219,12 +203,6 @@ export function createSqliteBillingStore(db: Database.Database, ensureOpen: () =
       return safeInt(stmt.ledgerSum.get(keyId)?.total ?? 0, 'ledger sum');
     },
   };
-}
-
-/** What a refused hold reports: never negative, even when clamped charges overcommitted a key. */
-function available(row: AccountRow | undefined): number {
-  if (row === undefined) return 0;
-  return Math.max(0, safeInt(row.balance_micros, 'accounts.balance_micros') - safeInt(row.held_micros, 'accounts.held_micros'));
 }
 
 function toRow(e: LedgerEntry): LedgerRow {
