@@ -42,6 +42,27 @@ function limitsOf(input: v.InferOutput<typeof Limits> | undefined, current?: Key
   };
 }
 
+/** A key as the API shows it: record, balance, spend and usage. Never the secret or its hash. */
+async function keyView(store: Store, rec: KeyRecord): Promise<Record<string, unknown>> {
+  const [account, stats] = await Promise.all([store.billing.balance(rec.id), store.activity.stats({ keyId: rec.id })]);
+  return {
+    id: rec.id,
+    object: 'key',
+    name: rec.name,
+    prefix: rec.prefix,
+    role: rec.role,
+    created_at: rec.createdAt,
+    last_used_at: rec.lastUsedAt,
+    revoked_at: rec.revokedAt,
+    request_count: rec.requestCount,
+    balance_usd: formatUsd(account.balanceMicros),
+    held_usd: formatUsd(account.heldMicros),
+    spend_usd: formatUsd(stats.costMicros),
+    usage: { requests: stats.total, cost_usd: formatUsd(stats.costMicros) },
+    limits: rec.limits,
+  };
+}
+
 export interface KeyRoutesOptions {
   store: Store;
   auth: KeyAuth;
@@ -51,24 +72,7 @@ export interface KeyRoutesOptions {
 export function keyRoutes({ store, auth, clock }: KeyRoutesOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  async function view(rec: KeyRecord): Promise<Record<string, unknown>> {
-    const [account, stats] = await Promise.all([store.billing.balance(rec.id), store.activity.stats({ keyId: rec.id })]);
-    return {
-      id: rec.id,
-      object: 'key',
-      name: rec.name,
-      prefix: rec.prefix,
-      role: rec.role,
-      created_at: rec.createdAt,
-      last_used_at: rec.lastUsedAt,
-      revoked_at: rec.revokedAt,
-      request_count: rec.requestCount,
-      balance_usd: formatUsd(account.balanceMicros),
-      held_usd: formatUsd(account.heldMicros),
-      spend_usd: formatUsd(stats.costMicros),
-      limits: rec.limits,
-    };
-  }
+  const view = (rec: KeyRecord): Promise<Record<string, unknown>> => keyView(store, rec);
 
   async function found(id: string): Promise<KeyRecord> {
     const rec = await store.keys.get(id);
@@ -140,21 +144,7 @@ export function ownKeyRoute(store: Store): Hono<AppEnv> {
     }
     const rec = await store.keys.get(caller.id);
     if (!rec) throw new ApiError(401, 'authentication_error', 'invalid_api_key', 'Invalid API key: unknown or revoked.');
-    const [account, stats] = await Promise.all([store.billing.balance(rec.id), store.activity.stats({ keyId: rec.id })]);
-    return c.json({
-      id: rec.id,
-      object: 'key',
-      name: rec.name,
-      prefix: rec.prefix,
-      role: rec.role,
-      created_at: rec.createdAt,
-      last_used_at: rec.lastUsedAt,
-      request_count: rec.requestCount,
-      balance_usd: formatUsd(account.balanceMicros),
-      held_usd: formatUsd(account.heldMicros),
-      usage: { requests: stats.total, cost_usd: formatUsd(stats.costMicros) },
-      limits: rec.limits,
-    });
+    return c.json(await keyView(store, rec));
   });
   return app;
 }
