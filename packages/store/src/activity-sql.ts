@@ -4,9 +4,21 @@
  * their SQL here and only the placeholder style (`?` or `$n`) and the percentile differ.
  */
 
-import type { ActivityCursor } from './activity-inputs.js';
-import type { ActivityBreakdown, ActivityFilter, ActivityStats } from './activity-types.js';
-import { ACTIVITY_COLUMNS, safeInt } from './rows.js';
+import { encodeActivityCursor, type ActivityCursor } from './activity-inputs.js';
+import type { ActivityBreakdown, ActivityFilter, ActivityPage, ActivityStats } from './activity-types.js';
+import { ACTIVITY_COLUMNS, safeInt, toActivityEntry, type ActivityRow } from './rows.js';
+
+/**
+ * One page from the rows of a list query, which fetches `limit + 1` rows: the extra row only
+ * says that another page exists, and the cursor points after the last entry shown.
+ */
+export function toActivityPage(rows: readonly ActivityRow[], limit: number): ActivityPage {
+  const entries = rows.slice(0, limit).map(toActivityEntry);
+  const last = entries[entries.length - 1];
+  return rows.length > limit && last !== undefined
+    ? { entries, nextCursor: encodeActivityCursor({ ts: last.ts, id: last.id }) }
+    : { entries };
+}
 
 export type SqlDialect = 'sqlite' | 'postgres';
 

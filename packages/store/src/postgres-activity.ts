@@ -8,13 +8,12 @@
 import {
   assertActivityEntries,
   assertActivityFilter,
-  encodeActivityCursor,
   resolveActivityPage,
 } from './activity-inputs.js';
-import { activityListSql, activityStatsSql, toActivityStats, type StatsRow } from './activity-sql.js';
+import { activityListSql, activityStatsSql, toActivityPage, toActivityStats, type StatsRow } from './activity-sql.js';
 import type { ActivityEntry, ActivityStore } from './activity-types.js';
 import type { PgSql } from './postgres-sql.js';
-import { ACTIVITY_COLUMNS, activityValues, toActivityEntry, type ActivityRow } from './rows.js';
+import { ACTIVITY_COLUMNS, activityValues, type ActivityRow } from './rows.js';
 
 /** Rows per INSERT: 17 columns × 1000 stays well under the protocol's 65,535 parameters. */
 const ROWS_PER_STATEMENT = 1000;
@@ -66,11 +65,7 @@ export function createPostgresActivityStore(sql: PgSql, ensureOpen: () => void):
       const { limit, cursor } = resolveActivityPage(page);
       const { text, values } = activityListSql('postgres', filter, limit, cursor);
       const rows = await sql.unsafe<ActivityRow[]>(text, values, { prepare: true });
-      const entries = rows.slice(0, limit).map(toActivityEntry);
-      const last = entries[entries.length - 1];
-      return rows.length > limit && last !== undefined
-        ? { entries, nextCursor: encodeActivityCursor({ ts: last.ts, id: last.id }) }
-        : { entries };
+      return toActivityPage(rows, limit);
     },
 
     async stats(filter) {

@@ -8,11 +8,11 @@ import type Database from 'better-sqlite3';
 import {
   assertActivityEntries,
   assertActivityFilter,
-  encodeActivityCursor,
   resolveActivityPage,
 } from './activity-inputs.js';
 import {
   activityListSql,
+  toActivityPage,
   activityPercentileSql,
   activityStatsSql,
   nearestRank,
@@ -20,7 +20,7 @@ import {
   type StatsRow,
 } from './activity-sql.js';
 import type { ActivityStore } from './activity-types.js';
-import { ACTIVITY_COLUMNS, activityValues, toActivityEntry, type ActivityRow } from './rows.js';
+import { ACTIVITY_COLUMNS, activityValues, type ActivityRow } from './rows.js';
 
 /**
  * @example
@@ -56,11 +56,7 @@ export function createSqliteActivityStore(db: Database.Database, ensureOpen: () 
       const { limit, cursor } = resolveActivityPage(page);
       const { text, values } = activityListSql('sqlite', filter, limit, cursor);
       const rows = prepared(text).all(values) as ActivityRow[];
-      const entries = rows.slice(0, limit).map(toActivityEntry);
-      const last = entries[entries.length - 1];
-      return rows.length > limit && last !== undefined
-        ? { entries, nextCursor: encodeActivityCursor({ ts: last.ts, id: last.id }) }
-        : { entries };
+      return toActivityPage(rows, limit);
     },
     async stats(filter) {
       ensureOpen();
