@@ -81,7 +81,12 @@ async function* delivery(result: StreamResult, hooks: StreamHooks): AsyncGenerat
   }
 }
 
-export function sendStream(c: Context<AppEnv>, result: StreamResult, hooks: StreamHooks): Response {
+/**
+ * @param headers the stream's own headers; `x-request-id` is added here. Headers set earlier with
+ * `c.header()` are not read on the Node path: materialising `c.res` to read them, and Hono then
+ * copying them again when the handler returns, measured ~3% of a streamed request's CPU.
+ */
+export function sendStream(c: Context<AppEnv>, result: StreamResult, headers: Record<string, string>, hooks: StreamHooks): Response {
   const frames = delivery(result, hooks);
   const outgoing = c.env?.outgoing;
   if (outgoing === undefined || typeof outgoing.writeHead !== 'function') {
@@ -99,13 +104,9 @@ export function sendStream(c: Context<AppEnv>, result: StreamResult, hooks: Stre
       },
       { highWaterMark: 0 },
     );
-    return c.body(stream, 200);
+    return c.body(stream, 200, headers);
   }
-  const headers: Record<string, string> = {};
-  c.res.headers.forEach((value, name) => {
-    headers[name] = value;
-  });
-  outgoing.writeHead(200, headers);
+  outgoing.writeHead(200, { ...headers, 'x-request-id': c.get('requestId') });
   void pump(frames, result, outgoing as ServerResponse);
   return RESPONSE_ALREADY_SENT;
 }

@@ -4,7 +4,7 @@
  * transaction: the write lock is taken before the first read, so a check ("is the balance
  * enough?") and the write that depends on it can never interleave with another connection's, in
  * this process or another. Operations issued in the same event-loop turn share one transaction,
- * each in its own savepoint (see sqlite-group-commit.ts); each is still atomic on its own.
+ * and each is still atomic on its own (see sqlite-group-commit.ts).
  *
  * Durability: in WAL mode with `synchronous = NORMAL` (the default) a committed transaction
  * survives the process being killed (`kill -9`, a crash, an OOM kill), because the WAL is in
@@ -51,6 +51,11 @@ export function createSqliteBillingStore(db: Database.Database, ensureOpen: () =
        ON CONFLICT (key_id) DO NOTHING`,
     ),
     account: db.prepare<[string], AccountRow>('SELECT balance_micros, held_micros FROM accounts WHERE key_id = ?'),
+    /** One read for admission: no row when the key does not exist, balance 0 without an account. */
+    keyBalance: db.prepare<[string], { balance_micros: number }>(
+      `SELECT COALESCE(a.balance_micros, 0) AS balance_micros
+         FROM api_keys k LEFT JOIN accounts a ON a.key_id = k.id WHERE k.id = ?`,
+    ),
     addBalance: db.prepare<[{ keyId: string; amount: number; ts: number }], AccountRow>(
       `UPDATE accounts SET balance_micros = balance_micros + @amount, updated_at = @ts
         WHERE key_id = @keyId AND balance_micros + @amount >= 0
@@ -63,10 +68,10 @@ export function createSqliteBillingStore(db: Database.Database, ensureOpen: () =
     chargeable: db.prepare<[{ keyId: string; cost: number }], { charged: number }>(
       'SELECT MIN(@cost, balance_micros) AS charged FROM accounts WHERE key_id = @keyId',
     ),
-    charge: db.prepare<[{ keyId: string; charged: number; held: number; ts: number }]>(
-      `UPDATE accounts SET balance_micros = balance_micros - @charged, held_micros = held_micros - @held,
-              updated_at = @ts
-        WHERE key_id = @keyId`,
+    charge: db.prepare<[{ keyId: string; charged: number; ts: number }], { balance_micros: number }>(
+      `UPDATE accounts SET balance_micros = balance_micros - @charged, updated_at = @ts
+        WHERE key_id = @keyId
+       RETURNING balance_micros`,
     ),
     ledger: db.prepare<[string, number, number], LedgerRow>(
       `SELECT ${LEDGER_COLUMNS} FROM ledger WHERE key_id = ? AND ts < ? ORDER BY ts DESC, id DESC LIMIT ?`,
@@ -77,14 +82,18 @@ export function createSqliteBillingStore(db: Database.Database, ensureOpen: () =
   };
 
   const group = createGroupCommit(db);
-  const credit = db.transaction((input: CreditInput): LedgerEntry => {
+  const holds = holdRegistryFor(db.name);
+  const credit = (input: CreditInput): LedgerEntry => {
     if (stmt.keyExists.get(input.keyId) === undefined) {
       throw new RangeError('input.keyId does not name a stored key');
     }
     stmt.ensureAccount.run({ keyId: input.keyId, ts: input.ts });
-    if (stmt.addBalance.get({ keyId: input.keyId, amount: input.amountMicros, ts: input.ts }) === undefined) {
+    const after = stmt.addBalance.get({ keyId: input.keyId, amount: input.amountMicros, ts: input.ts });
+    if (after === undefined) {
       throw new RangeError('input.amountMicros would take the balance below zero');
     }
+    // Write-through: set inside the savepoint that made it; a failed group commit clears it.
+    holds.balances.set(input.keyId, safeInt(after.balance_micros, 'accounts.balance_micros'));
     const entry: LedgerEntry = {
       id: input.id,
       keyId: input.keyId,
@@ -96,16 +105,18 @@ export function createSqliteBillingStore(db: Database.Database, ensureOpen: () =
     };
     stmt.insertLedger.run(toRow(entry));
     return entry;
-  });
-
-  const holds = holdRegistryFor(db.name);
+  };
 
   /** Synchronous, so the check and the reservation cannot interleave with anything. */
   const placeHold = (hold: NewHold): PlaceHoldResult => {
     if (holds.holds.has(hold.id)) throw new StoreError('conflict', 'A hold with this id already exists');
-    if (stmt.keyExists.get(hold.keyId) === undefined) return { ok: false, availableMicros: 0 };
-    const row = stmt.account.get(hold.keyId);
-    const balance = row === undefined ? 0 : safeInt(row.balance_micros, 'accounts.balance_micros');
+    let balance = holds.balances.get(hold.keyId);
+    if (balance === undefined) {
+      const row = stmt.keyBalance.get(hold.keyId);
+      if (row === undefined) return { ok: false, availableMicros: 0 };
+      balance = safeInt(row.balance_micros, 'accounts.balance_micros');
+      holds.balances.set(hold.keyId, balance);
+    }
     const free = balance - holds.held(hold.keyId);
     if (free < hold.amountMicros) return { ok: false, availableMicros: Math.max(0, free) };
     holds.add(hold.id, { keyId: hold.keyId, amountMicros: hold.amountMicros, requestId: hold.requestId, expiresAt: hold.expiresAt, settling: false });
@@ -113,12 +124,13 @@ export function createSqliteBillingStore(db: Database.Database, ensureOpen: () =
   };
 
   /** The durable half of a settle: charge the (clamped) cost in one transaction. */
-  const charge = db.transaction((hold: MemoryHold, input: SettleInput): SettleResult => {
+  const charge = (hold: MemoryHold, input: SettleInput): SettleResult => {
     const keyId = hold.keyId;
-    stmt.ensureAccount.run({ keyId, ts: input.ts });
+    // No account row means a zero balance: nothing is chargeable, so nothing to create.
     const charged = safeInt(stmt.chargeable.get({ keyId, cost: input.costMicros })?.charged ?? 0, 'charged');
     if (charged === 0) return { chargedMicros: 0 };
-    stmt.charge.run({ keyId, charged, held: 0, ts: input.ts });
+    const after = stmt.charge.get({ keyId, charged, ts: input.ts });
+    if (after !== undefined) holds.balances.set(keyId, safeInt(after.balance_micros, 'accounts.balance_micros'));
     const entry: LedgerEntry = {
       id: newLedgerId(),
       keyId,
@@ -130,7 +142,7 @@ export function createSqliteBillingStore(db: Database.Database, ensureOpen: () =
     };
     stmt.insertLedger.run(toRow(entry));
     return { chargedMicros: charged, entry };
-  });
+  };
 
   return {
     async balance(keyId) {
@@ -146,7 +158,12 @@ export function createSqliteBillingStore(db: Database.Database, ensureOpen: () =
     async credit(input) {
       ensureOpen();
       assertCreditInput(input);
-      return group(() => conflictOnDuplicate(() => credit(input), 'A ledger entry with this id already exists'));
+      try {
+        return await group(() => conflictOnDuplicate(() => credit(input), 'A ledger entry with this id already exists'));
+      } catch (error) {
+        holds.balances.delete(input.keyId); // whatever was cached may not have been committed
+        throw error;
+      }
     },
     async placeHold(hold) {
       ensureOpen();
@@ -166,6 +183,7 @@ export function createSqliteBillingStore(db: Database.Database, ensureOpen: () =
         result = await group(() => charge(hold, input));
       } catch (error) {
         hold.settling = false;
+        holds.balances.delete(hold.keyId); // whatever was cached may not have been committed
         throw error;
       }
       // Dropped only after the commit: until then the hold still counts, so a concurrent

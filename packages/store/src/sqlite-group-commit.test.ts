@@ -69,3 +69,28 @@ it('many concurrent holds and settles on one key never overspend', async () => {
   expect(await store.billing.ledgerSum(id)).toBe(balance.balanceMicros);
   expect(charged).toBeGreaterThanOrEqual(5_000 - 100 * 50);
 });
+
+it('a group runs bare, and reruns with one savepoint per operation only when an operation throws', async () => {
+  const Database = (await import('better-sqlite3')).default;
+  const { createGroupCommit } = await import('./sqlite-group-commit.js');
+  const db = new Database(':memory:');
+  db.exec('CREATE TABLE t (v INTEGER NOT NULL UNIQUE)');
+  const group = createGroupCommit(db);
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const runs = { a: 0, b: 0, c: 0 };
+  const results = await Promise.allSettled([
+    group(() => (runs.a++, insert.run(1).changes)),
+    group(() => (runs.b++, insert.run(1).changes)), // unique violation: fails alone
+    group(() => (runs.c++, insert.run(2).changes)),
+  ]);
+  expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  // The bare run stopped at b and was rolled back; the isolated rerun ran all three once more.
+  expect(runs).toEqual({ a: 2, b: 2, c: 1 });
+  expect(db.prepare('SELECT v FROM t ORDER BY v').pluck().all()).toEqual([1, 2]);
+
+  // A group in which nothing fails runs each operation exactly once.
+  const once = { n: 0 };
+  await Promise.all([group(() => (once.n++, insert.run(3))), group(() => (once.n++, insert.run(4)))]);
+  expect(once.n).toBe(2);
+  db.close();
+});

@@ -201,17 +201,22 @@ export function chatRoutes(options: ChatRouteOptions): Hono<AppEnv> {
         record(undefined);
         throw err;
       }
-      setFallbackHeaders(c, requested, result.answeredBy);
-      c.header('content-type', 'text/event-stream; charset=utf-8');
-      c.header('cache-control', 'no-cache');
-      c.header('x-accel-buffering', 'no');
+      const headers: Record<string, string> = {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        'x-accel-buffering': 'no',
+      };
+      if (result.answeredBy !== requested) {
+        headers['x-saferouter-fallback-from'] = requested;
+        headers['x-saferouter-fallback-to'] = result.answeredBy;
+      }
       const answeredBy = result.answeredBy;
       // Chunks are kept (by reference, up to a cap) only to estimate a cut stream's output; a
       // completed stream is billed from the upstream's usage chunk and never parses them.
       const delivered: Uint8Array[] = [];
       let deliveredBytes = 0;
       streaming = true;
-      return sendStream(c, result, {
+      return sendStream(c, result, headers, {
         onChunk: (chunk) => {
           if (deliveredBytes >= MAX_RETAINED_BYTES) return;
           delivered.push(chunk);
