@@ -17,13 +17,15 @@ export interface TestPrice {
 const price = (inputPerMillion: number, outputPerMillion: number, inMicros: number, outMicros: number): TestPrice => ({ inputPerMillion, outputPerMillion, inMicros, outMicros });
 
 /**
- * `b-dear` falls back to `b-cheap`; `b-solo` stands alone. The odd prices make 1000/500 tokens
+ * `b-dear` falls back to `b-cheap`; `b-solo` stands alone; `b-thrift` falls back to the dearer
+ * `b-dear`, then `b-cheap` (holds are re-priced per fallback). The odd prices make 1000/500 tokens
  * cost a fraction of a micro-dollar more than a whole number, so rounding is exercised.
  */
 export const PRICES = {
   'b-dear': price(2.5, 10, 2_500_000, 10_000_000),
   'b-cheap': price(0.123457, 1.234567, 123_457, 1_234_567),
   'b-solo': price(0.333333, 1.666667, 333_333, 1_666_667),
+  'b-thrift': price(0.1, 0.2, 100_000, 200_000),
 } as const;
 
 export type PricedModel = keyof typeof PRICES;
@@ -41,7 +43,7 @@ export function billingCatalogJson(upstreamUrl: string): Record<string, unknown>
   });
   return {
     providers: [{ id: 'up', baseUrl: `${upstreamUrl}/v1`, apiKeyEnv: 'FAKE_UP_KEY' }],
-    models: [model('b-dear', ['b-cheap']), model('b-cheap'), model('b-solo')],
+    models: [model('b-dear', ['b-cheap']), model('b-cheap'), model('b-solo'), model('b-thrift', ['b-dear', 'b-cheap'])],
   };
 }
 

@@ -257,3 +257,72 @@ describe('402 insufficient credits', () => {
     await expectBooksBalanced(id);
   });
 });
+
+describe('holds priced per candidate', () => {
+  // $0.001 covers b-thrift's and b-cheap's worst case at 500 output tokens, never b-dear's (5,000 µ$).
+  const request = (): Record<string, unknown> => ({ model: 'b-thrift', messages: tagged(), max_tokens: 500 });
+
+  it('a key that affords its model is not refused because a fallback is dearer', async () => {
+    const { id, key } = await createKey(gw.url, ADMIN_KEY, 'thrift', '0.001');
+    upstream.setBehavior('b-thrift', { usage: { prompt_tokens: 12, completion_tokens: 7 } });
+    const res = await chat(gw.url, key, request());
+    expect(res.status, await res.clone().text()).toBe(200);
+    await res.json();
+    const requestId = res.headers.get('x-request-id') ?? '';
+    expect(await chargesOf(id, requestId)).toEqual([-expectedCost('b-thrift', 12, 7)]);
+    await expectBooksBalanced(id);
+  });
+
+  it('a fallback the key cannot afford is skipped; the next affordable one answers at its own price', async () => {
+    const { id, key } = await createKey(gw.url, ADMIN_KEY, 'thrift-fallback', '0.001');
+    upstream.setBehavior('b-thrift', { status: 503 });
+    upstream.setBehavior('b-cheap', { usage: { prompt_tokens: 12, completion_tokens: 7 } });
+    for (const stream of [false, true]) {
+      const res = await chat(gw.url, key, { ...request(), stream });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-saferouter-fallback-to')).toBe('b-cheap');
+      await res.text();
+      const requestId = res.headers.get('x-request-id') ?? '';
+      expect(await chargesOf(id, requestId)).toEqual([-expectedCost('b-cheap', 12, 7)]);
+      await gw.gateway.activity.flush();
+      const entries = (await activityOf(gw.url, key, requestId)).sort((a, b) => a.attempt - b.attempt);
+      // b-dear (position 2) was never called: no upstream request, no attempt entry.
+      expect(entries.map((e) => [e.model, e.attempt, e.status])).toEqual([
+        ['b-thrift', 1, 503],
+        ['b-cheap', 3, 200],
+      ]);
+    }
+    expect(upstream.requests.filter((r) => r.model === 'b-dear')).toHaveLength(0);
+    await expectBooksBalanced(id);
+  });
+});
+
+describe('refused requests are logged', () => {
+  it('a 402 leaves one activity entry with attempt 0 and no cost', async () => {
+    const { key } = await createKey(gw.url, ADMIN_KEY, 'broke', '0.000001');
+    const res = await chat(gw.url, key, { model: 'b-solo', messages: tagged(), max_tokens: 1000 });
+    expect(res.status).toBe(402);
+    await res.text();
+    const requestId = res.headers.get('x-request-id') ?? '';
+    await gw.gateway.activity.flush();
+    const entries = await activityOf(gw.url, key, requestId);
+    expect(entries.map((e) => [e.model, e.attempt, e.status, usdToMicros(e.cost_usd)])).toEqual([['b-solo', 0, 402, 0]]);
+    expect(entries[0]?.error).toMatch(/^insufficient_credits: /);
+  });
+
+  it('a 429 leaves one activity entry with attempt 0', async () => {
+    const { key } = await createKey(gw.url, ADMIN_KEY, 'limited', '1', { rpm: 1 });
+    upstream.setBehavior('b-solo', { usage: { prompt_tokens: 3, completion_tokens: 2 } });
+    const first = await chat(gw.url, key, { model: 'b-solo', messages: tagged(), max_tokens: 10 });
+    expect(first.status).toBe(200);
+    await first.text();
+    const res = await chat(gw.url, key, { model: 'b-solo', messages: tagged(), max_tokens: 10 });
+    expect(res.status).toBe(429);
+    await res.text();
+    const requestId = res.headers.get('x-request-id') ?? '';
+    await gw.gateway.activity.flush();
+    const entries = await activityOf(gw.url, key, requestId);
+    expect(entries.map((e) => [e.attempt, e.status])).toEqual([[0, 429]]);
+    expect(entries[0]?.error).toMatch(/^rate_limit_rpm: /);
+  });
+});

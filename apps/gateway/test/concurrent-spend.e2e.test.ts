@@ -88,11 +88,17 @@ async function spend(urls: string[], store: Store): Promise<{ succeeded: number;
   expect(charges.every((r) => r.amountMicros === -cost)).toBe(true);
   expect(charges.map((r) => r.requestId).sort()).toEqual(ok.map((o) => o.requestId).sort());
 
-  // Activity is written in batches by each process; wait for every success to land.
-  const activity = await waitUntil(async () => {
-    const all = await allActivity(urls[0]!, ADMIN_KEY, id);
-    return all.length >= AFFORDABLE ? all : undefined;
-  }, 'activity of every successful request');
+  // Activity is written in batches by each process; wait for every request to land: one entry
+  // per success, and one `attempt: 0` entry per refusal.
+  const all = await waitUntil(async () => {
+    const entries = await allActivity(urls[0]!, ADMIN_KEY, id);
+    return entries.length >= REQUESTS ? entries : undefined;
+  }, 'activity of every request');
+  expect(all).toHaveLength(REQUESTS);
+  const activity = all.filter((e) => e.attempt > 0);
+  const refusals = all.filter((e) => e.attempt === 0);
+  expect(refusals.map((e) => e.request_id).sort()).toEqual(refused.map((o) => o.requestId).sort());
+  expect(refusals.every((e) => e.status === 402 && usdToMicros(e.cost_usd) === 0)).toBe(true);
   expect(activity).toHaveLength(AFFORDABLE);
   expect(activity.reduce((sum, e) => sum + usdToMicros(e.cost_usd), 0)).toBe(credit - account.balanceMicros);
   expect(activity.map((e) => e.request_id).sort()).toEqual(ok.map((o) => o.requestId).sort());

@@ -64,6 +64,37 @@ const upstream = (status: number, text = `{"error":"${status}"}`) =>
   new UpstreamError({ provider: 'x', modelId: 'm', statusCode: status, body: enc.encode(text) });
 
 describe('withFallback (unit)', () => {
+  it('beforeFallback runs before each fallback, not the primary; a refusal skips that candidate', async () => {
+    const a = fake('a', upstream(503));
+    const b = fake('b');
+    const c = fake('c');
+    const seen: string[] = [];
+    const result = await withFallback([a, b, c], {
+      beforeFallback: (cand) => {
+        seen.push(cand.entry.id);
+        if (cand.entry.id === 'b') throw new Error('cannot afford b');
+      },
+    }).doGenerate({ body });
+    expect(seen).toEqual(['b', 'c']);
+    expect(result.answeredBy).toBe('c');
+    expect(b.calls).toBe(0);
+    expect(result.attempts.map((x) => [x.modelId, x.ok])).toEqual([
+      ['a', false],
+      ['c', true],
+    ]);
+  });
+
+  it("when every fallback is refused, the primary's upstream error is thrown", async () => {
+    const refuse = (): never => {
+      throw new Error('cannot afford');
+    };
+    const b = fake('b');
+    await expect(withFallback([fake('a', upstream(503)), b], { beforeFallback: refuse }).doStream({ body })).rejects.toMatchObject({
+      statusCode: 503,
+    });
+    expect(b.calls).toBe(0);
+  });
+
   it('answers with the first candidate that succeeds, recording every attempt', async () => {
     const a = fake('a', upstream(503));
     const b = fake('b', new NetworkError('p-b'));

@@ -46,6 +46,12 @@ export interface FallbackModel extends ChatModelV1 {
 export interface FallbackOptions {
   /** Called after every attempt, failed or not (activity log, metrics). */
   onAttempt?: ((attempt: Attempt) => void) | undefined;
+  /**
+   * Runs before each fallback candidate (not the primary) is called, e.g. to re-price a billing
+   * hold for it. If it throws, that candidate is skipped without an upstream call and without an
+   * `Attempt`; when no candidate answers, the last upstream error is thrown as usual.
+   */
+  beforeFallback?: ((candidate: Candidate) => Promise<void> | void) | undefined;
   /** Clock for latencies. Default `performance.now`. */
   now?: (() => number) | undefined;
 }
@@ -73,6 +79,13 @@ export function withFallback(candidates: readonly Candidate[], options: Fallback
     for (const [index, candidate] of chain.entries()) {
       // Never start another upstream call for a client that is gone.
       if (signal?.aborted === true) throw new AbortedError();
+      if (index > 0 && options.beforeFallback !== undefined) {
+        try {
+          await options.beforeFallback(candidate);
+        } catch {
+          continue;
+        }
+      }
       const started = now();
       const base = { modelId: candidate.entry.id, provider: candidate.entry.provider, attempt: index + 1 };
       try {
@@ -90,7 +103,8 @@ export function withFallback(candidates: readonly Candidate[], options: Fallback
         lastError = known;
       }
     }
-    // Only reached when every candidate failed retryably.
+    // Only reached when every candidate failed retryably or was skipped; the primary always
+    // runs, so there is an upstream error to report.
     throw lastError as SafeRouterError;
   }
 

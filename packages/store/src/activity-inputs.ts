@@ -39,7 +39,7 @@ export function assertActivityEntry(entry: unknown, name: string): asserts entry
   assertString(entry['model'], `${name}.model`, { min: 1, max: 200 });
   assertString(entry['provider'], `${name}.provider`, { min: 1, max: 100 });
   assertString(entry['originalModel'], `${name}.originalModel`, { min: 1, max: 200 });
-  assertInteger(entry['attempt'], `${name}.attempt`, { min: 1, max: 1000 });
+  assertInteger(entry['attempt'], `${name}.attempt`, { min: 0, max: 1000 });
   // 0 leaves room for "no HTTP response at all" (connection refused) if a caller records it so.
   assertInteger(entry['status'], `${name}.status`, { min: 0, max: 999 });
   if (entry['error'] !== null) assertString(entry['error'], `${name}.error`, { min: 0, max: 4000 });

@@ -1,6 +1,7 @@
 /**
  * The activity domain: one entry per upstream attempt (a fallback chain of three makes three
- * entries sharing a `requestId`). Written in batches off the request path; read with filters,
+ * entries sharing a `requestId`), and one entry with `attempt: 0` for a request refused before
+ * any attempt (out of credit, over a rate limit). Written in batches off the request path; read with filters,
  * cursor pagination and window statistics.
  */
 
@@ -17,7 +18,7 @@ export interface ActivityEntry {
   provider: string;
   /** The model the client asked for. */
   originalModel: string;
-  /** 1-based position in the fallback chain. */
+  /** 1-based position in the fallback chain; 0 when the request was refused before any attempt. */
   attempt: number;
   /** HTTP status this attempt ended with (200 on success; the upstream's or ours on failure). */
   status: number;

@@ -221,7 +221,7 @@ export function describeActivityConformance(ctx: ConformanceContext): void {
       await expect(bad({ ...entry(2), stream: 1 })).rejects.toThrow(TypeError);
       await expect(bad({ ...entry(2), costMicros: -1 })).rejects.toThrow(RangeError);
       await expect(bad({ ...entry(2), error: undefined })).rejects.toThrow(TypeError);
-      await expect(bad({ ...entry(2), attempt: 0 })).rejects.toThrow(RangeError);
+      await expect(bad({ ...entry(2), attempt: -1 })).rejects.toThrow(RangeError);
       await expect(bad(null)).rejects.toThrow(TypeError);
       await expect(s.activity.insertMany({} as unknown as ActivityEntry[])).rejects.toThrow(TypeError);
       await expect(s.activity.list({ outcome: 'maybe' as 'error' })).rejects.toThrow(RangeError);

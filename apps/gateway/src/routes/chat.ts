@@ -4,8 +4,12 @@
  * the real usage → activity entries, one per attempt.
  *
  * Billing rules that shape this file:
- * - The hold is priced at the dearest candidate of the chain, so whichever model answers, the
- *   hold covers it; settle re-prices to the model that actually answered.
+ * - The hold is priced for the primary model. Before each fallback the admission is re-priced
+ *   for that candidate (an extra hold when it is dearer); a fallback the key cannot afford is
+ *   skipped. So a key is never refused for a fallback it may never reach, and settle charges the
+ *   prices of the model that answered.
+ * - A request refused before any attempt (402 out of credit, 429 over a limit) still gets one
+ *   activity entry, with `attempt: 0`.
  * - Streams always ask the upstream for usage (`stream_options.include_usage`), and the client
  *   receives that final usage chunk too. The charge is written BEFORE the stream's last chunk
  *   (the one carrying `data: [DONE]`) is sent, so a completion a client has been acknowledged
@@ -20,6 +24,7 @@ import {
   estimateCompletionTokens,
   estimatePromptTokens,
   extractDeliveredText,
+  InsufficientCreditsError,
   tokensForBytes,
   type Billing,
   type Limiter,
@@ -50,29 +55,14 @@ const MAX_RETAINED_BYTES = 8 * 1024 * 1024;
 /** Output budget when neither the client nor the catalog gives one. */
 const DEFAULT_MAX_OUTPUT = 4096;
 
-/**
- * Fallback happens inside `withFallback`, with no hook between attempts, so the hold must cover
- * any candidate that may answer: it is priced at the dearest of the chain. The cost of this
- * choice is that a key which can afford only its primary model may get a 402 because of a dearer
- * fallback; the client can send `"models": [...]` to choose a cheaper chain.
- */
-function dearest(chain: readonly { entry: CatalogModel }[]): Pricing {
-  let input = 0;
-  let output = 0;
-  for (const { entry } of chain) {
-    input = Math.max(input, entry.pricing.inputMicrosPerMillion);
-    output = Math.max(output, entry.pricing.outputMicrosPerMillion);
-  }
-  return { inputMicrosPerMillion: input, outputMicrosPerMillion: output };
-}
-
-function maxOutput(body: ChatRequestBody, chain: readonly { entry: CatalogModel }[]): number {
+/** The output budget a candidate is held for: the client's `max_tokens`, else the model's max. */
+function maxOutput(body: ChatRequestBody, entry: CatalogModel | undefined): number {
   const asked = body.max_tokens ?? body.max_completion_tokens;
   if (typeof asked === 'number') return asked;
-  let most = 0;
-  for (const { entry } of chain) most = Math.max(most, entry.maxOutputTokens ?? DEFAULT_MAX_OUTPUT);
-  return most || DEFAULT_MAX_OUTPUT;
+  return entry?.maxOutputTokens ?? DEFAULT_MAX_OUTPUT;
 }
+
+const FREE: Pricing = { inputMicrosPerMillion: 0, outputMicrosPerMillion: 0 };
 
 /**
  * The prompt estimate that sizes the hold. Optional fields may be null on the wire (accepted by
@@ -115,30 +105,66 @@ export function chatRoutes(options: ChatRouteOptions): Hono<AppEnv> {
     const chain = catalog.candidates(body);
     const requested = chain[0]?.entry.id ?? body.model;
 
+    const primary = chain[0]?.entry;
+    const stream = body.stream === true;
+    /** The one activity entry of a request refused before any attempt. */
+    const refused = (status: number, error: { code: string; message: string }): void => {
+      activity.push({
+        id: newId(),
+        requestId,
+        ts: clock(),
+        keyId: caller.id,
+        model: requested,
+        provider: primary?.provider ?? 'saferouter',
+        originalModel: requested,
+        attempt: 0,
+        status,
+        error: `${error.code}: ${error.message}`,
+        latencyMs: 0,
+        ttfbMs: null,
+        promptTokens: 0,
+        completionTokens: 0,
+        costMicros: 0,
+        stream,
+        estimated: false,
+      });
+    };
+
     const slot = await limiter.acquire(caller.id, caller.limits);
     if (!slot.ok) {
       const what = slot.reason === 'rpm' ? `${caller.limits.rpm} requests per minute` : `${caller.limits.concurrency} concurrent requests`;
-      throw new ApiError(429, 'rate_limit_error', `rate_limit_${slot.reason}`, `Rate limit reached for this key (${what}). Retry after ${slot.retryAfterSeconds} s.`, {
+      const error = new ApiError(429, 'rate_limit_error', `rate_limit_${slot.reason}`, `Rate limit reached for this key (${what}). Retry after ${slot.retryAfterSeconds} s.`, {
         'retry-after': String(slot.retryAfterSeconds),
       });
+      refused(429, error);
+      throw error;
     }
     let streaming = false;
     try {
       const promptEstimate = promptTokensOf(body);
-      const admission = await billing.admit({
-        keyId: caller.id,
-        requestId,
-        pricing: dearest(chain),
-        promptTokens: promptEstimate,
-        maxOutputTokens: maxOutput(body, chain),
-        // The operator's admin key has no account: its calls are logged but not billed.
-        free: caller.role === 'admin',
-      });
+      let admission;
+      try {
+        admission = await billing.admit({
+          keyId: caller.id,
+          requestId,
+          pricing: primary?.pricing ?? FREE,
+          promptTokens: promptEstimate,
+          maxOutputTokens: maxOutput(body, primary),
+          // The operator's admin key has no account: its calls are logged but not billed.
+          free: caller.role === 'admin',
+        });
+      } catch (err) {
+        if (InsufficientCreditsError.isInstance(err)) refused(402, err);
+        throw err;
+      }
       const started = clock();
       const attempts: Attempt[] = [];
-      const model = withFallback(chain, { onAttempt: (a) => attempts.push(a) });
+      const model = withFallback(chain, {
+        onAttempt: (a) => attempts.push(a),
+        // Throws InsufficientCreditsError when the key cannot afford this fallback: it is skipped.
+        beforeFallback: (candidate) => admission.reprice(candidate.entry.pricing, { maxOutputTokens: maxOutput(body, candidate.entry) }),
+      });
       const signal = clientAbortSignal(c);
-      const stream = body.stream === true;
       if (stream) body.stream_options = { ...body.stream_options, include_usage: true };
 
       const record = (usage: { prompt: number; completion: number; cost: number; estimated: boolean; status: number; error?: string } | undefined): void => {
@@ -167,9 +193,9 @@ export function chatRoutes(options: ChatRouteOptions): Hono<AppEnv> {
         }
       };
 
-      const settle = async (answeredBy: string, usage: Usage | undefined, completionEstimate: () => number, status = 200, error?: string): Promise<void> => {
-        const entry = chain.find((x) => x.entry.id === answeredBy)?.entry;
-        if (entry) await admission.reprice(entry.pricing);
+      // The admission is priced for the model that answered: the primary, or the last fallback
+      // re-priced by beforeFallback (a skipped fallback leaves the pricing unchanged).
+      const settle = async (usage: Usage | undefined, completionEstimate: () => number, status = 200, error?: string): Promise<void> => {
         const estimated = usage === undefined;
         const prompt = usage?.prompt_tokens ?? promptEstimate;
         const completion = usage?.completion_tokens ?? completionEstimate();
@@ -187,7 +213,7 @@ export function chatRoutes(options: ChatRouteOptions): Hono<AppEnv> {
           throw err;
         }
         // Charged before the client sees the answer: an acknowledged completion is always billed.
-        await settle(result.answeredBy, result.usage, () => estimateCompletionTokens(completionText(result.body)));
+        await settle(result.usage, () => estimateCompletionTokens(completionText(result.body)));
         setFallbackHeaders(c, requested, result.answeredBy);
         c.header('content-type', 'application/json');
         return c.body(result.body as Uint8Array<ArrayBuffer>, 200);
@@ -210,7 +236,6 @@ export function chatRoutes(options: ChatRouteOptions): Hono<AppEnv> {
         headers['x-saferouter-fallback-from'] = requested;
         headers['x-saferouter-fallback-to'] = result.answeredBy;
       }
-      const answeredBy = result.answeredBy;
       // Chunks are kept (by reference, up to a cap) only to estimate a cut stream's output; a
       // completed stream is billed from the upstream's usage chunk and never parses them.
       const delivered: Uint8Array[] = [];
@@ -228,7 +253,7 @@ export function chatRoutes(options: ChatRouteOptions): Hono<AppEnv> {
             const left = summary.error !== undefined && (summary.error as { code?: unknown }).code === 'client_closed_request';
             const status = summary.completed ? 200 : left ? 499 : 502;
             const error = summary.completed ? undefined : left ? 'client_closed_request: the client left mid-stream' : `stream_interrupted: ${summary.error?.message ?? 'the upstream ended early'}`;
-            await settle(answeredBy, summary.usage, () => estimateCompletionTokens(extractDeliveredText(Buffer.concat(delivered))), status, error);
+            await settle(summary.usage, () => estimateCompletionTokens(extractDeliveredText(Buffer.concat(delivered))), status, error);
           } finally {
             delivered.length = 0;
             slot.release();
