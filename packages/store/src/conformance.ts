@@ -8,6 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeActivityConformance } from './conformance-activity.js';
 import { describeBillingConformance } from './conformance-billing.js';
+import { describeTlogConformance } from './conformance-tlog.js';
 import { expectStoreError, newKey, recordOf, T0, type ConformanceContext } from './conformance-support.js';
 import type { KeyLimits, KeyRole, NewKeyRecord, Store } from './types.js';
 
@@ -277,6 +278,7 @@ export function describeStoreConformance(name: string, createFixture: () => Prom
 
     describeBillingConformance(ctx);
     describeActivityConformance(ctx);
+    describeTlogConformance(ctx);
   });
 }
 

@@ -13,6 +13,7 @@ import { assertObject, assertString } from './validate.js';
 export * from './types.js';
 export * from './billing-types.js';
 export * from './activity-types.js';
+export * from './tlog-types.js';
 export * from './errors.js';
 export * from './keys.js';
 export { timeOrderedId } from './billing-inputs.js';

@@ -26,11 +26,12 @@ function tables(db: Database.Database): string[] {
 describe('applySqliteMigrations', () => {
   it('creates the schema once and records each version', () => {
     const db = memoryDb();
-    expect(applySqliteMigrations(db, migrations, () => 123)).toEqual([1, 2]);
-    expect(tables(db)).toEqual(['accounts', 'activity', 'api_keys', 'holds', 'ledger', 'meta', 'schema_migrations']);
+    expect(applySqliteMigrations(db, migrations, () => 123)).toEqual([1, 2, 3]);
+    expect(tables(db)).toEqual(['accounts', 'activity', 'api_keys', 'holds', 'ledger', 'meta', 'schema_migrations', 'tlog_bundles', 'tlog_checkpoints', 'tlog_tiles']);
     expect(db.prepare('SELECT version, name, applied_at FROM schema_migrations').all()).toEqual([
       { version: 1, name: 'api_keys_and_meta', applied_at: 123 },
       { version: 2, name: 'billing_activity_limits', applied_at: 123 },
+      { version: 3, name: 'transparency_logs', applied_at: 123 },
     ]);
   });
 
@@ -46,8 +47,9 @@ describe('applySqliteMigrations', () => {
     const db = memoryDb();
     expect(applySqliteMigrations(db, migrations.slice(0, 1))).toEqual([1]);
     expect(tables(db)).not.toContain('ledger');
-    const next: Migration[] = [...migrations, { version: 3, name: 'extra', sqlite: 'CREATE TABLE extra (x INTEGER)' }];
-    expect(applySqliteMigrations(db, next)).toEqual([2, 3]);
+    const extra = migrations.length + 1;
+    const next: Migration[] = [...migrations, { version: extra, name: 'extra', sqlite: 'CREATE TABLE extra (x INTEGER)' }];
+    expect(applySqliteMigrations(db, next)).toEqual(Array.from({ length: extra - 1 }, (_, i) => i + 2));
     expect(tables(db)).toContain('extra');
     expect(tables(db)).toContain('ledger');
   });
@@ -58,7 +60,7 @@ describe('applySqliteMigrations', () => {
     db.prepare(
       "INSERT INTO api_keys (id, name, prefix, hash, role, created_at) VALUES ('key_old', 'n', 'p', 'h', 'user', 1)",
     ).run();
-    expect(applySqliteMigrations(db)).toEqual([2]);
+    expect(applySqliteMigrations(db)).toEqual([2, 3]);
     expect(db.prepare("SELECT rpm_limit, concurrency_limit FROM api_keys WHERE id = 'key_old'").get()).toEqual({
       rpm_limit: null,
       concurrency_limit: null,
@@ -90,7 +92,7 @@ describe('applySqliteMigrations', () => {
     applySqliteMigrations(db);
     const broken: Migration[] = [
       ...migrations,
-      { version: 3, name: 'broken', sqlite: 'CREATE TABLE half (x INTEGER); INSERT INTO nowhere VALUES (1);' },
+      { version: migrations.length + 1, name: 'broken', sqlite: 'CREATE TABLE half (x INTEGER); INSERT INTO nowhere VALUES (1);' },
     ];
     expect(() => applySqliteMigrations(db, broken)).toThrow(/nowhere/);
     expect(tables(db)).not.toContain('half');

@@ -9,6 +9,7 @@ import type { Database } from 'better-sqlite3';
 import { StoreError } from './errors.js';
 import { migration1 } from './migration-1-keys-meta.js';
 import { migration2 } from './migration-2-billing-activity.js';
+import { migration3 } from './migration-3-tlog.js';
 
 /** One schema step. `version`s start at 1 and increase by exactly 1. */
 export interface Migration {
@@ -25,7 +26,7 @@ export interface Migration {
 }
 
 /** The schema, in order. Each version lives in its own file, SQL for both dialects side by side. */
-export const migrations: readonly Migration[] = [migration1, migration2];
+export const migrations: readonly Migration[] = [migration1, migration2, migration3];
 
 /**
  * Checks that versions run 1, 2, 3, … with no gap or repeat, so "applied up to N" is well

@@ -101,6 +101,7 @@ describe('postgres store', () => {
     expect(rows.map((r) => ({ ...r }))).toEqual([
       { version: 1, name: 'api_keys_and_meta' },
       { version: 2, name: 'billing_activity_limits' },
+      { version: 3, name: 'transparency_logs' },
     ]);
   });
 
@@ -117,6 +118,9 @@ describe('postgres store', () => {
       'ledger',
       'meta',
       'schema_migrations',
+      'tlog_bundles',
+      'tlog_checkpoints',
+      'tlog_tiles',
     ]);
   });
 
@@ -192,7 +196,7 @@ describe('postgres store', () => {
 
     const tables = await admin<{ table_name: string }[]>`
       SELECT table_name FROM information_schema.tables WHERE table_schema = ${name}`;
-    expect(tables.length).toBe(7);
+    expect(tables.length).toBe(10);
     let dump = '';
     for (const { table_name: t } of tables) {
       const rows = await admin.unsafe<{ row: string }[]>(`SELECT t::text AS row FROM ${name}.${t} t`);

@@ -11,6 +11,7 @@ import { createPostgresActivityStore } from './postgres-activity.js';
 import { createPostgresBillingStore } from './postgres-billing.js';
 import { createPostgresKeyStore, createPostgresMetaStore } from './postgres-keys.js';
 import { applyPostgresMigrations } from './postgres-migrate.js';
+import { createPostgresTlogStores } from './postgres-tlog.js';
 import { PG_TYPES, type PgSql } from './postgres-sql.js';
 import type { Store } from './types.js';
 import { assertInteger, assertObject, assertString } from './validate.js';
@@ -93,6 +94,7 @@ function createPostgresStore(sql: PgSql): Store {
     meta: createPostgresMetaStore(sql, ensureOpen),
     billing: createPostgresBillingStore(sql, ensureOpen),
     activity: createPostgresActivityStore(sql, ensureOpen),
+    tlog: createPostgresTlogStores(sql, ensureOpen),
     async close() {
       if (closed) return;
       closed = true;

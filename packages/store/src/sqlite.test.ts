@@ -109,6 +109,7 @@ describe('sqlite store on disk', () => {
     expect(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual([
       { version: 1, name: 'api_keys_and_meta' },
       { version: 2, name: 'billing_activity_limits' },
+      { version: 3, name: 'transparency_logs' },
     ]);
   });
 

@@ -11,6 +11,7 @@ import { createSqliteActivityStore } from './sqlite-activity.js';
 import { createSqliteBillingStore } from './sqlite-billing.js';
 import { prepareDataDir, securePath } from './sqlite-files.js';
 import { createSqliteKeyStore, createSqliteMetaStore } from './sqlite-keys.js';
+import { createSqliteTlogStores } from './sqlite-tlog.js';
 import type { Store } from './types.js';
 import { assertCount, assertObject, assertOneOf, assertString } from './validate.js';
 
@@ -134,6 +135,7 @@ function createSqliteStore(db: Database.Database): Store {
     meta: createSqliteMetaStore(db, ensureOpen),
     billing: createSqliteBillingStore(db, ensureOpen),
     activity: createSqliteActivityStore(db, ensureOpen),
+    tlog: createSqliteTlogStores(db, ensureOpen),
     async close() {
       if (closed) return;
       closed = true;

@@ -7,6 +7,7 @@
 
 import type { BillingStore } from './billing-types.js';
 import type { ActivityStore } from './activity-types.js';
+import type { TlogStores } from './tlog-types.js';
 
 /** What a key may do: `user` keys call the API, `admin` keys also manage keys. */
 export type KeyRole = 'user' | 'admin';
@@ -95,6 +96,8 @@ export interface Store {
   readonly meta: MetaStore;
   readonly billing: BillingStore;
   readonly activity: ActivityStore;
+  /** Transparency logs (C2SP tlog-tiles storage), by name. */
+  readonly tlog: TlogStores;
   /**
    * Releases the connection. Idempotent; any other call afterwards rejects with
    * `StoreError` code `closed`.
