@@ -1,0 +1,71 @@
+/**
+ * The report_data binding and the measurement: exact byte layouts and the known answers quoted in docs/attestation.md.
+ */
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { describe, expect, it } from 'vitest';
+import { computeReportData } from './binding.js';
+import { concatBytes, toHex, utf8 } from './bytes.js';
+import { computeMeasurement } from './measurement.js';
+
+const fill = (n: number, v: number): Uint8Array => new Uint8Array(n).fill(v);
+
+describe('computeReportData', () => {
+  it('is SHA-512 over the documented byte layout', () => {
+    const input = { nonce: fill(32, 1), signingKey: fill(32, 2), sealingKey: fill(32, 3), measurement: fill(32, 4) };
+    const manual = sha512(concatBytes(utf8('saferouter-attest-v1'), new Uint8Array([0]), fill(32, 1), fill(32, 2), fill(32, 3), fill(32, 4)));
+    const out = computeReportData(input);
+    expect(out).toHaveLength(64);
+    expect(toHex(out)).toBe(toHex(manual));
+  });
+
+  it('pins a known answer (so the layout cannot drift unnoticed)', () => {
+    const out = computeReportData({ nonce: fill(32, 0), signingKey: fill(32, 0), sealingKey: fill(32, 0), measurement: fill(32, 0) });
+    expect(toHex(out)).toBe(toHex(sha512(concatBytes(utf8('saferouter-attest-v1'), new Uint8Array(129)))));
+  });
+
+  it('matches the known answers in docs/attestation.md', () => {
+    const z = (v: number) => fill(32, v);
+    expect(toHex(computeReportData({ nonce: z(0), signingKey: z(0), sealingKey: z(0), measurement: z(0) }))).toBe(
+      '393125b3de2ea3fbc815bb09de7b1636c212f5c74e3080ba35771f9aa0da178a91ec725b39041e673a075573bf43492fef033586b1ae4ed48964bc5a74c2ac1c',
+    );
+    expect(toHex(computeReportData({ nonce: z(1), signingKey: z(2), sealingKey: z(3), measurement: z(4) }))).toBe(
+      'f5b05328b8ad5c3bb4e9e70cc857413f0aa669deb0b7b0b17d91f8af65ab82432c30f0fc06d0195da4aa7fead5f4aff2ee2ee11cdd7569a9898530de457ae57e',
+    );
+  });
+
+  it('validates inputs with named errors', () => {
+    const ok = { nonce: fill(32, 0), signingKey: fill(32, 0), sealingKey: fill(32, 0), measurement: fill(32, 0) };
+    expect(() => computeReportData({ ...ok, nonce: fill(31, 0) })).toThrow(/nonce must be 32 bytes/);
+    expect(() => computeReportData({ ...ok, sealingKey: 'x' as unknown as Uint8Array })).toThrow(TypeError);
+    expect(() => computeReportData({ ...ok, measurement: fill(48, 0) })).toThrow(RangeError);
+  });
+});
+
+describe('computeMeasurement', () => {
+  it('is sha256(binary ‖ JCS(providers) ‖ JCS(models))', () => {
+    const binary = utf8('bundle bytes');
+    const providers = [{ name: 'p', baseURL: 'https://x' }];
+    const models = { m: { provider: 'p', price: 3 } };
+    const expected = sha256(concatBytes(binary, utf8('[{"baseURL":"https://x","name":"p"}]'), utf8('{"m":{"price":3,"provider":"p"}}')));
+    expect(toHex(computeMeasurement({ binary, providers, models }))).toBe(toHex(expected));
+  });
+
+  it('matches the known answer in docs/attestation.md', () => {
+    const providers = [{ id: 'openai', baseURL: 'https://api.openai.com/v1' }];
+    const models = [{ provider: 'openai', id: 'gpt-4o-mini' }];
+    expect(toHex(computeMeasurement({ binary: utf8('example'), providers, models }))).toBe('65b9c6ecfd085c05dc4a51f03eb49e306636919aeec2dffd929bcf844f16a3b0');
+  });
+
+  it('does not depend on catalog member order', () => {
+    const binary = new Uint8Array([1, 2, 3]);
+    const a = computeMeasurement({ binary, providers: { a: 1, b: 2 }, models: [] });
+    const b = computeMeasurement({ binary, providers: { b: 2, a: 1 }, models: [] });
+    expect(toHex(a)).toBe(toHex(b));
+  });
+
+  it('validates its input', () => {
+    expect(() => computeMeasurement({ binary: 'x' as unknown as Uint8Array, providers: [], models: [] })).toThrow(TypeError);
+    expect(() => computeMeasurement(null as unknown as { binary: Uint8Array; providers: unknown; models: unknown })).toThrow(TypeError);
+    expect(() => computeMeasurement({ binary: new Uint8Array(), providers: [Number.NaN], models: [] })).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * `createAttestor`: the gateway's one entry to attestation. Loads (or makes) the identity, picks
+ * the backend (SEV-SNP when configfs-tsm exists; a clear failure for a bare /dev/sev-guest;
+ * otherwise the mock, with the reason), and turns a client's nonce into an `AttestationBundle`.
+ */
+import { stat } from 'node:fs/promises';
+import { toBase64, toHex } from '../bytes.js';
+import { computeReportData, NONCE_LENGTH } from '../binding.js';
+import { parseBundle, type AttestationBundle } from '../bundle/schema.js';
+import type { Backend } from '../checks.js';
+import { PRODUCTS, type Product } from '../product.js';
+import { assertBytes, assertNonEmptyString, assertOptionalFunction, checkObject } from '../validate.js';
+import type { EvidenceBackend } from './backend.js';
+import { DEFAULT_TSM_ROOT } from './configfs-tsm.js';
+import { loadOrCreateIdentity, type Identity } from './identity.js';
+import type { FetchLike } from './kds.js';
+import { createMockBackend } from './mock-backend.js';
+import type { Log } from './secure-files.js';
+import { createSevSnpBackend } from './sev-snp-backend.js';
+
+export const DEFAULT_SEV_GUEST_PATH = '/dev/sev-guest';
+
+export interface AttestorOptions {
+  /** Directory for keys, the mock root and the VCEK cache (created 0700 under `<dataDir>/attest`). */
+  dataDir: string;
+  /** The gateway's measurement (32 bytes, from `computeMeasurement`). */
+  measurement: Uint8Array;
+  /** configfs-tsm report directory. Default '/sys/kernel/config/tsm/report'. */
+  tsmRoot?: string;
+  /** configfs-tsm entry name. Default 'saferouter'. */
+  tsmEntry?: string;
+  /** SEV guest device checked when configfs-tsm is missing. Default '/dev/sev-guest'. */
+  sevGuestPath?: string;
+  /** Fetch for AMD KDS (VCEK download). Default: none, so only host-supplied or cached VCEKs. */
+  fetch?: FetchLike;
+  /** Product, needed only to fetch a VCEK for a version-2 report. */
+  product?: Product;
+  log?: Log;
+  /** Clock for bundle timestamps and mock certificates. Default: `() => new Date()`. */
+  now?: () => Date;
+}
+
+export interface Attestor {
+  readonly backend: Backend;
+  /** True for the SEV-SNP backend. A mock attestor's bundles say hardware: false. */
+  readonly hardware: boolean;
+  /** Why the mock was chosen (log it); undefined for SEV-SNP. */
+  readonly fallbackReason: string | undefined;
+  readonly signingPublicKey: Uint8Array;
+  readonly sealingPublicKey: Uint8Array;
+  readonly measurement: Uint8Array;
+  /** The identity (sign with the ed25519 key, X25519 shared secrets). */
+  readonly identity: Identity;
+  /** The persistent mock root (PEM) for the mock backend; undefined for SEV-SNP. */
+  readonly mockRootPem: string | undefined;
+  /**
+   * A bundle answering `nonce` (32 bytes).
+   *
+   * @throws {TypeError | RangeError} when `nonce` is not a 32-byte Uint8Array.
+   */
+  quote(nonce: Uint8Array): Promise<AttestationBundle>;
+}
+
+async function exists(path: string, directory: boolean): Promise<boolean> {
+  try {
+    const info = await stat(path);
+    return directory ? info.isDirectory() : true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds the attestor.
+ *
+ * @example
+ * const attestor = await createAttestor({ dataDir, measurement, fetch, log: (l, m) => console[l](m) });
+ * if (attestor.fallbackReason) console.warn(attestor.fallbackReason);
+ * const bundle = await attestor.quote(nonce);
+ * @throws {TypeError | RangeError} for malformed options.
+ * @throws {Error} when /dev/sev-guest exists without configfs-tsm (SNP_GET_EXT_REPORT ioctl is
+ *   not supported in this build), or when key files are corrupt.
+ */
+export async function createAttestor(options: AttestorOptions): Promise<Attestor> {
+  checkObject(options, 'options');
+  assertNonEmptyString(options.dataDir, 'options.dataDir');
+  assertBytes(options.measurement, 'options.measurement', 32);
+  for (const key of ['tsmRoot', 'tsmEntry', 'sevGuestPath'] as const) {
+    if (options[key] !== undefined) assertNonEmptyString(options[key], `options.${key}`);
+  }
+  assertOptionalFunction(options.fetch, 'options.fetch');
+  assertOptionalFunction(options.log, 'options.log');
+  assertOptionalFunction(options.now, 'options.now');
+  if (options.product !== undefined && !PRODUCTS.includes(options.product)) throw new RangeError('options.product must be Milan, Genoa or Turin');
+  const now = options.now ?? (() => new Date());
+  const tsmRoot = options.tsmRoot ?? DEFAULT_TSM_ROOT;
+  const sevGuestPath = options.sevGuestPath ?? DEFAULT_SEV_GUEST_PATH;
+  const measurement = options.measurement.slice();
+  const identity = await loadOrCreateIdentity(options.dataDir, options.log);
+
+  let backend: EvidenceBackend;
+  let fallbackReason: string | undefined;
+  let mockRootPem: string | undefined;
+  if (await exists(tsmRoot, true)) {
+    backend = createSevSnpBackend({ tsmRoot, tsmEntry: options.tsmEntry, dataDir: options.dataDir, fetch: options.fetch, product: options.product, log: options.log });
+  } else if (await exists(sevGuestPath, false)) {
+    throw new Error(
+      `${sevGuestPath} exists but configfs-tsm (${tsmRoot}) does not: getting a report through the SNP_GET_EXT_REPORT ioctl is not supported in this build (no FFI). Use Linux ≥ 6.7 with configfs mounted (mount -t configfs none /sys/kernel/config).`,
+    );
+  } else {
+    const mock = await createMockBackend({ dataDir: options.dataDir, now, log: options.log });
+    backend = mock;
+    mockRootPem = mock.rootPem;
+    fallbackReason = `no AMD SEV-SNP guest interface (neither ${tsmRoot} nor ${sevGuestPath} exists): using the MOCK attestation backend; its bundles say hardware: false and prove nothing about hardware`;
+    options.log?.('warn', fallbackReason);
+  }
+
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    backend: backend.kind,
+    hardware: backend.hardware,
+    fallbackReason,
+    signingPublicKey: identity.signingPublicKey,
+    sealingPublicKey: identity.sealingPublicKey,
+    measurement,
+    identity,
+    mockRootPem,
+    quote(nonce: Uint8Array): Promise<AttestationBundle> {
+      assertBytes(nonce, 'nonce', NONCE_LENGTH);
+      const reportData = computeReportData({ nonce, signingKey: identity.signingPublicKey, sealingKey: identity.sealingPublicKey, measurement });
+      // One configfs-tsm entry is shared, so quotes run one at a time.
+      const run = queue.then(async () => {
+        const evidence = await backend.collect(reportData, measurement);
+        return parseBundle({
+          version: 1,
+          backend: backend.kind,
+          hardware: backend.hardware,
+          measurement: toHex(measurement),
+          signingKey: toHex(identity.signingPublicKey),
+          sealingKey: toHex(identity.sealingPublicKey),
+          nonce: toHex(nonce),
+          reportData: toHex(reportData),
+          report: toBase64(evidence.report),
+          certChain: evidence.certChain,
+          timestamp: now().toISOString(),
+        });
+      });
+      queue = run.catch(() => undefined);
+      return run;
+    },
+  };
+}

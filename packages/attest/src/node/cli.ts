@@ -1,0 +1,179 @@
+#!/usr/bin/env node
+/**
+ * saferouter-attest: verify SEV-SNP reports and attestation bundles from the command line.
+ *
+ *   saferouter-attest verify-report --report FILE --cert VCEK_OR_VLEK [--chain PEM] [--allow-debug]
+ *                                   [--max-vmpl N] [--min-tcb bl=N,tee=N,snp=N,ucode=N[,fmc=N]]
+ *                                   [--at ISO_DATE] [--json]
+ *   saferouter-attest verify-bundle --bundle FILE --nonce HEX [--measurement HEX] [--require-hardware]
+ *                                   [--allow-debug] [--at ISO_DATE] [--json]
+ *
+ * Exit 0 when verified, 1 when a check failed (named on stderr), 2 for usage errors.
+ * `--at` re-checks old evidence at a past time: certificates are checked for validity then.
+ */
+import { readFile } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { fromHex } from '../bytes.js';
+import { firstFailure, type Verdict } from '../checks.js';
+import type { TcbParts } from '../report/tcb.js';
+import { verdictToJson } from '../verify/verdict.js';
+import { verifyBundle } from '../verify/verify-bundle.js';
+import { verifyReport } from '../verify/verify-report.js';
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const USAGE = `usage:
+  saferouter-attest verify-report --report FILE --cert FILE [--chain PEM_FILE] [--allow-debug]
+                                  [--max-vmpl N] [--min-tcb bl=N,tee=N,snp=N,ucode=N[,fmc=N]] [--at ISO_DATE] [--json]
+  saferouter-attest verify-bundle --bundle FILE --nonce HEX [--measurement HEX] [--require-hardware]
+                                  [--allow-debug] [--at ISO_DATE] [--json]`;
+
+class UsageError extends Error {}
+
+const TCB_KEYS: Record<string, keyof TcbParts> = { bl: 'bootloader', tee: 'tee', snp: 'snp', ucode: 'microcode', fmc: 'fmc' };
+
+function parseMinTcb(text: string): Partial<TcbParts> {
+  const out: Partial<TcbParts> = {};
+  for (const part of text.split(',')) {
+    const [k, v] = part.split('=');
+    const key = TCB_KEYS[k ?? ''];
+    const n = Number(v);
+    if (key === undefined || !Number.isInteger(n) || n < 0 || n > 255) throw new UsageError(`--min-tcb: bad component '${part}'`);
+    out[key] = n;
+  }
+  return out;
+}
+
+function parseAt(text: string | undefined): Date | undefined {
+  if (text === undefined) return undefined;
+  const d = new Date(text);
+  if (Number.isNaN(d.getTime())) throw new UsageError('--at must be an ISO 8601 date');
+  return d;
+}
+
+function parseHex(text: string, name: string, bytes: number): Uint8Array {
+  try {
+    const out = fromHex(text.toLowerCase(), name);
+    if (out.length === bytes) return out;
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`${name} must be ${bytes * 2} hex characters`);
+}
+
+function report(verdict: Verdict, json: boolean, io: CliIo): number {
+  if (json) io.stdout(`${JSON.stringify(verdictToJson(verdict), null, 2)}\n`);
+  else {
+    for (const c of verdict.checks) io.stdout(`${c.ok ? 'ok  ' : 'FAIL'} ${c.id.padEnd(16)} ${c.detail}\n`);
+    io.stdout(`${verdict.summary}\n`);
+  }
+  if (verdict.ok) return 0;
+  const failed = firstFailure(verdict.checks);
+  io.stderr(`FAIL ${failed?.id ?? 'incomplete'}: ${failed?.detail ?? 'verification did not complete'}\n`);
+  return 1;
+}
+
+async function readInput(path: string | undefined, flag: string): Promise<Buffer> {
+  if (path === undefined) throw new UsageError(`${flag} is required`);
+  try {
+    return await readFile(path);
+  } catch {
+    throw new UsageError(`${flag}: cannot read ${path}`);
+  }
+}
+
+/**
+ * Runs the CLI with `argv` (without node and script) and returns the exit code.
+ *
+ * @example
+ * process.exitCode = await runCli(process.argv.slice(2));
+ */
+export async function runCli(argv: readonly string[], io: CliIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }): Promise<number> {
+  try {
+    const [command, ...rest] = argv;
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        report: { type: 'string' },
+        cert: { type: 'string' },
+        chain: { type: 'string' },
+        bundle: { type: 'string' },
+        nonce: { type: 'string' },
+        measurement: { type: 'string' },
+        'allow-debug': { type: 'boolean' },
+        'require-hardware': { type: 'boolean' },
+        'max-vmpl': { type: 'string' },
+        'min-tcb': { type: 'string' },
+        at: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      strict: true,
+    });
+    const now = parseAt(values.at);
+    const policy = {
+      allowDebug: values['allow-debug'] === true,
+      ...(values['min-tcb'] === undefined ? {} : { minTcb: parseMinTcb(values['min-tcb']) }),
+      ...(values['max-vmpl'] === undefined ? {} : { maxVmpl: Number(values['max-vmpl']) }),
+      ...(now === undefined ? {} : { now }),
+    };
+    if (policy.maxVmpl !== undefined && !(Number.isInteger(policy.maxVmpl) && policy.maxVmpl >= 0 && policy.maxVmpl <= 3)) throw new UsageError('--max-vmpl must be 0–3');
+    if (command === 'verify-report') {
+      const reportBytes = await readInput(values.report, '--report');
+      const cert = await readInput(values.cert, '--cert');
+      const chain = values.chain === undefined ? undefined : (await readInput(values.chain, '--chain')).toString('utf8');
+      const verdict = await verifyReport(new Uint8Array(reportBytes), { cert: new Uint8Array(cert), ...(chain === undefined ? {} : { chain }), ...policy });
+      return report(verdict, values.json === true, io);
+    }
+    if (command === 'verify-bundle') {
+      const text = (await readInput(values.bundle, '--bundle')).toString('utf8');
+      if (values.nonce === undefined) throw new UsageError('--nonce is required');
+      let bundle: unknown;
+      try {
+        bundle = JSON.parse(text);
+      } catch {
+        bundle = text;
+      }
+      const verdict = await verifyBundle(bundle, {
+        nonce: parseHex(values.nonce, '--nonce', 32),
+        ...(values.measurement === undefined ? {} : { expectedMeasurement: parseHex(values.measurement, '--measurement', 32) }),
+        requireHardware: values['require-hardware'] === true,
+        ...policy,
+      });
+      return report(verdict, values.json === true, io);
+    }
+    throw new UsageError(command === undefined ? 'missing command' : `unknown command '${command}'`);
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      io.stderr(`${error.message}\n${USAGE}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+function isMain(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  runCli(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`saferouter-attest: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

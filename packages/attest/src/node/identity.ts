@@ -1,0 +1,62 @@
+/**
+ * The gateway's persistent identity: an ed25519 signing key and, next to it, an X25519 sealing
+ * key, both made on first start under `<dataDir>/attest/` with mode 0600. Private keys never
+ * leave this module; callers get public keys, `sign` and `sealingSharedSecret`.
+ */
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { join } from 'node:path';
+import { assertBytes, assertNonEmptyString } from '../validate.js';
+import { loadOrCreateSecret, type Log } from './secure-files.js';
+
+export const SIGNING_KEY_FILE = 'signing-ed25519.key';
+export const SEALING_KEY_FILE = 'sealing-x25519.key';
+
+export interface Identity {
+  /** ed25519 public key (32 bytes). */
+  readonly signingPublicKey: Uint8Array;
+  /** X25519 public key (32 bytes). */
+  readonly sealingPublicKey: Uint8Array;
+  /** Where the key files live. */
+  readonly files: { signing: string; sealing: string };
+  /** ed25519 signature (64 bytes, RFC 8032) over `message`. */
+  sign(message: Uint8Array): Uint8Array;
+  /** X25519 shared secret with a peer's public key (32 bytes); feed it to a KDF, never use raw. */
+  sealingSharedSecret(peerPublicKey: Uint8Array): Uint8Array;
+}
+
+/** The directory the package keeps its files in. */
+export function attestDir(dataDir: string): string {
+  return join(dataDir, 'attest');
+}
+
+/**
+ * Loads the identity from `<dataDir>/attest/`, creating missing keys (mode 0600).
+ *
+ * @example
+ * const id = await loadOrCreateIdentity('/var/lib/saferouter');
+ * const sig = id.sign(new TextEncoder().encode('hello'));
+ * @throws {TypeError | RangeError} when `dataDir` is not a non-empty string.
+ * @throws {Error} when a key file exists with the wrong length.
+ */
+export async function loadOrCreateIdentity(dataDir: string, log?: Log): Promise<Identity> {
+  assertNonEmptyString(dataDir, 'dataDir');
+  const dir = attestDir(dataDir);
+  const files = { signing: join(dir, SIGNING_KEY_FILE), sealing: join(dir, SEALING_KEY_FILE) };
+  const { secret: signingSecret } = await loadOrCreateSecret(files.signing, 32, () => ed25519.utils.randomSecretKey(), log);
+  const { secret: sealingSecret } = await loadOrCreateSecret(files.sealing, 32, () => x25519.utils.randomSecretKey(), log);
+  const signingPublicKey = ed25519.getPublicKey(signingSecret);
+  const sealingPublicKey = x25519.getPublicKey(sealingSecret);
+  return {
+    signingPublicKey,
+    sealingPublicKey,
+    files,
+    sign(message: Uint8Array): Uint8Array {
+      assertBytes(message, 'message');
+      return ed25519.sign(message, signingSecret);
+    },
+    sealingSharedSecret(peerPublicKey: Uint8Array): Uint8Array {
+      assertBytes(peerPublicKey, 'peerPublicKey', 32);
+      return x25519.getSharedSecret(sealingSecret, peerPublicKey);
+    },
+  };
+}

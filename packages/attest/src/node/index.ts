@@ -1,0 +1,16 @@
+/**
+ * @saferouter/attest/node: the Node-only half. The identity on disk, the attestor that picks
+ * the SEV-SNP (configfs-tsm) or mock backend, the measurement for build tooling, and the pieces
+ * the backends are made of (certificate table, KDS, mock CA) for tools and tests.
+ */
+export { createAttestor, DEFAULT_SEV_GUEST_PATH, type Attestor, type AttestorOptions } from './attestor.js';
+export { loadOrCreateIdentity, attestDir, SIGNING_KEY_FILE, SEALING_KEY_FILE, type Identity } from './identity.js';
+export { computeMeasurement, type MeasurementInput } from '../measurement.js';
+export { createMockBackend, type MockBackend } from './mock-backend.js';
+export { createSevSnpBackend, type SevSnpBackend, type SevSnpBackendOptions } from './sev-snp-backend.js';
+export type { Evidence, EvidenceBackend } from './backend.js';
+export { requestTsmReport, DEFAULT_TSM_ROOT, SEV_GUEST_PROVIDER, type TsmReport } from './configfs-tsm.js';
+export { parseCertTable, buildCertTable, CERT_TABLE_GUIDS, type CertTableKind } from './cert-table.js';
+export { vcekUrl, getVcek, KDS_BASE_URL, type FetchLike, type VcekRequest } from './kds.js';
+export { MOCK_ROOT_KEY_FILE, MOCK_ROOT_CERT_FILE } from './mock-ca.js';
+export type { Log } from './secure-files.js';
