@@ -7,7 +7,7 @@
  *   read-compute-commit of an append, so replicas take turns instead of failing with conflicts.
  *   A replica that dies mid-append drops its connection, and with it the lock.
  */
-import { StoreError } from './errors.js';
+import { TlogError } from '@saferouter/tlog';
 import type { PgSql } from './postgres-sql.js';
 import { assertBundleRef, assertLogName, assertTileRef, assertTlogCommit, bundlePrefix, createMutex, tilePrefix } from './tlog-inputs.js';
 import type { TlogStore, TlogStores } from './tlog-types.js';
@@ -60,7 +60,7 @@ export function createPostgresTlogStores(sql: PgSql, ensureOpen: () => void): Tl
             const [row] = await tx<{ size: number }[]>`SELECT size FROM tlog_checkpoints WHERE log = ${name} FOR UPDATE`;
             const stored = row?.size ?? 0;
             if (stored !== c.previousSize) {
-              throw new StoreError('conflict', `log ${name} is at size ${stored}, not ${c.previousSize}`);
+              throw new TlogError('conflict', `log ${name} is at size ${stored}, not ${c.previousSize}`);
             }
             for (const { tile, data } of c.tiles) {
               await tx`

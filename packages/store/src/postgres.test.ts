@@ -5,6 +5,7 @@
  * `postgres://postgres@127.0.0.1:5432/test`. Without one these tests fail; they never skip.
  */
 
+import { describeTileStorageConformance } from '@saferouter/tlog/testing';
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -71,6 +72,23 @@ describeStoreConformance('postgres', async () => {
   return {
     open: () => openPostgresStore({ url: DB_URL, schema, max: 10 }),
     destroy: () => dropSchema(schema),
+  };
+});
+
+// The transparency-log storage also passes @saferouter/tlog's own TileStorage suite.
+describeTileStorageConformance('postgres store.tlog', async () => {
+  const schema = await takeMigratedSchema();
+  const opened: Store[] = [];
+  return {
+    open: async () => {
+      const store = await openPostgresStore({ url: DB_URL, schema, max: 4 });
+      opened.push(store);
+      return store.tlog.log('conformance');
+    },
+    destroy: async () => {
+      for (const s of opened) await s.close();
+      await dropSchema(schema);
+    },
   };
 });
 

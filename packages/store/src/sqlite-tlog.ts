@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
-import { StoreError } from './errors.js';
+import { TlogError } from '@saferouter/tlog';
 import { assertBundleRef, assertLogName, assertTileRef, assertTlogCommit, bundlePrefix, createMutex, tilePrefix } from './tlog-inputs.js';
 import type { TlogCommit, TlogStore, TlogStores } from './tlog-types.js';
 
@@ -33,7 +33,7 @@ export function createSqliteTlogStores(db: Database.Database, ensureOpen: () => 
   const commit = db.transaction((log: string, c: TlogCommit) => {
     const stored = stmt.checkpoint.get(log)?.size ?? 0;
     if (stored !== c.previousSize) {
-      throw new StoreError('conflict', `log ${log} is at size ${stored}, not ${c.previousSize}`);
+      throw new TlogError('conflict', `log ${log} is at size ${stored}, not ${c.previousSize}`);
     }
     for (const { tile, data } of c.tiles) stmt.putTile.run(log, tile.level, tile.index, data);
     for (const { bundle, data } of c.entryBundles) stmt.putBundle.run(log, bundle.index, bundle.width, data);

@@ -3,6 +3,7 @@
  * SQLite has (file permissions, pragmas, files on disk, schema bookkeeping).
  */
 
+import { describeTileStorageConformance } from '@saferouter/tlog/testing';
 import Database from 'better-sqlite3';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,23 @@ describeStoreConformance('sqlite', async () => {
   return {
     open: () => openSqliteStore({ dataDir }),
     destroy: async () => rmSync(root, { recursive: true, force: true }),
+  };
+});
+
+// The transparency-log storage also passes @saferouter/tlog's own TileStorage suite.
+describeTileStorageConformance('sqlite store.tlog', async () => {
+  const root = tempRoot();
+  const opened: Store[] = [];
+  return {
+    open: async () => {
+      const store = await openSqliteStore({ dataDir: join(root, 'data') });
+      opened.push(store);
+      return store.tlog.log('conformance');
+    },
+    destroy: async () => {
+      for (const s of opened) await s.close();
+      rmSync(root, { recursive: true, force: true });
+    },
   };
 });
 

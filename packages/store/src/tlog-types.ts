@@ -3,8 +3,7 @@
  * tlog-tiles log the gateway keeps (startup records, later the audit log), by log name.
  *
  * The shape is `TileStorage` from `@saferouter/tlog`, so a `TlogStore` can be handed to its
- * appender and tile reader as is, without this package depending on the log's crypto. What the
- * store guarantees:
+ * appender and tile reader as is. What the store guarantees:
  * - `commit` is one transaction: the tiles, the bundles and the new checkpoint are stored
  *   together or not at all, and only if the stored checkpoint still has `previousSize`. A crash
  *   at any point therefore never leaves a checkpoint that disagrees with the stored tiles.
@@ -15,46 +14,22 @@
  *   in turn.
  */
 
+import type { EntryBundleRef, TileCommit, TileRef, TileStorage } from '@saferouter/tlog';
+
 /** A hash tile: level, index and width (number of 32-byte hashes, 1–256). */
-export interface TlogTileRef {
-  readonly level: number;
-  readonly index: number;
-  readonly width: number;
-}
-
+export type TlogTileRef = TileRef;
 /** An entry bundle: the entries of level-0 tile `index`, `width` of them (1–256). */
-export interface TlogBundleRef {
-  readonly index: number;
-  readonly width: number;
-}
+export type TlogBundleRef = EntryBundleRef;
+export type TlogCommit = TileCommit;
 
-export interface TlogCommit {
-  /** Tree size of the checkpoint this commit extends (0 for a log never committed to). */
-  readonly previousSize: number;
-  /** Tree size of `checkpoint`. */
-  readonly size: number;
-  readonly tiles: readonly { readonly tile: TlogTileRef; readonly data: Uint8Array }[];
-  readonly entryBundles: readonly { readonly bundle: TlogBundleRef; readonly data: Uint8Array }[];
-  /** The new signed checkpoint note. */
-  readonly checkpoint: Uint8Array;
-}
-
-export interface TlogStore {
+/**
+ * A log's storage: `TileStorage` from `@saferouter/tlog` (hand it to `createAppender` and
+ * `createStorageFetch` as is), plus the append lock. `commit` throws `TlogError` `conflict` when
+ * the stored checkpoint's size is not `previousSize`.
+ */
+export interface TlogStore extends TileStorage {
   /** The log's name, e.g. `startup`. */
   readonly name: string;
-  /** The latest committed signed checkpoint, or null for a log never committed to. */
-  readCheckpoint(): Promise<Uint8Array | null>;
-  /** The tile at exactly `tile.width` hashes, or null when the stored tile is narrower or absent. */
-  readTile(tile: TlogTileRef): Promise<Uint8Array | null>;
-  /** The bundle's first `bundle.width` entries (length-prefixed), or null when there are fewer. */
-  readEntryBundle(bundle: TlogBundleRef): Promise<Uint8Array | null>;
-  /**
-   * Stores every tile and bundle and replaces the checkpoint, atomically, or changes nothing.
-   *
-   * @throws {StoreError} `conflict` when the stored checkpoint's size is not `previousSize`.
-   * @throws {TypeError | RangeError} on malformed input.
-   */
-  commit(commit: TlogCommit): Promise<void>;
   /** Runs `fn` while holding this log's append lock (see the file comment). */
   withAppendLock<T>(fn: () => Promise<T>): Promise<T>;
 }
