@@ -4,6 +4,8 @@
  * `app.request()`. One sub-app per domain, one error handler speaking OpenAI's error shape.
  */
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import type { Attestor } from '@saferouter/attest/node';
 import type { Catalog } from '@saferouter/router';
 import { timeOrderedId, type Store } from '@saferouter/store';
 import { createBilling, createMemoryLimiter, type Billing, type Limiter } from '@saferouter/billing';
@@ -16,6 +18,9 @@ import { modelRoutes } from './routes/models.js';
 import { keyRoutes, ownKeyRoute } from './routes/keys.js';
 import { creditRoutes } from './routes/credits.js';
 import { activityRoutes } from './routes/activity.js';
+import { attestationRoutes } from './routes/attestation.js';
+import { transparencyRoutes } from './routes/transparency.js';
+import type { StartupLog } from './transparency/startup-log.js';
 
 export interface GatewayDeps {
   store: Store;
@@ -33,6 +38,10 @@ export interface GatewayDeps {
   selfTopup?: boolean;
   /** How often batched activity is written; default 200 ms. */
   activityFlushMs?: number;
+  /** Serves `/attestation/*` when set (the server always sets it; unit tests may not). */
+  attestor?: Attestor;
+  /** Serves `/attestation/transparency/*` when set. */
+  startupLog?: StartupLog;
 }
 
 export interface Gateway {
@@ -55,6 +64,8 @@ const allowedMethods = new Map<string, readonly string[]>([
   ['/v1/activity', ['GET']],
   ['/v1/activity/stats', ['GET']],
   ['/health', ['GET']],
+  ['/attestation/quote', ['POST', 'OPTIONS']],
+  ['/attestation/verifying-key', ['GET', 'OPTIONS']],
 ]);
 
 export function createApp(deps: GatewayDeps): Gateway {
@@ -86,6 +97,16 @@ export function createApp(deps: GatewayDeps): Gateway {
   });
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
+
+  // Public trust endpoints: anyone, from any origin, may check this gateway.
+  if (deps.attestor !== undefined) {
+    app.use('/attestation/*', cors({ origin: '*', allowMethods: ['GET', 'POST', 'OPTIONS'], allowHeaders: ['content-type'], exposeHeaders: ['x-request-id'] }));
+    app.route('/attestation', attestationRoutes(deps.attestor));
+  }
+  if (deps.startupLog !== undefined) {
+    if (deps.attestor === undefined) app.use('/attestation/*', cors({ origin: '*', allowMethods: ['GET', 'OPTIONS'] }));
+    app.route('/attestation/transparency', transparencyRoutes(deps.startupLog));
+  }
 
   const isKeysPath = (path: string): boolean => path === '/v1/keys' || path.startsWith('/v1/keys/');
   app.use('/v1/*', (c, next) => (isKeysPath(c.req.path) ? auth.requireAdmin(c, next) : auth.requireKey(c, next)));

@@ -23,6 +23,20 @@ export interface GatewayConfig {
   /** Redis URL for per-key limits shared by replicas; absent means in-memory limits. */
   redisUrl: string | undefined;
   selfTopup: boolean;
+  /** configfs-tsm report root (SAFEROUTER_TSM_ROOT); default /sys/kernel/config/tsm/report. */
+  tsmRoot: string | undefined;
+  /**
+   * The file measured as the gateway's binary (SAFEROUTER_MEASURED_BINARY); default the running
+   * entry file, which for `pnpm start` is the deterministic bundle dist/server.mjs.
+   */
+  measuredBinary: string | undefined;
+  /** Deployment name recorded in the transparency log (SAFEROUTER_AUDIENCE); default the host name. */
+  audience: string | undefined;
+  /**
+   * C2SP signer key for the startup log's checkpoints (SAFEROUTER_LOG_KEY). Optional on SQLite
+   * (the gateway identity signs); required with DATABASE_URL, where replicas share one log.
+   */
+  logKey: string | undefined;
 }
 
 function intFrom(env: Record<string, string | undefined>, name: string, fallback: number): number {
@@ -54,6 +68,12 @@ export function loadCatalogConfig(path: string | undefined): CatalogConfig {
 export function loadGatewayConfig(env: Record<string, string | undefined>): GatewayConfig {
   const port = intFrom(env, 'PORT', 8080);
   if (port > 65535) throw new ConfigError('PORT', `must be at most 65535, got ${port}`);
+  if (env.DATABASE_URL && !env.SAFEROUTER_LOG_KEY) {
+    throw new ConfigError(
+      'SAFEROUTER_LOG_KEY',
+      'required with DATABASE_URL: replicas share one transparency log, so they must sign its checkpoints with one key. Generate one with `pnpm -s saferouter-tlog keygen <name>` and give every replica the same value',
+    );
+  }
   const configPath = env.SAFEROUTER_CONFIG === undefined || env.SAFEROUTER_CONFIG === '' ? undefined : resolve(env.SAFEROUTER_CONFIG);
   return {
     port,
@@ -68,5 +88,9 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
     selfTopup: env.SAFEROUTER_SELF_TOPUP === '1' || env.SAFEROUTER_SELF_TOPUP === 'true',
+    tsmRoot: env.SAFEROUTER_TSM_ROOT || undefined,
+    measuredBinary: env.SAFEROUTER_MEASURED_BINARY ? resolve(env.SAFEROUTER_MEASURED_BINARY) : undefined,
+    audience: env.SAFEROUTER_AUDIENCE || undefined,
+    logKey: env.SAFEROUTER_LOG_KEY || undefined,
   };
 }

@@ -2,6 +2,7 @@
  * The gateway's entry point: read the environment once, start, and shut down cleanly on
  * SIGTERM/SIGINT. A bad config stops the start with a message naming the field.
  */
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@saferouter/router';
 import { loadGatewayConfig } from './config.js';
 import { startGateway } from './start.js';
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const running = await startGateway(config, env);
+  const running = await startGateway(config, env, fileURLToPath(import.meta.url));
   if (running.generatedAdminKey) {
     console.log(
       [
@@ -32,6 +33,10 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   }
+  const { attestor, measurement } = running;
+  console.log(
+    `saferouter: measurement ${measurement.hex} (of ${measurement.binaryPath} and the catalog); attestation backend ${attestor.backend}${attestor.hardware ? ' (AMD SEV-SNP hardware)' : ' (MOCK, demo only: not hardware)'}`,
+  );
   console.log(`saferouter: listening on ${running.url} (data dir ${config.dataDir}${config.configPath ? `, config ${config.configPath}` : ', default catalog'})`);
 
   let closing = false;

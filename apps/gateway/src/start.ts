@@ -9,7 +9,10 @@ import { serve } from '@hono/node-server';
 import { createCatalog } from '@saferouter/router';
 import { openStore, type Store } from '@saferouter/store';
 import type { Limiter } from '@saferouter/billing';
+import { createAttestor, type Attestor } from '@saferouter/attest/node';
 import { createApp, type Gateway } from './app.js';
+import { measureGateway, type GatewayMeasurement } from './measure.js';
+import { appendStartupRecord, type StartupLog } from './transparency/startup-log.js';
 import { resolveAdminKey } from './admin-key.js';
 import type { GatewayConfig } from './config.js';
 
@@ -20,10 +23,27 @@ export interface RunningGateway {
   store: Store;
   /** The admin key, only when this start generated it (print it once). */
   generatedAdminKey: string | undefined;
+  attestor: Attestor;
+  measurement: GatewayMeasurement;
+  startupLog: StartupLog;
   close(): Promise<void>;
 }
 
-export async function startGateway(config: GatewayConfig, env: Record<string, string | undefined>): Promise<RunningGateway> {
+/**
+ * @param entryFile the running entry (server.ts passes its own file); measured as the binary
+ *   unless `config.measuredBinary` names another.
+ */
+export async function startGateway(config: GatewayConfig, env: Record<string, string | undefined>, entryFile?: string): Promise<RunningGateway> {
+  const binaryPath = config.measuredBinary ?? entryFile ?? process.argv[1] ?? '';
+  const measurement = await measureGateway(binaryPath, config.catalog);
+  const attestor = await createAttestor({
+    dataDir: config.dataDir,
+    measurement: measurement.measurement,
+    ...(config.tsmRoot === undefined ? {} : { tsmRoot: config.tsmRoot }),
+    // AMD's key distribution service, only asked when the host supplies no VCEK (real hardware).
+    fetch: (url, init) => fetch(url, init),
+    log: (level, message) => (level === 'warn' ? console.warn : console.log)(`saferouter: attestation: ${message}`),
+  });
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   let limiter: Limiter | undefined;
   if (config.redisUrl) {
@@ -32,6 +52,13 @@ export async function startGateway(config: GatewayConfig, env: Record<string, st
     limiter = createRedisLimiter({ url: config.redisUrl });
   }
   const admin = await resolveAdminKey(store, config.adminKey);
+  const startupLog = await appendStartupRecord({
+    store,
+    attestor,
+    buildId: measurement.binarySha256,
+    audience: config.audience,
+    logSignerKey: config.logKey,
+  });
   const catalog = createCatalog(config.catalog, {
     env,
     connectTimeoutMs: config.connectTimeoutMs,
@@ -43,6 +70,8 @@ export async function startGateway(config: GatewayConfig, env: Record<string, st
     adminKeyHash: admin.hash,
     bodyLimitBytes: config.bodyLimitBytes,
     selfTopup: config.selfTopup,
+    attestor,
+    startupLog,
     ...(limiter ? { limiter } : {}),
   });
   // Holds left by a crashed replica (Postgres) are released once they expire. On SQLite holds
@@ -68,6 +97,9 @@ export async function startGateway(config: GatewayConfig, env: Record<string, st
     gateway,
     store,
     generatedAdminKey: admin.generated,
+    attestor,
+    measurement,
+    startupLog,
     async close() {
       await new Promise<void>((done) => {
         server.close(() => done());

@@ -5,7 +5,9 @@
  * SIGKILLed when the test worker exits, so a failing test never leaves a gateway behind.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generateSignerKey } from '@saferouter/tlog';
 
 const serverPath = fileURLToPath(new URL('../src/server.ts', import.meta.url));
 
@@ -19,6 +21,18 @@ export interface ChildGatewayOptions {
   redisUrl?: string | undefined;
   /** The upstream provider's API key (`FAKE_UP_KEY`). */
   upstreamKey?: string | undefined;
+  /**
+   * `SAFEROUTER_LOG_KEY`. Replicas sharing Postgres need one; by default every Postgres child of
+   * this test file gets the same key, generated once.
+   */
+  logKey?: string | undefined;
+}
+
+let sharedLogKey: Promise<string> | undefined;
+/** The log signer key every Postgres child in this process shares (generated on first use). */
+export function testLogKey(): Promise<string> {
+  sharedLogKey ??= generateSignerKey('e2e.test/saferouter/startup').then((k) => k.skey);
+  return sharedLogKey;
 }
 
 export interface ChildGateway {
@@ -54,6 +68,7 @@ export async function killAllGateways(): Promise<void> {
 }
 
 export async function spawnGateway(options: ChildGatewayOptions): Promise<ChildGateway> {
+  const logKey = options.logKey ?? (options.databaseUrl ? await testLogKey() : '');
   const child = fork(serverPath, [], {
     execArgv: ['--import', 'tsx'],
     env: {
@@ -66,6 +81,9 @@ export async function spawnGateway(options: ChildGatewayOptions): Promise<ChildG
       DATABASE_URL: options.databaseUrl ?? '',
       REDIS_URL: options.redisUrl ?? '',
       FAKE_UP_KEY: options.upstreamKey ?? 'fake-upstream-key',
+      SAFEROUTER_LOG_KEY: logKey,
+      // No SEV-SNP in tests: a configfs-tsm root that does not exist selects the mock backend.
+      SAFEROUTER_TSM_ROOT: join(options.dataDir, 'no-tsm'),
     },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

@@ -2,6 +2,7 @@
  * Test helpers: a temp data dir, a catalog pointed at the fake upstream, and a real gateway
  * started on a free port.
  */
+import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +61,11 @@ export async function startTestGateway(upstreamUrl: string, overrides: Partial<G
     databaseUrl: undefined,
     redisUrl: undefined,
     selfTopup: false,
+    // No SEV-SNP here: point configfs-tsm at a path that does not exist, so the mock is used.
+    tsmRoot: join(dataDir, 'no-tsm'),
+    measuredBinary: fileURLToPath(new URL('../src/server.ts', import.meta.url)),
+    audience: 'e2e',
+    logKey: undefined,
     ...overrides,
   };
   const running = await startGateway(config, { FAKE_UP_KEY: 'upstream-secret-do-not-leak' });

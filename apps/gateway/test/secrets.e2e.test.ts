@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from '@saferouter/fake-upstream';
 import { hashApiKey } from '@saferouter/store';
 import { billingCatalogJson, chat, createKey } from './billing-fixtures.js';
-import { killAllGateways, spawnGateway, type ChildGateway } from './child-gateway.js';
+import { killAllGateways, spawnGateway, testLogKey, type ChildGateway } from './child-gateway.js';
 import { createTestSchema, type TestSchema } from './pg-schema.js';
 
 const UPSTREAM_KEY = `upk-${randomBytes(24).toString('hex')}`;
@@ -178,12 +178,14 @@ describe('no secret at rest or in logs', () => {
     const gw = await spawnGateway({ dataDir, configPath, databaseUrl: schema.url, upstreamKey: UPSTREAM_KEY });
     const { adminKey, line } = generatedAdminKey(gw);
     const since = upstream.requests.length;
-    const secrets = await workload(gw.url, adminKey);
+    const logKey = await testLogKey();
+    // The whole SAFEROUTER_LOG_KEY, and its private seed alone (the base64 after the last '+').
+    const secrets = { ...(await workload(gw.url, adminKey)), logKey, logKeySeed: logKey.slice(logKey.lastIndexOf('+') + 1) };
     checkUpstreamSawItsKey(since);
 
     const dump = await schema.dump();
     // The dump covers the tables the workload wrote to, so an empty dump cannot pass.
-    for (const table of ['api_keys', 'meta', 'accounts', 'ledger', 'activity']) expect(dump).toMatch(new RegExp(`^${table}\\t`, 'm'));
+    for (const table of ['api_keys', 'meta', 'accounts', 'ledger', 'activity', 'tlog_checkpoints', 'tlog_tiles', 'tlog_bundles']) expect(dump).toMatch(new RegExp(`^${table}\\t`, 'm'));
     expect(found(Buffer.from(dump), secrets)).toEqual([]);
     expect(found(Buffer.from(dump), hashes(secrets))).toEqual(['alpha', 'beta', 'gamma']);
     await gw.stop();

@@ -1,0 +1,17 @@
+/**
+ * Test helper process: appends startup records to the data dir's startup log, as fast as it
+ * can, until it is killed. The crash test SIGKILLs it at random moments, i.e. mid-append.
+ * Usage: tsx test/tlog-append-loop.ts <dataDir>
+ */
+import { join } from 'node:path';
+import { createAttestor } from '@saferouter/attest/node';
+import { openStore } from '@saferouter/store';
+import { appendStartupRecord } from '../src/transparency/startup-log.js';
+
+const dataDir = process.argv[2] ?? '';
+const store = await openStore({ dataDir });
+const attestor = await createAttestor({ dataDir, measurement: new Uint8Array(32).fill(7), tsmRoot: join(dataDir, 'no-tsm') });
+process.stdout.write('appending\n');
+for (let i = 0; ; i++) {
+  await appendStartupRecord({ store, attestor, buildId: `loop-${i}`, audience: 'e2e', logSignerKey: undefined });
+}
