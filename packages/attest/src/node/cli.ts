@@ -167,6 +167,11 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
+  // `… | head` closing the pipe early is not an error worth a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   runCli(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
