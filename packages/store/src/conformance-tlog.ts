@@ -5,24 +5,13 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { TlogError } from '@saferouter/tlog';
+import { encodeEntryBundle, TlogError } from '@saferouter/tlog';
 import type { ConformanceContext } from './conformance-support.js';
 import type { TlogCommit, TlogStore } from './tlog-types.js';
 
 const hashes = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n * 32 }, (_, i) => (i * 7 + seed) & 0xff);
 const enc = new TextEncoder();
-function bundle(entries: string[]): Uint8Array {
-  const parts = entries.map((e) => enc.encode(e));
-  const out = new Uint8Array(parts.reduce((n, p) => n + 2 + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out[at] = p.length >> 8;
-    out[at + 1] = p.length & 0xff;
-    out.set(p, at + 2);
-    at += 2 + p.length;
-  }
-  return out;
-}
+const bundle = (entries: string[]): Uint8Array => encodeEntryBundle(entries.map((e) => enc.encode(e)));
 const entries = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `entry ${from + i}`);
 
 /** A commit growing the log from `from` to `to` entries (< 256): one level-0 tile and one bundle. */

@@ -2,6 +2,7 @@
  * Validation and byte helpers shared by the SQLite and Postgres transparency-log stores, so both
  * refuse exactly the same input with the same errors.
  */
+import { entryBundlePrefixLength } from '@saferouter/tlog';
 import type { TlogBundleRef, TlogCommit, TlogTileRef } from './tlog-types.js';
 import { assertCount, assertInteger, assertObject, assertString } from './validate.js';
 
@@ -69,14 +70,12 @@ export function assertTlogCommit(commit: unknown): asserts commit is TlogCommit 
  * Bytes taken by the first `width` entries of a bundle (each a 2-byte big-endian length and that
  * many bytes), or -1 when the bundle holds fewer.
  */
-export function bundlePrefixLength(data: Uint8Array, width: number): number {
-  let at = 0;
-  for (let i = 0; i < width; i++) {
-    if (at + 2 > data.length) return -1;
-    at += 2 + (((data[at] as number) << 8) | (data[at + 1] as number));
-    if (at > data.length) return -1;
+function bundlePrefixLength(data: Uint8Array, width: number): number {
+  try {
+    return entryBundlePrefixLength(data, width);
+  } catch {
+    return -1;
   }
-  return at;
 }
 
 /** A tile's first `width` hashes from its widest stored version, or null when it is narrower. */
