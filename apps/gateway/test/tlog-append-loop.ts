@@ -13,5 +13,6 @@ const store = await openStore({ dataDir });
 const attestor = await createAttestor({ dataDir, measurement: new Uint8Array(32).fill(7), tsmRoot: join(dataDir, 'no-tsm') });
 process.stdout.write('appending\n');
 for (let i = 0; ; i++) {
-  await appendStartupRecord({ store, attestor, buildId: `loop-${i}`, audience: 'e2e', logSignerKey: undefined });
+  const { index } = await appendStartupRecord({ store, attestor, buildId: `loop-${i}`, audience: 'e2e', logSignerKey: undefined });
+  process.stdout.write(`appended ${index}\n`);
 }

@@ -209,18 +209,28 @@ describe('startup log', () => {
     }
     // …and a process appending back to back, killed at random moments: almost surely mid-append.
     const loop = fileURLToPath(new URL('./tlog-append-loop.ts', import.meta.url));
-    for (let i = 0; i < 5; i++) {
-      const out = await killAt(loop, [dataDir], 100 + Math.floor(Math.random() * 400), 'appending');
+    // At least 5 kills, and on until the log is past one full tile (256 entries).
+    let appended = 0;
+    let loops = 0;
+    for (let i = 0; i < 40 && (i < 5 || appended < 300); i++, loops++) {
+      const out = await killAt(loop, [dataDir], 300 + Math.floor(Math.random() * 600), 'appending');
       expect(out).toContain('appending');
+      appended = Math.max(appended, ...[...out.matchAll(/appended (\d+)/g)].map((m) => Number(m[1])));
     }
 
     const last = await spawnGateway({ dataDir, configPath, adminKey });
     const base = `${last.url}/attestation/transparency`;
     const head = await getJson<HeadJson>(`${base}/head?format=json`);
-    expect(head.size).toBeGreaterThan(10);
+    expect(head.size).toBeGreaterThan(256);
+    // Past 256 entries the first level-0 tile is full: immutable, cacheable, and a prefix of nothing else.
+    const full = await fetch(`${base}/tile/0/000`);
+    expect(full.status).toBe(200);
+    expect(full.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect((await full.arrayBuffer()).byteLength).toBe(256 * 32);
+    expect((await fetch(`${base}/tile/entries/000`)).status).toBe(200);
     const verified = await runCli(['verify', base, '--vkey', head.vkey, '--audit', '--entry', String(head.size - 1)]);
     expect(verified.status, `${verified.stdout}\n${verified.stderr}`).toBe(0);
-    console.log(`tlog crash: 6 gateway starts and 5 back-to-back appenders killed with SIGKILL (${listened} starts had finished); the log of ${head.size} entries verifies end to end with the CLI (--audit)`);
+    console.log(`tlog crash: 6 gateway starts and ${loops} back-to-back appenders killed with SIGKILL (${listened} starts had finished); the log of ${head.size} entries verifies end to end with the CLI (--audit)`);
     await last.stop();
   }, 180_000);
 });
