@@ -101,7 +101,7 @@ export function createApp(deps: GatewayDeps): Gateway {
   // Public trust endpoints: anyone, from any origin, may check this gateway.
   if (deps.attestor !== undefined) {
     app.use('/attestation/*', cors({ origin: '*', allowMethods: ['GET', 'POST', 'OPTIONS'], allowHeaders: ['content-type'], exposeHeaders: ['x-request-id'] }));
-    app.route('/attestation', attestationRoutes(deps.attestor));
+    app.route('/attestation', attestationRoutes(deps.attestor, deps.startupLog?.key.verifier.vkey));
   }
   if (deps.startupLog !== undefined) {
     if (deps.attestor === undefined) app.use('/attestation/*', cors({ origin: '*', allowMethods: ['GET', 'OPTIONS'] }));

@@ -87,6 +87,7 @@ describe('GET /attestation/verifying-key', () => {
       measurement: gw.measurement.hex,
       backend: 'mock',
       hardware: false,
+      transparencyLogKey: gw.startupLog.key.verifier.vkey,
     });
     expect(String(body['notice'])).toMatch(/MOCK/);
     expect(fromHex(String(body['signingKey']))).toHaveLength(32);

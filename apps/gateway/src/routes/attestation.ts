@@ -2,8 +2,8 @@
  * Attestation endpoints, public and CORS-open so a verifier in any browser can call them:
  * - `POST /attestation/quote` `{ "nonce": "<64 hex>" }` → a fresh `AttestationBundle` binding the
  *   nonce, the gateway's signing and sealing keys and its measurement (see docs/attestation.md).
- * - `GET /attestation/verifying-key` → the keys, the measurement and the backend. A mock backend
- *   says so: `backend: "mock"`, `hardware: false`.
+ * - `GET /attestation/verifying-key` → the keys, the measurement, the backend and the startup
+ *   log's verifier key. A mock backend says so: `backend: "mock"`, `hardware: false`.
  */
 import { Hono } from 'hono';
 import { bundleToJson, fromHex, toHex } from '@saferouter/attest';
@@ -14,7 +14,8 @@ import { ApiError } from '../errors.js';
 
 const NONCE = /^[0-9a-fA-F]{64}$/;
 
-export function attestationRoutes(attestor: Attestor): Hono<AppEnv> {
+/** @param logKey the startup transparency log's C2SP verifier key, published alongside. */
+export function attestationRoutes(attestor: Attestor, logKey?: string): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.post('/quote', async (c) => {
@@ -37,6 +38,7 @@ export function attestationRoutes(attestor: Attestor): Hono<AppEnv> {
       measurement: toHex(attestor.measurement),
       backend: attestor.backend,
       hardware: attestor.hardware,
+      ...(logKey === undefined ? {} : { transparencyLogKey: logKey }),
       ...(attestor.hardware ? {} : { notice: 'MOCK attestation backend (demo): not running on AMD SEV-SNP hardware; bundles prove nothing about hardware.' }),
     }),
   );
