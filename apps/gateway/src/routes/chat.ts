@@ -203,15 +203,19 @@ export function chatRoutes(options: ChatRouteOptions): Hono<AppEnv> {
         record({ prompt, completion, cost: outcome.chargedMicros, estimated, status, ...(error === undefined ? {} : { error }) });
       };
 
-      if (!stream) {
-        let result;
+      /** Runs the fallback chain; if every candidate fails, the hold is released and logged. */
+      const attemptAll = async <T>(call: () => Promise<T>): Promise<T> => {
         try {
-          result = await model.doGenerate({ body, signal });
+          return await call();
         } catch (err) {
           await admission.release();
           record(undefined);
           throw err;
         }
+      };
+
+      if (!stream) {
+        const result = await attemptAll(() => model.doGenerate({ body, signal }));
         // Charged before the client sees the answer: an acknowledged completion is always billed.
         await settle(result.usage, () => estimateCompletionTokens(completionText(result.body)));
         setFallbackHeaders(c, requested, result.answeredBy);
@@ -219,14 +223,7 @@ export function chatRoutes(options: ChatRouteOptions): Hono<AppEnv> {
         return c.body(result.body as Uint8Array<ArrayBuffer>, 200);
       }
 
-      let result;
-      try {
-        result = await model.doStream({ body, signal });
-      } catch (err) {
-        await admission.release();
-        record(undefined);
-        throw err;
-      }
+      const result = await attemptAll(() => model.doStream({ body, signal }));
       const headers: Record<string, string> = {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache',

@@ -26,7 +26,7 @@ export interface VerifyBundleOptions extends PolicyOptions {
   expectedLaunchMeasurement?: Uint8Array;
   /** Reject mock bundles (the 'backend' check fails). Default false: mock verifies, hardware: false. */
   requireHardware?: boolean;
-  /** Mock roots to pin (PEM or DER list). Default: any self-consistent mock root. */
+  /** Mock roots to pin (PEM or DER list). Default: whichever self-consistent mock root the bundle carries. */
   mockRoots?: CertificateList;
   /** Roots to trust instead of the pinned AMD ARKs. Default: pinned ARKs. */
   trustedRoots?: CertificateList;

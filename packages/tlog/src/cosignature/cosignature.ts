@@ -8,8 +8,8 @@
 import { concatBytes, utf8Encode } from '../encoding/bytes.js';
 import { TlogError } from '../errors.js';
 import { assertBytes, assertFunction, checkObject } from '../validate.js';
-import { ED25519_PUBLIC_KEY_SIZE, ED25519_SEED_SIZE, ED25519_SIGNATURE_SIZE, ed25519PublicKey, ed25519Sign, ed25519Verify, formatVerifierKeyString } from '../note/ed25519.js';
-import { assertKeyName, computeKeyId } from '../note/key-id.js';
+import { ED25519_SEED_SIZE, ED25519_SIGNATURE_SIZE, ed25519PublicKey, ed25519Sign, ed25519Verify, createKeyedVerifier } from '../note/ed25519.js';
+import { assertKeyName } from '../note/key-id.js';
 import { SIGNATURE_TYPE_COSIGNATURE_V1, type KeyedSigner, type KeyedVerifier } from '../note/signer.js';
 
 /** Timestamp (8) + Ed25519 signature (64); the note line adds the 4-byte key ID in front. */
@@ -54,22 +54,12 @@ export function cosignatureTimestamp(signature: Uint8Array): number {
  * @throws {RangeError} when `name` is not a valid key name or `publicKey` not 32 bytes.
  */
 export function createCosignatureVerifier(name: string, publicKey: Uint8Array): KeyedVerifier {
-  assertKeyName(name);
-  assertBytes(publicKey, 'publicKey', ED25519_PUBLIC_KEY_SIZE);
-  const key = publicKey.slice();
-  return {
-    name,
-    keyId: computeKeyId(name, SIGNATURE_TYPE_COSIGNATURE_V1, key),
-    type: SIGNATURE_TYPE_COSIGNATURE_V1,
-    publicKey: key,
-    vkey: formatVerifierKeyString(name, SIGNATURE_TYPE_COSIGNATURE_V1, key),
-    async verify(text, signature) {
-      if (signature.length !== COSIGNATURE_V1_SIZE) return false;
-      const t = new DataView(signature.buffer, signature.byteOffset, 8).getBigUint64(0, false);
-      if (t > MAX_TIMESTAMP) return false;
-      return ed25519Verify(key, cosignatureMessage(t, text), signature.subarray(8));
-    },
-  };
+  return createKeyedVerifier(name, SIGNATURE_TYPE_COSIGNATURE_V1, publicKey, (key) => async (text, signature) => {
+    if (signature.length !== COSIGNATURE_V1_SIZE) return false;
+    const t = new DataView(signature.buffer, signature.byteOffset, 8).getBigUint64(0, false);
+    if (t > MAX_TIMESTAMP) return false;
+    return ed25519Verify(key, cosignatureMessage(t, text), signature.subarray(8));
+  });
 }
 
 export interface CosignerOptions {

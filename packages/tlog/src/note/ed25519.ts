@@ -67,16 +67,32 @@ export function formatVerifierKeyString(name: string, type: number, publicKey: U
  * @throws {RangeError} when `name` is not a valid key name or `publicKey` not 32 bytes.
  */
 export function createEd25519Verifier(name: string, publicKey: Uint8Array): KeyedVerifier {
+  return createKeyedVerifier(name, SIGNATURE_TYPE_ED25519, publicKey, (key) => (text, signature) => ed25519Verify(key, text, signature));
+}
+
+/**
+ * A verifier for an Ed25519-based key type (0x01 notes, 0x04 cosignatures): validates the name and
+ * key, derives the key ID and vkey string, and wraps `makeVerify(copyOfKey)`.
+ *
+ * @throws {TypeError} when an argument has the wrong type.
+ * @throws {RangeError} when `name` is not a valid key name or `publicKey` not 32 bytes.
+ */
+export function createKeyedVerifier(
+  name: string,
+  type: number,
+  publicKey: Uint8Array,
+  makeVerify: (key: Uint8Array) => KeyedVerifier['verify'],
+): KeyedVerifier {
   assertKeyName(name);
   assertBytes(publicKey, 'publicKey', ED25519_PUBLIC_KEY_SIZE);
   const key = publicKey.slice();
   return {
     name,
-    keyId: computeKeyId(name, SIGNATURE_TYPE_ED25519, key),
-    type: SIGNATURE_TYPE_ED25519,
+    keyId: computeKeyId(name, type, key),
+    type,
     publicKey: key,
-    vkey: formatVerifierKeyString(name, SIGNATURE_TYPE_ED25519, key),
-    verify: (text, signature) => ed25519Verify(key, text, signature),
+    vkey: formatVerifierKeyString(name, type, key),
+    verify: makeVerify(key),
   };
 }
 
