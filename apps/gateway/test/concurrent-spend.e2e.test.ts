@@ -104,8 +104,10 @@ async function spend(urls: string[], store: Store): Promise<{ succeeded: number;
   expect(activity.map((e) => e.request_id).sort()).toEqual(ok.map((o) => o.requestId).sort());
   expect(activity.every((e) => e.status === 200 && !e.estimated)).toBe(true);
   const perReplica = urls.map((_, r) => ok.filter((o) => o.replica === r).length);
-  // Both replicas admitted some of the 50 (all 200 race at once; one winning all is ~2^-50).
-  for (const n of perReplica) expect(n).toBeGreaterThan(0);
+  // Every replica answered its share, each with a 200 or a 402. How the 50 successes split
+  // between replicas depends on which one reaches the database first (seen: 50/0 to 20/30), so
+  // the split itself is reported, not asserted; the exact totals above are what must hold.
+  for (let r = 0; r < urls.length; r++) expect(outcomes.filter((o) => o.replica === r)).toHaveLength(REQUESTS / urls.length);
   return { succeeded: ok.length, refused: refused.length, balance: account.balanceMicros, perReplica };
 }
 
