@@ -1,9 +1,9 @@
 /**
- * The vocabulary of a verdict: stable check ids, one check's result, and the verdict both
- * verifiers return. Ids are part of the public contract (logs, UIs and tests match on them).
+ * The vocabulary of a verdict: stable check ids, one check's result and the backend names. Ids
+ * are part of the public contract (logs, UIs and tests match on them). A leaf module: `errors.ts`
+ * names check ids, and the report parser throws those errors, so the `Verdict` (which carries a
+ * parsed report) lives in `verify/verdict.ts`, not here, to keep the imports acyclic.
  */
-import type { Product, SigningKeyKind } from './product.js';
-import type { SnpReport } from './report/parse-report.js';
 
 /**
  * Every check id, in the order the verifiers run them.
@@ -42,24 +42,6 @@ export interface Check {
 }
 
 export type Backend = 'mock' | 'sev-snp';
-
-export interface Verdict {
-  /** Every check ran and passed. */
-  ok: boolean;
-  /** True only for a passing verdict on real AMD SEV-SNP evidence; never for the mock. */
-  hardware: boolean;
-  /** The backend the evidence was judged as (undefined when the bundle did not parse). */
-  backend: Backend | undefined;
-  /** One line for people: what was verified, or the first failed check. Mock verdicts say DEMO. */
-  summary: string;
-  checks: Check[];
-  /** The parsed report, when it parsed. */
-  report?: SnpReport;
-  /** The AMD product the chain and report belong to, when established. */
-  product?: Product;
-  /** Which AMD key kind signed the report, when established. */
-  signingKeyKind?: SigningKeyKind;
-}
 
 /**
  * The first failed check, if any.

@@ -14,7 +14,7 @@ export {
   REPORT_DATA_LENGTH,
   type BindingInput,
 } from './binding.js';
-export { CHECK_IDS, firstFailure, type Backend, type Check, type CheckId, type Verdict } from './checks.js';
+export { CHECK_IDS, firstFailure, type Backend, type Check, type CheckId } from './checks.js';
 export { AttestationError } from './errors.js';
 export { PRODUCTS, productFromCpuid, type Product, type SigningKeyKind } from './product.js';
 export { AMD_ROOTS, type AmdProductRoots } from './amd-roots/index.js';
@@ -33,7 +33,7 @@ export {
 } from './bundle/schema.js';
 export { verifyReport, assertReport, type VerifyReportOptions } from './verify/verify-report.js';
 export { verifyBundle, assertBundle, type VerifyBundleOptions } from './verify/verify-bundle.js';
-export { verdictToJson } from './verify/verdict.js';
+export { verdictToJson, type Verdict } from './verify/verdict.js';
 export type { PolicyOptions } from './verify/policy-checks.js';
 export type { CertificateList } from './verify/inputs.js';
 export { derToPem, pemToDerList } from './x509/pem.js';

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@saferouter/errors';
 import type { BillingStore } from '@saferouter/store';
 import { describe, expect, it } from 'vitest';
 import { createBilling, DEFAULT_HOLD_TTL_MS, type AdmitInput, type Billing, type BillingOptions } from './admission.js';
@@ -235,25 +236,25 @@ describe('admit', () => {
   it('rejects malformed input, naming the argument', async () => {
     const { billing, input } = await setup(1_000);
     await expect(billing.admit(input({ keyId: 5 as unknown as string }))).rejects.toThrow(/input\.keyId/);
-    await expect(billing.admit(input({ keyId: '' }))).rejects.toThrow(RangeError);
+    await expect(billing.admit(input({ keyId: '' }))).rejects.toThrow(InvalidArgumentError);
     await expect(billing.admit(input({ requestId: '' }))).rejects.toThrow(/input\.requestId/);
-    await expect(billing.admit(input({ requestId: 'r'.repeat(129) }))).rejects.toThrow(RangeError);
-    await expect(billing.admit(input({ promptTokens: -1 }))).rejects.toThrow(RangeError);
+    await expect(billing.admit(input({ requestId: 'r'.repeat(129) }))).rejects.toThrow(InvalidArgumentError);
+    await expect(billing.admit(input({ promptTokens: -1 }))).rejects.toThrow(InvalidArgumentError);
     await expect(billing.admit(input({ maxOutputTokens: 1.5 }))).rejects.toThrow(/input\.maxOutputTokens/);
     await expect(billing.admit(input({ pricing: { inputMicrosPerMillion: 0.5, outputMicrosPerMillion: 0 } }))).rejects.toThrow(/input\.pricing/);
-    await expect(billing.admit(input({ free: 'yes' as unknown as boolean }))).rejects.toThrow(TypeError);
-    await expect(billing.admit(null as unknown as AdmitInput)).rejects.toThrow(TypeError);
+    await expect(billing.admit(input({ free: 'yes' as unknown as boolean }))).rejects.toThrow(InvalidArgumentError);
+    await expect(billing.admit(null as unknown as AdmitInput)).rejects.toThrow(InvalidArgumentError);
     const admission = await billing.admit(input({ pricing: FREE }));
     await expect(admission.settle({ promptTokens: 1, completionTokens: -1 })).rejects.toThrow(/usage\.completionTokens/);
-    await expect(admission.settle({ promptTokens: 1, completionTokens: 1, estimated: 'yes' as unknown as boolean })).rejects.toThrow(TypeError);
+    await expect(admission.settle({ promptTokens: 1, completionTokens: 1, estimated: 'yes' as unknown as boolean })).rejects.toThrow(InvalidArgumentError);
   });
 });
 
 describe('createBilling', () => {
   it('rejects malformed options', () => {
-    expect(() => createBilling(undefined as unknown as BillingOptions)).toThrow(TypeError);
+    expect(() => createBilling(undefined as unknown as BillingOptions)).toThrow(InvalidArgumentError);
     expect(() => createBilling({} as BillingOptions)).toThrow(/options\.store/);
-    expect(() => createBilling({ store: createFakeBillingStore(), holdTtlMs: 0 })).toThrow(RangeError);
+    expect(() => createBilling({ store: createFakeBillingStore(), holdTtlMs: 0 })).toThrow(InvalidArgumentError);
     expect(() => createBilling({ store: createFakeBillingStore(), clock: 1 as unknown as () => number })).toThrow(/options\.clock/);
   });
 
@@ -263,7 +264,7 @@ describe('createBilling', () => {
     expect(entry).toMatchObject({ id: 'ledger_1', keyId: KEY, kind: 'topup', amountMicros: 5_250_000, ts: T0, note: 'card' });
     expect(await store.balance(KEY)).toMatchObject({ balanceMicros: 5_250_000 });
     await expect(billing.topup({ keyId: KEY, amountMicros: 0 })).rejects.toThrow(/input\.amountMicros/);
-    await expect(billing.topup({ keyId: '', amountMicros: 1 })).rejects.toThrow(RangeError);
+    await expect(billing.topup({ keyId: '', amountMicros: 1 })).rejects.toThrow(InvalidArgumentError);
   });
 });
 
@@ -329,7 +330,7 @@ describe('reprice (fallback to another model)', () => {
     const [, outcome] = await Promise.all([admission.reprice(DEAR), admission.settle({ promptTokens: 1000, completionTokens: 0 })]);
     expect(outcome.chargedMicros).toBe(4_000);
     await expect(admission.reprice(CHEAP)).rejects.toThrow(/already settled/);
-    await expect(admission.reprice({ inputMicrosPerMillion: -1, outputMicrosPerMillion: 0 })).rejects.toThrow(RangeError);
+    await expect(admission.reprice({ inputMicrosPerMillion: -1, outputMicrosPerMillion: 0 })).rejects.toThrow(InvalidArgumentError);
   });
 });
 

@@ -16,6 +16,7 @@
  * (`expireHolds`) charges nothing, reported as `holdMissing`, because retrying a charge whose
  * first attempt may have committed would risk billing twice.
  */
+import { InvalidArgumentError } from '@saferouter/errors';
 import { timeOrderedId, type BillingStore, type LedgerEntry } from '@saferouter/store';
 import { assertPricing, exactCostMicros, isFreePricing, type Pricing } from './money.js';
 import { affordableOutputTokens, InsufficientCreditsError, promptAffordable } from './hold.js';
@@ -93,11 +94,15 @@ export interface Billing {
   /**
    * Holds the worst case of a request, or refuses it.
    * @throws {InsufficientCreditsError} when the key cannot afford it.
-   * @throws {TypeError | RangeError} on malformed input.
+   * @throws {InvalidArgumentError} on malformed input.
    */
   admit(input: AdmitInput): Promise<Admission>;
-  /** Credits a top-up (from `parseUsdAmount`) to a key's ledger. */
-  topup(input: { keyId: string; amountMicros: number; note?: string | undefined }): Promise<LedgerEntry>;
+  /**
+   * Credits a top-up (from `parseUsdAmount`) to a key's ledger. The one way credit enters the
+   * ledger: key creation with initial credit and `POST /v1/credits/topup` both come through here.
+   * @throws {InvalidArgumentError} on a malformed key id, amount, note or request id.
+   */
+  topup(input: { keyId: string; amountMicros: number; note?: string | undefined; requestId?: string | undefined }): Promise<LedgerEntry>;
   /** Releases holds past their expiry (left by crashed processes); run it periodically. */
   expireHolds(): Promise<number>;
 }
@@ -117,7 +122,7 @@ const defaultIds = (kind: 'hold' | 'ledger'): string => timeOrderedId(kind === '
  * } finally {
  *   await admission.release(); // no-op once settled; frees the hold if the call threw
  * }
- * @throws {TypeError | RangeError} on malformed options.
+ * @throws {InvalidArgumentError} on malformed options.
  */
 export function createBilling(options: BillingOptions): Billing {
   checkObject(options, 'options');
@@ -169,7 +174,16 @@ export function createBilling(options: BillingOptions): Billing {
       assertKeyId(input.keyId, 'input.keyId');
       assertPositiveInteger(input.amountMicros, 'input.amountMicros');
       if (input.note !== undefined) assertString(input.note, 'input.note', 0, 500);
-      return store.credit({ id: ids('ledger'), keyId: input.keyId, amountMicros: input.amountMicros, kind: 'topup', ts: clock(), note: input.note });
+      if (input.requestId !== undefined) assertString(input.requestId, 'input.requestId', 1, 128);
+      return store.credit({
+        id: ids('ledger'),
+        keyId: input.keyId,
+        amountMicros: input.amountMicros,
+        kind: 'topup',
+        ts: clock(),
+        note: input.note,
+        ...(input.requestId === undefined ? {} : { requestId: input.requestId }),
+      });
     },
 
     expireHolds: () => store.expireHolds(clock()),
@@ -233,7 +247,7 @@ export function createBilling(options: BillingOptions): Billing {
         checkObject(usage, 'usage');
         assertCount(usage.promptTokens, 'usage.promptTokens');
         assertCount(usage.completionTokens, 'usage.completionTokens');
-        if (usage.estimated !== undefined && typeof usage.estimated !== 'boolean') throw new TypeError('usage.estimated must be a boolean');
+        if (usage.estimated !== undefined && typeof usage.estimated !== 'boolean') throw new InvalidArgumentError('usage.estimated', 'usage.estimated must be a boolean', 'type');
         return serial(async () => {
           if (outcome !== undefined) return outcome;
           const cost = free ? 0 : exactCostMicros(pricing, usage.promptTokens, usage.completionTokens);
@@ -287,5 +301,5 @@ function assertAdmitInput(input: unknown): asserts input is AdmitInput {
   assertPricing(input['pricing'], 'input.pricing');
   assertCount(input['promptTokens'], 'input.promptTokens');
   assertCount(input['maxOutputTokens'], 'input.maxOutputTokens');
-  if (input['free'] !== undefined && typeof input['free'] !== 'boolean') throw new TypeError('input.free must be a boolean');
+  if (input['free'] !== undefined && typeof input['free'] !== 'boolean') throw new InvalidArgumentError('input.free', 'input.free must be a boolean', 'type');
 }

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@saferouter/errors';
 import { describe, expect, it } from 'vitest';
 import { createDeliveredTextCounter, extractDeliveredText, MAX_EVENT_CHARS } from './delivered-text.js';
 import { estimateCompletionTokens, utf8ByteLength } from './estimate.js';
@@ -50,7 +51,7 @@ describe('extractDeliveredText', () => {
   });
 
   it('rejects input that is neither a string nor bytes', () => {
-    expect(() => extractDeliveredText(42 as unknown as string)).toThrow(TypeError);
+    expect(() => extractDeliveredText(42 as unknown as string)).toThrow(InvalidArgumentError);
   });
 });
 

@@ -14,6 +14,7 @@
  * `function.name` / `function.arguments` — all of them are completion tokens. An event cut in
  * half at the disconnect is not counted: the client could not have used it either.
  */
+import { InvalidArgumentError } from '@saferouter/errors';
 import { tokensForBytes, utf8ByteLength } from './estimate.js';
 import { isRecord } from './validate.js';
 
@@ -64,10 +65,10 @@ export function createDeliveredTextCounter(): DeliveredTextCounter {
  *
  * @example
  * extractDeliveredText('data: {"choices":[{"delta":{"content":"Hi"}}]}\n\n') // 'Hi'
- * @throws {TypeError} when `sse` is neither a string nor a Uint8Array.
+ * @throws {InvalidArgumentError} (reason `type`) when `sse` is neither a string nor a Uint8Array.
  */
 export function extractDeliveredText(sse: Uint8Array | string): string {
-  if (typeof sse !== 'string' && !(sse instanceof Uint8Array)) throw new TypeError('sse must be a string or a Uint8Array');
+  if (typeof sse !== 'string' && !(sse instanceof Uint8Array)) throw new InvalidArgumentError('sse', 'sse must be a string or a Uint8Array', 'type');
   const parts: string[] = [];
   createSseTextParser((text) => parts.push(text)).push(sse);
   return parts.join('');

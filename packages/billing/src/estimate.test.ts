@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@saferouter/errors';
 import { describe, expect, it } from 'vitest';
 import {
   estimateCompletionTokens,
@@ -36,8 +37,8 @@ describe('utf8ByteLength', () => {
 describe('tokensForBytes', () => {
   it('is ceil(bytes / 3)', () => {
     expect([0, 1, 2, 3, 4, 6, 7].map(tokensForBytes)).toEqual([0, 1, 1, 1, 2, 2, 3]);
-    expect(() => tokensForBytes(-1)).toThrow(RangeError);
-    expect(() => tokensForBytes(1.5)).toThrow(RangeError);
+    expect(() => tokensForBytes(-1)).toThrow(InvalidArgumentError);
+    expect(() => tokensForBytes(1.5)).toThrow(InvalidArgumentError);
   });
 });
 
@@ -111,10 +112,10 @@ describe('estimatePromptTokens', () => {
   });
 
   it('rejects a body without a messages array', () => {
-    expect(() => estimatePromptTokens(null as unknown as PromptSource)).toThrow(TypeError);
+    expect(() => estimatePromptTokens(null as unknown as PromptSource)).toThrow(InvalidArgumentError);
     expect(() => estimatePromptTokens({} as unknown as PromptSource)).toThrow(/body\.messages/);
     expect(() => estimatePromptTokens({ messages: [], tools: {} as unknown as unknown[] })).toThrow(/body\.tools/);
-    expect(() => estimatePromptTokens({ messages: [{ n: 1n }] })).toThrow(TypeError);
+    expect(() => estimatePromptTokens({ messages: [{ n: 1n }] })).toThrow(InvalidArgumentError);
   });
 });
 

@@ -14,6 +14,7 @@
  * token on older tokenizers; the JSON framing counted below usually absorbs the difference, and
  * if it does not, the hold was merely a little small (settlement still charges the real cost).
  */
+import { InvalidArgumentError } from '@saferouter/errors';
 import { checkObject, isRecord } from './validate.js';
 
 /** One estimated token per this many UTF-8 bytes (rounded up). */
@@ -70,10 +71,10 @@ export function utf8ByteLength(text: string): number {
  * Tokens for a number of UTF-8 bytes: `ceil(bytes / 3)`.
  *
  * @example tokensForBytes(10) // 4
- * @throws {RangeError} when `bytes` is not a non-negative safe integer.
+ * @throws {InvalidArgumentError} (reason `range`) when `bytes` is not a non-negative safe integer.
  */
 export function tokensForBytes(bytes: number): number {
-  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError('bytes must be a non-negative safe integer');
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new InvalidArgumentError('bytes', 'bytes must be a non-negative safe integer', 'range');
   return Math.ceil(bytes / BYTES_PER_TOKEN);
 }
 
@@ -87,14 +88,14 @@ export function tokensForBytes(bytes: number): number {
  * Monotonic: adding a message or text never lowers the estimate.
  *
  * @example estimatePromptTokens({ messages: [{ role: 'user', content: 'Hello, world!' }] }) // 21
- * @throws {TypeError} when `body` is not an object with a `messages` array, or holds a value
+ * @throws {InvalidArgumentError} (reason `type`) when `body` is not an object with a `messages` array, or holds a value
  *   JSON cannot encode (a BigInt, a cycle).
  */
 export function estimatePromptTokens(body: PromptSource): number {
   checkObject(body, 'body');
   const { messages, tools, response_format: responseFormat } = body;
-  if (!Array.isArray(messages)) throw new TypeError('body.messages must be an array');
-  if (tools !== undefined && !Array.isArray(tools)) throw new TypeError('body.tools must be an array');
+  if (!Array.isArray(messages)) throw new InvalidArgumentError('body.messages', 'body.messages must be an array', 'type');
+  if (tools !== undefined && !Array.isArray(tools)) throw new InvalidArgumentError('body.tools', 'body.tools must be an array', 'type');
 
   let images = 0;
   const skipImages = (_key: string, value: unknown): unknown => {
@@ -126,10 +127,10 @@ export function estimatePromptTokens(body: PromptSource): number {
  * Reasoning an upstream did not stream is invisible here and so not charged.
  *
  * @example estimateCompletionTokens('Bonjour !') // 3
- * @throws {TypeError} when `deliveredText` is not a string.
+ * @throws {InvalidArgumentError} (reason `type`) when `deliveredText` is not a string.
  */
 export function estimateCompletionTokens(deliveredText: string): number {
-  if (typeof deliveredText !== 'string') throw new TypeError('deliveredText must be a string');
+  if (typeof deliveredText !== 'string') throw new InvalidArgumentError('deliveredText', 'deliveredText must be a string', 'type');
   return tokensForBytes(utf8ByteLength(deliveredText));
 }
 
@@ -138,7 +139,7 @@ function toJson(value: unknown, replacer: ((key: string, value: unknown) => unkn
   try {
     json = JSON.stringify(value, replacer);
   } catch (cause) {
-    throw new TypeError(`${name} must be JSON-encodable`, { cause });
+    throw Object.assign(new InvalidArgumentError(name, `${name} must be JSON-encodable`, 'type'), { cause });
   }
   // `undefined` (or a function) encodes to nothing, which costs nothing.
   return json ?? '';

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@saferouter/errors';
 import { describe, expect, it } from 'vitest';
 import { costMicros, type Pricing } from './money.js';
 import {
@@ -20,7 +21,7 @@ describe('holdMicros', () => {
 
   it('validates its input', () => {
     expect(() => holdMicros(sonnet, { promptTokens: 1, maxOutputTokens: -1 })).toThrow(/input\.maxOutputTokens/);
-    expect(() => holdMicros(sonnet, null as unknown as { promptTokens: number; maxOutputTokens: number })).toThrow(TypeError);
+    expect(() => holdMicros(sonnet, null as unknown as { promptTokens: number; maxOutputTokens: number })).toThrow(InvalidArgumentError);
   });
 });
 

@@ -3,6 +3,7 @@
  * tokens a balance can still pay for, and the 402 error a client gets when it cannot afford the
  * request it asked for.
  */
+import { SafeRouterError } from '@saferouter/errors';
 import { assertPricing, exactCostMicros, formatUsd, type Pricing } from './money.js';
 import { assertCount, checkObject } from './validate.js';
 
@@ -106,29 +107,20 @@ export function insufficientCreditsMessage(info: InsufficientCredits): string {
   );
 }
 
-/** Router errors and this one share the router's marker, so the gateway's one `onError` renders it. */
-const familyMarker = Symbol.for('saferouter.error');
 const marker = Symbol.for('saferouter.billing.insufficient-credits');
 
 /**
- * A key cannot afford a request: HTTP 402 with OpenAI's error shape.
+ * A key cannot afford a request: HTTP 402 with OpenAI's error shape, a member of the one error
+ * family (`@saferouter/errors`), so the gateway renders it like any other.
  *
- * It carries the router error family's fields and marker (`statusCode`, `type`, `code`,
- * `isRetryable`, `toJSON()`), so `SafeRouterError.isInstance(err)` is true and the gateway's
- * error handler needs no billing import. `isRetryable` is true on purpose: thrown while
- * re-pricing for a fallback candidate, it lets fallback move on to a cheaper candidate; a final
- * refusal still reaches the client as this 402.
+ * `isRetryable` is true on purpose: thrown while re-pricing for a fallback candidate, it lets
+ * fallback move on to a cheaper candidate; a final refusal still reaches the client as this 402.
  *
  * @example
  * if (InsufficientCreditsError.isInstance(err)) console.log(err.affordableTokens);
  */
-export class InsufficientCreditsError extends Error {
-  readonly [familyMarker] = true;
+export class InsufficientCreditsError extends SafeRouterError {
   readonly [marker] = true;
-  readonly statusCode = 402;
-  readonly type = 'insufficient_quota';
-  readonly code = 'insufficient_credits';
-  readonly isRetryable = true;
   readonly requestedTokens: number;
   readonly affordableTokens: number;
   readonly promptTokens: number;
@@ -136,7 +128,13 @@ export class InsufficientCreditsError extends Error {
   readonly requiredMicros: number;
 
   constructor(info: InsufficientCredits) {
-    super(insufficientCreditsMessage(info));
+    super({
+      message: insufficientCreditsMessage(info),
+      statusCode: 402,
+      type: 'insufficient_quota',
+      code: 'insufficient_credits',
+      isRetryable: true,
+    });
     this.name = 'InsufficientCreditsError';
     this.requestedTokens = info.requestedTokens;
     this.affordableTokens = info.affordableTokens;
@@ -146,12 +144,7 @@ export class InsufficientCreditsError extends Error {
   }
 
   /** Recognises the error across duplicated copies of this package. */
-  static isInstance(error: unknown): error is InsufficientCreditsError {
+  static override isInstance(error: unknown): error is InsufficientCreditsError {
     return typeof error === 'object' && error !== null && (error as { [marker]?: unknown })[marker] === true;
-  }
-
-  /** The OpenAI error shape: `{ error: { message, type, code } }`. */
-  toJSON(): { error: { message: string; type: string; code: string } } {
-    return { error: { message: this.message, type: this.type, code: this.code } };
   }
 }

@@ -36,6 +36,6 @@ describe('@saferouter/billing entry', () => {
     const { seen, packages } = reach('index.ts');
     expect(seen.has('redis-limiter.ts')).toBe(false);
     expect([...seen].some((f) => f.startsWith('testing/'))).toBe(false);
-    expect([...packages].sort()).toEqual(['@saferouter/store']);
+    expect([...packages].sort()).toEqual(['@saferouter/errors', '@saferouter/store']);
   });
 });

@@ -11,6 +11,7 @@
  * Concurrency slots carry an expiry (`slotTtlMs`) as a safety net: a slot whose `release()` never
  * came (a crashed replica, a bug) frees itself instead of blocking the key forever.
  */
+import { InvalidArgumentError, SafeRouterError } from '@saferouter/errors';
 import { assertKeyId, assertObject } from './validate.js';
 
 /** A key's limits; `null` means unlimited. 0 refuses every request. */
@@ -32,6 +33,36 @@ export interface Limiter {
   acquire(keyId: string, limits: Limits): Promise<AcquireResult>;
   /** Frees resources (connections). `acquire` afterwards rejects. */
   close(): Promise<void>;
+}
+
+/** A refusal as `acquire` reports it. */
+export type LimitRefusal = Extract<AcquireResult, { ok: false }>;
+
+/**
+ * A request refused by a per-key limit: 429 with `Retry-After`, in the one error family. Not
+ * retryable by fallback: another model would be refused by the same key's limit.
+ *
+ * @example
+ * const slot = await limiter.acquire(keyId, limits);
+ * if (!slot.ok) throw new RateLimitError(slot, limits);
+ */
+export class RateLimitError extends SafeRouterError {
+  readonly reason: LimitRefusal['reason'];
+  readonly retryAfterSeconds: number;
+
+  constructor(refusal: LimitRefusal, limits: Limits) {
+    const what = refusal.reason === 'rpm' ? `${String(limits.rpm)} requests per minute` : `${String(limits.concurrency)} concurrent requests`;
+    super({
+      message: `Rate limit reached for this key (${what}). Retry after ${refusal.retryAfterSeconds} s.`,
+      statusCode: 429,
+      type: 'rate_limit_error',
+      code: `rate_limit_${refusal.reason}`,
+      headers: { 'retry-after': String(refusal.retryAfterSeconds) },
+    });
+    this.name = 'RateLimitError';
+    this.reason = refusal.reason;
+    this.retryAfterSeconds = refusal.retryAfterSeconds;
+  }
 }
 
 /** The rpm window length. */
@@ -69,7 +100,7 @@ export function retryAfterSeconds(waitMs: number): number {
  * The argument checks every `Limiter.acquire` runs first.
  *
  * @example assertAcquireArgs(keyId, { rpm: 60, concurrency: null });
- * @throws {TypeError | RangeError} when `keyId` is not a 1–64 character string, or a limit is
+ * @throws {InvalidArgumentError} when `keyId` is not a 1–64 character string, or a limit is
  *   neither `null` nor a non-negative safe integer.
  */
 export function assertAcquireArgs(keyId: unknown, limits: unknown): asserts limits is Limits {
@@ -78,7 +109,7 @@ export function assertAcquireArgs(keyId: unknown, limits: unknown): asserts limi
   for (const name of ['rpm', 'concurrency'] as const) {
     const value = limits[name];
     if (value === null) continue;
-    if (typeof value !== 'number') throw new TypeError(`limits.${name} must be a number or null`);
-    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`limits.${name} must be a non-negative safe integer or null`);
+    if (typeof value !== 'number') throw new InvalidArgumentError(`limits.${name}`, `limits.${name} must be a number or null`, 'type');
+    if (!Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError(`limits.${name}`, `limits.${name} must be a non-negative safe integer or null`, 'range');
   }
 }

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@saferouter/errors';
 import { describe, expect, it } from 'vitest';
 import { createMemoryLimiter } from './memory-limiter.js';
 import { describeLimiterConformance, T0 } from './testing/limiter-conformance.js';
@@ -20,8 +21,8 @@ describe('createMemoryLimiter', () => {
 
   it('rejects malformed options', () => {
     expect(() => createMemoryLimiter({ slotTtlMs: 0 })).toThrow(/options\.slotTtlMs/);
-    expect(() => createMemoryLimiter({ clock: 5 as unknown as () => number })).toThrow(TypeError);
-    expect(() => createMemoryLimiter(null as unknown as object)).toThrow(TypeError);
+    expect(() => createMemoryLimiter({ clock: 5 as unknown as () => number })).toThrow(InvalidArgumentError);
+    expect(() => createMemoryLimiter(null as unknown as object)).toThrow(InvalidArgumentError);
   });
 
   it('forgets an old minute: a key idle for a window starts from zero', async () => {

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@saferouter/errors';
 import { describe, expect, it } from 'vitest';
 import { costMicros, formatUsd, isFreePricing, parseUsdAmount, type Pricing } from './money.js';
 
@@ -45,18 +46,18 @@ describe('costMicros', () => {
   });
 
   it('refuses a cost past Number.MAX_SAFE_INTEGER micro-dollars', () => {
-    expect(() => costMicros(price(1_000_000_000_000, 0), { promptTokens: 10_000_000_000, completionTokens: 0 })).toThrow(RangeError);
+    expect(() => costMicros(price(1_000_000_000_000, 0), { promptTokens: 10_000_000_000, completionTokens: 0 })).toThrow(InvalidArgumentError);
   });
 
   it('validates prices and counts, naming the argument', () => {
     expect(() => costMicros(price(1.5, 0), { promptTokens: 1, completionTokens: 1 })).toThrow(/pricing\.inputMicrosPerMillion/);
-    expect(() => costMicros(price(0, -1), { promptTokens: 1, completionTokens: 1 })).toThrow(RangeError);
-    expect(() => costMicros({ inputMicrosPerMillion: '1', outputMicrosPerMillion: 1 } as unknown as Pricing, { promptTokens: 1, completionTokens: 1 })).toThrow(TypeError);
-    expect(() => costMicros(null as unknown as Pricing, { promptTokens: 1, completionTokens: 1 })).toThrow(TypeError);
+    expect(() => costMicros(price(0, -1), { promptTokens: 1, completionTokens: 1 })).toThrow(InvalidArgumentError);
+    expect(() => costMicros({ inputMicrosPerMillion: '1', outputMicrosPerMillion: 1 } as unknown as Pricing, { promptTokens: 1, completionTokens: 1 })).toThrow(InvalidArgumentError);
+    expect(() => costMicros(null as unknown as Pricing, { promptTokens: 1, completionTokens: 1 })).toThrow(InvalidArgumentError);
     expect(() => costMicros(price(1, 1), { promptTokens: Number.NaN, completionTokens: 1 })).toThrow(/tokens\.promptTokens/);
-    expect(() => costMicros(price(1, 1), { promptTokens: 1, completionTokens: -3 })).toThrow(RangeError);
-    expect(() => costMicros(price(1, 1), { promptTokens: 1, completionTokens: 2 ** 53 })).toThrow(RangeError);
-    expect(() => costMicros(price(1, 1), undefined as unknown as { promptTokens: number; completionTokens: number })).toThrow(TypeError);
+    expect(() => costMicros(price(1, 1), { promptTokens: 1, completionTokens: -3 })).toThrow(InvalidArgumentError);
+    expect(() => costMicros(price(1, 1), { promptTokens: 1, completionTokens: 2 ** 53 })).toThrow(InvalidArgumentError);
+    expect(() => costMicros(price(1, 1), undefined as unknown as { promptTokens: number; completionTokens: number })).toThrow(InvalidArgumentError);
   });
 });
 
@@ -81,9 +82,9 @@ describe('formatUsd', () => {
   });
 
   it('rejects non-integers and non-numbers', () => {
-    expect(() => formatUsd(1.5)).toThrow(RangeError);
-    expect(() => formatUsd(Number.POSITIVE_INFINITY)).toThrow(RangeError);
-    expect(() => formatUsd('1' as unknown as number)).toThrow(TypeError);
+    expect(() => formatUsd(1.5)).toThrow(InvalidArgumentError);
+    expect(() => formatUsd(Number.POSITIVE_INFINITY)).toThrow(InvalidArgumentError);
+    expect(() => formatUsd('1' as unknown as number)).toThrow(InvalidArgumentError);
   });
 });
 
@@ -136,11 +137,11 @@ describe('parseUsdAmount', () => {
     ['NaN'],
     ['1'.repeat(40)],
   ])('rejects %j with RangeError', (input) => {
-    expect(() => parseUsdAmount(input)).toThrow(RangeError);
+    expect(() => parseUsdAmount(input)).toThrow(InvalidArgumentError);
   });
 
   it.each<[unknown]>([[null], [undefined], [true], [10n], [{}], [['1']]])('rejects %s with TypeError', (input) => {
-    expect(() => parseUsdAmount(input)).toThrow(TypeError);
+    expect(() => parseUsdAmount(input)).toThrow(InvalidArgumentError);
   });
 
   it('names the argument in its errors', () => {

@@ -6,6 +6,7 @@
  * 2^53 long before the result does (2^53 ≈ 9e15 is only 9e6 tokens at $1,000/M per token side,
  * and the product is what would lose precision, silently).
  */
+import { InvalidArgumentError } from '@saferouter/errors';
 import { assertCount, assertObject, checkObject } from './validate.js';
 
 /** Micro-dollars in one US dollar. */
@@ -35,8 +36,8 @@ export interface TokenCounts {
 
 /**
  * @example assertPricing(entry.pricing, 'entry.pricing');
- * @throws {TypeError} when `pricing` is not an object of two numbers.
- * @throws {RangeError} when a price is not a non-negative safe integer.
+ * @throws {InvalidArgumentError} (reason `type`) when `pricing` is not an object of two numbers.
+ * @throws {InvalidArgumentError} (reason `range`) when a price is not a non-negative safe integer.
  */
 export function assertPricing(pricing: unknown, name = 'pricing'): asserts pricing is Pricing {
   assertObject(pricing, name);
@@ -64,8 +65,8 @@ export function isFreePricing(pricing: Pricing): boolean {
  * @example
  * costMicros({ inputMicrosPerMillion: 150_000, outputMicrosPerMillion: 600_000 }, { promptTokens: 1000, completionTokens: 500 })
  * // 450 (1000 × 0.15 + 500 × 0.6 µ$, i.e. $0.00045)
- * @throws {TypeError | RangeError} on a malformed price or token count.
- * @throws {RangeError} when the cost would exceed `Number.MAX_SAFE_INTEGER` µ$ (about $9 billion).
+ * @throws {InvalidArgumentError} on a malformed price or token count.
+ * @throws {InvalidArgumentError} (reason `range`) when the cost would exceed `Number.MAX_SAFE_INTEGER` µ$ (about $9 billion).
  */
 export function costMicros(pricing: Pricing, tokens: TokenCounts): number {
   assertPricing(pricing);
@@ -79,14 +80,14 @@ export function costMicros(pricing: Pricing, tokens: TokenCounts): number {
  * `costMicros` without the argument checks, for callers that validated already.
  *
  * @example exactCostMicros(pricing, 1000, 500) // same as costMicros(pricing, { promptTokens: 1000, completionTokens: 500 })
- * @throws {RangeError} when the cost would exceed `Number.MAX_SAFE_INTEGER` µ$.
+ * @throws {InvalidArgumentError} (reason `range`) when the cost would exceed `Number.MAX_SAFE_INTEGER` µ$.
  */
 export function exactCostMicros(pricing: Pricing, promptTokens: number, completionTokens: number): number {
   const numerator =
     BigInt(promptTokens) * BigInt(pricing.inputMicrosPerMillion) +
     BigInt(completionTokens) * BigInt(pricing.outputMicrosPerMillion);
   const micros = (numerator + TOKENS_PER_MILLION_BIG - 1n) / TOKENS_PER_MILLION_BIG;
-  if (micros > MAX_SAFE_BIG) throw new RangeError('the cost of tokens exceeds Number.MAX_SAFE_INTEGER micro-dollars');
+  if (micros > MAX_SAFE_BIG) throw new InvalidArgumentError('tokens', 'tokens cost more than Number.MAX_SAFE_INTEGER micro-dollars at this price', 'range');
   return Number(micros);
 }
 
@@ -97,12 +98,12 @@ export function exactCostMicros(pricing: Pricing, promptTokens: number, completi
  * @example formatUsd(1_500_000) // '1.5'
  * @example formatUsd(1) // '0.000001'
  * @example formatUsd(-250_000) // '-0.25'
- * @throws {TypeError} when `micros` is not a number.
- * @throws {RangeError} when it is not a safe integer.
+ * @throws {InvalidArgumentError} (reason `type`) when `micros` is not a number.
+ * @throws {InvalidArgumentError} (reason `range`) when it is not a safe integer.
  */
 export function formatUsd(micros: number): string {
-  if (typeof micros !== 'number') throw new TypeError('micros must be a number');
-  if (!Number.isSafeInteger(micros)) throw new RangeError('micros must be a safe integer');
+  if (typeof micros !== 'number') throw new InvalidArgumentError('micros', 'micros must be a number', 'type');
+  if (!Number.isSafeInteger(micros)) throw new InvalidArgumentError('micros', 'micros must be a safe integer', 'range');
   const sign = micros < 0 ? '-' : '';
   const abs = Math.abs(micros);
   const whole = Math.floor(abs / MICROS_PER_USD);
@@ -128,30 +129,30 @@ const MAX_TOPUP_MICROS_BIG = BigInt(MAX_TOPUP_USD) * MICROS_PER_USD_BIG;
  *
  * @example parseUsdAmount('0.1') // 100000
  * @example parseUsdAmount(25) // 25000000
- * @throws {TypeError} when `input` is neither a number nor a string.
- * @throws {RangeError} when it is not finite, not a plain decimal with ≤ 6 decimals, not
+ * @throws {InvalidArgumentError} (reason `type`) when `input` is neither a number nor a string.
+ * @throws {InvalidArgumentError} (reason `range`) when it is not finite, not a plain decimal with ≤ 6 decimals, not
  *   positive, or above $1,000,000.
  */
 export function parseUsdAmount(input: unknown, name = 'amount'): number {
   let text: string;
   if (typeof input === 'number') {
-    if (!Number.isFinite(input)) throw new RangeError(`${name} must be a finite number`);
-    if (input <= 0) throw new RangeError(`${name} must be positive`);
+    if (!Number.isFinite(input)) throw new InvalidArgumentError(name, `${name} must be a finite number`, 'range');
+    if (input <= 0) throw new InvalidArgumentError(name, `${name} must be positive`, 'range');
     text = String(input);
   } else if (typeof input === 'string') {
     text = input;
   } else {
-    throw new TypeError(`${name} must be a number or a decimal string`);
+    throw new InvalidArgumentError(name, `${name} must be a number or a decimal string`, 'type');
   }
-  if (text.length > MAX_AMOUNT_LENGTH) throw new RangeError(`${name} is too long`);
+  if (text.length > MAX_AMOUNT_LENGTH) throw new InvalidArgumentError(name, `${name} is too long`, 'range');
   const match = DECIMAL_PATTERN.exec(text);
   if (match === null) {
-    throw new RangeError(`${name} must be a positive decimal USD amount with at most 6 decimals (e.g. "10.50")`);
+    throw new InvalidArgumentError(name, `${name} must be a positive decimal USD amount with at most 6 decimals (e.g. "10.50")`, 'range');
   }
   const whole = BigInt(match[1] ?? '0');
   const fraction = BigInt((match[2] ?? '').padEnd(6, '0'));
   const micros = whole * MICROS_PER_USD_BIG + fraction;
-  if (micros === 0n) throw new RangeError(`${name} must be positive`);
-  if (micros > MAX_TOPUP_MICROS_BIG) throw new RangeError(`${name} must be at most ${MAX_TOPUP_USD} USD`);
+  if (micros === 0n) throw new InvalidArgumentError(name, `${name} must be positive`, 'range');
+  if (micros > MAX_TOPUP_MICROS_BIG) throw new InvalidArgumentError(name, `${name} must be at most ${MAX_TOPUP_USD} USD`, 'range');
   return Number(micros);
 }

@@ -3,6 +3,7 @@
  * Redis is unreachable, on purpose: a skipped limiter test would hide a broken replica setup.
  * Every run writes under its own random prefix and deletes it afterwards.
  */
+import { InvalidArgumentError } from '@saferouter/errors';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -153,7 +154,7 @@ describe('createRedisLimiter', () => {
   }, 15_000);
 
   it('rejects malformed options', () => {
-    expect(() => createRedisLimiter({ url: REDIS_URL, prefix: 'a{b' })).toThrow(RangeError);
+    expect(() => createRedisLimiter({ url: REDIS_URL, prefix: 'a{b' })).toThrow(InvalidArgumentError);
     expect(() => createRedisLimiter({})).toThrow(/options\.url/);
     expect(() => createRedisLimiter({ url: REDIS_URL, slotTtlMs: -5 })).toThrow(/options\.slotTtlMs/);
   });

@@ -14,6 +14,7 @@
  * skewed clocks still agree on the minute. The `{keyId}` hash tag keeps both keys in one cluster
  * slot. Release is a single `ZREM`, atomic on its own, so it needs no script.
  */
+import { InvalidArgumentError } from '@saferouter/errors';
 import { Redis, type RedisOptions } from 'ioredis';
 import {
   assertAcquireArgs,
@@ -97,7 +98,7 @@ export function createRedisLimiter(options: RedisLimiterOptions): Limiter {
   const prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
   assertString(prefix, 'options.prefix', 0, 200);
   // A brace in the prefix would become the cluster hash tag instead of the key id.
-  if (/[{}]/.test(prefix)) throw new RangeError('options.prefix must not contain { or }');
+  if (/[{}]/.test(prefix)) throw new InvalidArgumentError('options.prefix', 'options.prefix must not contain { or }', 'range');
   const slotTtlMs = options.slotTtlMs ?? DEFAULT_SLOT_TTL_MS;
   assertPositiveInteger(slotTtlMs, 'options.slotTtlMs');
   if (options.clock !== undefined) assertFunction(options.clock, 'options.clock');

@@ -6,6 +6,7 @@
  * repeat entries sharing a timestamp at a page boundary; `id` breaks the tie, so every entry is
  * visited exactly once.
  */
+import { InvalidArgumentError } from '@saferouter/errors';
 
 import type { ActivityEntry, ActivityFilter } from './activity-types.js';
 import { assertRecordId, MAX_MICROS } from './billing-inputs.js';
@@ -28,7 +29,7 @@ const OUTCOMES: readonly NonNullable<ActivityFilter['outcome']>[] = ['success', 
 const INT32 = { min: 0, max: 2_147_483_647 } as const;
 
 /**
- * @throws {TypeError | RangeError} naming the first malformed field, e.g. `entries[3].status`.
+ * @throws {InvalidArgumentError} naming the first malformed field, e.g. `entries[3].status`.
  */
 export function assertActivityEntry(entry: unknown, name: string): asserts entry is ActivityEntry {
   assertObject(entry, name);
@@ -56,15 +57,15 @@ export function assertActivityEntry(entry: unknown, name: string): asserts entry
  * Checks a whole batch before anything is written, so a bad entry rejects the batch instead of
  * leaving half of it stored.
  *
- * @throws {TypeError | RangeError} on a non-array or any malformed entry.
+ * @throws {InvalidArgumentError} on a non-array or any malformed entry.
  */
 export function assertActivityEntries(entries: unknown): asserts entries is readonly ActivityEntry[] {
-  if (!Array.isArray(entries)) throw new TypeError('entries must be an array');
+  if (!Array.isArray(entries)) throw new InvalidArgumentError('entries', 'entries must be an array', 'type');
   entries.forEach((e: unknown, i) => assertActivityEntry(e, `entries[${i}]`));
 }
 
 /**
- * @throws {TypeError | RangeError} on a malformed filter field.
+ * @throws {InvalidArgumentError} on a malformed filter field.
  */
 export function assertActivityFilter(filter: unknown): asserts filter is ActivityFilter {
   assertObject(filter, 'filter');
@@ -80,8 +81,8 @@ export function assertActivityFilter(filter: unknown): asserts filter is Activit
 /**
  * Resolves `list()` paging: `limit` 1–500 (default 50) and the decoded cursor, if any.
  *
- * @throws {TypeError} when `page` or its fields have the wrong type.
- * @throws {RangeError} when `limit` is out of bounds or `cursor` is malformed.
+ * @throws {InvalidArgumentError} (reason `type`) when `page` or its fields have the wrong type.
+ * @throws {InvalidArgumentError} (reason `range`) when `limit` is out of bounds or `cursor` is malformed.
  */
 export function resolveActivityPage(page: unknown): { limit: number; cursor: ActivityCursor | undefined } {
   if (page === undefined) return { limit: ACTIVITY_DEFAULT_LIMIT, cursor: undefined };
@@ -90,7 +91,7 @@ export function resolveActivityPage(page: unknown): { limit: number; cursor: Act
   assertInteger(limit, 'page.limit', { min: 1, max: ACTIVITY_MAX_LIMIT });
   const raw = page['cursor'];
   if (raw === undefined) return { limit, cursor: undefined };
-  if (typeof raw !== 'string') throw new TypeError('page.cursor must be a string');
+  if (typeof raw !== 'string') throw new InvalidArgumentError('page.cursor', 'page.cursor must be a string', 'type');
   return { limit, cursor: decodeActivityCursor(raw) };
 }
 
@@ -108,10 +109,10 @@ const CURSOR_TEXT = /^(0|[1-9][0-9]{0,15}):(.+)$/s;
  * Accepts only what `encodeActivityCursor` produces: Node's base64url decoder skips invalid
  * characters silently, so the text is re-encoded and compared before it is trusted.
  *
- * @throws {RangeError} when `text` is not a cursor this store issued.
+ * @throws {InvalidArgumentError} (reason `range`) when `text` is not a cursor this store issued.
  */
 export function decodeActivityCursor(text: string): ActivityCursor {
-  const malformed = (): RangeError => new RangeError('page.cursor is malformed');
+  const malformed = (): InvalidArgumentError => new InvalidArgumentError('page.cursor', 'page.cursor is malformed', 'range');
   if (text.length === 0 || text.length > 400 || !/^[A-Za-z0-9_-]+$/.test(text)) throw malformed();
   const decoded = Buffer.from(text, 'base64url').toString('utf8');
   if (Buffer.from(decoded, 'utf8').toString('base64url') !== text) throw malformed();

@@ -4,6 +4,7 @@
  * statistics with nearest-rank percentiles.
  */
 
+import { InvalidArgumentError } from '@saferouter/errors';
 import { describe, expect, it } from 'vitest';
 import type { ActivityEntry, ActivityFilter } from './activity-types.js';
 import { T0, type ConformanceContext } from './conformance-support.js';
@@ -134,10 +135,10 @@ export function describeActivityConformance(ctx: ConformanceContext): void {
       expect((await s.activity.list({}, { cursor: first.nextCursor })).entries).toHaveLength(10);
       expect((await s.activity.list({}, { limit: 500 })).entries).toHaveLength(60);
       expect((await s.activity.list({}, { limit: 500 })).nextCursor).toBeUndefined();
-      await expect(s.activity.list({}, { limit: 0 })).rejects.toThrow(RangeError);
-      await expect(s.activity.list({}, { limit: 501 })).rejects.toThrow(RangeError);
-      await expect(s.activity.list({}, { limit: 2.5 })).rejects.toThrow(RangeError);
-      await expect(s.activity.list({}, { limit: '5' as unknown as number })).rejects.toThrow(TypeError);
+      await expect(s.activity.list({}, { limit: 0 })).rejects.toThrow(InvalidArgumentError);
+      await expect(s.activity.list({}, { limit: 501 })).rejects.toThrow(InvalidArgumentError);
+      await expect(s.activity.list({}, { limit: 2.5 })).rejects.toThrow(InvalidArgumentError);
+      await expect(s.activity.list({}, { limit: '5' as unknown as number })).rejects.toThrow(InvalidArgumentError);
     });
 
     it('rejects a malformed cursor with RangeError', async () => {
@@ -147,9 +148,9 @@ export function describeActivityConformance(ctx: ConformanceContext): void {
       expect(good).toBeTypeOf('string');
       const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64url');
       for (const cursor of ['', 'not a cursor!', b64('nonsense'), b64('-5:act_1'), b64('12:'), b64('1.5:x'), `${good}=`, `${good}A`]) {
-        await expect(s.activity.list({}, { cursor }), cursor).rejects.toThrow(RangeError);
+        await expect(s.activity.list({}, { cursor }), cursor).rejects.toThrow(InvalidArgumentError);
       }
-      await expect(s.activity.list({}, { cursor: 5 as unknown as string })).rejects.toThrow(TypeError);
+      await expect(s.activity.list({}, { cursor: 5 as unknown as string })).rejects.toThrow(InvalidArgumentError);
     });
 
     it('computes window stats: totals, success rate, nearest-rank p50/p95, breakdowns', async () => {
@@ -217,16 +218,16 @@ export function describeActivityConformance(ctx: ConformanceContext): void {
     it('rejects malformed entries and filters, storing nothing from a bad batch', async () => {
       const s = ctx.store();
       const bad = (e: unknown) => s.activity.insertMany([entry(1), e as ActivityEntry]);
-      await expect(bad({ ...entry(2), status: 200.5 })).rejects.toThrow(RangeError);
-      await expect(bad({ ...entry(2), stream: 1 })).rejects.toThrow(TypeError);
-      await expect(bad({ ...entry(2), costMicros: -1 })).rejects.toThrow(RangeError);
-      await expect(bad({ ...entry(2), error: undefined })).rejects.toThrow(TypeError);
-      await expect(bad({ ...entry(2), attempt: -1 })).rejects.toThrow(RangeError);
-      await expect(bad(null)).rejects.toThrow(TypeError);
-      await expect(s.activity.insertMany({} as unknown as ActivityEntry[])).rejects.toThrow(TypeError);
-      await expect(s.activity.list({ outcome: 'maybe' as 'error' })).rejects.toThrow(RangeError);
-      await expect(s.activity.list({ since: -1 })).rejects.toThrow(RangeError);
-      await expect(s.activity.stats(null as unknown as ActivityFilter)).rejects.toThrow(TypeError);
+      await expect(bad({ ...entry(2), status: 200.5 })).rejects.toThrow(InvalidArgumentError);
+      await expect(bad({ ...entry(2), stream: 1 })).rejects.toThrow(InvalidArgumentError);
+      await expect(bad({ ...entry(2), costMicros: -1 })).rejects.toThrow(InvalidArgumentError);
+      await expect(bad({ ...entry(2), error: undefined })).rejects.toThrow(InvalidArgumentError);
+      await expect(bad({ ...entry(2), attempt: -1 })).rejects.toThrow(InvalidArgumentError);
+      await expect(bad(null)).rejects.toThrow(InvalidArgumentError);
+      await expect(s.activity.insertMany({} as unknown as ActivityEntry[])).rejects.toThrow(InvalidArgumentError);
+      await expect(s.activity.list({ outcome: 'maybe' as 'error' })).rejects.toThrow(InvalidArgumentError);
+      await expect(s.activity.list({ since: -1 })).rejects.toThrow(InvalidArgumentError);
+      await expect(s.activity.stats(null as unknown as ActivityFilter)).rejects.toThrow(InvalidArgumentError);
       expect((await s.activity.list({})).entries).toEqual([]);
     });
   });

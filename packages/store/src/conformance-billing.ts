@@ -5,6 +5,7 @@
  * two gateway replicas).
  */
 
+import { InvalidArgumentError } from '@saferouter/errors';
 import { describe, expect, it } from 'vitest';
 import type { NewHold, SettleResult } from './billing-types.js';
 import { expectStoreError, insertKey, T0, type ConformanceContext } from './conformance-support.js';
@@ -203,21 +204,21 @@ export function describeBillingConformance(ctx: ConformanceContext): void {
       const keyId = await insertKey(s);
       await expect(
         s.billing.credit({ id: uid('led'), keyId, amountMicros: -1, kind: 'adjustment', ts: T0 }),
-      ).rejects.toThrow(RangeError);
+      ).rejects.toThrow(InvalidArgumentError);
       await topUp(s, keyId, 1_000);
       await s.billing.credit({ id: uid('led'), keyId, amountMicros: -400, kind: 'adjustment', ts: T0 });
       await expect(
         s.billing.credit({ id: uid('led'), keyId, amountMicros: -601, kind: 'adjustment', ts: T0 }),
-      ).rejects.toThrow(RangeError);
+      ).rejects.toThrow(InvalidArgumentError);
       await expect(s.billing.credit({ id: uid('led'), keyId, amountMicros: -5, kind: 'topup', ts: T0 })).rejects.toThrow(
-        RangeError,
+        InvalidArgumentError,
       );
       await expect(s.billing.credit({ id: uid('led'), keyId, amountMicros: 0, kind: 'adjustment', ts: T0 })).rejects.toThrow(
-        RangeError,
+        InvalidArgumentError,
       );
       await expect(
         s.billing.credit({ id: uid('led'), keyId: 'key_nobody', amountMicros: 5, kind: 'topup', ts: T0 }),
-      ).rejects.toThrow(RangeError);
+      ).rejects.toThrow(InvalidArgumentError);
       await s.billing.credit({ id: uid('led'), keyId, amountMicros: -600, kind: 'adjustment', ts: T0 });
       await expectConsistent(s, keyId, 0, 0);
       expect(await s.billing.ledger(keyId)).toHaveLength(3);
@@ -249,18 +250,18 @@ export function describeBillingConformance(ctx: ConformanceContext): void {
       const s = ctx.store();
       const keyId = await insertKey(s);
       const b = s.billing;
-      await expect(b.balance(7 as unknown as string)).rejects.toThrow(TypeError);
-      await expect(b.credit({ id: 'x', keyId, amountMicros: 1.5, kind: 'topup', ts: T0 })).rejects.toThrow(RangeError);
-      await expect(b.credit({ id: 'x', keyId, amountMicros: 1, kind: 'charge' as 'topup', ts: T0 })).rejects.toThrow(RangeError);
-      await expect(b.credit({ id: '', keyId, amountMicros: 1, kind: 'topup', ts: T0 })).rejects.toThrow(RangeError);
-      await expect(b.placeHold({ ...hold(keyId, 1), amountMicros: -1 })).rejects.toThrow(RangeError);
-      await expect(b.placeHold({ ...hold(keyId, 1), expiresAt: '1' as unknown as number })).rejects.toThrow(TypeError);
-      await expect(b.settle('h', { costMicros: -1, ts: T0 })).rejects.toThrow(RangeError);
-      await expect(b.settle('h', { costMicros: Number.NaN, ts: T0 })).rejects.toThrow(RangeError);
-      await expect(b.settle(1 as unknown as string, { costMicros: 1, ts: T0 })).rejects.toThrow(TypeError);
-      await expect(b.expireHolds(-1)).rejects.toThrow(RangeError);
-      await expect(b.ledger(keyId, { limit: 0 })).rejects.toThrow(RangeError);
-      await expect(b.ledger(keyId, { limit: 1001 })).rejects.toThrow(RangeError);
+      await expect(b.balance(7 as unknown as string)).rejects.toThrow(InvalidArgumentError);
+      await expect(b.credit({ id: 'x', keyId, amountMicros: 1.5, kind: 'topup', ts: T0 })).rejects.toThrow(InvalidArgumentError);
+      await expect(b.credit({ id: 'x', keyId, amountMicros: 1, kind: 'charge' as 'topup', ts: T0 })).rejects.toThrow(InvalidArgumentError);
+      await expect(b.credit({ id: '', keyId, amountMicros: 1, kind: 'topup', ts: T0 })).rejects.toThrow(InvalidArgumentError);
+      await expect(b.placeHold({ ...hold(keyId, 1), amountMicros: -1 })).rejects.toThrow(InvalidArgumentError);
+      await expect(b.placeHold({ ...hold(keyId, 1), expiresAt: '1' as unknown as number })).rejects.toThrow(InvalidArgumentError);
+      await expect(b.settle('h', { costMicros: -1, ts: T0 })).rejects.toThrow(InvalidArgumentError);
+      await expect(b.settle('h', { costMicros: Number.NaN, ts: T0 })).rejects.toThrow(InvalidArgumentError);
+      await expect(b.settle(1 as unknown as string, { costMicros: 1, ts: T0 })).rejects.toThrow(InvalidArgumentError);
+      await expect(b.expireHolds(-1)).rejects.toThrow(InvalidArgumentError);
+      await expect(b.ledger(keyId, { limit: 0 })).rejects.toThrow(InvalidArgumentError);
+      await expect(b.ledger(keyId, { limit: 1001 })).rejects.toThrow(InvalidArgumentError);
       await expectConsistent(s, keyId, 0, 0);
     });
 

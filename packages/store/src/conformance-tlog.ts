@@ -4,6 +4,7 @@
  * appenders (in one process or across replicas) take turns.
  */
 
+import { InvalidArgumentError } from '@saferouter/errors';
 import { describe, expect, it } from 'vitest';
 import { encodeEntryBundle, TlogError } from '@saferouter/tlog';
 import type { ConformanceContext } from './conformance-support.js';
@@ -80,15 +81,15 @@ export function describeTlogConformance(ctx: ConformanceContext): void {
     });
 
     it('rejects malformed names and input', async () => {
-      expect(() => ctx.store().tlog.log('Not OK')).toThrow(RangeError);
-      expect(() => ctx.store().tlog.log(7 as unknown as string)).toThrow(TypeError);
+      expect(() => ctx.store().tlog.log('Not OK')).toThrow(InvalidArgumentError);
+      expect(() => ctx.store().tlog.log(7 as unknown as string)).toThrow(InvalidArgumentError);
       const l = log();
-      await expect(l.readTile({ level: 0, index: 0, width: 0 })).rejects.toThrow(RangeError);
-      await expect(l.readTile({ level: 0, index: -1, width: 1 })).rejects.toThrow(RangeError);
-      await expect(l.commit({ ...grow(0, 2), tiles: [{ tile: { level: 0, index: 0, width: 2 }, data: hashes(1, 1) }] })).rejects.toThrow(RangeError);
-      await expect(l.commit({ ...grow(0, 2), entryBundles: [{ bundle: { index: 0, width: 3 }, data: bundle(entries(0, 2)) }] })).rejects.toThrow(RangeError);
-      await expect(l.commit({ ...grow(0, 2), checkpoint: 'text' as unknown as Uint8Array })).rejects.toThrow(TypeError);
-      await expect(l.commit({ ...grow(0, 2), previousSize: 3 })).rejects.toThrow(RangeError);
+      await expect(l.readTile({ level: 0, index: 0, width: 0 })).rejects.toThrow(InvalidArgumentError);
+      await expect(l.readTile({ level: 0, index: -1, width: 1 })).rejects.toThrow(InvalidArgumentError);
+      await expect(l.commit({ ...grow(0, 2), tiles: [{ tile: { level: 0, index: 0, width: 2 }, data: hashes(1, 1) }] })).rejects.toThrow(InvalidArgumentError);
+      await expect(l.commit({ ...grow(0, 2), entryBundles: [{ bundle: { index: 0, width: 3 }, data: bundle(entries(0, 2)) }] })).rejects.toThrow(InvalidArgumentError);
+      await expect(l.commit({ ...grow(0, 2), checkpoint: 'text' as unknown as Uint8Array })).rejects.toThrow(InvalidArgumentError);
+      await expect(l.commit({ ...grow(0, 2), previousSize: 3 })).rejects.toThrow(InvalidArgumentError);
       expect(await l.readCheckpoint()).toBeNull();
     });
 

@@ -5,6 +5,7 @@
  * and lifecycle live here; billing and activity have their own files.
  */
 
+import { InvalidArgumentError } from '@saferouter/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeActivityConformance } from './conformance-activity.js';
 import { describeBillingConformance } from './conformance-billing.js';
@@ -25,6 +26,7 @@ export interface StoreFixture {
  * and must return a fresh, empty database.
  *
  * @example
+ * import { openSqliteStore } from '@saferouter/store/sqlite';
  * describeStoreConformance('sqlite', async () => {
  *   const dataDir = await mkdtemp(join(tmpdir(), 'sr-'));
  *   return { open: () => openSqliteStore({ dataDir }), destroy: () => rm(dataDir, { recursive: true }) };
@@ -101,14 +103,14 @@ export function describeStoreConformance(name: string, createFixture: () => Prom
         const k = newKey();
         await store.keys.insert(recordOf(k));
         const bad = (limits: unknown) => store.keys.setLimits(k.id, limits as KeyLimits);
-        await expect(bad({ rpm: 0, concurrency: null })).rejects.toThrow(RangeError);
-        await expect(bad({ rpm: 1.5, concurrency: null })).rejects.toThrow(RangeError);
-        await expect(bad({ rpm: null, concurrency: 2 ** 31 })).rejects.toThrow(RangeError);
-        await expect(bad({ rpm: '60', concurrency: null })).rejects.toThrow(TypeError);
-        await expect(bad({ rpm: null })).rejects.toThrow(TypeError);
-        await expect(bad(null)).rejects.toThrow(TypeError);
+        await expect(bad({ rpm: 0, concurrency: null })).rejects.toThrow(InvalidArgumentError);
+        await expect(bad({ rpm: 1.5, concurrency: null })).rejects.toThrow(InvalidArgumentError);
+        await expect(bad({ rpm: null, concurrency: 2 ** 31 })).rejects.toThrow(InvalidArgumentError);
+        await expect(bad({ rpm: '60', concurrency: null })).rejects.toThrow(InvalidArgumentError);
+        await expect(bad({ rpm: null })).rejects.toThrow(InvalidArgumentError);
+        await expect(bad(null)).rejects.toThrow(InvalidArgumentError);
         await expect(store.keys.insert({ ...recordOf(newKey()), limits: { rpm: -1, concurrency: null } })).rejects.toThrow(
-          RangeError,
+          InvalidArgumentError,
         );
         expect((await store.keys.get(k.id))?.limits).toEqual(NONE);
       });
@@ -170,28 +172,28 @@ export function describeStoreConformance(name: string, createFixture: () => Prom
       it('rejects malformed input with TypeError/RangeError, as a rejected promise', async () => {
         const k = newKey();
         // A plaintext secret where the hash or prefix belongs must never reach the database.
-        await expect(store.keys.insert({ ...recordOf(k), hash: k.secret })).rejects.toThrow(RangeError);
-        await expect(store.keys.insert({ ...recordOf(k), prefix: k.secret })).rejects.toThrow(RangeError);
-        await expect(store.keys.insert({ ...recordOf(k), hash: k.hash.toUpperCase() })).rejects.toThrow(RangeError);
-        await expect(store.keys.insert({ ...recordOf(k), role: 'root' as KeyRole })).rejects.toThrow(RangeError);
-        await expect(store.keys.insert({ ...recordOf(k), name: '' })).rejects.toThrow(RangeError);
-        await expect(store.keys.insert({ ...recordOf(k), createdAt: 1.5 })).rejects.toThrow(RangeError);
+        await expect(store.keys.insert({ ...recordOf(k), hash: k.secret })).rejects.toThrow(InvalidArgumentError);
+        await expect(store.keys.insert({ ...recordOf(k), prefix: k.secret })).rejects.toThrow(InvalidArgumentError);
+        await expect(store.keys.insert({ ...recordOf(k), hash: k.hash.toUpperCase() })).rejects.toThrow(InvalidArgumentError);
+        await expect(store.keys.insert({ ...recordOf(k), role: 'root' as KeyRole })).rejects.toThrow(InvalidArgumentError);
+        await expect(store.keys.insert({ ...recordOf(k), name: '' })).rejects.toThrow(InvalidArgumentError);
+        await expect(store.keys.insert({ ...recordOf(k), createdAt: 1.5 })).rejects.toThrow(InvalidArgumentError);
         await expect(
           store.keys.insert({ ...recordOf(k), createdAt: String(T0) as unknown as number }),
-        ).rejects.toThrow(TypeError);
-        await expect(store.keys.insert(null as unknown as NewKeyRecord)).rejects.toThrow(TypeError);
-        await expect(store.keys.get(42 as unknown as string)).rejects.toThrow(TypeError);
-        await expect(store.keys.findByHash('abc')).rejects.toThrow(RangeError);
-        await expect(store.keys.revoke(k.id, -1)).rejects.toThrow(RangeError);
-        await expect(store.keys.touch(k.id, T0, -1)).rejects.toThrow(RangeError);
-        await expect(store.keys.touch(k.id, T0, 0.5)).rejects.toThrow(RangeError);
+        ).rejects.toThrow(InvalidArgumentError);
+        await expect(store.keys.insert(null as unknown as NewKeyRecord)).rejects.toThrow(InvalidArgumentError);
+        await expect(store.keys.get(42 as unknown as string)).rejects.toThrow(InvalidArgumentError);
+        await expect(store.keys.findByHash('abc')).rejects.toThrow(InvalidArgumentError);
+        await expect(store.keys.revoke(k.id, -1)).rejects.toThrow(InvalidArgumentError);
+        await expect(store.keys.touch(k.id, T0, -1)).rejects.toThrow(InvalidArgumentError);
+        await expect(store.keys.touch(k.id, T0, 0.5)).rejects.toThrow(InvalidArgumentError);
         expect(await store.keys.list()).toEqual([]);
       });
 
       it('error messages never contain the secret', async () => {
         const k = newKey();
         const err: unknown = await store.keys.insert({ ...recordOf(k), hash: k.secret }).catch((e: unknown) => e);
-        expect(err).toBeInstanceOf(RangeError);
+        expect(err).toBeInstanceOf(InvalidArgumentError);
         expect(String((err as Error).message)).not.toContain(k.secret);
       });
 
@@ -220,9 +222,9 @@ export function describeStoreConformance(name: string, createFixture: () => Prom
       });
 
       it('rejects malformed keys and values', async () => {
-        await expect(store.meta.get('')).rejects.toThrow(RangeError);
-        await expect(store.meta.set('k', 7 as unknown as string)).rejects.toThrow(TypeError);
-        await expect(store.meta.set(undefined as unknown as string, 'v')).rejects.toThrow(TypeError);
+        await expect(store.meta.get('')).rejects.toThrow(InvalidArgumentError);
+        await expect(store.meta.set('k', 7 as unknown as string)).rejects.toThrow(InvalidArgumentError);
+        await expect(store.meta.set(undefined as unknown as string, 'v')).rejects.toThrow(InvalidArgumentError);
       });
     });
 

@@ -1,5 +1,6 @@
 /** Tests for the package entry: `openStore` picks the backend from configuration. */
 
+import { InvalidArgumentError } from '@saferouter/errors';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,8 +51,8 @@ describe('openStore', () => {
   });
 
   it('validates its options', async () => {
-    await expect(openStore({} as OpenStoreOptions)).rejects.toThrow(TypeError);
-    await expect(openStore({ dataDir: '' })).rejects.toThrow(RangeError);
-    await expect(openStore({ dataDir: root, databaseUrl: 5 as unknown as string })).rejects.toThrow(TypeError);
+    await expect(openStore({} as OpenStoreOptions)).rejects.toThrow(InvalidArgumentError);
+    await expect(openStore({ dataDir: '' })).rejects.toThrow(InvalidArgumentError);
+    await expect(openStore({ dataDir: root, databaseUrl: 5 as unknown as string })).rejects.toThrow(InvalidArgumentError);
   });
 });

@@ -1,12 +1,15 @@
 /**
  * @saferouter/store: everything SafeRouter persists, behind one asynchronous, domain-split
  * interface (`Store`), with SQLite as the default backend and Postgres for deployments with
- * several gateway processes. Also the API key helpers (generation, hashing, comparison). The
- * conformance suite every backend must pass lives at `@saferouter/store/testing`.
+ * several gateway processes. Also the API key helpers (generation, hashing, comparison) and
+ * time-ordered ids. The conformance suite every backend must pass lives at
+ * `@saferouter/store/testing`.
+ *
+ * This entry loads no database driver: the backends live at `@saferouter/store/sqlite` and
+ * `@saferouter/store/postgres`, and `openStore` imports the one it needs when called. So
+ * `import '@saferouter/billing'` (types, ids) never loads better-sqlite3 or postgres.js.
  */
 
-import { openPostgresStore } from './postgres.js';
-import { openSqliteStore } from './sqlite.js';
 import type { Store } from './types.js';
 import { assertObject, assertString } from './validate.js';
 
@@ -16,16 +19,8 @@ export * from './activity-types.js';
 export * from './tlog-types.js';
 export * from './errors.js';
 export * from './keys.js';
-export { timeOrderedId } from './billing-inputs.js';
+export { timeOrderedId } from './ids.js';
 export { migrations, type Migration } from './migrations.js';
-export { openPostgresStore, type PostgresStoreOptions } from './postgres.js';
-export {
-  openSqliteStore,
-  SQLITE_FILE_NAME,
-  type SqliteStoreOptions,
-  type SqliteSynchronous,
-  type SqliteTuning,
-} from './sqlite.js';
 
 /** What the gateway knows from its configuration. */
 export interface OpenStoreOptions {
@@ -53,6 +48,11 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const { dataDir, databaseUrl } = options;
   assertString(dataDir, 'options.dataDir', { min: 1, max: 4096 });
   if (databaseUrl !== undefined) assertString(databaseUrl, 'options.databaseUrl', { min: 0, max: 4096 });
-  if (databaseUrl !== undefined && databaseUrl !== '') return openPostgresStore({ url: databaseUrl });
+  // Loaded here, not at import time: a SQLite install never loads postgres.js, and the reverse.
+  if (databaseUrl !== undefined && databaseUrl !== '') {
+    const { openPostgresStore } = await import('./postgres-entry.js');
+    return openPostgresStore({ url: databaseUrl });
+  }
+  const { openSqliteStore } = await import('./sqlite-entry.js');
   return openSqliteStore({ dataDir });
 }

@@ -4,7 +4,7 @@
  * mirrors the SQLite schema column for column.
  */
 
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration-types.js';
 
 export const migration1: Migration = {
   version: 1,

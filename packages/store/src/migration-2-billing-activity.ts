@@ -12,7 +12,7 @@
  * odd row must not make a whole batch fail.
  */
 
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration-types.js';
 
 const LEDGER_SIGN = `CONSTRAINT ledger_sign CHECK (
         (kind = 'topup' AND amount_micros > 0) OR

@@ -6,7 +6,7 @@
  * edge of the tree: a handful of rows per commit whatever the log's size.
  */
 
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration-types.js';
 
 export const migration3: Migration = {
   version: 3,

@@ -3,7 +3,8 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreError } from './errors.js';
-import { applySqliteMigrations, assertMigrationList, migrations, type Migration } from './migrations.js';
+import { assertMigrationList, migrations, type Migration } from './migrations.js';
+import { applySqliteMigrations } from './sqlite-migrate.js';
 
 const open: Database.Database[] = [];
 function memoryDb(): Database.Database {

@@ -12,6 +12,7 @@
  * - Money parameters are cast to BIGINT explicitly; left to inference, some would be typed
  *   INTEGER and overflow at $2147.
  */
+import { InvalidArgumentError } from '@saferouter/errors';
 
 import {
   assertCreditInput,
@@ -88,16 +89,16 @@ export function createPostgresBillingStore(sql: PgSql, ensureOpen: () => void): 
           RETURNING ${ledgerColumns}`;
       } catch (err) {
         if (isPgCheckViolation(err, 'accounts_balance_nonnegative')) {
-          throw new RangeError('input.amountMicros would take the balance below zero');
+          throw new InvalidArgumentError('input.amountMicros', 'input.amountMicros would take the balance below zero', 'range');
         }
-        if (isPgForeignKeyViolation(err)) throw new RangeError('input.keyId does not name a stored key');
+        if (isPgForeignKeyViolation(err)) throw new InvalidArgumentError('input.keyId', 'input.keyId does not name a stored key', 'range');
         if (isPgUniqueViolation(err)) {
           throw new StoreError('conflict', 'A ledger entry with this id already exists', { cause: err });
         }
         throw err;
       }
       const row = rows[0];
-      if (row === undefined) throw new RangeError('input.amountMicros would take the balance below zero');
+      if (row === undefined) throw new InvalidArgumentError('input.amountMicros', 'input.amountMicros would take the balance below zero', 'range');
       return toLedgerEntry(row);
     },
 

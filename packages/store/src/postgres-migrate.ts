@@ -9,7 +9,8 @@
  */
 
 import { StoreError } from './errors.js';
-import { assertMigrationList, migrations, type Migration } from './migrations.js';
+import type { Migration } from './migration-types.js';
+import { assertMigrationList, migrations } from './migrations.js';
 import type { PgSql } from './postgres-sql.js';
 
 /** First half of the advisory lock key; arbitrary, chosen to not collide with other users. */

@@ -4,6 +4,7 @@
  * same migrations as SQLite; the money operations are written so that any number of processes
  * can run them concurrently (see `postgres-billing.ts`).
  */
+import { InvalidArgumentError } from '@saferouter/errors';
 
 import postgres from 'postgres';
 import { StoreError } from './errors.js';
@@ -62,12 +63,12 @@ function connectPostgres(options: PostgresStoreOptions): PgSql {
   if (schema !== undefined) {
     assertString(schema, 'options.schema', { min: 1, max: 63 });
     if (!SCHEMA_PATTERN.test(schema)) {
-      throw new RangeError('options.schema must be a lowercase identifier (a-z, 0-9, _)');
+      throw new InvalidArgumentError('options.schema', 'options.schema must be a lowercase identifier (a-z, 0-9, _)', 'range');
     }
   }
   // The URL carries the password. The driver parses it with `new URL()`, whose error keeps the
   // input, so a parse failure is replaced by one that names the option and nothing else.
-  if (!/^postgres(?:ql)?:\/\//.test(url)) throw new RangeError('options.url must start with postgres://');
+  if (!/^postgres(?:ql)?:\/\//.test(url)) throw new InvalidArgumentError('options.url', 'options.url must start with postgres://', 'range');
   try {
     return postgres(url, {
       max,
@@ -79,7 +80,7 @@ function connectPostgres(options: PostgresStoreOptions): PgSql {
       ...(schema === undefined ? {} : { connection: { search_path: schema } }),
     });
   } catch {
-    throw new RangeError('options.url is not a valid Postgres URL');
+    throw new InvalidArgumentError('options.url', 'options.url is not a valid Postgres URL', 'range');
   }
 }
 

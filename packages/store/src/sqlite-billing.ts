@@ -11,6 +11,7 @@
  * the OS page cache the moment the commit returns. Only an OS crash or power loss can drop the
  * last commits; choose `synchronous: 'FULL'` when that matters more than write latency.
  */
+import { InvalidArgumentError } from '@saferouter/errors';
 
 import type Database from 'better-sqlite3';
 import {
@@ -85,12 +86,12 @@ export function createSqliteBillingStore(db: Database.Database, ensureOpen: () =
   const holds = holdRegistryFor(db.name);
   const credit = (input: CreditInput): LedgerEntry => {
     if (stmt.keyExists.get(input.keyId) === undefined) {
-      throw new RangeError('input.keyId does not name a stored key');
+      throw new InvalidArgumentError('input.keyId', 'input.keyId does not name a stored key', 'range');
     }
     stmt.ensureAccount.run({ keyId: input.keyId, ts: input.ts });
     const after = stmt.addBalance.get({ keyId: input.keyId, amount: input.amountMicros, ts: input.ts });
     if (after === undefined) {
-      throw new RangeError('input.amountMicros would take the balance below zero');
+      throw new InvalidArgumentError('input.amountMicros', 'input.amountMicros would take the balance below zero', 'range');
     }
     // Write-through: set inside the savepoint that made it; a failed group commit clears it.
     holds.balances.set(input.keyId, safeInt(after.balance_micros, 'accounts.balance_micros'));

@@ -1,4 +1,5 @@
 // Group commit: operations issued together share one transaction, yet each stays atomic alone.
+import { InvalidArgumentError } from '@saferouter/errors';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +44,7 @@ it('a failing operation in a group rejects alone; the others commit and invarian
 
   expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
   expect(StoreError.isInstance((results[0] as PromiseRejectedResult).reason)).toBe(true);
-  expect((results[2] as PromiseRejectedResult).reason).toBeInstanceOf(RangeError);
+  expect((results[2] as PromiseRejectedResult).reason).toBeInstanceOf(InvalidArgumentError);
   const balance = await store.billing.balance(id);
   expect(balance).toEqual({ keyId: id, balanceMicros: 1_000 - 150 + 500, heldMicros: 200 });
   expect(await store.billing.ledgerSum(id)).toBe(balance.balanceMicros);

@@ -3,6 +3,7 @@
  * SQLite has (file permissions, pragmas, files on disk, schema bookkeeping).
  */
 
+import { InvalidArgumentError } from '@saferouter/errors';
 import { describeTileStorageConformance } from '@saferouter/tlog/testing';
 import Database from 'better-sqlite3';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -168,12 +169,12 @@ describe('sqlite store on disk', () => {
   });
 
   it('rejects malformed options', async () => {
-    await expect(openStore({} as SqliteStoreOptions)).rejects.toThrow(TypeError);
-    await expect(openStore({ dataDir, path: 'x' } as unknown as SqliteStoreOptions)).rejects.toThrow(TypeError);
-    await expect(openStore({ path: '' })).rejects.toThrow(RangeError);
-    await expect(openStore({ dataDir: 7 } as unknown as SqliteStoreOptions)).rejects.toThrow(TypeError);
-    await expect(openStore({ dataDir, synchronous: 'OFF' as 'FULL' })).rejects.toThrow(RangeError);
-    await expect(openStore({ dataDir, busyTimeoutMs: -1 })).rejects.toThrow(RangeError);
-    await expect(openStore(null as unknown as SqliteStoreOptions)).rejects.toThrow(TypeError);
+    await expect(openStore({} as SqliteStoreOptions)).rejects.toThrow(InvalidArgumentError);
+    await expect(openStore({ dataDir, path: 'x' } as unknown as SqliteStoreOptions)).rejects.toThrow(InvalidArgumentError);
+    await expect(openStore({ path: '' })).rejects.toThrow(InvalidArgumentError);
+    await expect(openStore({ dataDir: 7 } as unknown as SqliteStoreOptions)).rejects.toThrow(InvalidArgumentError);
+    await expect(openStore({ dataDir, synchronous: 'OFF' as 'FULL' })).rejects.toThrow(InvalidArgumentError);
+    await expect(openStore({ dataDir, busyTimeoutMs: -1 })).rejects.toThrow(InvalidArgumentError);
+    await expect(openStore(null as unknown as SqliteStoreOptions)).rejects.toThrow(InvalidArgumentError);
   });
 });

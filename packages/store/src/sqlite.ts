@@ -3,10 +3,11 @@
  * data directory, no server. better-sqlite3 is synchronous; methods are `async` anyway so every
  * result, including validation errors, arrives as a promise exactly as with Postgres.
  */
+import { InvalidArgumentError } from '@saferouter/errors';
 
 import Database from 'better-sqlite3';
 import { StoreError } from './errors.js';
-import { applySqliteMigrations } from './migrations.js';
+import { applySqliteMigrations } from './sqlite-migrate.js';
 import { createSqliteActivityStore } from './sqlite-activity.js';
 import { createSqliteBillingStore } from './sqlite-billing.js';
 import { prepareDataDir, securePath } from './sqlite-files.js';
@@ -93,7 +94,7 @@ function resolveOptions(options: SqliteStoreOptions): {
   assertObject(options, 'options');
   const { path, dataDir } = options;
   if ((path === undefined) === (dataDir === undefined)) {
-    throw new TypeError('options must have exactly one of path or dataDir');
+    throw new InvalidArgumentError('options', 'options must have exactly one of path or dataDir', 'type');
   }
   const synchronous = options.synchronous ?? 'NORMAL';
   assertOneOf(synchronous, 'options.synchronous', SYNCHRONOUS_LEVELS);

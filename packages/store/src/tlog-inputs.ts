@@ -2,6 +2,7 @@
  * Validation and byte helpers shared by the SQLite and Postgres transparency-log stores, so both
  * refuse exactly the same input with the same errors.
  */
+import { InvalidArgumentError } from '@saferouter/errors';
 import { entryBundlePrefixLength } from '@saferouter/tlog';
 import type { TlogBundleRef, TlogCommit, TlogTileRef } from './tlog-types.js';
 import { assertCount, assertInteger, assertObject, assertString } from './validate.js';
@@ -15,11 +16,11 @@ const MAX_LEVEL = 63;
 
 export function assertLogName(name: unknown): asserts name is string {
   assertString(name, 'name', { min: 1, max: 64 });
-  if (!LOG_NAME.test(name)) throw new RangeError('name must be 1-64 characters of a-z, 0-9, _ and -');
+  if (!LOG_NAME.test(name)) throw new InvalidArgumentError('name', 'name must be 1-64 characters of a-z, 0-9, _ and -', 'range');
 }
 
 function assertBytes(value: unknown, name: string): asserts value is Uint8Array {
-  if (!(value instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
+  if (!(value instanceof Uint8Array)) throw new InvalidArgumentError(name, `${name} must be a Uint8Array`, 'type');
 }
 
 function assertWidth(value: unknown, name: string): asserts value is number {
@@ -44,24 +45,24 @@ export function assertTlogCommit(commit: unknown): asserts commit is TlogCommit 
   assertObject(commit, 'commit');
   assertCount(commit['previousSize'], 'commit.previousSize');
   assertCount(commit['size'], 'commit.size');
-  if ((commit['size'] as number) < (commit['previousSize'] as number)) throw new RangeError('commit.size must not be below commit.previousSize');
+  if ((commit['size'] as number) < (commit['previousSize'] as number)) throw new InvalidArgumentError('commit.size', 'commit.size must not be below commit.previousSize', 'range');
   assertBytes(commit['checkpoint'], 'commit.checkpoint');
   const tiles = commit['tiles'];
   const bundles = commit['entryBundles'];
-  if (!Array.isArray(tiles)) throw new TypeError('commit.tiles must be an array');
-  if (!Array.isArray(bundles)) throw new TypeError('commit.entryBundles must be an array');
+  if (!Array.isArray(tiles)) throw new InvalidArgumentError('commit.tiles', 'commit.tiles must be an array', 'type');
+  if (!Array.isArray(bundles)) throw new InvalidArgumentError('commit.entryBundles', 'commit.entryBundles must be an array', 'type');
   tiles.forEach((w: unknown, i) => {
     assertObject(w, `commit.tiles[${i}]`);
     assertTileRef(w['tile'], `commit.tiles[${i}].tile`);
     assertBytes(w['data'], `commit.tiles[${i}].data`);
-    if (w['data'].length !== w['tile'].width * HASH_SIZE) throw new RangeError(`commit.tiles[${i}].data must be width × 32 bytes`);
+    if (w['data'].length !== w['tile'].width * HASH_SIZE) throw new InvalidArgumentError(`commit.tiles[${i}].data`, `commit.tiles[${i}].data must be width × 32 bytes`, 'range');
   });
   bundles.forEach((w: unknown, i) => {
     assertObject(w, `commit.entryBundles[${i}]`);
     assertBundleRef(w['bundle'], `commit.entryBundles[${i}].bundle`);
     assertBytes(w['data'], `commit.entryBundles[${i}].data`);
     if (bundlePrefixLength(w['data'], w['bundle'].width) !== w['data'].length) {
-      throw new RangeError(`commit.entryBundles[${i}].data must hold exactly width entries`);
+      throw new InvalidArgumentError(`commit.entryBundles[${i}].data`, `commit.entryBundles[${i}].data must hold exactly width entries`, 'range');
     }
   });
 }

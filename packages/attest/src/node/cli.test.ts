@@ -74,6 +74,15 @@ describe('saferouter-attest CLI', { timeout: 60_000 }, () => {
     expect(hw.stderr).toMatch(/^FAIL backend:/m);
   });
 
+  it('prints usage on stdout for --help (exit 0)', () => {
+    for (const flag of ['--help', '-h', 'help']) {
+      const r = run(flag);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^usage:\n {2}saferouter-attest verify-report /);
+      expect(r.stderr).toBe('');
+    }
+  });
+
   it('exits 2 on usage errors', () => {
     expect(run().code).toBe(2);
     expect(run('verify-report', '--report', snp('go-sev-guest-milan/report.bin')).stderr).toMatch(/--cert is required/);

@@ -8,17 +8,20 @@
  *   saferouter-attest verify-bundle --bundle FILE --nonce HEX [--measurement HEX] [--require-hardware]
  *                                   [--allow-debug] [--at ISO_DATE] [--json]
  *
- * Exit 0 when verified, 1 when a check failed (named on stderr), 2 for usage errors.
- * `--at` re-checks old evidence at a past time: certificates are checked for validity then.
+ *   saferouter-attest --help
+ *
+ * Exit 0 when verified (or for --help), 1 when a check failed (named on stderr), 2 for usage
+ * errors. `--at` re-checks old evidence at a past time: certificates are checked for validity then.
+ * Installed as the `saferouter-attest` bin: `pnpm build` emits dist/node/cli.js for plain node.
  */
 import { readFile } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { fromHex } from '../bytes.js';
-import { firstFailure, type Verdict } from '../checks.js';
+import { firstFailure } from '../checks.js';
 import type { TcbParts } from '../report/tcb.js';
-import { verdictToJson } from '../verify/verdict.js';
+import { verdictToJson, type Verdict } from '../verify/verdict.js';
 import { verifyBundle } from '../verify/verify-bundle.js';
 import { verifyReport } from '../verify/verify-report.js';
 
@@ -31,7 +34,8 @@ const USAGE = `usage:
   saferouter-attest verify-report --report FILE --cert FILE [--chain PEM_FILE] [--allow-debug]
                                   [--max-vmpl N] [--min-tcb bl=N,tee=N,snp=N,ucode=N[,fmc=N]] [--at ISO_DATE] [--json]
   saferouter-attest verify-bundle --bundle FILE --nonce HEX [--measurement HEX] [--require-hardware]
-                                  [--allow-debug] [--at ISO_DATE] [--json]`;
+                                  [--allow-debug] [--at ISO_DATE] [--json]
+  saferouter-attest --help`;
 
 class UsageError extends Error {}
 
@@ -96,6 +100,10 @@ async function readInput(path: string | undefined, flag: string): Promise<Buffer
 export async function runCli(argv: readonly string[], io: CliIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }): Promise<number> {
   try {
     const [command, ...rest] = argv;
+    if (command === '--help' || command === '-h' || command === 'help') {
+      io.stdout(`${USAGE}\n`);
+      return 0;
+    }
     const { values } = parseArgs({
       args: rest,
       options: {

@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../bytes.js';
-import type { Verdict } from '../checks.js';
+import type { Verdict } from '../verify/verdict.js';
 import { useTempDirs } from '../testing/temp-dir.js';
 import { milanVcek, milanVlek, VECTOR_TIME } from '../testing/vectors.js';
 import { pemToDerList } from '../x509/pem.js';

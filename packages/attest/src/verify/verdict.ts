@@ -1,10 +1,30 @@
 /**
- * Turns a list of checks into a verdict, and a verdict into JSON. The verdict's `hardware` flag
- * is computed here and only here: true only for a passing SEV-SNP verdict.
+ * The verdict both verifiers return: its shape, how a list of checks becomes one, and its JSON
+ * form. The verdict's `hardware` flag is computed here and only here: true only for a passing
+ * SEV-SNP verdict.
  */
-import { firstFailure, type Backend, type Check, type Verdict } from '../checks.js';
-import { reportToJson } from '../report/parse-report.js';
+import { firstFailure, type Backend, type Check } from '../checks.js';
+import type { Product, SigningKeyKind } from '../product.js';
+import { reportToJson, type SnpReport } from '../report/parse-report.js';
 import type { EvidenceResult } from './amd-evidence.js';
+
+export interface Verdict {
+  /** Every check ran and passed. */
+  ok: boolean;
+  /** True only for a passing verdict on real AMD SEV-SNP evidence; never for the mock. */
+  hardware: boolean;
+  /** The backend the evidence was judged as (undefined when the bundle did not parse). */
+  backend: Backend | undefined;
+  /** One line for people: what was verified, or the first failed check. Mock verdicts say DEMO. */
+  summary: string;
+  checks: Check[];
+  /** The parsed report, when it parsed. */
+  report?: SnpReport;
+  /** The AMD product the chain and report belong to, when established. */
+  product?: Product;
+  /** Which AMD key kind signed the report, when established. */
+  signingKeyKind?: SigningKeyKind;
+}
 
 export const MOCK_SUMMARY = 'MOCK / DEMO attestation: signed by a software key on the server itself. It proves nothing about hardware, isolation or what code runs; never treat it as confidential computing.';
 

@@ -5,7 +5,7 @@
  */
 import { fromBase64 } from '../bytes.js';
 import { NONCE_LENGTH } from '../binding.js';
-import type { Check, Verdict } from '../checks.js';
+import type { Check } from '../checks.js';
 import { safeParseBundle } from '../bundle/schema.js';
 import { assertBytes, assertOptionalBoolean } from '../validate.js';
 import { pemToDerList } from '../x509/pem.js';
@@ -14,7 +14,7 @@ import { backendCheck, bindingCheck, measurementCheck, nonceCheck } from './bund
 import { certificateList, validatePolicyOptions, type CertificateList } from './inputs.js';
 import { checkMockEvidence } from './mock-evidence.js';
 import type { PolicyOptions } from './policy-checks.js';
-import { buildVerdict } from './verdict.js';
+import { buildVerdict, type Verdict } from './verdict.js';
 import { throwIfRejected } from './verify-report.js';
 
 export interface VerifyBundleOptions extends PolicyOptions {

@@ -2,7 +2,8 @@
  * verifyReport / assertReport on the shared Milan VCEK and VLEK reports.
  */
 import { describe, expect, it } from 'vitest';
-import { firstFailure, type Verdict } from '../checks.js';
+import { firstFailure } from '../checks.js';
+import type { Verdict } from './verdict.js';
 import { AttestationError } from '../errors.js';
 import { milanVcek, milanVlek, VECTOR_TIME } from '../testing/vectors.js';
 import { derToPem } from '../x509/pem.js';

@@ -3,12 +3,11 @@
  * the pinned AMD roots. The first never throws on bad evidence; the second throws an
  * `AttestationError` naming the first failed check.
  */
-import type { Verdict } from '../checks.js';
 import { AttestationError } from '../errors.js';
 import { checkAmdEvidence } from './amd-evidence.js';
 import { certificateDer, certificateList, validatePolicyOptions, type CertificateList } from './inputs.js';
 import type { PolicyOptions } from './policy-checks.js';
-import { buildVerdict } from './verdict.js';
+import { buildVerdict, type Verdict } from './verdict.js';
 import { firstFailure } from '../checks.js';
 
 export interface VerifyReportOptions extends PolicyOptions {

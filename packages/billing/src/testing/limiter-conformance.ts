@@ -3,6 +3,7 @@
  * limiter both run it, with a fake clock, so "behaves like the memory one" is checked, not hoped.
  * Internal to the package's tests (it imports vitest), so it is not built or exported.
  */
+import { InvalidArgumentError } from '@saferouter/errors';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AcquireResult, Limiter } from '../limiter.js';
@@ -163,12 +164,12 @@ export function describeLimiterConformance(name: string, createFixture: () => Pr
     });
 
     it('rejects malformed arguments with TypeError / RangeError naming them', async () => {
-      await expect(limiter.acquire('', { rpm: 1, concurrency: 1 })).rejects.toThrow(RangeError);
+      await expect(limiter.acquire('', { rpm: 1, concurrency: 1 })).rejects.toThrow(InvalidArgumentError);
       await expect(limiter.acquire(7 as unknown as string, { rpm: 1, concurrency: 1 })).rejects.toThrow(/keyId/);
-      await expect(limiter.acquire(key, { rpm: -1, concurrency: 1 })).rejects.toThrow(RangeError);
+      await expect(limiter.acquire(key, { rpm: -1, concurrency: 1 })).rejects.toThrow(InvalidArgumentError);
       await expect(limiter.acquire(key, { rpm: 1.5, concurrency: 1 })).rejects.toThrow(/limits\.rpm/);
-      await expect(limiter.acquire(key, { rpm: 1, concurrency: '2' as unknown as number })).rejects.toThrow(TypeError);
-      await expect(limiter.acquire(key, null as unknown as { rpm: null; concurrency: null })).rejects.toThrow(TypeError);
+      await expect(limiter.acquire(key, { rpm: 1, concurrency: '2' as unknown as number })).rejects.toThrow(InvalidArgumentError);
+      await expect(limiter.acquire(key, null as unknown as { rpm: null; concurrency: null })).rejects.toThrow(InvalidArgumentError);
     });
 
     it('rejects acquire after close, and close twice is fine', async () => {

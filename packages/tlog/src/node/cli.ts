@@ -4,7 +4,8 @@
  * c2sp.org/tlog-tiles log, from a directory or over HTTP(S): the checkpoint signature (and
  * configured witnesses), the root recomputed from the tiles, and with `--entry N` the entry's
  * inclusion, printing the entry. Exit 0 when everything holds, 1 with the reason otherwise.
- * Run from the repo with `pnpm exec tsx packages/tlog/src/node/cli.ts verify …`.
+ * Run from the repo with `pnpm saferouter-tlog verify …` (tsx), or after `pnpm build` as the
+ * `saferouter-tlog` bin, `dist/node/cli.js`, with plain node.
  */
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
