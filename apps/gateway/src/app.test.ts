@@ -88,18 +88,30 @@ describe('404', () => {
 });
 
 describe('500', () => {
-  it('an unexpected failure (the store is gone) is an opaque 500 in OpenAI shape, logged under the request id', async () => {
+  it('a closed store is a 503 the client may retry, logged', async () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
       await fx.store.close();
+      await expectError(await fx.call('/v1/models'), 503, 'closed', 'service_unavailable');
+      expect(logged).toHaveBeenCalledTimes(1);
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
+  it('an unexpected failure (a driver error) is an opaque 500 in OpenAI shape, logged under the request id', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const lookup = vi.spyOn(fx.store.keys, 'findByHash').mockRejectedValue(new Error('SQLITE_IOERR: disk I/O error in /var/lib/saferouter'));
+    try {
       const res = await fx.call('/v1/models');
       const json = await expectError(res, 500, 'internal_error', 'api_error');
-      expect(json.error.message).not.toContain('store');
+      expect(json.error.message).not.toContain('SQLITE');
       expect(JSON.stringify(json)).not.toContain(fx.user.secret);
       expect(logged).toHaveBeenCalledTimes(1);
       expect(String(logged.mock.calls[0]?.[0])).toContain(res.headers.get('x-request-id') ?? 'no id');
       expect(JSON.stringify(logged.mock.calls)).not.toContain(fx.user.secret);
     } finally {
+      lookup.mockRestore();
       logged.mockRestore();
     }
   });

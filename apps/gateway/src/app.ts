@@ -9,6 +9,7 @@ import type { Attestor } from '@saferouter/attest/node';
 import type { Catalog } from '@saferouter/router';
 import { timeOrderedId, type Store } from '@saferouter/store';
 import { createBilling, createMemoryLimiter, type Billing, type Limiter } from '@saferouter/billing';
+import { createMeteredChat } from '@saferouter/metering';
 import { createActivityWriter, type ActivityWriter } from './activity-writer.js';
 import type { AppEnv } from './env.js';
 import { ApiError, handleError, notFound } from './errors.js';
@@ -80,6 +81,7 @@ export function createApp(deps: GatewayDeps): Gateway {
   const limiter = deps.limiter ?? createMemoryLimiter({ clock });
   const activity = createActivityWriter(deps.store.activity, { flushIntervalMs: deps.activityFlushMs ?? 200 });
   const newId = (): string => timeOrderedId('act');
+  const chat = createMeteredChat({ catalog: deps.catalog, billing, limiter, activity, clock, newId });
   const app = new Hono<AppEnv>();
 
   app.use('*', async (c, next) => {
@@ -110,11 +112,11 @@ export function createApp(deps: GatewayDeps): Gateway {
 
   const isKeysPath = (path: string): boolean => path === '/v1/keys' || path.startsWith('/v1/keys/');
   app.use('/v1/*', (c, next) => (isKeysPath(c.req.path) ? auth.requireAdmin(c, next) : auth.requireKey(c, next)));
-  app.route('/v1', chatRoutes({ catalog: deps.catalog, billing, limiter, activity, clock, newId, bodyLimitBytes: deps.bodyLimitBytes ?? 4 * 1024 * 1024 }));
+  app.route('/v1', chatRoutes({ chat, bodyLimitBytes: deps.bodyLimitBytes ?? 4 * 1024 * 1024 }));
   app.route('/v1', modelRoutes(deps.catalog));
-  app.route('/v1', keyRoutes({ store: deps.store, auth, clock }));
+  app.route('/v1', keyRoutes({ store: deps.store, billing, auth, clock }));
   app.route('/v1', ownKeyRoute(deps.store));
-  app.route('/v1', creditRoutes({ store: deps.store, clock, selfTopup: deps.selfTopup ?? false }));
+  app.route('/v1', creditRoutes({ store: deps.store, billing, selfTopup: deps.selfTopup ?? false }));
   app.route('/v1', activityRoutes(deps.store, clock));
 
   app.notFound(notFound);

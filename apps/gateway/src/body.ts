@@ -46,6 +46,32 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<Buffer>
   });
 }
 
+/**
+ * Deepest JSON nesting accepted. Tool schemas nest a few dozen levels at most; anything deeper is
+ * refused up front, because recursive code further on (estimates, re-serialising for the
+ * upstream) would otherwise fail on it with a stack overflow.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** The deepest `{`/`[` nesting in JSON text (strings skipped); stops counting past the limit. */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > deepest) deepest = depth;
+      if (deepest > MAX_JSON_DEPTH) return deepest;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+  }
+  return deepest;
+}
+
 /** Reads the body (at most `limit` bytes) and parses it as JSON. @throws {ApiError} 400 or 413. */
 export async function readJson(c: Context<AppEnv>, limit: number): Promise<unknown> {
   const declared = c.req.header('content-length');
@@ -63,6 +89,9 @@ export async function readJson(c: Context<AppEnv>, limit: number): Promise<unkno
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.length === 0) {
     throw new ApiError(400, 'invalid_request_error', 'invalid_json', 'Request body is empty; expected a JSON object.');
+  }
+  if (nestingDepth(text) > MAX_JSON_DEPTH) {
+    throw new ApiError(400, 'invalid_request_error', 'invalid_json', `Request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
   }
   try {
     return JSON.parse(text) as unknown;

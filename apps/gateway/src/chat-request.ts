@@ -1,43 +1,49 @@
 /**
  * The wire schema of `POST /v1/chat/completions`, checked with valibot at the boundary. Only what
- * routing depends on is checked strictly; every other field passes through to the upstream as is.
+ * routing and billing depend on is checked strictly; every other field passes through to the
+ * upstream as is.
  */
 import * as v from 'valibot';
 import { MAX_CLIENT_MODELS, type ChatRequestBody } from '@saferouter/router';
 import { ApiError } from './errors.js';
+import { parseOr400 } from './validation.js';
 
 const Message = v.looseObject({
   role: v.pipe(v.string('each message needs a string "role"'), v.nonEmpty('each message needs a non-empty "role"')),
 });
 
+/** A token budget: a whole number a hold can be priced for. */
+const TokenBudget = (name: string) =>
+  v.optional(
+    v.nullable(
+      v.pipe(
+        v.number(`"${name}" must be a number`),
+        v.safeInteger(`"${name}" must be a whole number below 2^53`),
+        v.minValue(1, `"${name}" must be at least 1`),
+      ),
+    ),
+  );
+
 const ChatRequest = v.looseObject({
   model: v.pipe(v.string('"model" must be a string'), v.nonEmpty('"model" must not be empty')),
   messages: v.pipe(v.array(Message, '"messages" must be an array of message objects'), v.minLength(1, '"messages" must not be empty')),
   stream: v.optional(v.nullable(v.boolean('"stream" must be a boolean'))),
-  max_tokens: v.optional(v.nullable(v.pipe(v.number(), v.integer('"max_tokens" must be an integer'), v.minValue(1, '"max_tokens" must be at least 1')))),
-  max_completion_tokens: v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1)))),
-  models: v.optional(v.pipe(v.array(v.pipe(v.string(), v.nonEmpty()), '"models" must be an array of model ids'), v.maxLength(MAX_CLIENT_MODELS, `"models" lists at most ${MAX_CLIENT_MODELS} model ids`))),
+  max_tokens: TokenBudget('max_tokens'),
+  max_completion_tokens: TokenBudget('max_completion_tokens'),
+  models: v.optional(
+    v.pipe(
+      v.array(v.pipe(v.string(), v.nonEmpty()), '"models" must be an array of model ids'),
+      v.maxLength(MAX_CLIENT_MODELS, `"models" lists at most ${MAX_CLIENT_MODELS} model ids`),
+    ),
+  ),
   tools: v.optional(v.nullable(v.array(v.unknown(), '"tools" must be an array'))),
   stream_options: v.optional(v.nullable(v.looseObject({ include_usage: v.optional(v.nullable(v.boolean())) }))),
 });
-
-function pathOf(issue: v.BaseIssue<unknown>): string {
-  const keys = issue.path?.map((p) => String(p.key)) ?? [];
-  return keys.length > 0 ? keys.join('.') : '';
-}
 
 /** Validates a parsed JSON body. @throws {ApiError} 400 naming the offending field. */
 export function parseChatRequest(input: unknown): ChatRequestBody {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new ApiError(400, 'invalid_request_error', 'invalid_request', 'Request body must be a JSON object.');
   }
-  const result = v.safeParse(ChatRequest, input);
-  if (!result.success) {
-    const issue = result.issues[0];
-    const path = pathOf(issue);
-    const missing = issue.input === undefined && path !== '' && !path.includes('.');
-    const message = missing ? `Missing required parameter: '${path}'.` : `Invalid parameter${path ? ` '${path}'` : ''}: ${issue.message}`;
-    throw new ApiError(400, 'invalid_request_error', missing ? 'missing_required_parameter' : 'invalid_value', message);
-  }
-  return result.output as ChatRequestBody;
+  return parseOr400(ChatRequest, input, 'request') as ChatRequestBody;
 }

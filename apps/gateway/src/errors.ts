@@ -1,37 +1,37 @@
 /**
- * The single error handler: every failure leaves the gateway in OpenAI's error shape
- * `{ error: { message, type, code } }`, with the right status, never an HTML page or a bare 500.
- * Upstream 4xx errors bubble up with the upstream's own status and body, as clients expect.
+ * Errors, in one place: every failure leaves the gateway in OpenAI's error shape
+ * `{ error: { message, type, code } }` with the right status, never an HTML page or a bare 500.
+ *
+ * - Errors of the family (`@saferouter/errors`: router, billing, store, metering, and the
+ *   gateway's own `ApiError`) carry their status, body and headers; they are rendered as they are.
+ * - attest and tlog keep their own dependency-free errors; `toFamilyError` maps them (and Hono's
+ *   `HTTPException`) into the family. It is the only place that knows about them.
+ * - An upstream's 4xx comes back with the upstream's own status and error body, as clients expect.
+ * - Anything else is a bug: logged with the request id, answered 500 without internals.
  */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { SafeRouterError, UpstreamError } from '@saferouter/router';
-import { InsufficientCreditsError } from '@saferouter/billing';
+import { AttestationError } from '@saferouter/attest';
+import { SafeRouterError, type OpenAIErrorBody, type OpenAIErrorType } from '@saferouter/errors';
+import { UpstreamError } from '@saferouter/router';
+import { TlogError } from '@saferouter/tlog';
 import type { AppEnv } from './env.js';
 
-export interface OpenAIErrorBody {
-  error: { message: string; type: string; code: string; param?: string | null };
-}
+export type { OpenAIErrorBody };
 
-export function errorBody(message: string, type: string, code: string): OpenAIErrorBody {
-  return { error: { message, type, code } };
-}
-
-/** An HTTP error carrying an OpenAI-shaped body. Middleware throws these. */
-export class ApiError extends HTTPException {
-  readonly type: string;
-  readonly code: string;
-  readonly headers: Record<string, string>;
-  constructor(status: ContentfulStatusCode, type: string, code: string, message: string, headers: Record<string, string> = {}) {
-    super(status, { message });
-    this.type = type;
-    this.code = code;
-    this.headers = headers;
+/** A gateway-made HTTP error (auth, routing, query parsing), in the one error family. */
+export class ApiError extends SafeRouterError {
+  /**
+   * @example throw new ApiError(404, 'not_found_error', 'key_not_found', `No key with id '${id}'.`);
+   */
+  constructor(status: number, type: OpenAIErrorType, code: string, message: string, headers: Record<string, string> = {}, param?: string) {
+    super({ message, statusCode: status, type, code, headers, param });
+    this.name = 'ApiError';
   }
 }
 
-const statusTypes: Record<number, [string, string]> = {
+const httpExceptionTypes: Record<number, [OpenAIErrorType, string]> = {
   400: ['invalid_request_error', 'invalid_request'],
   401: ['authentication_error', 'invalid_api_key'],
   403: ['permission_error', 'forbidden'],
@@ -41,8 +41,37 @@ const statusTypes: Record<number, [string, string]> = {
   429: ['rate_limit_error', 'rate_limited'],
 };
 
-function asStatus(n: number): ContentfulStatusCode {
-  return (n >= 400 && n <= 599 ? n : 500) as ContentfulStatusCode;
+/** tlog's error codes as answers: bad input is the client's, anything else is ours. */
+const tlogStatus: Record<TlogError['code'], [number, OpenAIErrorType]> = {
+  malformed: [400, 'invalid_request_error'],
+  missing: [404, 'not_found_error'],
+  signature: [500, 'api_error'],
+  unverified: [500, 'api_error'],
+  proof: [500, 'api_error'],
+  inconsistent: [500, 'api_error'],
+  equivocation: [500, 'api_error'],
+  conflict: [503, 'service_unavailable'],
+  corrupt: [500, 'api_error'],
+};
+
+/**
+ * The family error for anything thrown in a handler, or undefined for a bug (an error nobody
+ * made on purpose, which must not be dressed up as a client error).
+ */
+export function toFamilyError(err: unknown): SafeRouterError | undefined {
+  if (SafeRouterError.isInstance(err)) return err;
+  if (TlogError.isInstance(err)) {
+    const [status, type] = tlogStatus[err.code];
+    return new ApiError(status, type, `log_${err.code}`, status === 500 ? 'The transparency log could not serve this request.' : err.message);
+  }
+  if (AttestationError.isInstance(err)) {
+    return new ApiError(503, 'service_unavailable', 'attestation_failed', 'The attestation could not be produced. The request id identifies it in the gateway log.');
+  }
+  if (err instanceof HTTPException) {
+    const [type, code] = httpExceptionTypes[err.status] ?? ['api_error', 'http_error'];
+    return new ApiError(err.status, type, code, err.message || 'Request failed');
+  }
+  return undefined;
 }
 
 /** True when the bytes are a JSON object with an `error` member (OpenAI shape), safe to pass on. */
@@ -58,29 +87,25 @@ function isOpenAIErrorJson(body: Uint8Array): boolean {
 
 /** `app.onError`: the one place errors become responses. */
 export function handleError(err: Error, c: Context<AppEnv>): Response {
-  if (err instanceof UpstreamError && err.statusCode < 500) {
-    // Bubble a client error up unchanged: the upstream's status and its own error body.
-    if (isOpenAIErrorJson(err.body)) {
-      return c.body(err.body as Uint8Array<ArrayBuffer>, asStatus(err.statusCode), { 'content-type': 'application/json' });
-    }
-    return c.json(errorBody(err.message, err.type, err.code), asStatus(err.statusCode));
+  const known = toFamilyError(err);
+  if (known === undefined) {
+    console.error(`[${c.get('requestId') ?? '-'}] unhandled error:`, err);
+    return c.json(errorBody('Internal error. The request id identifies it in the gateway log.', 'api_error', 'internal_error'), 500);
   }
-  if (InsufficientCreditsError.isInstance(err)) {
-    return c.json(errorBody(err.message, err.type, err.code), 402);
+  if (known.statusCode >= 500 && !(known instanceof UpstreamError)) {
+    console.error(`[${c.get('requestId') ?? '-'}] ${known.code}:`, known.cause ?? known.message);
   }
-  if (SafeRouterError.isInstance(err)) {
-    return c.json(err.toJSON(), asStatus(err.statusCode));
+  for (const [name, value] of Object.entries(known.headers)) c.header(name, value);
+  const status = known.statusCode as ContentfulStatusCode;
+  // Bubble a client error up unchanged: the upstream's status and its own error body.
+  if (known instanceof UpstreamError && known.statusCode < 500 && isOpenAIErrorJson(known.body)) {
+    return c.body(known.body as Uint8Array<ArrayBuffer>, status, { 'content-type': 'application/json' });
   }
-  if (err instanceof ApiError) {
-    for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
-    return c.json(errorBody(err.message, err.type, err.code), err.status);
-  }
-  if (err instanceof HTTPException) {
-    const [type, code] = statusTypes[err.status] ?? ['api_error', 'http_error'];
-    return c.json(errorBody(err.message || 'Request failed', type, code), err.status);
-  }
-  console.error(`[${c.get('requestId') ?? '-'}] unhandled error:`, err);
-  return c.json(errorBody('Internal error. The request id identifies it in the gateway log.', 'api_error', 'internal_error'), 500);
+  return c.json(known.toJSON(), status);
+}
+
+export function errorBody(message: string, type: string, code: string): OpenAIErrorBody {
+  return { error: { message, type, code } };
 }
 
 export function notFound(c: Context<AppEnv>): Response {

@@ -6,16 +6,36 @@
 import { ApiError } from './errors.js';
 
 function bad(name: string, message: string): ApiError {
-  return new ApiError(400, 'invalid_request_error', 'invalid_value', `Invalid parameter '${name}': ${message}`);
+  return new ApiError(400, 'invalid_request_error', 'invalid_value', `Invalid parameter '${name}': ${message}`, {}, name);
 }
 
 /** Epoch ms from `1700000000000` or `2026-11-24T10:00:00Z`; undefined when absent. */
 export function parseTime(raw: string | undefined, name: string): number | undefined {
   if (raw === undefined || raw === '') return undefined;
-  if (/^\d{1,16}$/.test(raw)) return Number(raw);
-  const t = Date.parse(raw);
+  const t = /^\d{1,16}$/.test(raw) ? Number(raw) : Date.parse(raw);
   if (Number.isNaN(t)) throw bad(name, 'expected epoch milliseconds or an ISO-8601 time');
+  if (!Number.isSafeInteger(t) || t < 0) throw bad(name, 'expected a time between 1970 and the year 285,000');
   return t;
+}
+
+/** True when `text` holds a C0 control character or DEL (NUL included). */
+export function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+/**
+ * A free-text filter value (a model, provider or request id): absent when empty, else at most
+ * `max` printable characters.
+ */
+export function parseText(raw: string | undefined, name: string, max: number): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length > max) throw bad(name, `expected at most ${max} characters`);
+  if (hasControlCharacter(raw)) throw bad(name, 'control characters are not allowed');
+  return raw;
 }
 
 export function parseIntParam(raw: string | undefined, name: string, min: number, max: number): number | undefined {

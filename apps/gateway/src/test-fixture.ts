@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { createCatalog, parseCatalogConfig, type Catalog } from '@saferouter/router';
-import { generateApiKey, hashApiKey, openSqliteStore, type Store } from '@saferouter/store';
+import { generateApiKey, hashApiKey, type Store } from '@saferouter/store';
+import { openSqliteStore } from '@saferouter/store/sqlite';
 import { createApp, type Gateway } from './app.js';
 import type { OpenAIErrorBody } from './errors.js';
 
@@ -116,7 +117,10 @@ export async function expectError(res: Response, status: number, code?: string, 
   expect(res.status).toBe(status);
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
   const json = (await res.json()) as OpenAIErrorBody;
-  expect(json).toEqual({ error: { message: expect.any(String), type: expect.any(String), code: expect.any(String) } });
+  // OpenAI's shape; `param` names the field when the error is about one.
+  const { param, ...rest } = json.error;
+  expect({ error: rest }).toEqual({ error: { message: expect.any(String), type: expect.any(String), code: expect.any(String) } });
+  if (param !== undefined) expect(typeof param).toBe('string');
   if (code !== undefined) expect(json.error.code).toBe(code);
   if (type !== undefined) expect(json.error.type).toBe(type);
   return json;

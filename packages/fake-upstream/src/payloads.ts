@@ -5,6 +5,7 @@
  * the bottleneck it measures.
  */
 import type { FakeBehavior } from './types.js';
+import { buildWire, type Wire } from './wire.js';
 
 export const DEFAULT_CONTENT = 'Hello! This is a deterministic reply from the SafeRouter fake upstream.';
 export const DEFAULT_REASONING = 'The user wants a greeting. A short, friendly reply will do.';
@@ -20,6 +21,8 @@ export interface Plan {
   chunkChoices: string[];
   completionTokens: number;
   reasoningTokens: number;
+  /** The stream's wire shape; undefined for the default one (`data: …\n\n`, one `[DONE]`). */
+  wire: Wire | undefined;
 }
 
 /** Split into at most `n` non-empty pieces of near-equal length, never inside a surrogate pair. */
@@ -65,6 +68,7 @@ export function buildPlan(behavior: FakeBehavior): Plan {
     chunkChoices,
     completionTokens: estimateTokens(content.length) + reasoningTokens,
     reasoningTokens,
+    wire: buildWire(behavior),
   };
 }
 

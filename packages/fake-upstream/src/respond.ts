@@ -1,10 +1,11 @@
 /**
- * Plays one behavior out on one HTTP response: delays, hangs, keep-alives, chunk pacing and
- * mid-stream deaths. Timers live on the exchange and die with the connection, so a client that
+ * Plays one behavior out on one HTTP response: delays, hangs, keep-alives, chunk pacing,
+ * mid-stream deaths and the stream's tail (a split, doubled or missing `[DONE]`). Timers live on the exchange and die with the connection, so a client that
  * goes away never leaves the fake writing into a dead socket.
  */
 import type { ServerResponse } from 'node:http';
 import { completionBody, DONE_EVENT, errorBody, KEEP_ALIVE_COMMENT, streamEvents, type Plan } from './payloads.js';
+import type { Wire } from './wire.js';
 
 const KEEP_ALIVE_INTERVAL_MS = 100;
 const JSON_TYPE = 'application/json';
@@ -114,10 +115,12 @@ function queuedJson(x: Exchange, plan: Plan, call: ChatCall, status: number): vo
 function stream(x: Exchange, plan: Plan, call: ChatCall, status: number): void {
   const b = plan.behavior;
   const res = x.res;
+  const wire = plan.wire;
   // An explicit chunked transfer-encoding keeps real-upstream framing even when the whole stream
   // goes out in one end() call, which Node would otherwise frame with a content-length.
   res.writeHead(status, SSE_HEADERS);
-  const events = streamEvents(plan, call.id, call.model, call.messages, call.includeUsage);
+  let events = streamEvents(plan, call.id, call.model, call.messages, call.includeUsage);
+  if (wire?.event !== undefined) events = events.map(wire.event);
   const cut = b.cutAfterChunks;
   const gap = b.chunkDelayMs ?? 0;
   const firstDelay = b.firstChunkDelayMs ?? 0;
@@ -125,16 +128,20 @@ function stream(x: Exchange, plan: Plan, call: ChatCall, status: number): void {
   if (b.keepAlive !== true && firstDelay <= 0 && gap <= 0) {
     // Hot path: headers, the whole stream and the final chunk in a single socket write.
     if (cut !== undefined) return x.die(events.slice(0, cut).join(''));
-    res.end(events.join('') + DONE_EVENT);
-    return;
+    if (wire === undefined) {
+      res.end(events.join('') + DONE_EVENT);
+      return;
+    }
+    return finish(x, wire, events.join(''));
   }
 
   // Headers go out now even if the first chunk waits: that is what "first byte late" means.
   res.flushHeaders();
   let ping: NodeJS.Timeout | undefined;
   if (b.keepAlive === true) {
-    res.write(KEEP_ALIVE_COMMENT);
-    ping = x.every(KEEP_ALIVE_INTERVAL_MS, () => res.write(KEEP_ALIVE_COMMENT));
+    const comment = wire?.keepAlive ?? KEEP_ALIVE_COMMENT;
+    res.write(comment);
+    ping = x.every(KEEP_ALIVE_INTERVAL_MS, () => res.write(comment));
   }
 
   // Index of the event whose flush ends a cut stream; -1 means die before any data.
@@ -148,7 +155,8 @@ function stream(x: Exchange, plan: Plan, call: ChatCall, status: number): void {
     if (last === -1) return x.die('');
     const event = events[i];
     if (event === undefined) {
-      res.end(DONE_EVENT);
+      if (wire === undefined) res.end(DONE_EVENT);
+      else finish(x, wire, '');
       return;
     }
     if (i === last) return x.die(event);
@@ -157,4 +165,28 @@ function stream(x: Exchange, plan: Plan, call: ChatCall, status: number): void {
     x.later(gap, step);
   };
   x.later(firstDelay, step);
+}
+
+/**
+ * Writes `body` (the events not yet written) and the stream's tail, then ends the response,
+ * `endDelayMs` after the last bytes. A split tail goes out as two writes `splitDelayMs` apart.
+ * Node corks a response's socket until the next tick, so writes made in one tick leave in one
+ * syscall: each part waits for the callback of the write before it, which makes it a TCP write
+ * (and an HTTP chunk) of its own.
+ */
+function finish(x: Exchange, wire: Wire, body: string): void {
+  const [first, rest] = wire.tail;
+  const last = (data: string): void => {
+    if (wire.endDelayMs <= 0) {
+      x.res.end(data);
+      return;
+    }
+    x.res.write(data);
+    x.later(wire.endDelayMs, () => x.res.end());
+  };
+  if (rest === undefined) return last(body + first);
+  x.res.write(body, () => {
+    if (x.res.destroyed) return;
+    x.res.write(first, () => x.later(wire.splitDelayMs, () => last(rest)));
+  });
 }

@@ -9,6 +9,7 @@ import { buildPlan, type Plan } from './payloads.js';
 import { RequestLog } from './request-log.js';
 import { Exchange, respond, sendError, sendJson } from './respond.js';
 import type { FakeBehavior, FakeUpstream, RecordedRequest, StartOptions } from './types.js';
+import { validateBehavior } from './validate-behavior.js';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** Longer than any client pool's idle timeout, so pooled sockets are never closed under a request. */
@@ -165,20 +166,4 @@ function readBody(req: IncomingMessage, done: (err: string | undefined, raw: Buf
 function modelsBody(plans: Map<string, Plan>): string {
   const ids = new Set(['deepseek-chat', 'deepseek-reasoner', ...[...plans.keys()].filter((m) => m !== '*')]);
   return JSON.stringify({ object: 'list', data: [...ids].map((id) => ({ id, object: 'model', owned_by: 'deepseek' })) });
-}
-
-const NUMERIC_FIELDS = ['delayMs', 'firstChunkDelayMs', 'chunkDelayMs', 'cutAfterChunks', 'chunks'] as const;
-
-function validateBehavior(b: FakeBehavior): void {
-  if (typeof b !== 'object' || b === null) throw new TypeError('setBehavior: "behavior" must be an object');
-  if (b.status !== undefined && (!Number.isInteger(b.status) || b.status < 200 || b.status > 599)) {
-    throw new RangeError(`setBehavior: "status" must be an integer in 200..599, got ${String(b.status)}`);
-  }
-  for (const k of NUMERIC_FIELDS) {
-    const v = b[k];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
-      throw new RangeError(`setBehavior: "${k}" must be a finite number >= 0, got ${String(v)}`);
-    }
-  }
-  if (b.chunks !== undefined && b.chunks < 1) throw new RangeError('setBehavior: "chunks" must be >= 1');
 }

@@ -36,6 +36,36 @@ export interface FakeBehavior {
   chunks?: number;
   /** Override the reported usage; by default it is estimated at ~4 characters per token. */
   usage?: { prompt_tokens: number; completion_tokens: number };
+
+  // The fields below shape the stream's bytes, to test that a client or gateway recognises the
+  // end of an SSE stream by parsing events, not by matching bytes. `cutAfterChunks` wins over all
+  // of them: a cut stream never reaches its tail.
+
+  /**
+   * Stream: write the (first) `data: [DONE]\n\n` event in two writes split at this byte offset of
+   * the event (1 .. its length - 1), e.g. 9 sends `data: [DO`, then `NE]\n\n` after
+   * `doneSplitDelayMs`. Everything before `[DONE]` goes out in writes of its own first, so both
+   * parts are separate HTTP chunks and separate TCP writes. Not with `omitDone`.
+   */
+  doneSplitAt?: number;
+  /** Stream: pause between the two parts of a split `[DONE]` (default 50 ms). */
+  doneSplitDelayMs?: number;
+  /** Stream: the SSE line terminator, used everywhere; an event ends with two (default `'\n'`). */
+  lineEnding?: '\n' | '\r\n' | '\r';
+  /** Stream: `data:{…}` and `data:[DONE]`, without the (optional) space after the colon. */
+  dataNoSpace?: boolean;
+  /** Stream: raw bytes written after the `[DONE]` event(s), before the response ends. */
+  afterDone?: string;
+  /** Stream: send the `[DONE]` event twice. */
+  doubleDone?: boolean;
+  /** Stream: end the response cleanly (terminating HTTP chunk and all) without any `[DONE]`. */
+  omitDone?: boolean;
+  /**
+   * Stream: after the last bytes (`[DONE]`, or `afterDone`), wait this long before ending the
+   * response with the terminating HTTP chunk. A reader that treats the end of the response, not
+   * the `[DONE]` event, as the end of the stream is late by exactly this much.
+   */
+  endDelayMs?: number;
 }
 
 /** One request as the fake saw it. `aborted` and `finished` change while the response runs. */

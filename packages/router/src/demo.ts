@@ -176,6 +176,7 @@ export function createDemoProvider(settings: DemoProviderSettings = {}): (modelI
       const relay = relaySse(source, {
         provider,
         mapError: (error) => toRouterError(error, provider, signal),
+        hooks: options.hooks,
       });
       return Promise.resolve(Object.assign(relay, { status: 200, ttfbMs: 0 }));
     },

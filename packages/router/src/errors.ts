@@ -1,58 +1,13 @@
 /**
- * One typed error family for everything the router can fail with. Each error knows the HTTP
- * status and OpenAI error `type`/`code` the gateway should answer with, and whether fallback may
- * move on to the next model (`isRetryable`). Use `SafeRouterError.isInstance()` rather than
- * `instanceof`, so errors from duplicated package copies are still recognised.
+ * Everything the router can fail with, as members of SafeRouter's one error family
+ * (`@saferouter/errors`). Each error knows the HTTP status and OpenAI error `type`/`code` the
+ * gateway should answer with, and whether fallback may move on to the next model
+ * (`isRetryable`). Use `SafeRouterError.isInstance()` rather than `instanceof`, so errors from
+ * duplicated package copies are still recognised.
  */
+import { SafeRouterError } from '@saferouter/errors';
 
-const marker = Symbol.for('saferouter.error');
-
-export type OpenAIErrorType =
-  | 'invalid_request_error'
-  | 'authentication_error'
-  | 'permission_error'
-  | 'not_found_error'
-  | 'rate_limit_error'
-  | 'insufficient_quota'
-  | 'api_error'
-  | 'upstream_error'
-  | 'timeout_error'
-  | 'service_unavailable';
-
-export interface SafeRouterErrorOptions {
-  message: string;
-  statusCode: number;
-  type: OpenAIErrorType;
-  code: string;
-  isRetryable?: boolean;
-  cause?: unknown;
-}
-
-export class SafeRouterError extends Error {
-  readonly [marker] = true;
-  readonly statusCode: number;
-  readonly type: OpenAIErrorType;
-  readonly code: string;
-  readonly isRetryable: boolean;
-
-  constructor(options: SafeRouterErrorOptions) {
-    super(options.message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'SafeRouterError';
-    this.statusCode = options.statusCode;
-    this.type = options.type;
-    this.code = options.code;
-    this.isRetryable = options.isRetryable ?? false;
-  }
-
-  static isInstance(error: unknown): error is SafeRouterError {
-    return typeof error === 'object' && error !== null && (error as { [marker]?: unknown })[marker] === true;
-  }
-
-  /** The OpenAI error shape: `{ error: { message, type, code } }`. */
-  toJSON(): { error: { message: string; type: string; code: string } } {
-    return { error: { message: this.message, type: this.type, code: this.code } };
-  }
-}
+export { SafeRouterError, type OpenAIErrorType, type SafeRouterErrorOptions } from '@saferouter/errors';
 
 /** True for statuses where another model may succeed: 408, 409, 429 and every 5xx. */
 export function isRetryableStatus(status: number): boolean {

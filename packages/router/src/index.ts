@@ -1,11 +1,11 @@
 /**
  * @saferouter/router: the provider spec, an OpenAI-compatible provider over undici, the model
- * catalog, fallback as a wrapper, and the SSE tap that reads a copy of a stream.
+ * catalog, fallback as a wrapper, and the event-level SSE relay every stream goes through.
  */
 export * from './spec.js';
 export * from './errors.js';
 export * from './openai-compatible.js';
-export * from './sse-tap.js';
+export { SseFramer, parseEvent, type Frames } from './sse-frames.js';
 export * from './sse-relay.js';
 export * from './response-fields.js';
 export * from './capabilities.js';

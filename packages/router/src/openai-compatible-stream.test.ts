@@ -76,7 +76,7 @@ describe('doStream', () => {
     expect((await result.summary).completed).toBe(false);
   });
 
-  it('terminates a half-written event before the error event', async () => {
+  it('hands on no half-written event: a cut inside one leaves just the error event', async () => {
     const server = await serve(async (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: {"choices":[{"delta":{"content":"hal');
@@ -85,7 +85,8 @@ describe('doStream', () => {
     });
     const result = await provider({ baseURL: server.origin })('m').doStream({ body });
     const text = await readText(result.stream);
-    expect(text).toMatch(/"hal\n\ndata: \{"error":/);
+    expect(text).not.toContain('hal');
+    expect(text).toMatch(/^data: \{"error":\{[^\n]*"code":"stream_interrupted"\}\}\n\n$/);
   });
 
   it('cancelling the returned stream aborts the upstream request', async () => {

@@ -239,6 +239,7 @@ export function createOpenAICompatible(settings: OpenAICompatibleSettings): Open
         provider: name,
         first: first.value,
         mapError: (error) => toRouterError(error, name, options.signal),
+        hooks: options.hooks,
       });
       // Assign onto the relay (not a spread copy) so its lazy `stream` getter survives.
       return Object.assign(relay, { status: res.statusCode, ttfbMs });

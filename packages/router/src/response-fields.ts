@@ -9,8 +9,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * A token count billing can use: a whole, safe, non-negative number. Fractions round up (never
+ * bill less than reported), absurd values clamp to `Number.MAX_SAFE_INTEGER`, junk reads as 0.
+ */
 function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) return 0;
+  return Math.min(Math.ceil(value), Number.MAX_SAFE_INTEGER);
 }
 
 /**

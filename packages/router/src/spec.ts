@@ -37,6 +37,45 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
   /** Extra headers for this one call (e.g. a request id). */
   headers?: Readonly<Record<string, string>> | undefined;
+  /** Stream hooks, run by the relay of whichever model answers (`doStream` only). */
+  hooks?: StreamHooks | undefined;
+}
+
+/** One parsed SSE event, as the relay hands it to hooks. */
+export interface SseEvent {
+  /** The `event:` field, when the event names one. */
+  event: string | undefined;
+  /** The `data:` lines joined with `\n`; `''` for a comment or keep-alive. */
+  data: string;
+  id: string | undefined;
+}
+
+/** Rewrites chosen events of a stream (e.g. adds `usage.cost` to the usage chunk). */
+export interface EventRewriter {
+  /** Only events whose bytes contain this string are offered (keeps the hot path cheap). */
+  probe: string;
+  /**
+   * Returns the replacement bytes (one or more whole events, each ending in a blank line),
+   * `null` to drop the event, or `undefined` to keep it unchanged. `raw` is the event as received.
+   */
+  event(event: SseEvent, raw: Uint8Array): Uint8Array | null | undefined;
+}
+
+/**
+ * What a consumer can attach to a stream. The relay owns the protocol's end: it recognises the
+ * terminal event (`data: [DONE]`) by parsing events and holds it back until `beforeDone` is done.
+ */
+export interface StreamHooks {
+  /** Sees every chunk handed to the consumer, in order (e.g. to estimate a cut stream's output). */
+  onChunk?: ((chunk: Uint8Array) => void) | undefined;
+  rewrite?: EventRewriter | undefined;
+  /**
+   * Runs once, when the upstream's terminal event has arrived and before it is handed on; the
+   * summary it receives is final (`completed: true`). It may return bytes to send just before the
+   * terminal event (an SSE comment carrying a receipt). If it throws, the consumer gets an SSE
+   * error event (the error's own OpenAI body when it is a `SafeRouterError`) and no terminal event.
+   */
+  beforeDone?: ((summary: StreamSummary) => Promise<Uint8Array | undefined | void>) | undefined;
 }
 
 export interface GenerateResult {
@@ -51,24 +90,27 @@ export interface GenerateResult {
   ttfbMs: number;
 }
 
-/** What the SSE tap learned from a stream, resolved when the stream ends (cleanly or not). */
+/** What the relay learned from a stream, resolved when the stream ends (cleanly or not). */
 export interface StreamSummary {
   usage?: Usage | undefined;
   finishReason?: string | undefined;
-  /** Bytes delivered to the consumer. */
+  /** Bytes handed to the consumer. */
   bytes: number;
-  /** True only if the upstream sent `data: [DONE]` and closed cleanly. */
+  /**
+   * True when the upstream's terminal event arrived and `beforeDone` (if any) succeeded: the answer
+   * is complete and accounted for. False for a cut, a cancel before that point, or a failed hook.
+   */
   completed: boolean;
-  /** Set when the stream ended in an error (upstream cut, abort). */
+  /** Why the stream ended early (upstream cut, abort, hook failure); undefined when completed. */
   error?: Error | undefined;
 }
 
 export interface StreamResult {
   status: number;
   /**
-   * Upstream SSE bytes, unchanged and unbuffered. The first chunk has already been received
-   * from the upstream when `doStream` resolves, so fallback can still happen before it.
-   * If the upstream dies mid-stream, the stream emits an SSE error event
+   * Upstream SSE events, as whole events and byte for byte unless a hook rewrote one. The first
+   * chunk has already been received from the upstream when `doStream` resolves, so fallback can
+   * still happen before it. If the upstream dies mid-stream, the stream emits an SSE error event
    * (`data: {"error":{...}}`) and ends without `data: [DONE]`.
    * Cancelling it aborts the upstream request.
    */

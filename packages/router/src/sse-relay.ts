@@ -1,25 +1,54 @@
 /**
- * Turns a source of SSE chunks into the `ReadableStream` + `summary` pair of a `StreamResult`.
- * Shared by every provider so that the delicate parts live in one place:
+ * The relay: turns a source of SSE bytes into the `read()` / `stream` + `summary` of a
+ * `StreamResult`, as an event-level transformer. Every provider streams through it, so the
+ * delicate rules live here and only here:
  *
- * - The stream is PULL-based with a high-water mark of 0: a chunk is taken from the source only
- *   when the consumer asks, so bytes are neither re-encoded nor queued here, and nothing is ever
- *   enqueued from an event callback after a cancel (Node 20's `Readable.toWeb()` did exactly that
- *   and crashed the process with ERR_INVALID_STATE when a client went away).
- * - A stream that breaks before `data: [DONE]` never ends cleanly: it gets one SSE error event
- *   (`code: "stream_interrupted"`) and then closes, so clients cannot mistake a cut for an answer.
- * - `summary` settles exactly once, whichever way the stream ends, and never rejects.
+ * - **Whole events only.** Bytes are framed into events (sse-frames.ts) before they are handed
+ *   on; an unfinished event is held until its end arrives. Events that nobody rewrites pass as the
+ *   upstream's own bytes, usually the very chunk that was read.
+ * - **The terminal event is held for the end-of-stream hook.** The protocol's terminal event
+ *   (`data: [DONE]` for chat completions) is recognised by parsing events — split at any byte, over
+ *   any number of reads, with LF, CRLF or CR line ends, with or without the space after `data:` —
+ *   and held back while `beforeDone` runs (billing charges there). Only when the hook succeeds is
+ *   the terminal event sent; if it fails the consumer gets an error event and no terminal event,
+ *   so an acknowledged stream is always an accounted one. Bytes after the terminal event, a second
+ *   terminal event included, are dropped: the answer is complete. The upstream body is then
+ *   drained briefly in the background so its keep-alive connection survives.
+ * - **A cut is never mistaken for an answer.** A stream that ends or breaks before its terminal
+ *   event gets one SSE error event (`stream_interrupted`, or the mapped transport error) and closes.
+ * - **Pull-based, high-water mark 0:** a chunk is read from the source only when the consumer
+ *   asks, and nothing is ever enqueued from an event callback after a cancel (Node 20's
+ *   `Readable.toWeb()` did exactly that and crashed the process when a client went away).
+ * - `summary` settles exactly once, after the hook has finished if it ran, and never rejects.
+ *
+ * Usage and `finish_reason` are read from the events that can hold them (a byte probe picks them;
+ * a typical stream parses two events' JSON), for billing and the activity log.
  */
-import { AbortedError, type SafeRouterError, StreamInterruptedError } from './errors.js';
-import type { StreamSummary } from './spec.js';
-import { createSseTap, type SseTap } from './sse-tap.js';
+import type { OpenAIErrorBody } from '@saferouter/errors';
+import { AbortedError, SafeRouterError, StreamInterruptedError } from './errors.js';
+import { readFinishReason, readUsage } from './response-fields.js';
+import { findKey, parseEvent, SseFramer } from './sse-frames.js';
+import type { EventRewriter, SseEvent, StreamHooks, StreamSummary, Usage } from './spec.js';
 
-/** Where the chunks come from: usually an undici body's async iterator. */
+/** Where the chunks come from: usually an undici body. */
 export interface ChunkSource {
   next(): Promise<IteratorResult<Uint8Array, unknown>>;
   /** Stops the source and releases what it holds (aborts the upstream request). Idempotent. */
   destroy(): void;
 }
+
+/** What ends a stream of one protocol. */
+export interface SseProtocol {
+  /** Bytes every terminal event contains: events without them are never parsed for the test. */
+  terminalProbe: string;
+  isTerminal(event: SseEvent): boolean;
+}
+
+/** OpenAI chat completions: the stream ends with `data: [DONE]`. */
+export const CHAT_COMPLETIONS_SSE: SseProtocol = {
+  terminalProbe: '[DONE]',
+  isTerminal: (event) => event.data === '[DONE]',
+};
 
 export interface RelayOptions {
   /** Provider id, used to name an interruption. */
@@ -28,8 +57,12 @@ export interface RelayOptions {
   first?: Uint8Array | undefined;
   /** Names an error thrown by `source.next()`. */
   mapError(error: unknown): SafeRouterError;
-  /** A tap to feed; a new one by default. Pass your own to read it elsewhere too. */
-  tap?: SseTap | undefined;
+  /** The caller's hooks (`CallOptions.hooks`). */
+  hooks?: StreamHooks | undefined;
+  /** Default: chat completions. */
+  protocol?: SseProtocol | undefined;
+  /** Largest event accepted without an end; past it the stream is cut. Default 8 MiB. */
+  maxEventBytes?: number | undefined;
 }
 
 /**
@@ -47,61 +80,77 @@ export interface Relay {
 }
 
 const encoder = new TextEncoder();
-const LF = 10;
-const CR = 13;
+const OPEN_BRACE = 123; // {
+const QUOTE = 34; // "
+/** After the terminal event, the upstream body is read to its end for at most this long. */
+const DRAIN_MS = 2_000;
+const DRAIN_BYTES = 256 * 1024;
 
 /**
- * The SSE error event that ends an interrupted stream. If the cut fell inside an event, blank
- * lines first terminate that fragment so the error arrives as an event of its own.
+ * The one SSE error writer: an OpenAI-shaped error as an event of its own. Every stream that ends
+ * in an error (a cut upstream, a failed end-of-stream hook) ends with exactly this.
  *
- * @example interruptionEvent(new Error('cut'), lastChunk) // data: {"error":{...,"code":"stream_interrupted"}}\n\n
+ * @example sseErrorEvent(new StreamInterruptedError('deepseek').toJSON()) // data: {"error":{...}}\n\n
  */
-export function interruptionEvent(error: Error, lastChunk: Uint8Array | undefined): Uint8Array {
-  const body = JSON.stringify({
-    error: { message: error.message, type: 'upstream_error', code: 'stream_interrupted' },
-  });
-  return encoder.encode(`${separatorAfter(lastChunk)}data: ${body}\n\n`);
+export function sseErrorEvent(body: OpenAIErrorBody): Uint8Array {
+  return encoder.encode(`data: ${JSON.stringify(body)}\n\n`);
 }
 
-/** What must follow `chunk` so the next bytes start a new event: '', '\n' or '\n\n'. */
-function separatorAfter(chunk: Uint8Array | undefined): string {
-  const n = chunk?.byteLength ?? 0;
-  if (chunk === undefined || n === 0) return '';
-  if (chunk[n - 1] !== LF) return '\n\n';
-  if (n >= 2 && chunk[n - 2] === LF) return '';
-  if (n >= 4 && chunk[n - 2] === CR && chunk[n - 3] === LF && chunk[n - 4] === CR) return '';
-  return '\n';
+/** The error body for a hook failure: the family error's own, or a generic one (never internals). */
+function hookFailureBody(error: unknown): OpenAIErrorBody {
+  if (SafeRouterError.isInstance(error)) return error.toJSON();
+  return {
+    error: {
+      message: 'The stream could not be completed; it is not acknowledged. Retry the request.',
+      type: 'api_error',
+      code: 'stream_finalize_failed',
+    },
+  };
 }
 
 /**
- * Wraps `source` as a pull-based byte stream with an SSE tap and a settle-once summary.
+ * Wraps `source` as a pull-based, event-framed stream with a settle-once summary.
  *
  * @example
- * const it = body[Symbol.asyncIterator]();
- * const { stream, summary } = relaySse(
- *   { next: () => it.next(), destroy: () => body.destroy() },
- *   { provider: 'deepseek', first, mapError: (e) => new NetworkError('deepseek', e) },
- * );
+ * const relay = relaySse(source, {
+ *   provider: 'deepseek', first, mapError: (e) => new NetworkError('deepseek', e),
+ *   hooks: { beforeDone: async (summary) => { await charge(summary.usage) } },
+ * });
  */
 export function relaySse(source: ChunkSource, options: RelayOptions): Relay {
   return new SseRelay(source, options);
 }
 
+type Phase = 'streaming' | 'terminal' | 'closing' | 'finished';
+
 class SseRelay implements Relay {
   readonly summary: Promise<StreamSummary>;
   readonly #source: ChunkSource;
   readonly #options: RelayOptions;
-  readonly #tap: SseTap;
+  readonly #hooks: StreamHooks;
+  readonly #protocol: SseProtocol;
+  readonly #framer: SseFramer;
   #pending: Uint8Array | undefined;
-  #lastChunk: Uint8Array | undefined;
-  #finished = false;
+  #phase: Phase = 'streaming';
+  /** The terminal event's bytes, held while `beforeDone` runs. */
+  #terminal: Uint8Array | undefined;
+  /** Why the stream ends, once an error event was handed out (`closing`). */
+  #failure: Error | undefined;
+  /** Set by a cancel that arrives while the hook runs: the hook finishes, nothing more is sent. */
+  #cancelled = false;
+  #hookRunning = false;
+  #usage: Usage | undefined;
+  #finishReason: string | undefined;
+  #bytes = 0;
   #settle!: (summary: StreamSummary) => void;
   #stream: ReadableStream<Uint8Array> | undefined;
 
   constructor(source: ChunkSource, options: RelayOptions) {
     this.#source = source;
     this.#options = options;
-    this.#tap = options.tap ?? createSseTap();
+    this.#hooks = options.hooks ?? {};
+    this.#protocol = options.protocol ?? CHAT_COMPLETIONS_SSE;
+    this.#framer = new SseFramer({ maxEventBytes: options.maxEventBytes });
     this.#pending = options.first;
     this.summary = new Promise<StreamSummary>((resolve) => {
       this.#settle = resolve;
@@ -109,28 +158,28 @@ class SseRelay implements Relay {
   }
 
   async read(): Promise<Uint8Array | undefined> {
-    if (this.#finished) return undefined;
-    if (this.#pending !== undefined) {
-      const chunk = this.#pending;
-      this.#pending = undefined;
-      return this.#deliver(chunk);
+    for (;;) {
+      switch (this.#phase) {
+        case 'finished':
+          return undefined;
+        case 'closing':
+          this.#finish(this.#failure);
+          return undefined;
+        case 'terminal':
+          return this.#endWithHook();
+        case 'streaming': {
+          const out = await this.#pull();
+          if (out !== undefined) return this.#deliver(out);
+        }
+      }
     }
-    let next: IteratorResult<Uint8Array, unknown>;
-    try {
-      next = await this.#source.next();
-    } catch (error) {
-      return this.#finished ? undefined : this.#end(this.#options.mapError(error));
-    }
-    // A cancel may have arrived while we waited.
-    if (this.#finished) return undefined;
-    if (next.done === true) {
-      return this.#end(this.#tap.done ? undefined : new StreamInterruptedError(this.#options.provider));
-    }
-    return this.#deliver(next.value);
   }
 
   cancel(reason?: unknown): void {
-    if (this.#finished) return;
+    if (this.#phase === 'finished' || this.#cancelled) return;
+    this.#cancelled = true;
+    // A charge in flight completes (the text was delivered); only the terminal event is withheld.
+    if (this.#hookRunning) return;
     this.#source.destroy();
     this.#finish(new AbortedError('The consumer cancelled the stream', reason));
   }
@@ -158,36 +207,207 @@ class SseRelay implements Relay {
     return this.#stream;
   }
 
+  /**
+   * Reads one chunk and returns what can be handed on now: whole events before any terminal one,
+   * an error event when the source ended or broke first, or undefined (nothing complete yet, or
+   * the stream was cancelled meanwhile).
+   */
+  async #pull(): Promise<Uint8Array | undefined> {
+    let chunk = this.#pending;
+    this.#pending = undefined;
+    if (chunk === undefined) {
+      let next: IteratorResult<Uint8Array, unknown>;
+      try {
+        next = await this.#source.next();
+      } catch (error) {
+        return this.#phase === 'finished' ? undefined : this.#cut(this.#options.mapError(error));
+      }
+      // A cancel may have arrived while we waited.
+      if (this.#phase === 'finished') return undefined;
+      if (next.done === true) return this.#cut(new StreamInterruptedError(this.#options.provider));
+      chunk = next.value;
+    }
+    let frames;
+    try {
+      frames = this.#framer.push(chunk);
+    } catch (error) {
+      return this.#cut(new StreamInterruptedError(this.#options.provider, error));
+    }
+    const { window, ends } = frames;
+    if (ends.length === 0) return undefined;
+    const complete = ends[ends.length - 1] as number;
+
+    // Cheap byte probes pick the few events worth parsing.
+    let limit = complete;
+    for (const hit of findKey(window, this.#protocol.terminalProbe, complete)) {
+      const [s, e] = eventAround(ends, hit);
+      if (this.#protocol.isTerminal(parseEvent(window, s, e))) {
+        this.#terminal = completeCrLf(window.subarray(s, e));
+        this.#phase = 'terminal';
+        limit = s;
+        break;
+      }
+    }
+    this.#inspect(window, ends, limit);
+    if (limit === 0) return undefined;
+    const rewrite = this.#hooks.rewrite;
+    if (rewrite !== undefined) return this.#rewrite(window, ends, limit, rewrite);
+    return limit === window.byteLength ? window : window.subarray(0, limit);
+  }
+
+  /** Reads usage and finish_reason from the events (before `limit`) whose bytes may hold them. */
+  #inspect(window: Buffer, ends: readonly number[], limit: number): void {
+    const parsed = new Set<number>();
+    const hits = [...findKey(window, 'usage"', limit, OPEN_BRACE), ...findKey(window, '_reason"', limit, QUOTE)];
+    for (const hit of hits) {
+      const [s, e] = eventAround(ends, hit);
+      if (parsed.has(s)) continue;
+      parsed.add(s);
+      let json: unknown;
+      try {
+        json = JSON.parse(parseEvent(window, s, e).data);
+      } catch {
+        continue; // not ours to judge; the bytes still pass through unchanged
+      }
+      this.#usage = readUsage(json) ?? this.#usage;
+      this.#finishReason = readFinishReason(json) ?? this.#finishReason;
+    }
+  }
+
+  /** The bytes before `limit`, with every event the rewriter changes replaced or dropped. */
+  #rewrite(window: Buffer, ends: readonly number[], limit: number, rewrite: EventRewriter): Uint8Array | undefined {
+    const parts: Uint8Array[] = [];
+    let from = 0;
+    let last = -1;
+    for (const hit of findKey(window, rewrite.probe, limit)) {
+      const [s, e] = eventAround(ends, hit);
+      if (s === last) continue;
+      last = s;
+      const replaced = rewrite.event(parseEvent(window, s, e), window.subarray(s, e));
+      if (replaced === undefined) continue;
+      parts.push(window.subarray(from, s));
+      if (replaced !== null) parts.push(replaced);
+      from = e;
+    }
+    if (parts.length === 0) return limit === window.byteLength ? window : window.subarray(0, limit);
+    parts.push(window.subarray(from, limit));
+    const out = Buffer.concat(parts);
+    return out.byteLength === 0 ? undefined : out;
+  }
+
+  /** Runs `beforeDone`, then hands on its bytes and the terminal event; or an error event. */
+  async #endWithHook(): Promise<Uint8Array | undefined> {
+    const terminal = this.#terminal as Uint8Array;
+    this.#terminal = undefined;
+    this.#drainSource();
+    let extra: Uint8Array | undefined;
+    const hook = this.#hooks.beforeDone;
+    if (hook !== undefined) {
+      this.#hookRunning = true;
+      try {
+        extra = (await hook(this.#snapshot(true))) ?? undefined;
+      } catch (error) {
+        this.#hookRunning = false;
+        const failure = SafeRouterError.isInstance(error) ? error : new StreamInterruptedError(this.#options.provider, error);
+        return this.#afterHook(failure, sseErrorEvent(hookFailureBody(error)));
+      }
+      this.#hookRunning = false;
+    }
+    return this.#afterHook(undefined, extra === undefined || extra.byteLength === 0 ? terminal : Buffer.concat([extra, terminal]));
+  }
+
+  #afterHook(failure: Error | undefined, last: Uint8Array): Uint8Array | undefined {
+    if (this.#cancelled) {
+      // The consumer left while the hook ran; it ran on a complete answer all the same.
+      this.#finish(failure);
+      return undefined;
+    }
+    this.#phase = 'closing';
+    this.#failure = failure;
+    return this.#deliver(last);
+  }
+
+  /**
+   * Ends the stream early: one error event now, then the end. Whatever broke it, the event's code
+   * is `stream_interrupted`, the one code a client checks for a cut; the message says why.
+   */
+  #cut(error: SafeRouterError): Uint8Array {
+    this.#source.destroy();
+    this.#phase = 'closing';
+    this.#failure = error;
+    return sseErrorEvent({ error: { message: error.message, type: 'upstream_error', code: 'stream_interrupted' } });
+  }
+
   #deliver(chunk: Uint8Array): Uint8Array {
-    this.#tap.push(chunk);
-    this.#lastChunk = chunk;
+    this.#bytes += chunk.byteLength;
+    this.#hooks.onChunk?.(chunk);
     return chunk;
   }
 
-  /** Ends the stream; an error that arrives before [DONE] yields the closing error event. */
-  #end(error: SafeRouterError | undefined): Uint8Array | undefined {
-    if (error !== undefined) this.#source.destroy();
-    // After [DONE] the client already holds a complete answer; a late socket error changes nothing.
-    if (error === undefined || this.#tap.done) {
-      this.#finish();
-      return undefined;
-    }
-    const event = interruptionEvent(error, this.#lastChunk);
-    this.#tap.push(event);
-    this.#finish(error);
-    return event;
+  #snapshot(completed: boolean, error?: Error): StreamSummary {
+    return { usage: this.#usage, finishReason: this.#finishReason, bytes: this.#bytes, completed, error };
   }
 
-  #finish(error?: Error): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    const seen = this.#tap.result();
-    this.#settle({
-      usage: seen.usage,
-      finishReason: seen.finishReason,
-      bytes: seen.bytes,
-      completed: seen.done && error === undefined,
-      error,
-    });
+  /**
+   * Settles the summary once. Every way a stream can end without the terminal event (a cut, a
+   * cancel, a failed hook) carries an error, so `completed` is exactly "no error".
+   */
+  #finish(error: Error | undefined): void {
+    if (this.#phase === 'finished') return;
+    this.#phase = 'finished';
+    this.#settle(this.#snapshot(error === undefined, error));
   }
+  /**
+   * After the terminal event nothing the upstream sends matters. Read the body to its end (so a
+   * pooled keep-alive connection can be reused), but briefly: past a time or size budget, drop it.
+   */
+  #drainSource(): void {
+    const source = this.#source;
+    let read = 0;
+    const timer = setTimeout(() => source.destroy(), DRAIN_MS);
+    timer.unref?.();
+    const loop = async (): Promise<void> => {
+      try {
+        for (;;) {
+          const next = await source.next();
+          if (next.done === true) break;
+          read += next.value.byteLength;
+          if (read > DRAIN_BYTES) {
+            source.destroy();
+            break;
+          }
+        }
+      } catch {
+        // A broken connection after the answer is complete changes nothing.
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    void loop();
+  }
+}
+
+/**
+ * A CRLF stream whose read ended between the final CR and LF leaves the terminal event ending in a
+ * lone CR (a complete line end, so the event is whole). Nothing after the terminal event is read,
+ * so the LF would be lost; restore it when the event's other lines end in CRLF, keeping the bytes
+ * the upstream sent. For a client it changes nothing: the event was already dispatched at the CR.
+ */
+function completeCrLf(event: Uint8Array): Uint8Array {
+  const n = event.byteLength;
+  if (n < 3 || event[n - 1] !== 13 || event[n - 2] !== 10 || event[n - 3] !== 13) return event;
+  const out = new Uint8Array(n + 1);
+  out.set(event);
+  out[n] = 10;
+  return out;
+}
+
+/** The event `[s, e)` that contains offset `at`, given the event ends of a window. */
+function eventAround(ends: readonly number[], at: number): [number, number] {
+  let s = 0;
+  for (const e of ends) {
+    if (at < e) return [s, e];
+    s = e;
+  }
+  return [s, s];
 }

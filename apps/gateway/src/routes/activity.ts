@@ -8,7 +8,8 @@ import type { ActivityEntry, ActivityFilter, Store } from '@saferouter/store';
 import { formatUsd } from '@saferouter/billing';
 import type { AppEnv } from '../env.js';
 import { ApiError } from '../errors.js';
-import { parseIntParam, parseOutcome, parseTime, parseWindow } from '../query.js';
+import { parseIntParam, parseOutcome, parseText, parseTime, parseWindow } from '../query.js';
+import { keyIdParam } from './key-id.js';
 import type { Context } from 'hono';
 
 export function entryView(e: ActivityEntry): Record<string, unknown> {
@@ -36,22 +37,24 @@ export function entryView(e: ActivityEntry): Record<string, unknown> {
 function filterFrom(c: Context<AppEnv>, clock: () => number, defaultWindowMs?: number): ActivityFilter {
   const caller = c.get('caller');
   const q = (name: string): string | undefined => c.req.query(name);
-  const requestedKey = q('key_id');
+  // An empty value (`?model=`) filters on nothing, as if the parameter were absent.
+  const rawKey = q('key_id');
+  const requestedKey = rawKey === undefined || rawKey === '' ? undefined : keyIdParam(rawKey);
   if (caller.role !== 'admin' && requestedKey !== undefined && requestedKey !== caller.id) {
     throw new ApiError(403, 'permission_error', 'forbidden', 'A key can only see its own activity.');
   }
   const window = parseWindow(q('window'), 'window');
   let since = parseTime(q('since'), 'since');
   const until = parseTime(q('until'), 'until');
-  if (since === undefined && (window ?? defaultWindowMs) !== undefined) since = (until ?? clock()) - (window ?? defaultWindowMs ?? 0);
+  if (since === undefined && (window ?? defaultWindowMs) !== undefined) since = Math.max(0, (until ?? clock()) - (window ?? defaultWindowMs ?? 0));
   if (since !== undefined && until !== undefined && since >= until) {
     throw new ApiError(400, 'invalid_request_error', 'invalid_value', "Invalid parameters: 'since' must be before 'until'.");
   }
   return {
     keyId: caller.role === 'admin' ? requestedKey : caller.id,
-    model: q('model'),
-    provider: q('provider'),
-    requestId: q('request_id'),
+    model: parseText(q('model'), 'model', 200),
+    provider: parseText(q('provider'), 'provider', 100),
+    requestId: parseText(q('request_id'), 'request_id', 128),
     outcome: parseOutcome(q('outcome')),
     since,
     until,
@@ -64,14 +67,9 @@ export function activityRoutes(store: Store, clock: () => number): Hono<AppEnv> 
   app.get('/activity', async (c) => {
     const filter = filterFrom(c, clock);
     const limit = parseIntParam(c.req.query('limit'), 'limit', 1, 500);
-    let page;
-    try {
-      page = await store.activity.list(filter, { limit, cursor: c.req.query('cursor') });
-    } catch (err) {
-      // The store validates the cursor and the filter bounds; its RangeError names the argument.
-      if (err instanceof RangeError) throw new ApiError(400, 'invalid_request_error', 'invalid_value', `Invalid query: ${err.message}`);
-      throw err;
-    }
+    // The store validates the cursor and the filter bounds: a bad one is a 400 naming it.
+    const cursor = c.req.query('cursor');
+    const page = await store.activity.list(filter, { limit, cursor: cursor === '' ? undefined : cursor });
     return c.json({ object: 'list', data: page.entries.map(entryView), next_cursor: page.nextCursor ?? null });
   });
 

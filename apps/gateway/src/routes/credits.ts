@@ -4,14 +4,15 @@
  * operator set SAFEROUTER_SELF_TOPUP=1 for demos). Amounts are exact decimal USD strings on the
  * wire and integer micro-dollars in the ledger.
  */
-import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import type { Store } from '@saferouter/store';
-import { formatUsd, parseUsdAmount } from '@saferouter/billing';
+import { formatUsd, parseUsdAmount, type Billing } from '@saferouter/billing';
 import type { AppEnv, Caller } from '../env.js';
 import { readJson } from '../body.js';
 import { ApiError } from '../errors.js';
+import { parseOr400 } from '../validation.js';
+import { keyIdParam, keyNotFound } from './key-id.js';
 
 const Topup = v.object({
   key_id: v.optional(v.pipe(v.string('"key_id" must be a string'), v.nonEmpty('"key_id" must not be empty'))),
@@ -20,7 +21,8 @@ const Topup = v.object({
 
 export interface CreditRoutesOptions {
   store: Store;
-  clock: () => number;
+  /** Top-ups go through billing, the ledger's one writer. */
+  billing: Billing;
   selfTopup: boolean;
 }
 
@@ -28,18 +30,18 @@ export interface CreditRoutesOptions {
 function targetKey(caller: Caller, requested: string | undefined): string {
   if (caller.role === 'admin') {
     if (requested === undefined) throw new ApiError(400, 'invalid_request_error', 'missing_required_parameter', "The admin key has no balance of its own: pass 'key_id'.");
-    return requested;
+    return keyIdParam(requested);
   }
   if (requested !== undefined && requested !== caller.id) throw new ApiError(403, 'permission_error', 'forbidden', 'A key can only see and top up its own credits.');
   return caller.id;
 }
 
-export function creditRoutes({ store, clock, selfTopup }: CreditRoutesOptions): Hono<AppEnv> {
+export function creditRoutes({ store, billing, selfTopup }: CreditRoutesOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.get('/credits', async (c) => {
     const keyId = targetKey(c.get('caller'), c.req.query('key_id'));
-    if (!(await store.keys.get(keyId))) throw new ApiError(404, 'not_found_error', 'key_not_found', `No key with id '${keyId}'.`);
+    if (!(await store.keys.get(keyId))) throw keyNotFound(keyId);
     const [account, stats] = await Promise.all([store.billing.balance(keyId), store.activity.stats({ keyId })]);
     return c.json({
       key_id: keyId,
@@ -61,24 +63,15 @@ export function creditRoutes({ store, clock, selfTopup }: CreditRoutesOptions): 
     if (caller.role !== 'admin' && !selfTopup) {
       throw new ApiError(403, 'permission_error', 'admin_required', 'Top-ups need the admin key (the operator can allow self top-up with SAFEROUTER_SELF_TOPUP=1).');
     }
-    const parsed = v.safeParse(Topup, await readJson(c, 16 * 1024));
-    if (!parsed.success) throw new ApiError(400, 'invalid_request_error', 'invalid_value', `Invalid top-up: ${parsed.issues[0].message}`);
-    const keyId = targetKey(caller, parsed.output.key_id);
-    let amount: number;
-    try {
-      amount = parseUsdAmount(parsed.output.amount_usd);
-    } catch (err) {
-      throw new ApiError(400, 'invalid_request_error', 'invalid_value', `Invalid "amount_usd": ${(err as Error).message}`);
-    }
+    const input = parseOr400(Topup, await readJson(c, 16 * 1024), 'top-up');
+    const keyId = targetKey(caller, input.key_id);
+    const amount = parseUsdAmount(input.amount_usd, 'amount_usd');
     const key = await store.keys.get(keyId);
-    if (!key) throw new ApiError(404, 'not_found_error', 'key_not_found', `No key with id '${keyId}'.`);
+    if (!key) throw keyNotFound(keyId);
     if (key.revokedAt !== null) throw new ApiError(409, 'invalid_request_error', 'key_revoked', `Key '${keyId}' is revoked.`);
-    const entry = await store.billing.credit({
-      id: `led_${randomBytes(12).toString('hex')}`,
+    const entry = await billing.topup({
       keyId,
       amountMicros: amount,
-      kind: 'topup',
-      ts: clock(),
       note: caller.role === 'admin' ? 'admin top-up' : 'self top-up',
       requestId: c.get('requestId'),
     });

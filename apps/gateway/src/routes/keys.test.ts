@@ -32,15 +32,19 @@ describe('POST /v1/keys validation', () => {
     ['JSON null', 'null'],
   ];
   it.each(invalid)('%s → 400', async (_label, body) => {
-    const json = await expectError(await createKey(body), 400, 'invalid_value', 'invalid_request_error');
-    expect(json.error.message).toMatch(/^Invalid key request: /);
+    const json = await expectError(await createKey(body), 400, undefined, 'invalid_request_error');
+    expect(['invalid_value', 'missing_required_parameter']).toContain(json.error.code);
+    expect(json.error.message).toMatch(/^(Invalid key request: |Invalid parameter 'name': |Missing required parameter: 'name'\.)/);
     expect(await fx.store.keys.list()).toHaveLength(1);
   });
 
-  it('names the name field', async () => {
-    for (const body of [{}, { name: '' }, { name: 'n'.repeat(101) }, { name: 1 }]) {
-      const json = await expectError(await createKey(body), 400);
+  it('names the name field, in the message and as `param`', async () => {
+    const missing = await expectError(await createKey({}), 400, 'missing_required_parameter');
+    expect(missing.error).toMatchObject({ message: "Missing required parameter: 'name'.", param: 'name' });
+    for (const body of [{ name: '' }, { name: 'n'.repeat(101) }, { name: 1 }]) {
+      const json = await expectError(await createKey(body), 400, 'invalid_value');
       expect(json.error.message).toContain('"name"');
+      expect(json.error.param).toBe('name');
     }
   });
 

@@ -3,17 +3,25 @@
  * its hash), list, rename / set limits, revoke. Any key may read its own record at `GET /v1/key`.
  * A revoked key is refused on this replica at once and on every other within the key cache TTL.
  */
-import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { generateApiKey, type KeyLimits, type KeyRecord, type Store } from '@saferouter/store';
-import { formatUsd, parseUsdAmount } from '@saferouter/billing';
+import { formatUsd, parseUsdAmount, type Billing } from '@saferouter/billing';
 import type { AppEnv } from '../env.js';
 import { readJson } from '../body.js';
 import { ApiError } from '../errors.js';
 import type { KeyAuth } from '../middleware/auth.js';
+import { parseOr400 } from '../validation.js';
+import { hasControlCharacter } from '../query.js';
+import { keyIdParam, keyNotFound } from './key-id.js';
 
-const Name = v.pipe(v.string('"name" must be a string'), v.trim(), v.nonEmpty('"name" must not be empty'), v.maxLength(100, '"name" is at most 100 characters'));
+const Name = v.pipe(
+  v.string('"name" must be a string'),
+  v.trim(),
+  v.nonEmpty('"name" must not be empty'),
+  v.maxLength(100, '"name" is at most 100 characters'),
+  v.check((name) => !hasControlCharacter(name), '"name" must not contain control characters'),
+);
 const Limit = (field: string, max: number) =>
   v.optional(v.nullable(v.pipe(v.number(`"limits.${field}" must be a number or null`), v.integer(`"limits.${field}" must be a whole number`), v.minValue(1, `"limits.${field}" must be at least 1`), v.maxValue(max, `"limits.${field}" is at most ${max}`))));
 const Limits = v.object({ rpm: Limit('rpm', 1_000_000), concurrency: Limit('concurrency', 10_000) }, '"limits" must be an object');
@@ -27,13 +35,6 @@ const UpdateKey = v.pipe(
   v.object({ name: v.optional(Name), limits: v.optional(Limits) }),
   v.check((b) => b.name !== undefined || b.limits !== undefined, 'send "name" and/or "limits"'),
 );
-
-function invalid(issues: readonly v.BaseIssue<unknown>[]): ApiError {
-  const issue = issues[0];
-  const path = issue?.path?.map((p) => String(p.key)).join('.') ?? '';
-  const message = issue === undefined ? 'malformed body' : path !== '' && issue.input === undefined ? `"${path}" is required` : issue.message;
-  return new ApiError(400, 'invalid_request_error', 'invalid_value', `Invalid key request: ${message}`);
-}
 
 function limitsOf(input: v.InferOutput<typeof Limits> | undefined, current?: KeyLimits): KeyLimits {
   return {
@@ -65,18 +66,20 @@ async function keyView(store: Store, rec: KeyRecord): Promise<Record<string, unk
 
 export interface KeyRoutesOptions {
   store: Store;
+  /** Initial credit goes through billing, the ledger's one writer. */
+  billing: Billing;
   auth: KeyAuth;
   clock: () => number;
 }
 
-export function keyRoutes({ store, auth, clock }: KeyRoutesOptions): Hono<AppEnv> {
+export function keyRoutes({ store, billing, auth, clock }: KeyRoutesOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   const view = (rec: KeyRecord): Promise<Record<string, unknown>> => keyView(store, rec);
 
-  async function found(id: string): Promise<KeyRecord> {
-    const rec = await store.keys.get(id);
-    if (!rec) throw new ApiError(404, 'not_found_error', 'key_not_found', `No key with id '${id}'.`);
+  async function found(raw: string): Promise<KeyRecord> {
+    const rec = await store.keys.get(keyIdParam(raw));
+    if (!rec) throw keyNotFound(raw);
     return rec;
   }
 
@@ -86,40 +89,28 @@ export function keyRoutes({ store, auth, clock }: KeyRoutesOptions): Hono<AppEnv
   });
 
   app.post('/keys', async (c) => {
-    const parsed = v.safeParse(CreateKey, await readJson(c, 64 * 1024));
-    if (!parsed.success) throw invalid(parsed.issues);
-    let credit = 0;
-    if (parsed.output.credit_usd !== undefined) {
-      try {
-        credit = parseUsdAmount(parsed.output.credit_usd);
-      } catch (err) {
-        throw new ApiError(400, 'invalid_request_error', 'invalid_value', `Invalid "credit_usd": ${(err as Error).message}`);
-      }
-    }
+    const input = parseOr400(CreateKey, await readJson(c, 64 * 1024), 'key request');
+    const credit = input.credit_usd === undefined ? 0 : parseUsdAmount(input.credit_usd, 'credit_usd');
     const issued = generateApiKey();
-    const now = clock();
     const rec = await store.keys.insert({
       id: issued.id,
-      name: parsed.output.name,
+      name: input.name,
       prefix: issued.prefix,
       hash: issued.hash,
       role: 'user',
-      createdAt: now,
-      limits: limitsOf(parsed.output.limits),
+      createdAt: clock(),
+      limits: limitsOf(input.limits),
     });
-    if (credit > 0) {
-      await store.billing.credit({ id: `led_${randomBytes(12).toString('hex')}`, keyId: rec.id, amountMicros: credit, kind: 'topup', ts: now, note: 'initial credit' });
-    }
+    if (credit > 0) await billing.topup({ keyId: rec.id, amountMicros: credit, note: 'initial credit', requestId: c.get('requestId') });
     return c.json({ ...(await view(rec)), key: issued.secret }, 201);
   });
 
   app.patch('/keys/:id', async (c) => {
     const rec = await found(c.req.param('id'));
-    const parsed = v.safeParse(UpdateKey, await readJson(c, 64 * 1024));
-    if (!parsed.success) throw invalid(parsed.issues);
+    const input = parseOr400(UpdateKey, await readJson(c, 64 * 1024), 'key request');
     let updated = rec;
-    if (parsed.output.name !== undefined) updated = (await store.keys.rename(rec.id, parsed.output.name)) ?? updated;
-    if (parsed.output.limits !== undefined) updated = (await store.keys.setLimits(rec.id, limitsOf(parsed.output.limits, rec.limits))) ?? updated;
+    if (input.name !== undefined) updated = (await store.keys.rename(rec.id, input.name)) ?? updated;
+    if (input.limits !== undefined) updated = (await store.keys.setLimits(rec.id, limitsOf(input.limits, rec.limits))) ?? updated;
     auth.invalidate(rec.hash);
     return c.json(await view(updated));
   });

@@ -1,0 +1,359 @@
+/**
+ * Metered chat: the steps of one paid chat completion, in order, in one HTTP-free unit.
+ *
+ *   admit   per-key limits (429), then a hold for the worst case at the primary's price (402)
+ *   route   the fallback chain; before each fallback the hold is re-priced for that candidate
+ *           (held up, never down), and a fallback the key cannot afford is skipped
+ *   settle  the upstream's usage at the price of the model that answered (an estimate when the
+ *           usage is missing); a request that fails on every candidate costs nothing
+ *   record  one activity entry per upstream attempt, and one (`attempt: 0`) for a refusal
+ *
+ * A non-stream reply is settled before it is returned. A stream is settled by the relay's
+ * `beforeDone` hook, i.e. after the upstream's final `data: [DONE]` arrived and before the client
+ * receives it, so a completion a client was acknowledged is always on the ledger; the relay owns
+ * recognising that event. A stream that ends any other way (cut, client gone) is settled when it
+ * ends, from its usage if it had arrived, else from the text already delivered (`estimated`).
+ *
+ * It takes plain inputs and returns plain results: the gateway parses HTTP, calls `complete()`,
+ * and writes what comes back. Refusals and failures are thrown as `SafeRouterError`s.
+ */
+import {
+  estimateCompletionTokens,
+  extractDeliveredText,
+  InsufficientCreditsError,
+  RateLimitError,
+  type Admission,
+  type Billing,
+  type Limiter,
+  type Limits,
+  type Pricing,
+} from '@saferouter/billing';
+import { SafeRouterError } from '@saferouter/errors';
+import {
+  withFallback,
+  type Attempt,
+  type Catalog,
+  type ChatRequestBody,
+  type StreamResult,
+  type StreamSummary,
+  type Usage,
+} from '@saferouter/router';
+import type { ActivityEntry } from '@saferouter/store';
+import { completionText, holdShape, type HoldShape } from './estimates.js';
+
+/** Where activity entries go (the gateway batches them off the request path). */
+export interface ActivitySink {
+  push(entry: ActivityEntry): void;
+}
+
+export interface MeteringDeps {
+  catalog: Catalog;
+  billing: Billing;
+  limiter: Limiter;
+  activity: ActivitySink;
+  /** Milliseconds since the epoch. */
+  clock: () => number;
+  /** A new activity entry id. */
+  newId: () => string;
+  /** Where failures nobody awaits are reported (a stream's late settle). Default `console.error`. */
+  log?: ((message: string, error: unknown) => void) | undefined;
+}
+
+/** Who pays. The operator's admin key has no account: its calls are logged, not billed. */
+export interface ChatCaller {
+  id: string;
+  role: 'user' | 'admin';
+  limits: Limits;
+}
+
+export interface ChatCall {
+  caller: ChatCaller;
+  /** The gateway's request id: on the hold, the charge and every activity entry. */
+  requestId: string;
+  /** A validated chat-completions body (see the gateway's schema). */
+  body: ChatRequestBody;
+  /** Fires when the client is gone: the upstream is aborted and fallback stops. */
+  signal?: AbortSignal | undefined;
+}
+
+interface ReplyBase {
+  /** The catalog id the client asked for (after alias resolution). */
+  requested: string;
+  /** The catalog id of the model that answered. */
+  answeredBy: string;
+}
+
+export type MeteredReply =
+  | (ReplyBase & { stream: false; body: Uint8Array })
+  | (ReplyBase & {
+      stream: true;
+      /** Read it (or cancel it) to the end: settling and the concurrency slot follow the stream. */
+      result: StreamResult;
+    });
+
+export interface MeteredChat {
+  /**
+   * Runs one chat completion through admit → route → settle → record.
+   *
+   * @throws {RateLimitError} 429, over a per-key limit (one refusal entry recorded).
+   * @throws {InsufficientCreditsError} 402, the hold was refused (one refusal entry recorded).
+   * @throws {SafeRouterError} any router failure (404 model, upstream errors, abort) after the
+   *   hold was released and the attempts recorded; `billing_failed` (503) if the charge could not
+   *   be written, in which case the reply is withheld.
+   */
+  complete(call: ChatCall): Promise<MeteredReply>;
+}
+
+/** A stream is estimated from at most this much delivered SSE when it is cut (beyond, we undercount). */
+const MAX_RETAINED_BYTES = 8 * 1024 * 1024;
+
+const FREE: Pricing = { inputMicrosPerMillion: 0, outputMicrosPerMillion: 0 };
+
+/** The charge could not be written, so the answer is withheld: never an unbilled acknowledgement. */
+export class BillingFailedError extends SafeRouterError {
+  constructor(cause: unknown) {
+    super({
+      message: 'The response could not be recorded for billing, so it is not delivered. Retry the request.',
+      statusCode: 503,
+      type: 'api_error',
+      code: 'billing_failed',
+      isRetryable: true,
+      cause,
+    });
+    this.name = 'BillingFailedError';
+  }
+}
+
+/**
+ * @example
+ * const chat = createMeteredChat({ catalog, billing, limiter, activity, clock: Date.now, newId });
+ * const reply = await chat.complete({ caller, requestId, body, signal });
+ * if (!reply.stream) respond(reply.body); else pipe(reply.result);
+ */
+export function createMeteredChat(deps: MeteringDeps): MeteredChat {
+  return { complete: async (call) => new MeteredRequest(deps, call).run() };
+}
+
+/** One request's money and log, from admission to the last activity entry. */
+class MeteredRequest {
+  readonly #deps: MeteringDeps;
+  readonly #call: ChatCall;
+  readonly #stream: boolean;
+  readonly #requested: string;
+  readonly #provider: string;
+  readonly #pricing: Pricing;
+  readonly #chain: ReturnType<Catalog['candidates']>;
+  readonly #attempts: Attempt[] = [];
+  #shape!: HoldShape;
+  #admission!: Admission;
+  #release: () => void = () => undefined;
+  #started = 0;
+  /** Set once the request's money is final and its entries are written: later endings are no-ops. */
+  #done = false;
+  readonly #delivered: Uint8Array[] = [];
+  #deliveredBytes = 0;
+
+  constructor(deps: MeteringDeps, call: ChatCall) {
+    this.#deps = deps;
+    this.#call = call;
+    this.#stream = call.body.stream === true;
+    const chain = deps.catalog.candidates(call.body);
+    const primary = chain[0]?.entry;
+    this.#requested = primary?.id ?? call.body.model;
+    this.#provider = primary?.provider ?? 'saferouter';
+    this.#pricing = primary?.pricing ?? FREE;
+    this.#chain = chain;
+  }
+
+  async run(): Promise<MeteredReply> {
+    await this.#admit();
+    let handedOff = false;
+    try {
+      const reply = this.#stream ? await this.#routeStream() : await this.#routeGenerate();
+      handedOff = reply.stream;
+      return reply;
+    } finally {
+      // A stream keeps its concurrency slot until it ends (see #finish).
+      if (!handedOff) this.#release();
+    }
+  }
+
+  /** Per-key limits, then the hold for the primary candidate. Refusals are recorded and thrown. */
+  async #admit(): Promise<void> {
+    const { caller, requestId, body } = this.#call;
+    const slot = await this.#deps.limiter.acquire(caller.id, caller.limits);
+    if (!slot.ok) {
+      const error = new RateLimitError(slot, caller.limits);
+      this.#refused(error);
+      throw error;
+    }
+    this.#release = slot.release;
+    try {
+      this.#shape = holdShape(body, this.#chain[0]?.entry);
+      this.#admission = await this.#deps.billing.admit({
+        keyId: caller.id,
+        requestId,
+        pricing: this.#pricing,
+        promptTokens: this.#shape.promptTokens,
+        maxOutputTokens: this.#shape.maxOutputTokens,
+        free: caller.role === 'admin',
+      });
+    } catch (error) {
+      slot.release();
+      if (InsufficientCreditsError.isInstance(error)) this.#refused(error);
+      throw error;
+    }
+    this.#started = this.#deps.clock();
+  }
+
+  async #routeGenerate(): Promise<MeteredReply> {
+    const { body, signal } = this.#call;
+    const result = await this.#route(() => this.#model().doGenerate({ body, signal }));
+    // Charged before the client sees the answer: an acknowledged completion is always billed.
+    await this.#finish(result.usage, () => estimateCompletionTokens(completionText(result.body)), 200, undefined);
+    return { stream: false, body: result.body, requested: this.#requested, answeredBy: result.answeredBy };
+  }
+
+  async #routeStream(): Promise<MeteredReply> {
+    const { body, signal } = this.#call;
+    // Streams must report usage to be billed; the client receives the usage chunk too.
+    body.stream_options = { ...body.stream_options, include_usage: true };
+    const hooks = {
+      onChunk: (chunk: Uint8Array): void => this.#retain(chunk),
+      beforeDone: (summary: StreamSummary): Promise<undefined> => this.#endStream(summary).then(() => undefined),
+    };
+    const result = await this.#route(() => this.#model().doStream({ body, signal, hooks }));
+    // Every other ending (a cut, the client gone, a failed hook) settles here; after the hook it is a no-op.
+    void result.summary.then((summary) =>
+      this.#endStream(summary).catch((error: unknown) => this.#log('metering: settling an ended stream failed', error)),
+    );
+    return { stream: true, result, requested: this.#requested, answeredBy: result.answeredBy };
+  }
+
+  /** The fallback chain as one model, re-pricing the hold before each fallback. */
+  #model(): ReturnType<typeof withFallback> {
+    return withFallback(this.#chain, {
+      onAttempt: (attempt) => this.#attempts.push(attempt),
+      // Throws InsufficientCreditsError when the key cannot afford this fallback: it is skipped.
+      beforeFallback: (candidate) => {
+        const shape = holdShape(this.#call.body, candidate.entry);
+        return this.#admission.reprice(candidate.entry.pricing, { maxOutputTokens: shape.maxOutputTokens });
+      },
+    });
+  }
+
+  /** Runs the chain; when every candidate failed, releases the hold and records the attempts. */
+  async #route<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      this.#done = true;
+      await this.#admission.release().catch((cause: unknown) => this.#log('metering: releasing a hold failed', cause));
+      this.#record(undefined);
+      throw error;
+    }
+  }
+
+  /** A stream's end: completed (from `beforeDone`), or cut / left (from its summary). Once only. */
+  async #endStream(summary: StreamSummary): Promise<void> {
+    if (this.#done) return;
+    try {
+      const left = (summary.error as { code?: unknown } | undefined)?.code === 'client_closed_request';
+      const status = summary.completed ? 200 : left ? 499 : 502;
+      const error = summary.completed
+        ? undefined
+        : left
+          ? 'client_closed_request: the client left mid-stream'
+          : `stream_interrupted: ${summary.error?.message ?? 'the upstream ended early'}`;
+      await this.#finish(summary.usage, () => estimateCompletionTokens(extractDeliveredText(Buffer.concat(this.#delivered))), status, error);
+    } finally {
+      this.#delivered.length = 0;
+      this.#release();
+    }
+  }
+
+  /**
+   * Settles at the admission's current pricing (the model that answered) and records the
+   * attempts. If the charge cannot be written, the hold is released and `billing_failed` thrown.
+   */
+  async #finish(usage: Usage | undefined, completionEstimate: () => number, status: number, error: string | undefined): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    const estimated = usage === undefined;
+    const prompt = usage?.prompt_tokens ?? this.#shape.promptTokens;
+    const completion = usage?.completion_tokens ?? completionEstimate();
+    let charged: number;
+    try {
+      charged = (await this.#admission.settle({ promptTokens: prompt, completionTokens: completion, estimated })).chargedMicros;
+    } catch (cause) {
+      await this.#admission.release().catch(() => undefined);
+      const failure = new BillingFailedError(cause);
+      this.#log('metering: the charge could not be written; the reply is withheld', cause);
+      this.#record({ prompt: 0, completion: 0, cost: 0, estimated: false, status: failure.statusCode, error: `${failure.code}: ${failure.message}` });
+      throw failure;
+    }
+    this.#record({ prompt, completion, cost: charged, estimated, status, error });
+  }
+
+  /** One entry per attempt; the successful one carries the usage and the charge. */
+  #record(outcome: { prompt: number; completion: number; cost: number; estimated: boolean; status: number; error: string | undefined } | undefined): void {
+    const { caller, requestId } = this.#call;
+    for (const a of this.#attempts) {
+      const ok = a.ok && outcome !== undefined;
+      this.#deps.activity.push({
+        id: this.#deps.newId(),
+        requestId,
+        ts: this.#started,
+        keyId: caller.id,
+        model: a.modelId,
+        provider: a.provider,
+        originalModel: this.#requested,
+        attempt: a.attempt,
+        status: a.ok ? (outcome?.status ?? 200) : (a.error?.statusCode ?? 500),
+        error: a.ok ? (outcome?.error ?? null) : a.error ? `${a.error.code}: ${a.error.message}` : 'unknown error',
+        latencyMs: Math.round(a.latencyMs),
+        ttfbMs: a.ttfbMs === undefined ? null : Math.round(a.ttfbMs),
+        promptTokens: ok ? outcome.prompt : 0,
+        completionTokens: ok ? outcome.completion : 0,
+        costMicros: ok ? outcome.cost : 0,
+        stream: this.#stream,
+        estimated: ok ? outcome.estimated : false,
+      });
+    }
+  }
+
+  /** The one entry of a request refused before any attempt (402, 429). */
+  #refused(error: SafeRouterError): void {
+    const { caller, requestId } = this.#call;
+    this.#deps.activity.push({
+      id: this.#deps.newId(),
+      requestId,
+      ts: this.#deps.clock(),
+      keyId: caller.id,
+      model: this.#requested,
+      provider: this.#provider,
+      originalModel: this.#requested,
+      attempt: 0,
+      status: error.statusCode,
+      error: `${error.code}: ${error.message}`,
+      latencyMs: 0,
+      ttfbMs: null,
+      promptTokens: 0,
+      completionTokens: 0,
+      costMicros: 0,
+      stream: this.#stream,
+      estimated: false,
+    });
+  }
+
+  /** Keeps delivered chunks (by reference, up to a cap) to estimate a cut stream's output. */
+  #retain(chunk: Uint8Array): void {
+    if (this.#deliveredBytes >= MAX_RETAINED_BYTES) return;
+    this.#delivered.push(chunk);
+    this.#deliveredBytes += chunk.byteLength;
+  }
+
+  #log(message: string, error: unknown): void {
+    (this.#deps.log ?? console.error)(message, error);
+  }
+}
