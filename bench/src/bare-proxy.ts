@@ -10,7 +10,15 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection and are never forwarded. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+]);
 
 function forwardable(headers: IncomingHttpHeaders, host?: string): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
@@ -52,7 +60,9 @@ const server = createServer((req, res) => {
   );
   up.once('error', (e) => {
     if (res.headersSent) return void res.destroy();
-    const body = JSON.stringify({ error: { message: `bare-proxy: upstream error: ${e.message}`, type: 'api_error', code: 'upstream_error' } });
+    const body = JSON.stringify({
+      error: { message: `bare-proxy: upstream error: ${e.message}`, type: 'api_error', code: 'upstream_error' },
+    });
     res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   });

@@ -23,7 +23,9 @@ export class Child {
     proc.stdout?.on('data', keep);
     proc.stderr?.on('data', keep);
     // 'close' rather than 'exit': it comes after the pipes are drained, so tail() is complete.
-    this.exitPromise = new Promise((resolve) => proc.once('close', (code, signal) => resolve(code ?? (signal === null ? null : -1))));
+    this.exitPromise = new Promise((resolve) =>
+      proc.once('close', (code, signal) => resolve(code ?? (signal === null ? null : -1))),
+    );
   }
 
   get alive(): boolean {
@@ -129,7 +131,10 @@ export async function waitForHealth(child: Child, url: string, timeoutMs = 30_00
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
   while (Date.now() < deadline) {
-    if (!child.alive) throw new Error(`${child.name} exited during startup (code ${String(child.proc.exitCode)})\n--- ${child.name} output ---\n${child.tail()}`);
+    if (!child.alive)
+      throw new Error(
+        `${child.name} exited during startup (code ${String(child.proc.exitCode)})\n--- ${child.name} output ---\n${child.tail()}`,
+      );
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
@@ -140,7 +145,9 @@ export async function waitForHealth(child: Child, url: string, timeoutMs = 30_00
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${child.name} not healthy at ${url} within ${timeoutMs} ms (${last})\n--- ${child.name} output ---\n${child.tail()}`);
+  throw new Error(
+    `${child.name} not healthy at ${url} within ${timeoutMs} ms (${last})\n--- ${child.name} output ---\n${child.tail()}`,
+  );
 }
 
 /** Ask the OS for a free port. Racy in theory; on a bench box nothing else grabs it in between. */
@@ -157,7 +164,12 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 /** Run a command to completion, capturing its output; resolves with the exit code and output. */
-export async function runToEnd(name: string, command: string, args: string[], options: SpawnOptions): Promise<{ code: number | null; output: string }> {
+export async function runToEnd(
+  name: string,
+  command: string,
+  args: string[],
+  options: SpawnOptions,
+): Promise<{ code: number | null; output: string }> {
   const child = spawnChild(name, command, args, options);
   const code = await child.exited();
   return { code, output: child.tail() };

@@ -52,12 +52,19 @@ function benchConfig(upstreamUrl: string): unknown {
 export async function startGateway(o: GatewayOptions): Promise<GatewayTarget> {
   if (o.build) {
     process.stderr.write('bench: building the gateway…\n');
-    const { code, output } = await runToEnd('gateway build', 'pnpm', ['--filter', '@saferouter/gateway', 'run', 'build'], { cwd: o.root, env: process.env });
+    const { code, output } = await runToEnd(
+      'gateway build',
+      'pnpm',
+      ['--filter', '@saferouter/gateway', 'run', 'build'],
+      { cwd: o.root, env: process.env },
+    );
     if (code !== 0) throw new Error(`gateway build failed (exit ${String(code)})\n${output}`);
   }
   const entry = resolve(o.root, o.entry);
   if (!existsSync(entry)) {
-    throw new Error(`gateway entry ${entry} does not exist; build the gateway, or set BENCH_SKIP_GATEWAY=1 to bench upstream and bare proxy only`);
+    throw new Error(
+      `gateway entry ${entry} does not exist; build the gateway, or set BENCH_SKIP_GATEWAY=1 to bench upstream and bare proxy only`,
+    );
   }
 
   const dataDir = join(o.workDir, 'data');

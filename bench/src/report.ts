@@ -47,11 +47,19 @@ export function median(xs: number[]): number {
 export function problemsOf(r: RunRecord): string[] {
   const out: string[] = [];
   const label = `${r.target} ${r.mode} @${r.connections} conn, round ${r.round}`;
-  for (const [phase, res] of [['warm-up', r.warmup], ['measured', r.measured]] as const) {
+  for (const [phase, res] of [
+    ['warm-up', r.warmup],
+    ['measured', r.measured],
+  ] as const) {
     if (res === undefined) continue;
     if (res.non2xx > 0 || res.errors > 0) {
-      const codes = Object.entries(res.statusCodes).filter(([c]) => !c.startsWith('2')).map(([c, n]) => `${c}×${n}`).join(', ');
-      out.push(`${label} (${phase}): ${res.non2xx} non-2xx${codes === '' ? '' : ` [${codes}]`}, ${res.errors} errors (${res.timeouts} timeouts)`);
+      const codes = Object.entries(res.statusCodes)
+        .filter(([c]) => !c.startsWith('2'))
+        .map(([c, n]) => `${c}×${n}`)
+        .join(', ');
+      out.push(
+        `${label} (${phase}): ${res.non2xx} non-2xx${codes === '' ? '' : ` [${codes}]`}, ${res.errors} errors (${res.timeouts} timeouts)`,
+      );
     }
     if (res.ok === 0) out.push(`${label} (${phase}): no successful response at all`);
   }
@@ -81,7 +89,8 @@ export function rowsOf(runs: RunRecord[]): Row[] {
 }
 
 export function summarize(rows: Row[], loadConnections: number): Summary {
-  const find = (t: TargetName, m: Mode, c: number): Row | undefined => rows.find((r) => r.target === t && r.mode === m && r.connections === c);
+  const find = (t: TargetName, m: Mode, c: number): Row | undefined =>
+    rows.find((r) => r.target === t && r.mode === m && r.connections === c);
   const ratio = (m: Mode): number | undefined => {
     const b = find('bare', m, loadConnections);
     const g = find('gateway', m, loadConnections);
@@ -97,7 +106,11 @@ export function summarize(rows: Row[], loadConnections: number): Summary {
   };
 }
 
-const TARGET_LABEL: Record<TargetName, string> = { upstream: 'upstream (direct, reference)', bare: 'bare proxy', gateway: 'gateway' };
+const TARGET_LABEL: Record<TargetName, string> = {
+  upstream: 'upstream (direct, reference)',
+  bare: 'bare proxy',
+  gateway: 'gateway',
+};
 
 export function formatTable(rows: Row[]): string {
   const header = ['target', 'mode', 'conns', 'runs', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors'];
@@ -113,12 +126,14 @@ export function formatTable(rows: Row[]): string {
     r.errors > 0 ? `${r.errors} !!` : '0',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
 const fmtRatio = (x: number | undefined): string => (x === undefined ? 'n/a (gateway skipped)' : x.toFixed(2));
-const fmtAdded = (x: number | undefined): string => (x === undefined ? 'n/a' : `${x >= 0 ? '+' : '-'}${Math.abs(x).toFixed(2)} ms`);
+const fmtAdded = (x: number | undefined): string =>
+  x === undefined ? 'n/a' : `${x >= 0 ? '+' : '-'}${Math.abs(x).toFixed(2)} ms`;
 
 export function formatSummary(s: Summary): string {
   return [

@@ -25,7 +25,16 @@ import { installCleanup, spawnChild, stopAll, waitForUrlLine } from './children.
 import { startGateway } from './gateway.js';
 import { runLoad, type LoadResult } from './load.js';
 import { preflight } from './preflight.js';
-import { formatSummary, formatTable, problemsOf, rowsOf, summarize, type Mode, type RunRecord, type TargetName } from './report.js';
+import {
+  formatSummary,
+  formatTable,
+  problemsOf,
+  rowsOf,
+  summarize,
+  type Mode,
+  type RunRecord,
+  type TargetName,
+} from './report.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = ['--import', 'tsx'];
@@ -34,7 +43,8 @@ function numEnv(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) throw new RangeError(`${name} must be a number >= ${min}, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(n) || n < min)
+    throw new RangeError(`${name} must be a number >= ${min}, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -55,7 +65,10 @@ const bodyFor = (mode: Mode): string => JSON.stringify(mode === 'stream' ? { ...
 const log = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
 
 async function startServer(name: string, script: string, args: string[]): Promise<string> {
-  const child = spawnChild(name, process.execPath, [...TSX, join(ROOT, script), ...args], { cwd: ROOT, env: process.env });
+  const child = spawnChild(name, process.execPath, [...TSX, join(ROOT, script), ...args], {
+    cwd: ROOT,
+    env: process.env,
+  });
   return waitForUrlLine(child);
 }
 
@@ -74,13 +87,31 @@ async function bench(workDir: string): Promise<number> {
   const targets: Partial<Record<TargetName, string>> = {};
   let authorization: string;
   try {
-    targets.upstream = await startServer('fake upstream', 'packages/fake-upstream/src/cli.ts', ['--port', '0', '--host', '127.0.0.1']);
-    targets.bare = await startServer('bare proxy', 'bench/src/bare-proxy.ts', ['--upstream', targets.upstream, '--port', '0', '--host', '127.0.0.1']);
+    targets.upstream = await startServer('fake upstream', 'packages/fake-upstream/src/cli.ts', [
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+    ]);
+    targets.bare = await startServer('bare proxy', 'bench/src/bare-proxy.ts', [
+      '--upstream',
+      targets.upstream,
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+    ]);
     if (config.skipGateway) {
       log('BENCH_SKIP_GATEWAY=1: benching upstream and bare proxy only');
       authorization = `Bearer sk-sr-${randomBytes(32).toString('base64url')}`;
     } else {
-      const gw = await startGateway({ root: ROOT, upstreamUrl: targets.upstream, workDir, build: config.buildGateway, entry: config.gatewayEntry });
+      const gw = await startGateway({
+        root: ROOT,
+        upstreamUrl: targets.upstream,
+        workDir,
+        build: config.buildGateway,
+        entry: config.gatewayEntry,
+      });
       targets.gateway = gw.url;
       authorization = `Bearer ${gw.userKey}`;
     }
@@ -102,10 +133,19 @@ async function bench(workDir: string): Promise<number> {
   }
 
   const runs: RunRecord[] = [];
-  const load = async (target: TargetName, mode: Mode, connections: number, round: number, durationS: number, warmupS: number): Promise<void> => {
+  const load = async (
+    target: TargetName,
+    mode: Mode,
+    connections: number,
+    round: number,
+    durationS: number,
+    warmupS: number,
+  ): Promise<void> => {
     const url = `${targets[target] ?? ''}/v1/chat/completions`;
     const spec = { url, connections, headers, body: bodyFor(mode) };
-    log(`${target} ${mode} @${connections} conn, round ${round}: ${warmupS > 0 ? `${warmupS}s warm-up + ` : ''}${durationS}s`);
+    log(
+      `${target} ${mode} @${connections} conn, round ${round}: ${warmupS > 0 ? `${warmupS}s warm-up + ` : ''}${durationS}s`,
+    );
     const warmup: LoadResult | undefined = warmupS > 0 ? await runLoad({ ...spec, durationS: warmupS }) : undefined;
     const measured = await runLoad({ ...spec, durationS });
     const record: RunRecord = { target, mode, connections, round, warmup, measured };
@@ -121,7 +161,8 @@ async function bench(workDir: string): Promise<number> {
     }
   }
   for (let round = 1; round <= config.rounds; round++) {
-    for (const t of compared) await load(t, 'non-stream', 1, round, config.latencyDurationS, Math.min(1, config.warmupS));
+    for (const t of compared)
+      await load(t, 'non-stream', 1, round, config.latencyDurationS, Math.min(1, config.warmupS));
   }
 
   const rows = rowsOf(runs);
@@ -131,13 +172,30 @@ async function bench(workDir: string): Promise<number> {
 
   const resultsDir = join(ROOT, 'bench', 'results');
   await mkdir(resultsDir, { recursive: true });
-  const machine = { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? 'unknown' };
-  const record = { finishedAt: new Date().toISOString(), machine, config, request: REQUEST, targets, rows, summary, problems, runs };
+  const machine = {
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+  };
+  const record = {
+    finishedAt: new Date().toISOString(),
+    machine,
+    config,
+    request: REQUEST,
+    targets,
+    rows,
+    summary,
+    problems,
+    runs,
+  };
   await writeFile(join(resultsDir, 'latest.json'), `${JSON.stringify(record, null, 2)}\n`);
   process.stdout.write(`\nresults: bench/results/latest.json\n`);
 
   if (problems.length > 0) {
-    process.stdout.write(`\n!!! ${problems.length} RUN(S) HAD NON-2XX RESPONSES OR ERRORS — numbers above are NOT valid:\n${problems.map((p) => `!!!   ${p}`).join('\n')}\n`);
+    process.stdout.write(
+      `\n!!! ${problems.length} RUN(S) HAD NON-2XX RESPONSES OR ERRORS — numbers above are NOT valid:\n${problems.map((p) => `!!!   ${p}`).join('\n')}\n`,
+    );
     return 1;
   }
   return 0;

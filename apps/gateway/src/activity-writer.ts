@@ -32,7 +32,10 @@ export function createActivityWriter(store: ActivityStore, options: ActivityWrit
       try {
         await store.insertMany(batch);
       } catch (err) {
-        console.error(`activity: writing ${batch.length} entries failed, will retry:`, err instanceof Error ? err.message : err);
+        console.error(
+          `activity: writing ${batch.length} entries failed, will retry:`,
+          err instanceof Error ? err.message : err,
+        );
         if (queue.length > maxQueued) queue = queue.slice(queue.length - maxQueued);
         return;
       }

@@ -50,7 +50,10 @@ describe('405 Method Not Allowed', () => {
     ['/health', 'PUT', 'GET'],
   ];
   it.each(cases)('%s %s → 405 with Allow: %s', async (path, method, allow) => {
-    const res = await fx.call(path, { method, ...(method === 'GET' || method === 'DELETE' || method === 'HEAD' ? {} : { body: {} }) });
+    const res = await fx.call(path, {
+      method,
+      ...(method === 'GET' || method === 'DELETE' || method === 'HEAD' ? {} : { body: {} }),
+    });
     const json = await expectError(res, 405, 'method_not_allowed', 'invalid_request_error');
     expect(res.headers.get('allow')).toBe(allow);
     expect(json.error.message).toContain(method);
@@ -101,7 +104,9 @@ describe('500', () => {
 
   it('an unexpected failure (a driver error) is an opaque 500 in OpenAI shape, logged under the request id', async () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    const lookup = vi.spyOn(fx.store.keys, 'findByHash').mockRejectedValue(new Error('SQLITE_IOERR: disk I/O error in /var/lib/saferouter'));
+    const lookup = vi
+      .spyOn(fx.store.keys, 'findByHash')
+      .mockRejectedValue(new Error('SQLITE_IOERR: disk I/O error in /var/lib/saferouter'));
     try {
       const res = await fx.call('/v1/models');
       const json = await expectError(res, 500, 'internal_error', 'api_error');

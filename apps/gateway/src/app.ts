@@ -91,9 +91,15 @@ export function createApp(deps: GatewayDeps): Gateway {
     c.header('x-request-id', id);
     const allowed = allowedMethods.get(c.req.path);
     if (allowed && !allowed.includes(c.req.method) && !(c.req.method === 'HEAD' && allowed.includes('GET'))) {
-      throw new ApiError(405, 'invalid_request_error', 'method_not_allowed', `Method ${c.req.method} is not allowed on ${c.req.path}. Allowed: ${allowed.join(', ')}.`, {
-        allow: allowed.join(', '),
-      });
+      throw new ApiError(
+        405,
+        'invalid_request_error',
+        'method_not_allowed',
+        `Method ${c.req.method} is not allowed on ${c.req.path}. Allowed: ${allowed.join(', ')}.`,
+        {
+          allow: allowed.join(', '),
+        },
+      );
     }
     await next();
   });
@@ -102,7 +108,15 @@ export function createApp(deps: GatewayDeps): Gateway {
 
   // Public trust endpoints: anyone, from any origin, may check this gateway.
   if (deps.attestor !== undefined) {
-    app.use('/attestation/*', cors({ origin: '*', allowMethods: ['GET', 'POST', 'OPTIONS'], allowHeaders: ['content-type'], exposeHeaders: ['x-request-id'] }));
+    app.use(
+      '/attestation/*',
+      cors({
+        origin: '*',
+        allowMethods: ['GET', 'POST', 'OPTIONS'],
+        allowHeaders: ['content-type'],
+        exposeHeaders: ['x-request-id'],
+      }),
+    );
     app.route('/attestation', attestationRoutes(deps.attestor, deps.startupLog?.key.verifier.vkey));
   }
   if (deps.startupLog !== undefined) {

@@ -9,7 +9,12 @@ import type { AppEnv } from './env.js';
 import { ApiError } from './errors.js';
 
 function tooLarge(limit: number): ApiError {
-  return new ApiError(413, 'invalid_request_error', 'request_too_large', `Request body is larger than the limit of ${limit} bytes.`);
+  return new ApiError(
+    413,
+    'invalid_request_error',
+    'request_too_large',
+    `Request body is larger than the limit of ${limit} bytes.`,
+  );
 }
 
 function readIncoming(incoming: IncomingMessage, limit: number): Promise<Buffer> {
@@ -33,7 +38,14 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<Buffer>
     };
     const onError = (err: Error): void => {
       cleanup();
-      reject(new ApiError(400, 'invalid_request_error', 'body_read_failed', `Could not read the request body: ${err.message}`));
+      reject(
+        new ApiError(
+          400,
+          'invalid_request_error',
+          'body_read_failed',
+          `Could not read the request body: ${err.message}`,
+        ),
+      );
     };
     const cleanup = (): void => {
       incoming.off('data', onData);
@@ -91,7 +103,12 @@ export async function readJson(c: Context<AppEnv>, limit: number): Promise<unkno
     throw new ApiError(400, 'invalid_request_error', 'invalid_json', 'Request body is empty; expected a JSON object.');
   }
   if (nestingDepth(text) > MAX_JSON_DEPTH) {
-    throw new ApiError(400, 'invalid_request_error', 'invalid_json', `Request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      'invalid_json',
+      `Request body nests deeper than ${MAX_JSON_DEPTH} levels.`,
+    );
   }
   try {
     return JSON.parse(text) as unknown;

@@ -26,7 +26,10 @@ const TokenBudget = (name: string) =>
 
 const ChatRequest = v.looseObject({
   model: v.pipe(v.string('"model" must be a string'), v.nonEmpty('"model" must not be empty')),
-  messages: v.pipe(v.array(Message, '"messages" must be an array of message objects'), v.minLength(1, '"messages" must not be empty')),
+  messages: v.pipe(
+    v.array(Message, '"messages" must be an array of message objects'),
+    v.minLength(1, '"messages" must not be empty'),
+  ),
   stream: v.optional(v.nullable(v.boolean('"stream" must be a boolean'))),
   max_tokens: TokenBudget('max_tokens'),
   max_completion_tokens: TokenBudget('max_completion_tokens'),

@@ -54,7 +54,10 @@ export function loadCatalogConfig(path: string | undefined): CatalogConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError('SAFEROUTER_CONFIG', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new ConfigError(
+      'SAFEROUTER_CONFIG',
+      `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
   }
   let json: unknown;
   try {
@@ -74,7 +77,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
       'required with DATABASE_URL: replicas share one transparency log, so they must sign its checkpoints with one key. Generate one with `pnpm -s saferouter-tlog keygen <name>` and give every replica the same value',
     );
   }
-  const configPath = env.SAFEROUTER_CONFIG === undefined || env.SAFEROUTER_CONFIG === '' ? undefined : resolve(env.SAFEROUTER_CONFIG);
+  const configPath =
+    env.SAFEROUTER_CONFIG === undefined || env.SAFEROUTER_CONFIG === '' ? undefined : resolve(env.SAFEROUTER_CONFIG);
   return {
     port,
     host: env.HOST ?? '0.0.0.0',

@@ -25,7 +25,14 @@ export class ApiError extends SafeRouterError {
   /**
    * @example throw new ApiError(404, 'not_found_error', 'key_not_found', `No key with id '${id}'.`);
    */
-  constructor(status: number, type: OpenAIErrorType, code: string, message: string, headers: Record<string, string> = {}, param?: string) {
+  constructor(
+    status: number,
+    type: OpenAIErrorType,
+    code: string,
+    message: string,
+    headers: Record<string, string> = {},
+    param?: string,
+  ) {
     super({ message, statusCode: status, type, code, headers, param });
     this.name = 'ApiError';
   }
@@ -62,10 +69,20 @@ export function toFamilyError(err: unknown): SafeRouterError | undefined {
   if (SafeRouterError.isInstance(err)) return err;
   if (TlogError.isInstance(err)) {
     const [status, type] = tlogStatus[err.code];
-    return new ApiError(status, type, `log_${err.code}`, status === 500 ? 'The transparency log could not serve this request.' : err.message);
+    return new ApiError(
+      status,
+      type,
+      `log_${err.code}`,
+      status === 500 ? 'The transparency log could not serve this request.' : err.message,
+    );
   }
   if (AttestationError.isInstance(err)) {
-    return new ApiError(503, 'service_unavailable', 'attestation_failed', 'The attestation could not be produced. The request id identifies it in the gateway log.');
+    return new ApiError(
+      503,
+      'service_unavailable',
+      'attestation_failed',
+      'The attestation could not be produced. The request id identifies it in the gateway log.',
+    );
   }
   if (err instanceof HTTPException) {
     const [type, code] = httpExceptionTypes[err.status] ?? ['api_error', 'http_error'];
@@ -90,7 +107,10 @@ export function handleError(err: Error, c: Context<AppEnv>): Response {
   const known = toFamilyError(err);
   if (known === undefined) {
     console.error(`[${c.get('requestId') ?? '-'}] unhandled error:`, err);
-    return c.json(errorBody('Internal error. The request id identifies it in the gateway log.', 'api_error', 'internal_error'), 500);
+    return c.json(
+      errorBody('Internal error. The request id identifies it in the gateway log.', 'api_error', 'internal_error'),
+      500,
+    );
   }
   if (known.statusCode >= 500 && !(known instanceof UpstreamError)) {
     console.error(`[${c.get('requestId') ?? '-'}] ${known.code}:`, known.cause ?? known.message);

@@ -14,6 +14,8 @@ try {
   const { hex } = await measureGateway(binaryPath, catalog);
   process.stdout.write(`${hex}\n`);
 } catch (err) {
-  process.stderr.write(`saferouter measure: ${err instanceof ConfigError || err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(
+    `saferouter measure: ${err instanceof ConfigError || err instanceof Error ? err.message : String(err)}\n`,
+  );
   process.exit(1);
 }

@@ -22,5 +22,10 @@ export interface GatewayMeasurement {
 export async function measureGateway(binaryPath: string, catalog: CatalogConfig): Promise<GatewayMeasurement> {
   const binary = new Uint8Array(await readFile(binaryPath));
   const measurement = computeMeasurement({ binary, providers: catalog.providers, models: catalog.models });
-  return { measurement, hex: toHex(measurement), binaryPath, binarySha256: createHash('sha256').update(binary).digest('hex') };
+  return {
+    measurement,
+    hex: toHex(measurement),
+    binaryPath,
+    binarySha256: createHash('sha256').update(binary).digest('hex'),
+  };
 }

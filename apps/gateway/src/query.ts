@@ -6,7 +6,14 @@
 import { ApiError } from './errors.js';
 
 function bad(name: string, message: string): ApiError {
-  return new ApiError(400, 'invalid_request_error', 'invalid_value', `Invalid parameter '${name}': ${message}`, {}, name);
+  return new ApiError(
+    400,
+    'invalid_request_error',
+    'invalid_value',
+    `Invalid parameter '${name}': ${message}`,
+    {},
+    name,
+  );
 }
 
 /** Epoch ms from `1700000000000` or `2026-11-24T10:00:00Z`; undefined when absent. */

@@ -37,7 +37,9 @@ async function main(): Promise<void> {
   console.log(
     `saferouter: measurement ${measurement.hex} (of ${measurement.binaryPath} and the catalog); attestation backend ${attestor.backend}${attestor.hardware ? ' (AMD SEV-SNP hardware)' : ' (MOCK, demo only: not hardware)'}`,
   );
-  console.log(`saferouter: listening on ${running.url} (data dir ${config.dataDir}${config.configPath ? `, config ${config.configPath}` : ', default catalog'})`);
+  console.log(
+    `saferouter: listening on ${running.url} (data dir ${config.dataDir}${config.configPath ? `, config ${config.configPath}` : ', default catalog'})`,
+  );
 
   let closing = false;
   const shutdown = (signal: string): void => {

@@ -33,7 +33,11 @@ export interface RunningGateway {
  * @param entryFile the running entry (server.ts passes its own file); measured as the binary
  *   unless `config.measuredBinary` names another.
  */
-export async function startGateway(config: GatewayConfig, env: Record<string, string | undefined>, entryFile?: string): Promise<RunningGateway> {
+export async function startGateway(
+  config: GatewayConfig,
+  env: Record<string, string | undefined>,
+  entryFile?: string,
+): Promise<RunningGateway> {
   const binaryPath = config.measuredBinary ?? entryFile ?? process.argv[1] ?? '';
   const measurement = await measureGateway(binaryPath, config.catalog);
   const attestor = await createAttestor({
@@ -77,12 +81,16 @@ export async function startGateway(config: GatewayConfig, env: Record<string, st
   // Holds left by a crashed replica (Postgres) are released once they expire. On SQLite holds
   // live in the gateway's memory and die with it.
   const sweep = setInterval(() => {
-    gateway.billing.expireHolds().catch((err: unknown) => console.error('billing: releasing expired holds failed:', err));
+    gateway.billing
+      .expireHolds()
+      .catch((err: unknown) => console.error('billing: releasing expired holds failed:', err));
   }, 60_000);
   sweep.unref();
 
   const server = await new Promise<Server>((resolveServer) => {
-    const s = serve({ fetch: gateway.app.fetch, port: config.port, hostname: config.host }, () => resolveServer(s as Server));
+    const s = serve({ fetch: gateway.app.fetch, port: config.port, hostname: config.host }, () =>
+      resolveServer(s as Server),
+    );
   });
   // Slow upstreams stream for minutes: no server-side request timeout on our side.
   server.requestTimeout = 0;

@@ -25,7 +25,14 @@ export const catalogJson = {
     { id: 'nokey', baseUrl: 'http://nokey.invalid/v1', apiKeyEnv: 'SR_UNIT_MISSING_KEY' },
   ],
   models: [
-    { id: 'saferouter/demo', provider: 'saferouter', contextLength: 64000, maxOutputTokens: 4096, pricing: { inputPerMillion: 0, outputPerMillion: 0 }, demo: true },
+    {
+      id: 'saferouter/demo',
+      provider: 'saferouter',
+      contextLength: 64000,
+      maxOutputTokens: 4096,
+      pricing: { inputPerMillion: 0, outputPerMillion: 0 },
+      demo: true,
+    },
     {
       id: 'saferouter/demo-thinking',
       provider: 'saferouter',
@@ -35,7 +42,14 @@ export const catalogJson = {
       capabilities: ['reasoning'],
       demo: true,
     },
-    { id: 'nokey/model', provider: 'nokey', contextLength: 128000, maxOutputTokens: 8192, pricing: { inputPerMillion: 0.27, outputPerMillion: 1.1 }, capabilities: ['tools'] },
+    {
+      id: 'nokey/model',
+      provider: 'nokey',
+      contextLength: 128000,
+      maxOutputTokens: 8192,
+      pricing: { inputPerMillion: 0.27, outputPerMillion: 1.1 },
+      capabilities: ['tools'],
+    },
   ],
 };
 
@@ -73,8 +87,22 @@ export async function createFixture(options: FixtureOptions = {}): Promise<Fixtu
   let time = 1_700_000_000_000;
   const clock = (): number => time;
   const issued = generateApiKey();
-  await store.keys.insert({ id: issued.id, name: 'unit', prefix: issued.prefix, hash: issued.hash, role: 'user', createdAt: clock() });
-  await store.billing.credit({ id: 'led_fixture', keyId: issued.id, amountMicros: 100_000_000, kind: 'topup', ts: clock(), note: 'fixture' });
+  await store.keys.insert({
+    id: issued.id,
+    name: 'unit',
+    prefix: issued.prefix,
+    hash: issued.hash,
+    role: 'user',
+    createdAt: clock(),
+  });
+  await store.billing.credit({
+    id: 'led_fixture',
+    keyId: issued.id,
+    amountMicros: 100_000_000,
+    kind: 'topup',
+    ts: clock(),
+    note: 'fixture',
+  });
   const gateway = createApp({ store, catalog, adminKeyHash: hashApiKey(ADMIN_KEY), clock, ...options });
   const user = { id: issued.id, secret: issued.secret };
 
@@ -87,7 +115,11 @@ export async function createFixture(options: FixtureOptions = {}): Promise<Fixtu
       body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
       headers['content-type'] ??= 'application/json';
     }
-    const res = await gateway.app.request(path, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, ...(body === undefined ? {} : { body }) });
+    const res = await gateway.app.request(path, {
+      method: init.method ?? (body === undefined ? 'GET' : 'POST'),
+      headers,
+      ...(body === undefined ? {} : { body }),
+    });
     // Every response, whatever its status, carries a request id.
     expect(res.headers.get('x-request-id')).toMatch(REQUEST_ID);
     return res;
@@ -113,13 +145,20 @@ export async function createFixture(options: FixtureOptions = {}): Promise<Fixtu
 }
 
 /** Asserts an OpenAI-shaped error and returns its body. */
-export async function expectError(res: Response, status: number, code?: string, type?: string): Promise<OpenAIErrorBody> {
+export async function expectError(
+  res: Response,
+  status: number,
+  code?: string,
+  type?: string,
+): Promise<OpenAIErrorBody> {
   expect(res.status).toBe(status);
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
   const json = (await res.json()) as OpenAIErrorBody;
   // OpenAI's shape; `param` names the field when the error is about one.
   const { param, ...rest } = json.error;
-  expect({ error: rest }).toEqual({ error: { message: expect.any(String), type: expect.any(String), code: expect.any(String) } });
+  expect({ error: rest }).toEqual({
+    error: { message: expect.any(String), type: expect.any(String), code: expect.any(String) },
+  });
   if (param !== undefined) expect(typeof param).toBe('string');
   if (code !== undefined) expect(json.error.code).toBe(code);
   if (type !== undefined) expect(json.error.type).toBe(type);

@@ -23,9 +23,24 @@ export function parseOr400<const S extends v.GenericSchema>(schema: S, input: un
   if (result.success) return result.output;
   const issue = result.issues[0];
   const path = pathOf(issue);
-  if (path === '') throw new ApiError(400, 'invalid_request_error', 'invalid_value', `Invalid ${what}: ${issue.message}`);
+  if (path === '')
+    throw new ApiError(400, 'invalid_request_error', 'invalid_value', `Invalid ${what}: ${issue.message}`);
   if (issue.input === undefined && !path.includes('.')) {
-    throw new ApiError(400, 'invalid_request_error', 'missing_required_parameter', `Missing required parameter: '${path}'.`, {}, path);
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      'missing_required_parameter',
+      `Missing required parameter: '${path}'.`,
+      {},
+      path,
+    );
   }
-  throw new ApiError(400, 'invalid_request_error', 'invalid_value', `Invalid parameter '${path}': ${issue.message}`, {}, path);
+  throw new ApiError(
+    400,
+    'invalid_request_error',
+    'invalid_value',
+    `Invalid parameter '${path}': ${issue.message}`,
+    {},
+    path,
+  );
 }

@@ -28,7 +28,11 @@ afterAll(async () => {
 });
 
 const quote = (body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
-  fetch(`${gw.url}/attestation/quote`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  fetch(`${gw.url}/attestation/quote`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 describe('POST /attestation/quote', () => {
   it('answers a fresh nonce with a bundle that verifies, labelled as the mock it is', async () => {
@@ -38,7 +42,13 @@ describe('POST /attestation/quote', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     expect(res.headers.get('cache-control')).toBe('no-store');
     const bundle = (await res.json()) as Record<string, unknown>;
-    expect(bundle).toMatchObject({ version: 1, backend: 'mock', hardware: false, nonce: toHex(nonce), measurement: gw.measurement.hex });
+    expect(bundle).toMatchObject({
+      version: 1,
+      backend: 'mock',
+      hardware: false,
+      nonce: toHex(nonce),
+      measurement: gw.measurement.hex,
+    });
 
     const verdict = await verifyBundle(bundle, { nonce, expectedMeasurement: gw.measurement.measurement });
     expect(verdict.ok, JSON.stringify(verdict.checks)).toBe(true);
@@ -52,7 +62,16 @@ describe('POST /attestation/quote', () => {
   });
 
   it('refuses a missing or malformed nonce with a 400 in OpenAI error shape', async () => {
-    for (const body of [{}, { nonce: 'abc' }, { nonce: 'zz'.repeat(32) }, { nonce: 7 }, { nonce: 'ab'.repeat(33) }, [], 'null', '{not json']) {
+    for (const body of [
+      {},
+      { nonce: 'abc' },
+      { nonce: 'zz'.repeat(32) },
+      { nonce: 7 },
+      { nonce: 'ab'.repeat(33) },
+      [],
+      'null',
+      '{not json',
+    ]) {
       const res = await quote(body);
       expect(res.status, JSON.stringify(body)).toBe(400);
       const { error } = (await res.json()) as { error: { type: string; code: string; message: string } };
@@ -66,7 +85,11 @@ describe('POST /attestation/quote', () => {
   it('answers CORS preflights from any origin', async () => {
     const res = await fetch(`${gw.url}/attestation/quote`, {
       method: 'OPTIONS',
-      headers: { origin: 'https://verifier.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: 'https://verifier.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
@@ -111,17 +134,30 @@ describe('measurement', () => {
 
       // Reformatting the config file does not change the measurement; changing a price does.
       writeFileSync(configPath, JSON.stringify(fakeCatalogJson(upstream.url), null, 7));
-      expect(spawnSync(process.execPath, ['dist/measure-cli.mjs'], { cwd: gatewayDir, env, encoding: 'utf8' }).stdout.trim()).toBe(measured);
+      expect(
+        spawnSync(process.execPath, ['dist/measure-cli.mjs'], { cwd: gatewayDir, env, encoding: 'utf8' }).stdout.trim(),
+      ).toBe(measured);
       const repriced = fakeCatalogJson(upstream.url) as { models: { pricing: { inputPerMillion: number } }[] };
       repriced.models[0]!.pricing.inputPerMillion += 1;
       writeFileSync(join(work, 'repriced.json'), JSON.stringify(repriced));
-      const other = spawnSync(process.execPath, ['dist/measure-cli.mjs'], { cwd: gatewayDir, env: { ...env, SAFEROUTER_CONFIG: join(work, 'repriced.json') }, encoding: 'utf8' });
+      const other = spawnSync(process.execPath, ['dist/measure-cli.mjs'], {
+        cwd: gatewayDir,
+        env: { ...env, SAFEROUTER_CONFIG: join(work, 'repriced.json') },
+        encoding: 'utf8',
+      });
       expect(other.stdout.trim()).not.toBe(measured);
 
       const port = 20000 + Math.floor(Math.random() * 20000);
       const child = spawn(process.execPath, ['dist/server.mjs'], {
         cwd: gatewayDir,
-        env: { ...env, PORT: String(port), HOST: '127.0.0.1', SAFEROUTER_DATA_DIR: join(work, 'data'), SAFEROUTER_ADMIN_KEY: `sk-sr-${randomBytes(32).toString('base64url')}`, SAFEROUTER_TSM_ROOT: join(work, 'no-tsm') },
+        env: {
+          ...env,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          SAFEROUTER_DATA_DIR: join(work, 'data'),
+          SAFEROUTER_ADMIN_KEY: `sk-sr-${randomBytes(32).toString('base64url')}`,
+          SAFEROUTER_TSM_ROOT: join(work, 'no-tsm'),
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let log = '';

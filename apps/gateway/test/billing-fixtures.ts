@@ -14,7 +14,12 @@ export interface TestPrice {
   outMicros: number;
 }
 
-const price = (inputPerMillion: number, outputPerMillion: number, inMicros: number, outMicros: number): TestPrice => ({ inputPerMillion, outputPerMillion, inMicros, outMicros });
+const price = (inputPerMillion: number, outputPerMillion: number, inMicros: number, outMicros: number): TestPrice => ({
+  inputPerMillion,
+  outputPerMillion,
+  inMicros,
+  outMicros,
+});
 
 /**
  * `b-dear` falls back to `b-cheap`; `b-solo` stands alone; `b-thrift` falls back to the dearer
@@ -89,11 +94,24 @@ export interface ActivityView {
   estimated: boolean;
 }
 
-const json = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}`, 'content-type': 'application/json' });
+const json = (key: string): Record<string, string> => ({
+  authorization: `Bearer ${key}`,
+  'content-type': 'application/json',
+});
 
 /** `POST /v1/keys`. */
-export async function createKey(url: string, adminKey: string, name: string, creditUsd: string, limits?: { rpm?: number; concurrency?: number }): Promise<{ id: string; key: string }> {
-  const res = await fetch(`${url}/v1/keys`, { method: 'POST', headers: json(adminKey), body: JSON.stringify({ name, credit_usd: creditUsd, ...(limits ? { limits } : {}) }) });
+export async function createKey(
+  url: string,
+  adminKey: string,
+  name: string,
+  creditUsd: string,
+  limits?: { rpm?: number; concurrency?: number },
+): Promise<{ id: string; key: string }> {
+  const res = await fetch(`${url}/v1/keys`, {
+    method: 'POST',
+    headers: json(adminKey),
+    body: JSON.stringify({ name, credit_usd: creditUsd, ...(limits ? { limits } : {}) }),
+  });
   expect(res.status, await res.clone().text()).toBe(201);
   return (await res.json()) as { id: string; key: string };
 }
@@ -102,8 +120,18 @@ export async function createKey(url: string, adminKey: string, name: string, cre
 export async function credits(url: string, adminKey: string, keyId: string): Promise<Credits> {
   const res = await fetch(`${url}/v1/credits?key_id=${keyId}`, { headers: json(adminKey) });
   expect(res.status).toBe(200);
-  const body = (await res.json()) as { balance_usd: string; held_usd: string; available_usd: string; usage: Credits['usage'] };
-  return { balance: usdToMicros(body.balance_usd), held: usdToMicros(body.held_usd), available: usdToMicros(body.available_usd), usage: body.usage };
+  const body = (await res.json()) as {
+    balance_usd: string;
+    held_usd: string;
+    available_usd: string;
+    usage: Credits['usage'];
+  };
+  return {
+    balance: usdToMicros(body.balance_usd),
+    held: usdToMicros(body.held_usd),
+    available: usdToMicros(body.available_usd),
+    usage: body.usage,
+  };
 }
 
 /** `GET /v1/activity?request_id=` (any key that may see it). */
@@ -118,7 +146,10 @@ export async function allActivity(url: string, adminKey: string, keyId: string):
   const out: ActivityView[] = [];
   let cursor: string | null = null;
   do {
-    const res: Response = await fetch(`${url}/v1/activity?key_id=${keyId}&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { headers: json(adminKey) });
+    const res: Response = await fetch(
+      `${url}/v1/activity?key_id=${keyId}&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      { headers: json(adminKey) },
+    );
     expect(res.status).toBe(200);
     const page = (await res.json()) as { data: ActivityView[]; next_cursor: string | null };
     out.push(...page.data);
@@ -129,7 +160,12 @@ export async function allActivity(url: string, adminKey: string, keyId: string):
 
 /** `POST /v1/chat/completions`. */
 export function chat(url: string, key: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<Response> {
-  return fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: json(key), body: JSON.stringify(body), ...(signal ? { signal } : {}) });
+  return fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: json(key),
+    body: JSON.stringify(body),
+    ...(signal ? { signal } : {}),
+  });
 }
 
 /** The JSON objects of an SSE body's `data:` lines, `[DONE]` excluded. */
@@ -145,7 +181,12 @@ export function sseEvents(text: string): Record<string, unknown>[] {
 }
 
 /** Polls `probe` until it returns a value other than `undefined`. */
-export async function waitUntil<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 5000, intervalMs = 25): Promise<T> {
+export async function waitUntil<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 5000,
+  intervalMs = 25,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -10,7 +10,18 @@ import { parseCatalogConfig } from '@saferouter/router';
 import { estimatePromptTokens } from '@saferouter/billing';
 import { startFakeUpstream, type FakeUpstream } from '@saferouter/fake-upstream';
 import { ADMIN_KEY, startTestGateway, type TestGateway } from './helpers.js';
-import { activityOf, billingCatalogJson, chat, createKey, credits, expectedCost, PRICES, sseEvents, usdToMicros, waitUntil } from './billing-fixtures.js';
+import {
+  activityOf,
+  billingCatalogJson,
+  chat,
+  createKey,
+  credits,
+  expectedCost,
+  PRICES,
+  sseEvents,
+  usdToMicros,
+  waitUntil,
+} from './billing-fixtures.js';
 
 let upstream: FakeUpstream;
 let gw: TestGateway;
@@ -26,7 +37,9 @@ afterAll(async () => {
 beforeEach(() => upstream.reset());
 
 /** A message unique to one test, so its upstream request can be told apart. */
-const tagged = (): { role: string; content: string }[] => [{ role: 'user', content: `bill ${randomBytes(6).toString('hex')}` }];
+const tagged = (): { role: string; content: string }[] => [
+  { role: 'user', content: `bill ${randomBytes(6).toString('hex')}` },
+];
 
 async function chargesOf(keyId: string, requestId: string): Promise<number[]> {
   const rows = await gw.store.billing.ledger(keyId, { limit: 1000 });
@@ -61,7 +74,14 @@ describe('exact charges', () => {
     await gw.gateway.activity.flush();
     const entries = await activityOf(gw.url, key, requestId);
     expect(entries).toHaveLength(1);
-    expect(entries[0]).toMatchObject({ model: 'b-solo', status: 200, prompt_tokens: 1000, completion_tokens: 500, estimated: false, stream: false });
+    expect(entries[0]).toMatchObject({
+      model: 'b-solo',
+      status: 200,
+      prompt_tokens: 1000,
+      completion_tokens: 500,
+      estimated: false,
+      stream: false,
+    });
     expect(usdToMicros(entries[0]!.cost_usd)).toBe(cost);
     // Per-model usage comes from activity, so it is read after the flush.
     const usage = (await credits(gw.url, ADMIN_KEY, id)).usage;
@@ -73,7 +93,11 @@ describe('exact charges', () => {
 
   it('stream: the client sees the usage chunk, and its exact cost is on the ledger when [DONE] arrives', async () => {
     const { id, key } = await createKey(gw.url, ADMIN_KEY, 'stream', '10');
-    upstream.setBehavior('b-solo', { usage: { prompt_tokens: 1000, completion_tokens: 500 }, chunks: 8, chunkDelayMs: 5 });
+    upstream.setBehavior('b-solo', {
+      usage: { prompt_tokens: 1000, completion_tokens: 500 },
+      chunks: 8,
+      chunkDelayMs: 5,
+    });
     const before = await gw.store.billing.balance(id);
 
     // Every settle takes 250 ms longer, so a gateway that sent [DONE] before the charge was
@@ -120,7 +144,13 @@ describe('exact charges', () => {
     await gw.gateway.activity.flush();
     const entries = await activityOf(gw.url, key, requestId);
     expect(entries).toHaveLength(1);
-    expect(entries[0]).toMatchObject({ status: 200, stream: true, estimated: false, prompt_tokens: 1000, completion_tokens: 500 });
+    expect(entries[0]).toMatchObject({
+      status: 200,
+      stream: true,
+      estimated: false,
+      prompt_tokens: 1000,
+      completion_tokens: 500,
+    });
     expect(usdToMicros(entries[0]!.cost_usd)).toBe(cost);
     await expectBooksBalanced(id);
   });
@@ -130,7 +160,12 @@ describe('client disconnect mid-stream', () => {
   it('bills the delivered text as an estimate: more than 0, less than the full response', async () => {
     const { id, key } = await createKey(gw.url, ADMIN_KEY, 'leaver', '10');
     const content = 'abcdefghij'.repeat(300); // 3,000 bytes in 300 chunks of 10
-    upstream.setBehavior('b-solo', { content, chunks: 300, chunkDelayMs: 10, usage: { prompt_tokens: 1000, completion_tokens: 1000 } });
+    upstream.setBehavior('b-solo', {
+      content,
+      chunks: 300,
+      chunkDelayMs: 10,
+      usage: { prompt_tokens: 1000, completion_tokens: 1000 },
+    });
     const fullCost = expectedCost('b-solo', 1000, 1000);
     const messages = tagged();
     const before = await gw.store.billing.balance(id);
@@ -147,12 +182,18 @@ describe('client disconnect mid-stream', () => {
       seen += new TextDecoder().decode(value);
     }
     const seenContentBytes = sseEvents(seen.slice(0, seen.lastIndexOf('\n\n') + 2))
-      .map((e) => ((e['choices'] as { delta?: { content?: string } }[] | undefined)?.[0]?.delta?.content ?? ''))
+      .map((e) => (e['choices'] as { delta?: { content?: string } }[] | undefined)?.[0]?.delta?.content ?? '')
       .join('').length;
     ac.abort();
 
-    await upstream.waitFor((rs) => rs.some((r) => JSON.stringify(r.body['messages']) === JSON.stringify(messages) && r.aborted), 3000);
-    const entry = await waitUntil(async () => (await activityOf(gw.url, key, requestId))[0], 'the activity entry of the cut stream');
+    await upstream.waitFor(
+      (rs) => rs.some((r) => JSON.stringify(r.body['messages']) === JSON.stringify(messages) && r.aborted),
+      3000,
+    );
+    const entry = await waitUntil(
+      async () => (await activityOf(gw.url, key, requestId))[0],
+      'the activity entry of the cut stream',
+    );
     const promptEstimate = estimatePromptTokens({ messages });
 
     expect(entry).toMatchObject({ estimated: true, stream: true, status: 499, prompt_tokens: promptEstimate });
@@ -231,7 +272,9 @@ describe('402 insufficient credits', () => {
     const messages = [{ role: 'user', content: 'how much can I afford?' }];
     const prompt = estimatePromptTokens({ messages });
     // floor((available × 1e6 − prompt × in) / out): the largest max_tokens whose hold fits.
-    const affordable = Math.floor((credit * 1_000_000 - prompt * PRICES['b-cheap'].inMicros) / PRICES['b-cheap'].outMicros);
+    const affordable = Math.floor(
+      (credit * 1_000_000 - prompt * PRICES['b-cheap'].inMicros) / PRICES['b-cheap'].outMicros,
+    );
     expect(expectedCost('b-cheap', prompt, affordable)).toBeLessThanOrEqual(credit);
     expect(expectedCost('b-cheap', prompt, affordable + 1)).toBeGreaterThan(credit);
 
@@ -306,7 +349,9 @@ describe('refused requests are logged', () => {
     const requestId = res.headers.get('x-request-id') ?? '';
     await gw.gateway.activity.flush();
     const entries = await activityOf(gw.url, key, requestId);
-    expect(entries.map((e) => [e.model, e.attempt, e.status, usdToMicros(e.cost_usd)])).toEqual([['b-solo', 0, 402, 0]]);
+    expect(entries.map((e) => [e.model, e.attempt, e.status, usdToMicros(e.cost_usd)])).toEqual([
+      ['b-solo', 0, 402, 0],
+    ]);
     expect(entries[0]?.error).toMatch(/^insufficient_credits: /);
   });
 

@@ -97,7 +97,10 @@ export async function spawnGateway(options: ChildGatewayOptions): Promise<ChildG
   });
   const url = await new Promise<string>((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => reject(new Error(`gateway did not start in 30 s: ${Buffer.concat(chunks).toString()}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`gateway did not start in 30 s: ${Buffer.concat(chunks).toString()}`)),
+      30_000,
+    );
     child.stdout!.on('data', (d: Buffer) => {
       chunks.push(d);
       seen += d.toString('utf8');
@@ -110,7 +113,9 @@ export async function spawnGateway(options: ChildGatewayOptions): Promise<ChildG
     child.stderr!.on('data', (d: Buffer) => chunks.push(d));
     void exited.then(() => {
       clearTimeout(timer);
-      reject(new Error(`gateway exited early (${child.exitCode ?? child.signalCode}): ${Buffer.concat(chunks).toString()}`));
+      reject(
+        new Error(`gateway exited early (${child.exitCode ?? child.signalCode}): ${Buffer.concat(chunks).toString()}`),
+      );
     });
   });
   const signal = async (sig: NodeJS.Signals, graceMs: number): Promise<void> => {

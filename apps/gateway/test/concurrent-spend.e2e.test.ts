@@ -13,7 +13,16 @@ import { estimatePromptTokens } from '@saferouter/billing';
 import { startFakeUpstream, type FakeUpstream } from '@saferouter/fake-upstream';
 import { openStore, type Store } from '@saferouter/store';
 import { ADMIN_KEY } from './helpers.js';
-import { allActivity, billingCatalogJson, chat, createKey, expectedCost, microsToUsd, usdToMicros, waitUntil } from './billing-fixtures.js';
+import {
+  allActivity,
+  billingCatalogJson,
+  chat,
+  createKey,
+  expectedCost,
+  microsToUsd,
+  usdToMicros,
+  waitUntil,
+} from './billing-fixtures.js';
 import { killAllGateways, spawnGateway } from './child-gateway.js';
 import { createTestSchema, type TestSchema } from './pg-schema.js';
 
@@ -35,7 +44,10 @@ const stores: Store[] = [];
 
 beforeAll(async () => {
   upstream = await startFakeUpstream({ record: false });
-  upstream.setBehavior('b-solo', { usage: { prompt_tokens: promptEstimate, completion_tokens: MAX_TOKENS }, chunks: 4 });
+  upstream.setBehavior('b-solo', {
+    usage: { prompt_tokens: promptEstimate, completion_tokens: MAX_TOKENS },
+    chunks: 4,
+  });
   dir = mkdtempSync(join(tmpdir(), 'sr-spend-'));
   configPath = join(dir, 'catalog.json');
   writeFileSync(configPath, JSON.stringify(billingCatalogJson(upstream.url)));
@@ -57,23 +69,40 @@ interface Outcome {
 }
 
 /** Fires every request at once, request i at `urls[i % urls.length]`, and checks the books. */
-async function spend(urls: string[], store: Store): Promise<{ succeeded: number; refused: number; balance: number; perReplica: number[] }> {
+async function spend(
+  urls: string[],
+  store: Store,
+): Promise<{ succeeded: number; refused: number; balance: number; perReplica: number[] }> {
   const { id, key } = await createKey(urls[0]!, ADMIN_KEY, 'spender', microsToUsd(credit));
   expect((await store.billing.balance(id)).balanceMicros).toBe(credit);
 
   const outcomes: Outcome[] = await Promise.all(
     Array.from({ length: REQUESTS }, async (_, i) => {
-      const res = await chat(urls[i % urls.length]!, key, { model: 'b-solo', messages, max_tokens: MAX_TOKENS, stream: Math.floor(i / urls.length) % 2 === 1 });
-      return { replica: i % urls.length, status: res.status, requestId: res.headers.get('x-request-id') ?? '', body: await res.text() };
+      const res = await chat(urls[i % urls.length]!, key, {
+        model: 'b-solo',
+        messages,
+        max_tokens: MAX_TOKENS,
+        stream: Math.floor(i / urls.length) % 2 === 1,
+      });
+      return {
+        replica: i % urls.length,
+        status: res.status,
+        requestId: res.headers.get('x-request-id') ?? '',
+        body: await res.text(),
+      };
     }),
   );
 
   const ok = outcomes.filter((o) => o.status === 200);
   const refused = outcomes.filter((o) => o.status === 402);
   expect(outcomes.filter((o) => o.status !== 200 && o.status !== 402).map((o) => `${o.status} ${o.body}`)).toEqual([]);
-  for (const o of refused) expect((JSON.parse(o.body) as { error: { code: string } }).error.code).toBe('insufficient_credits');
+  for (const o of refused)
+    expect((JSON.parse(o.body) as { error: { code: string } }).error.code).toBe('insufficient_credits');
   // A 200 stream is a success only once it ends in [DONE] (a failed charge would end in an error event).
-  for (const o of ok) expect(o.body.includes('"choices"') && (!o.body.startsWith('data:') || o.body.trimEnd().endsWith('data: [DONE]'))).toBe(true);
+  for (const o of ok)
+    expect(
+      o.body.includes('"choices"') && (!o.body.startsWith('data:') || o.body.trimEnd().endsWith('data: [DONE]')),
+    ).toBe(true);
   expect(ok).toHaveLength(AFFORDABLE);
   expect(refused).toHaveLength(REQUESTS - AFFORDABLE);
 
@@ -107,7 +136,8 @@ async function spend(urls: string[], store: Store): Promise<{ succeeded: number;
   // Every replica answered its share, each with a 200 or a 402. How the 50 successes split
   // between replicas depends on which one reaches the database first (seen: 50/0 to 20/30), so
   // the split itself is reported, not asserted; the exact totals above are what must hold.
-  for (let r = 0; r < urls.length; r++) expect(outcomes.filter((o) => o.replica === r)).toHaveLength(REQUESTS / urls.length);
+  for (let r = 0; r < urls.length; r++)
+    expect(outcomes.filter((o) => o.replica === r)).toHaveLength(REQUESTS / urls.length);
   return { succeeded: ok.length, refused: refused.length, balance: account.balanceMicros, perReplica };
 }
 
@@ -118,7 +148,9 @@ describe('200 concurrent requests on a balance for 50', () => {
     const store = await openStore({ dataDir });
     stores.push(store);
     const r = await spend([gw.url], store);
-    console.log(`sqlite: ${r.succeeded}/${REQUESTS} succeeded, ${r.refused} got 402; cost ${cost} µ$ each; credit ${credit} µ$ → balance ${r.balance} µ$`);
+    console.log(
+      `sqlite: ${r.succeeded}/${REQUESTS} succeeded, ${r.refused} got 402; cost ${cost} µ$ each; credit ${credit} µ$ → balance ${r.balance} µ$`,
+    );
     await gw.stop();
   }, 30_000);
 
@@ -126,12 +158,16 @@ describe('200 concurrent requests on a balance for 50', () => {
     schema = await createTestSchema();
     const databaseUrl = schema.url;
     const [a, b] = await Promise.all(
-      ['pg-a', 'pg-b'].map((name) => spawnGateway({ dataDir: join(dir, name), configPath, adminKey: ADMIN_KEY, databaseUrl })),
+      ['pg-a', 'pg-b'].map((name) =>
+        spawnGateway({ dataDir: join(dir, name), configPath, adminKey: ADMIN_KEY, databaseUrl }),
+      ),
     );
     const store = await openStore({ dataDir: join(dir, 'pg-test'), databaseUrl });
     stores.push(store);
     const r = await spend([a!.url, b!.url], store);
-    console.log(`postgres ×2: ${r.succeeded}/${REQUESTS} succeeded, ${r.refused} got 402 (successes per replica ${r.perReplica.join('/')}); cost ${cost} µ$ each; credit ${credit} µ$ → balance ${r.balance} µ$`);
+    console.log(
+      `postgres ×2: ${r.succeeded}/${REQUESTS} succeeded, ${r.refused} got 402 (successes per replica ${r.perReplica.join('/')}); cost ${cost} µ$ each; credit ${credit} µ$ → balance ${r.balance} µ$`,
+    );
     await Promise.all([a!.stop(), b!.stop()]);
   }, 45_000);
 });

@@ -53,7 +53,12 @@ interface Sent {
 async function send(url: string, key: string, stream: boolean): Promise<Sent> {
   const sent: Sent = { stream, requestId: null, acknowledged: false };
   try {
-    const res = await chat(url, key, { model: 'b-solo', messages: [{ role: 'user', content: 'crash me' }], max_tokens: 500, stream });
+    const res = await chat(url, key, {
+      model: 'b-solo',
+      messages: [{ role: 'user', content: 'crash me' }],
+      max_tokens: 500,
+      stream,
+    });
     sent.requestId = res.headers.get('x-request-id');
     if (res.status !== 200) {
       await res.text();

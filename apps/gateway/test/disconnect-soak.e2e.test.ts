@@ -41,7 +41,15 @@ beforeAll(async () => {
   writeFileSync(configPath, JSON.stringify(fakeCatalogJson(upstream.url)));
   child = fork(join(here, '../src/server.ts'), [], {
     execArgv: ['--expose-gc', '--import', 'tsx', '--import', join(here, 'gc-probe.mjs')],
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SAFEROUTER_DATA_DIR: join(dir, 'data'), SAFEROUTER_CONFIG: configPath, SAFEROUTER_ADMIN_KEY: ADMIN_KEY, FAKE_UP_KEY: 'k' },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      SAFEROUTER_DATA_DIR: join(dir, 'data'),
+      SAFEROUTER_CONFIG: configPath,
+      SAFEROUTER_ADMIN_KEY: ADMIN_KEY,
+      FAKE_UP_KEY: 'k',
+    },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   url = await new Promise<string>((resolve, reject) => {
@@ -54,7 +62,11 @@ beforeAll(async () => {
     child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
     child.once('exit', (code) => reject(new Error(`gateway exited early with ${code}: ${out}`)));
   });
-  const res = await fetch(`${url}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: '{"name":"soak","credit_usd":"100"}' });
+  const res = await fetch(`${url}/v1/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: '{"name":"soak","credit_usd":"100"}',
+  });
   key = ((await res.json()) as { key: string }).key;
 }, 60_000);
 
@@ -69,16 +81,30 @@ function disconnectAfterFirstChunk(): Promise<void> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify({ model: 'm-primary', stream: true, messages: [{ role: 'user', content: 'soak' }] });
     const u = new URL(`${url}/v1/chat/completions`);
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent: false, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      if (res.statusCode !== 200) {
-        reject(new Error(`status ${res.statusCode}`));
-        return;
-      }
-      res.once('data', () => {
-        req.destroy();
-        resolve();
-      });
-    });
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        agent: false,
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        if (res.statusCode !== 200) {
+          reject(new Error(`status ${res.statusCode}`));
+          return;
+        }
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      },
+    );
     req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? resolve() : reject(err)));
     req.end(body);
   });
@@ -110,7 +136,9 @@ it('1,000 mid-stream disconnects: process up, upstream aborted, memory flat', as
   expect((await fetch(`${url}/health`)).status).toBe(200);
   expect(upstream.requests.filter((r) => r.finished)).toHaveLength(0);
   const growth = after.heapUsed - before.heapUsed;
-  console.log(`soak heap: before ${(before.heapUsed / 1048576).toFixed(1)} MiB, after ${(after.heapUsed / 1048576).toFixed(1)} MiB, growth ${(growth / 1024).toFixed(0)} KiB`);
+  console.log(
+    `soak heap: before ${(before.heapUsed / 1048576).toFixed(1)} MiB, after ${(after.heapUsed / 1048576).toFixed(1)} MiB, growth ${(growth / 1024).toFixed(0)} KiB`,
+  );
   // 1,000 leaked request contexts would be several MiB; allow GC noise only.
   expect(growth).toBeLessThan(2 * 1024 * 1024);
 }, 120_000);

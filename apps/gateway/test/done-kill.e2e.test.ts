@@ -46,9 +46,15 @@ const ROUNDS: { name: string; wire: FakeBehavior }[] = [
   { name: 'before the blank line, upstream lingers', wire: { doneSplitAt: 13, ...LINGER } },
   { name: 'CRLF, inside "[DONE]"', wire: { doneSplitAt: 10, lineEnding: '\r\n' } },
   // The blank line is complete at its CR; the LF that follows belongs to the same terminator.
-  { name: 'CRLF, between CR and LF of the blank line, upstream lingers', wire: { doneSplitAt: 15, lineEnding: '\r\n', ...LINGER } },
+  {
+    name: 'CRLF, between CR and LF of the blank line, upstream lingers',
+    wire: { doneSplitAt: 15, lineEnding: '\r\n', ...LINGER },
+  },
   { name: 'no space, inside "data:"', wire: { doneSplitAt: 4, dataNoSpace: true } },
-  { name: 'CR only, no space, inside "[DONE]", upstream lingers', wire: { doneSplitAt: 8, lineEnding: '\r', dataNoSpace: true, ...LINGER } },
+  {
+    name: 'CR only, no space, inside "[DONE]", upstream lingers',
+    wire: { doneSplitAt: 8, lineEnding: '\r', dataNoSpace: true, ...LINGER },
+  },
 ];
 
 let upstream: FakeUpstream;
@@ -81,7 +87,12 @@ interface Streamed {
  * `[DONE]` event: nothing the test process does can give the gateway extra time.
  */
 async function streamThenKill(gateway: ChildGateway, key: string): Promise<Streamed> {
-  const res = await chat(gateway.url, key, { model: MODEL, messages: [{ role: 'user', content: 'split my done' }], max_tokens: 500, stream: true });
+  const res = await chat(gateway.url, key, {
+    model: MODEL,
+    messages: [{ role: 'user', content: 'split my done' }],
+    max_tokens: 500,
+    stream: true,
+  });
   const out: Streamed = { requestId: res.headers.get('x-request-id'), content: '', sawDone: false };
   expect(res.status, out.requestId ?? '').toBe(200);
   const reader = res.body!.getReader();
@@ -139,7 +150,9 @@ it('a client that holds [DONE] from a split-[DONE] upstream always has its charg
   }
 
   const lost = outcomes.filter((o) => o.charge === null).map((o) => o.round);
-  console.log(`done-kill: ${ROUNDS.length - lost.length}/${ROUNDS.length} charges on the ledger after kill -9 at [DONE]${lost.length > 0 ? `; lost: ${lost.join(', ')}` : ''}`);
+  console.log(
+    `done-kill: ${ROUNDS.length - lost.length}/${ROUNDS.length} charges on the ledger after kill -9 at [DONE]${lost.length > 0 ? `; lost: ${lost.join(', ')}` : ''}`,
+  );
   // Every round, compared at once, so a failure names each round that lost its charge.
   expect(outcomes).toEqual(ROUNDS.map((r) => ({ round: r.name, charge: -COST })));
   const account = await store!.billing.balance(id);

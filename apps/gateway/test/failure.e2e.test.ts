@@ -20,7 +20,10 @@ afterAll(async () => {
 });
 beforeEach(() => upstream.reset());
 
-function chat(body: unknown, init: { key?: string | null; method?: string; raw?: string; signal?: AbortSignal } = {}): Promise<Response> {
+function chat(
+  body: unknown,
+  init: { key?: string | null; method?: string; raw?: string; signal?: AbortSignal } = {},
+): Promise<Response> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   const key = init.key === undefined ? gw.userKey : init.key;
   if (key !== null) headers.authorization = `Bearer ${key}`;
@@ -34,7 +37,12 @@ function chat(body: unknown, init: { key?: string | null; method?: string; raw?:
 
 const msg = [{ role: 'user', content: 'hello' }];
 
-async function expectError(res: Response, status: number, type?: string, code?: string): Promise<{ error: { message: string; type: string; code: string } }> {
+async function expectError(
+  res: Response,
+  status: number,
+  type?: string,
+  code?: string,
+): Promise<{ error: { message: string; type: string; code: string } }> {
   expect(res.status).toBe(status);
   expect(res.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{32}$/);
   const json = (await res.json()) as { error: { message: string; type: string; code: string } };
@@ -74,7 +82,12 @@ describe('fallback', () => {
   });
 
   it('400 bubbles up unretried with the upstream status and body', async () => {
-    upstream.setBehavior('m-primary', { status: 400, errorBody: { error: { message: 'max_tokens too large', type: 'invalid_request_error', code: 'invalid_max_tokens' } } });
+    upstream.setBehavior('m-primary', {
+      status: 400,
+      errorBody: {
+        error: { message: 'max_tokens too large', type: 'invalid_request_error', code: 'invalid_max_tokens' },
+      },
+    });
     const res = await chat({ model: 'm-primary', messages: msg });
     const json = await expectError(res, 400, 'invalid_request_error', 'invalid_max_tokens');
     expect(json.error.message).toBe('max_tokens too large');
@@ -194,15 +207,29 @@ describe('bad input', () => {
   });
   it('body over the limit → 413', async () => {
     const big = 'x'.repeat(100 * 1024);
-    await expectError(await chat({ model: 'm-primary', messages: [{ role: 'user', content: big }] }), 413, 'invalid_request_error', 'request_too_large');
+    await expectError(
+      await chat({ model: 'm-primary', messages: [{ role: 'user', content: big }] }),
+      413,
+      'invalid_request_error',
+      'request_too_large',
+    );
   });
   it('body over the limit without content-length (chunked) → 413', async () => {
     const status = await new Promise<number>((resolve, reject) => {
       const url = new URL(`${gw.url}/v1/chat/completions`);
-      const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { authorization: `Bearer ${gw.userKey}`, 'transfer-encoding': 'chunked' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: { authorization: `Bearer ${gw.userKey}`, 'transfer-encoding': 'chunked' },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       for (let i = 0; i < 20; i++) req.write('y'.repeat(8 * 1024));
       req.end();
@@ -215,11 +242,21 @@ describe('bad input', () => {
     expect(res.headers.get('allow')).toBe('POST');
   });
   it('missing key → 401', async () => {
-    await expectError(await chat({ model: 'm-primary', messages: msg }, { key: null }), 401, 'authentication_error', 'missing_api_key');
+    await expectError(
+      await chat({ model: 'm-primary', messages: msg }, { key: null }),
+      401,
+      'authentication_error',
+      'missing_api_key',
+    );
   });
   it('unknown key → 401, and the key is not echoed', async () => {
     const bogus = 'sk-sr-bogusbogusbogusbogusbogusbogusbogusbogusbog';
-    const json = await expectError(await chat({ model: 'm-primary', messages: msg }, { key: bogus }), 401, 'authentication_error', 'invalid_api_key');
+    const json = await expectError(
+      await chat({ model: 'm-primary', messages: msg }, { key: bogus }),
+      401,
+      'authentication_error',
+      'invalid_api_key',
+    );
     expect(json.error.message).not.toContain(bogus);
   });
   it('unknown model → 404 model_not_found', async () => {
@@ -229,9 +266,17 @@ describe('bad input', () => {
     await expectError(await fetch(`${gw.url}/v1/nope`, { headers: { authorization: `Bearer ${gw.userKey}` } }), 404);
   });
   it('keys endpoint is admin only and validates its body', async () => {
-    const asUser = await fetch(`${gw.url}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${gw.userKey}`, 'content-type': 'application/json' }, body: '{"name":"x"}' });
+    const asUser = await fetch(`${gw.url}/v1/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.userKey}`, 'content-type': 'application/json' },
+      body: '{"name":"x"}',
+    });
     await expectError(asUser, 403, 'permission_error');
-    const noName = await fetch(`${gw.url}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: '{}' });
+    const noName = await fetch(`${gw.url}/v1/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
     await expectError(noName, 400, 'invalid_request_error');
   });
 });

@@ -79,8 +79,20 @@ const fakeCatalog = (upstreamUrl: string): Record<string, unknown> => {
       { id: 'fake', baseUrl: `${upstreamUrl}/v1`, apiKeyEnv: 'FUZZ_FAKE_KEY', modelPrefixes: ['fake-'] },
     ],
     models: [
-      { ...model('saferouter/demo'), provider: 'saferouter', pricing: { inputPerMillion: 0, outputPerMillion: 0 }, capabilities: [], demo: true },
-      { ...model('saferouter/demo-thinking'), provider: 'saferouter', pricing: { inputPerMillion: 0, outputPerMillion: 0 }, capabilities: ['reasoning'], demo: true },
+      {
+        ...model('saferouter/demo'),
+        provider: 'saferouter',
+        pricing: { inputPerMillion: 0, outputPerMillion: 0 },
+        capabilities: [],
+        demo: true,
+      },
+      {
+        ...model('saferouter/demo-thinking'),
+        provider: 'saferouter',
+        pricing: { inputPerMillion: 0, outputPerMillion: 0 },
+        capabilities: ['reasoning'],
+        demo: true,
+      },
       model('fake/priced', ['fake/backup']),
       model('fake/backup'),
     ],
@@ -88,7 +100,13 @@ const fakeCatalog = (upstreamUrl: string): Record<string, unknown> => {
 };
 
 /** Every model id the generators may name, so most chat requests reach an upstream. */
-export const MODEL_IDS = ['saferouter/demo', 'saferouter/demo-thinking', 'fake/priced', 'fake/backup', 'fake-synthesized'] as const;
+export const MODEL_IDS = [
+  'saferouter/demo',
+  'saferouter/demo-thinking',
+  'fake/priced',
+  'fake/backup',
+  'fake-synthesized',
+] as const;
 
 /** What `console.error` and the process reported while one request ran. */
 interface Reports {
@@ -99,7 +117,9 @@ interface Reports {
 export async function createFuzzGateway(): Promise<FuzzGateway> {
   const fixture = await createFixture();
   const upstream: FakeUpstream = await startFakeUpstream({ record: false });
-  const catalog: Catalog = createCatalog(parseCatalogConfig(fakeCatalog(upstream.url)), { env: { FUZZ_FAKE_KEY: 'sk-fake' } });
+  const catalog: Catalog = createCatalog(parseCatalogConfig(fakeCatalog(upstream.url)), {
+    env: { FUZZ_FAKE_KEY: 'sk-fake' },
+  });
   const attestDir = mkdtempSync(join(tmpdir(), 'sr-gw-fuzz-'));
   const attestor = await createAttestor({
     dataDir: attestDir,
@@ -109,7 +129,13 @@ export async function createFuzzGateway(): Promise<FuzzGateway> {
   });
   let startupLog: StartupLog | undefined;
   for (let i = 0; i < LOG_SIZE; i++) {
-    startupLog = await appendStartupRecord({ store: fixture.store, attestor, buildId: `fuzz-${i}`, audience: 'fuzz', logSignerKey: undefined });
+    startupLog = await appendStartupRecord({
+      store: fixture.store,
+      attestor,
+      buildId: `fuzz-${i}`,
+      audience: 'fuzz',
+      logSignerKey: undefined,
+    });
   }
   const gateway = createApp({
     store: fixture.store,
@@ -128,7 +154,8 @@ export async function createFuzzGateway(): Promise<FuzzGateway> {
       headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name: `victim-${i}`, credit_usd: '1' }),
     });
-    if (res.status !== 201) throw new Error(`fuzz setup: creating a victim key answered ${res.status}: ${await res.text()}`);
+    if (res.status !== 201)
+      throw new Error(`fuzz setup: creating a victim key answered ${res.status}: ${await res.text()}`);
     victimIds.push(((await res.json()) as { id: string }).id);
   }
 
@@ -164,14 +191,18 @@ export async function createFuzzGateway(): Promise<FuzzGateway> {
     const body = typeof req.body === 'string' ? substitute(req.body) : req.body;
     const target = substitute(req.target);
     const res = await withTimeout(
-      Promise.resolve(gateway.app.request(target, { method: req.method, headers, ...(body === undefined ? {} : { body }) })),
+      Promise.resolve(
+        gateway.app.request(target, { method: req.method, headers, ...(body === undefined ? {} : { body }) }),
+      ),
       `no response within ${BODY_TIMEOUT_MS} ms`,
     );
     if (typeof res === 'string') return res;
     const verdict = await judge(req, res);
     // Let work the response left behind (a stream's billing, a rejected promise) surface.
     await new Promise((resolve) => setImmediate(resolve));
-    const problems = [verdict, ...reports.unhandled.map((u) => `unhandled rejection or exception: ${u}`)].filter((p) => p !== undefined);
+    const problems = [verdict, ...reports.unhandled.map((u) => `unhandled rejection or exception: ${u}`)].filter(
+      (p) => p !== undefined,
+    );
     if (problems.length === 0) return undefined;
     const logged = reports.logged.length === 0 ? '' : `\n  gateway logged: ${clip(reports.logged.join(' | '), 600)}`;
     return `${problems.join('; ')}\n  request: ${describeRequest(req)}${logged}`;
@@ -208,7 +239,10 @@ async function withTimeout<T>(promise: Promise<T>, message: string): Promise<T |
 }
 
 /** Reads the body, whole or up to `cancelAfterChunks`; a string when it did not end in time. */
-async function readBody(res: Response, cancelAfterChunks: number | undefined): Promise<{ text: string; cancelled: boolean } | string> {
+async function readBody(
+  res: Response,
+  cancelAfterChunks: number | undefined,
+): Promise<{ text: string; cancelled: boolean } | string> {
   if (res.body === null) return { text: '', cancelled: false };
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -237,7 +271,9 @@ export function isOpenAIError(json: unknown): boolean {
   if (typeof error !== 'object' || error === null || Array.isArray(error)) return false;
   const e = error as Record<string, unknown>;
   const extra = Object.keys(e).filter((k) => !['message', 'type', 'code', 'param'].includes(k));
-  return typeof e.message === 'string' && typeof e.type === 'string' && typeof e.code === 'string' && extra.length === 0;
+  return (
+    typeof e.message === 'string' && typeof e.type === 'string' && typeof e.code === 'string' && extra.length === 0
+  );
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
@@ -266,10 +302,12 @@ export async function judge(req: FuzzRequest, res: Response): Promise<string | u
   if (status >= 400) {
     if (!type.startsWith('application/json')) return `error ${status} is not JSON: ${answer}`;
     const json = parseJson(read.text);
-    if (!json.ok || !isOpenAIError(json.value)) return `error ${status} is not in OpenAI's shape {"error":{"message","type","code"}}: ${answer}`;
+    if (!json.ok || !isOpenAIError(json.value))
+      return `error ${status} is not in OpenAI's shape {"error":{"message","type","code"}}: ${answer}`;
     return undefined;
   }
-  if (type.startsWith('application/json') && !parseJson(read.text).ok) return `${status} says JSON but is not: ${answer}`;
+  if (type.startsWith('application/json') && !parseJson(read.text).ok)
+    return `${status} says JSON but is not: ${answer}`;
   if (type.startsWith('text/event-stream')) return inspectStream(read.text, read.cancelled, answer);
   return undefined;
 }
@@ -319,7 +357,11 @@ export function clip(text: string, max: number): string {
 export function describeRequest(req: FuzzRequest): string {
   const auth = req.auth.kind === 'raw' ? `authorization: ${clip(req.auth.header, 80)}` : `${req.auth.kind} key`;
   const body =
-    req.body === undefined ? 'no body' : typeof req.body === 'string' ? `body ${clip(req.body, 300)}` : `body bytes [${[...req.body.subarray(0, 40)].join(',')}${req.body.byteLength > 40 ? ',…' : ''}] (${req.body.byteLength} bytes)`;
+    req.body === undefined
+      ? 'no body'
+      : typeof req.body === 'string'
+        ? `body ${clip(req.body, 300)}`
+        : `body bytes [${[...req.body.subarray(0, 40)].join(',')}${req.body.byteLength > 40 ? ',…' : ''}] (${req.body.byteLength} bytes)`;
   const headers = Object.keys(req.headers).length === 0 ? '' : ` headers ${clip(JSON.stringify(req.headers), 200)}`;
   const cancel = req.cancelAfterChunks === undefined ? '' : ` (client leaves after ${req.cancelAfterChunks} chunks)`;
   return `[${req.route}] ${req.method} ${clip(req.target, 300)} (${auth})${headers} ${body}${cancel}`;

@@ -5,7 +5,22 @@
  */
 import fc from 'fast-check';
 import { LOG_SIZE, MODEL_IDS, PLACEHOLDER, describeRequest, type FuzzRequest } from './fuzz-harness.js';
-import { authFor, contentHeaders, encoded, junk, keyId, mutated, notUserId, obj, query, randomString, segment, specialString, type Json, type Path } from './fuzz-values.js';
+import {
+  authFor,
+  contentHeaders,
+  encoded,
+  junk,
+  keyId,
+  mutated,
+  notUserId,
+  obj,
+  query,
+  randomString,
+  segment,
+  specialString,
+  type Json,
+  type Path,
+} from './fuzz-values.js';
 
 const NO_BODY = new Set(['GET', 'HEAD']);
 
@@ -22,20 +37,46 @@ export function fuzzRequest(parts: Parts): FuzzRequest {
 const text = fc.oneof({ arbitrary: fc.string({ maxLength: 30 }), weight: 6 }, { arbitrary: specialString, weight: 1 });
 
 const message: fc.Arbitrary<Json> = fc.oneof(
-  { arbitrary: fc.tuple(fc.constantFrom('system', 'user', 'assistant'), text).map(([role, content]) => obj({ role, content })), weight: 6 },
+  {
+    arbitrary: fc
+      .tuple(fc.constantFrom('system', 'user', 'assistant'), text)
+      .map(([role, content]) => obj({ role, content })),
+    weight: 6,
+  },
   { arbitrary: text.map((t) => obj({ role: 'user', content: [obj({ type: 'text', text: t })] })), weight: 1 },
   { arbitrary: fc.constant(obj({ role: 'tool', tool_call_id: 'call_1', content: '42' })), weight: 1 },
   {
     arbitrary: fc.constant(
-      obj({ role: 'assistant', content: null, tool_calls: [obj({ id: 'call_1', type: 'function', function: obj({ name: 'f', arguments: '{}' }) })] }),
+      obj({
+        role: 'assistant',
+        content: null,
+        tool_calls: [obj({ id: 'call_1', type: 'function', function: obj({ name: 'f', arguments: '{}' }) })],
+      }),
     ),
     weight: 1,
   },
 );
 
-const tool = obj({ type: 'function', function: obj({ name: 'f', description: 'd', parameters: obj({ type: 'object', properties: obj({}) }) }) });
+const tool = obj({
+  type: 'function',
+  function: obj({ name: 'f', description: 'd', parameters: obj({ type: 'object', properties: obj({}) }) }),
+});
 
-const CHAT_FIELDS = ['model', 'messages', 'stream', 'max_tokens', 'max_completion_tokens', 'models', 'tools', 'tool_choice', 'stream_options', 'response_format', 'temperature', 'n', 'reasoning'];
+const CHAT_FIELDS = [
+  'model',
+  'messages',
+  'stream',
+  'max_tokens',
+  'max_completion_tokens',
+  'models',
+  'tools',
+  'tool_choice',
+  'stream_options',
+  'response_format',
+  'temperature',
+  'n',
+  'reasoning',
+];
 const CHAT_PATHS: Path[] = [
   ['messages', 0],
   ['messages', 1],
@@ -73,23 +114,51 @@ const usd: fc.Arbitrary<Json> = fc.oneof(
   { arbitrary: fc.integer({ min: 1, max: 1_000_000_000 }).map((micros) => (micros / 1e6).toFixed(6)), weight: 4 },
   { arbitrary: fc.integer({ min: 1, max: 1000 }), weight: 2 },
   {
-    arbitrary: fc.constantFrom('0', '1', '1.5', '0.000001', '0.0000001', '1e3', '-1', '1000000', '1000001', '99999999999', ' 1', '1.', '.5', '1,5', '$1', '1.000000000000000001'),
+    arbitrary: fc.constantFrom(
+      '0',
+      '1',
+      '1.5',
+      '0.000001',
+      '0.0000001',
+      '1e3',
+      '-1',
+      '1000000',
+      '1000001',
+      '99999999999',
+      ' 1',
+      '1.',
+      '.5',
+      '1,5',
+      '$1',
+      '1.000000000000000001',
+    ),
     weight: 2,
   },
   { arbitrary: fc.double({ min: -10, max: 2e6, noNaN: true }), weight: 1 },
   { arbitrary: fc.integer(), weight: 1 },
 );
-const limitValue: fc.Arbitrary<Json> = fc.oneof(fc.integer({ min: 1, max: 1000 }), fc.constant(null), fc.constantFrom(0, 1_000_001, 10_001, 1.5));
+const limitValue: fc.Arbitrary<Json> = fc.oneof(
+  fc.integer({ min: 1, max: 1000 }),
+  fc.constant(null),
+  fc.constantFrom(0, 1_000_001, 10_001, 1.5),
+);
 const limits = fc.record({ rpm: limitValue, concurrency: limitValue }, { requiredKeys: [] }).map((l) => obj(l));
-const keyName = fc.oneof({ arbitrary: fc.string({ minLength: 1, maxLength: 20 }), weight: 4 }, { arbitrary: specialString, weight: 1 });
+const keyName = fc.oneof(
+  { arbitrary: fc.string({ minLength: 1, maxLength: 20 }), weight: 4 },
+  { arbitrary: specialString, weight: 1 },
+);
 
-const createKeyBody = fc.record({ name: keyName, credit_usd: usd, limits }, { requiredKeys: ['name'] }).map((f) => obj(f));
+const createKeyBody = fc
+  .record({ name: keyName, credit_usd: usd, limits }, { requiredKeys: ['name'] })
+  .map((f) => obj(f));
 const updateKeyBody = fc.record({ name: keyName, limits }, { requiredKeys: [] }).map((f) => obj(f));
 const topupKeyId = fc.oneof(
   { arbitrary: fc.constantFrom<Json>(PLACEHOLDER.userId, PLACEHOLDER.victim(0)), weight: 4 },
   { arbitrary: fc.constantFrom<Json>('key_0000000000000000', '', 'k'.repeat(65), 'key_\u0000'), weight: 1 },
 );
-const topupBody = fc.record({ key_id: topupKeyId, amount_usd: usd }, { requiredKeys: ['amount_usd'] }).map((f) => obj(f));
+const topupBody = fc
+  .record({ key_id: topupKeyId, amount_usd: usd }, { requiredKeys: ['amount_usd'] })
+  .map((f) => obj(f));
 const nonce = fc.oneof(
   { arbitrary: fc.stringMatching(/^[0-9a-f]{64}$/), weight: 4 },
   { arbitrary: fc.stringMatching(/^[0-9A-F]{64}$/), weight: 1 },
@@ -130,9 +199,19 @@ const tilePath: fc.Arbitrary<string> = fc.oneof(
 );
 
 const transparencyTarget: fc.Arbitrary<string> = fc.oneof(
-  fc.tuple(fc.constantFrom('', '/'), query(['start', 'limit'])).map(([slash, q]) => `/attestation/transparency${slash}${q}`),
+  fc
+    .tuple(fc.constantFrom('', '/'), query(['start', 'limit']))
+    .map(([slash, q]) => `/attestation/transparency${slash}${q}`),
   query(['format']).map((q) => `/attestation/transparency/head${q}`),
-  fc.tuple(fc.oneof(fc.nat(LOG_SIZE + 2).map(String), fc.constantFrom('999999999999999', '9007199254740993', '000000000000000', '-1', '1.0', '01', '1e2')), query([])).map(([i, q]) => `/attestation/transparency/${i}${q}`),
+  fc
+    .tuple(
+      fc.oneof(
+        fc.nat(LOG_SIZE + 2).map(String),
+        fc.constantFrom('999999999999999', '9007199254740993', '000000000000000', '-1', '1.0', '01', '1e2'),
+      ),
+      query([]),
+    )
+    .map(([i, q]) => `/attestation/transparency/${i}${q}`),
   query(['from', 'to']).map((q) => `/attestation/transparency/consistency${q}`),
   query([]).map((q) => `/attestation/transparency/checkpoint${q}`),
   segment(tilePath).map((p) => `/attestation/transparency/tile/${p}`),
@@ -194,13 +273,46 @@ export const ROUTES: readonly RouteFuzz[] = [
     3,
     fc.record({
       method: fc.constantFrom('GET', 'HEAD'),
-      target: fc.oneof(query([]).map((q) => `/v1/models${q}`), fc.tuple(segment(fc.oneof(fc.constantFrom(...MODEL_IDS), specialString, randomString)), query([])).map(([id, q]) => `/v1/models/${id}${q}`)),
+      target: fc.oneof(
+        query([]).map((q) => `/v1/models${q}`),
+        fc
+          .tuple(segment(fc.oneof(fc.constantFrom(...MODEL_IDS), specialString, randomString)), query([]))
+          .map(([id, q]) => `/v1/models/${id}${q}`),
+      ),
       auth: authFor('any'),
       headers: fc.constant({}),
     }),
   ),
-  route('GET /v1/keys', 3, fc.record({ method: fc.constantFrom('GET', 'HEAD'), target: query([]).map((q) => `/v1/keys${q}`), auth: authFor('admin'), headers: fc.constant({}) })),
-  route('POST /v1/keys', 8, fc.record({ method: fc.constant('POST'), target: fc.constant('/v1/keys'), auth: authFor('admin'), headers: contentHeaders, body: encoded(mutated(createKeyBody, ['name', 'credit_usd', 'limits'], [['limits', 'rpm'], ['limits', 'concurrency']])) })),
+  route(
+    'GET /v1/keys',
+    3,
+    fc.record({
+      method: fc.constantFrom('GET', 'HEAD'),
+      target: query([]).map((q) => `/v1/keys${q}`),
+      auth: authFor('admin'),
+      headers: fc.constant({}),
+    }),
+  ),
+  route(
+    'POST /v1/keys',
+    8,
+    fc.record({
+      method: fc.constant('POST'),
+      target: fc.constant('/v1/keys'),
+      auth: authFor('admin'),
+      headers: contentHeaders,
+      body: encoded(
+        mutated(
+          createKeyBody,
+          ['name', 'credit_usd', 'limits'],
+          [
+            ['limits', 'rpm'],
+            ['limits', 'concurrency'],
+          ],
+        ),
+      ),
+    }),
+  ),
   route(
     'PATCH /v1/keys/{id}',
     8,
@@ -209,16 +321,90 @@ export const ROUTES: readonly RouteFuzz[] = [
       target: keyId.map((id) => `/v1/keys/${id}`),
       auth: authFor('admin'),
       headers: contentHeaders,
-      body: encoded(mutated(updateKeyBody, ['name', 'limits'], [['limits', 'rpm'], ['limits', 'concurrency']])),
+      body: encoded(
+        mutated(
+          updateKeyBody,
+          ['name', 'limits'],
+          [
+            ['limits', 'rpm'],
+            ['limits', 'concurrency'],
+          ],
+        ),
+      ),
     }),
   ),
-  route('DELETE /v1/keys/{id}', 4, fc.record({ method: fc.constant('DELETE'), target: keyId.map((id) => `/v1/keys/${id}`), auth: authFor('admin'), headers: fc.constant({}), body: fc.option(anyBody, { freq: 4, nil: undefined }) })),
-  route('GET /v1/key', 2, fc.record({ method: fc.constantFrom('GET', 'HEAD'), target: query([]).map((q) => `/v1/key${q}`), auth: authFor('any'), headers: fc.constant({}) })),
-  route('GET /v1/credits', 4, fc.record({ method: fc.constant('GET'), target: query(['key_id']).map((q) => `/v1/credits${q}`), auth: authFor('any'), headers: fc.constant({}) })),
-  route('POST /v1/credits/topup', 6, fc.record({ method: fc.constant('POST'), target: fc.constant('/v1/credits/topup'), auth: authFor('any'), headers: contentHeaders, body: encoded(mutated(topupBody, ['key_id', 'amount_usd'])) })),
-  route('GET /v1/activity', 6, fc.record({ method: fc.constant('GET'), target: query([...ACTIVITY_PARAMS, 'limit', 'cursor']).map((q) => `/v1/activity${q}`), auth: authFor('any'), headers: fc.constant({}) })),
-  route('GET /v1/activity/stats', 5, fc.record({ method: fc.constant('GET'), target: query(ACTIVITY_PARAMS).map((q) => `/v1/activity/stats${q}`), auth: authFor('any'), headers: fc.constant({}) })),
-  route('GET /health', 1, fc.record({ method: fc.constantFrom('GET', 'HEAD'), target: query([]).map((q) => `/health${q}`), auth: authFor('none'), headers: fc.constant({}) })),
+  route(
+    'DELETE /v1/keys/{id}',
+    4,
+    fc.record({
+      method: fc.constant('DELETE'),
+      target: keyId.map((id) => `/v1/keys/${id}`),
+      auth: authFor('admin'),
+      headers: fc.constant({}),
+      body: fc.option(anyBody, { freq: 4, nil: undefined }),
+    }),
+  ),
+  route(
+    'GET /v1/key',
+    2,
+    fc.record({
+      method: fc.constantFrom('GET', 'HEAD'),
+      target: query([]).map((q) => `/v1/key${q}`),
+      auth: authFor('any'),
+      headers: fc.constant({}),
+    }),
+  ),
+  route(
+    'GET /v1/credits',
+    4,
+    fc.record({
+      method: fc.constant('GET'),
+      target: query(['key_id']).map((q) => `/v1/credits${q}`),
+      auth: authFor('any'),
+      headers: fc.constant({}),
+    }),
+  ),
+  route(
+    'POST /v1/credits/topup',
+    6,
+    fc.record({
+      method: fc.constant('POST'),
+      target: fc.constant('/v1/credits/topup'),
+      auth: authFor('any'),
+      headers: contentHeaders,
+      body: encoded(mutated(topupBody, ['key_id', 'amount_usd'])),
+    }),
+  ),
+  route(
+    'GET /v1/activity',
+    6,
+    fc.record({
+      method: fc.constant('GET'),
+      target: query([...ACTIVITY_PARAMS, 'limit', 'cursor']).map((q) => `/v1/activity${q}`),
+      auth: authFor('any'),
+      headers: fc.constant({}),
+    }),
+  ),
+  route(
+    'GET /v1/activity/stats',
+    5,
+    fc.record({
+      method: fc.constant('GET'),
+      target: query(ACTIVITY_PARAMS).map((q) => `/v1/activity/stats${q}`),
+      auth: authFor('any'),
+      headers: fc.constant({}),
+    }),
+  ),
+  route(
+    'GET /health',
+    1,
+    fc.record({
+      method: fc.constantFrom('GET', 'HEAD'),
+      target: query([]).map((q) => `/health${q}`),
+      auth: authFor('none'),
+      headers: fc.constant({}),
+    }),
+  ),
   route(
     'POST /attestation/quote',
     4,
@@ -226,16 +412,43 @@ export const ROUTES: readonly RouteFuzz[] = [
       method: fc.constantFrom('POST', 'POST', 'POST', 'OPTIONS'),
       target: fc.constant('/attestation/quote'),
       auth: authFor('none'),
-      headers: fc.oneof(contentHeaders, fc.constant({ origin: 'https://example.test', 'access-control-request-method': 'POST' })),
+      headers: fc.oneof(
+        contentHeaders,
+        fc.constant({ origin: 'https://example.test', 'access-control-request-method': 'POST' }),
+      ),
       body: encoded(mutated(quoteBody, ['nonce'])),
     }),
   ),
-  route('GET /attestation/verifying-key', 1, fc.record({ method: fc.constantFrom('GET', 'HEAD', 'OPTIONS'), target: query([]).map((q) => `/attestation/verifying-key${q}`), auth: authFor('none'), headers: fc.constant({}) })),
-  route('GET /attestation/transparency/*', 6, fc.record({ method: fc.constantFrom('GET', 'GET', 'GET', 'HEAD', 'OPTIONS'), target: transparencyTarget, auth: authFor('none'), headers: fc.constant({}) })),
+  route(
+    'GET /attestation/verifying-key',
+    1,
+    fc.record({
+      method: fc.constantFrom('GET', 'HEAD', 'OPTIONS'),
+      target: query([]).map((q) => `/attestation/verifying-key${q}`),
+      auth: authFor('none'),
+      headers: fc.constant({}),
+    }),
+  ),
+  route(
+    'GET /attestation/transparency/*',
+    6,
+    fc.record({
+      method: fc.constantFrom('GET', 'GET', 'GET', 'HEAD', 'OPTIONS'),
+      target: transparencyTarget,
+      auth: authFor('none'),
+      headers: fc.constant({}),
+    }),
+  ),
   route(
     'wrong method',
     4,
-    fc.record({ method: fc.constantFrom(...METHODS), target: fc.constantFrom(...KNOWN_PATHS), auth: authFor('any'), headers: contentHeaders, body: fc.option(anyBody, { nil: undefined }) }),
+    fc.record({
+      method: fc.constantFrom(...METHODS),
+      target: fc.constantFrom(...KNOWN_PATHS),
+      auth: authFor('any'),
+      headers: contentHeaders,
+      body: fc.option(anyBody, { nil: undefined }),
+    }),
   ),
   route(
     'unknown path',
@@ -245,12 +458,42 @@ export const ROUTES: readonly RouteFuzz[] = [
       target: fc.oneof(
         fc
           .tuple(
-            fc.constantFrom('', '/v1', '/attestation', '/attestation/transparency', '/v1/keys', '/v1/models', '/health', '/v1/chat'),
-            fc.array(segment(fc.oneof(specialString.filter(notUserId), randomString, fc.constantFrom('..', '.', '', '%2e%2e', 'completions'))), { minLength: 1, maxLength: 4 }),
+            fc.constantFrom(
+              '',
+              '/v1',
+              '/attestation',
+              '/attestation/transparency',
+              '/v1/keys',
+              '/v1/models',
+              '/health',
+              '/v1/chat',
+            ),
+            fc.array(
+              segment(
+                fc.oneof(
+                  specialString.filter(notUserId),
+                  randomString,
+                  fc.constantFrom('..', '.', '', '%2e%2e', 'completions'),
+                ),
+              ),
+              { minLength: 1, maxLength: 4 },
+            ),
             query([]),
           )
           .map(([prefix, segs, q]) => `${prefix}/${segs.join('/')}${q}`),
-        fc.constantFrom('//', '/v1//keys', '/v1/keys/', '/V1/models', '/v1/models/', '/health/', '/./health', '/%2e/health', '/v1/chat/completions/', '/v1/activity/stats/', `/${'a'.repeat(20_000)}`),
+        fc.constantFrom(
+          '//',
+          '/v1//keys',
+          '/v1/keys/',
+          '/V1/models',
+          '/v1/models/',
+          '/health/',
+          '/./health',
+          '/%2e/health',
+          '/v1/chat/completions/',
+          '/v1/activity/stats/',
+          `/${'a'.repeat(20_000)}`,
+        ),
       ),
       auth: authFor('any'),
       headers: contentHeaders,

@@ -27,7 +27,8 @@ export function obj(fields: Record<string, Json | undefined>): Obj {
 
 export function serialize(value: Json): string {
   if (value instanceof Raw) return value.text;
-  if (value instanceof Obj) return `{${value.entries.map(([k, v]) => `${JSON.stringify(k)}:${serialize(v)}`).join(',')}}`;
+  if (value instanceof Obj)
+    return `{${value.entries.map(([k, v]) => `${JSON.stringify(k)}:${serialize(v)}`).join(',')}}`;
   if (Array.isArray(value)) return `[${value.map(serialize).join(',')}]`;
   return JSON.stringify(value) ?? 'null';
 }
@@ -39,13 +40,55 @@ const LONG = (n: number, unit: string): string => unit.repeat(n);
 const OVER_CHAT_LIMIT = 'x'.repeat(4 * 1024 * 1024 + 1);
 
 const specialNumber: fc.Arbitrary<Json> = fc.oneof(
-  fc.constantFrom(2 ** 53, 2 ** 53 + 2, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 1e308, -1e308, Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 31, 2 ** 32, 2 ** 63, 1e21),
+  fc.constantFrom(
+    2 ** 53,
+    2 ** 53 + 2,
+    Number.MAX_SAFE_INTEGER,
+    -Number.MAX_SAFE_INTEGER,
+    1e308,
+    -1e308,
+    Number.MAX_VALUE,
+    Number.MIN_VALUE,
+    2 ** 31,
+    2 ** 32,
+    2 ** 63,
+    1e21,
+  ),
   fc.constantFrom(-1, 0, 1, 1.5, 0.1, 64, 65, 100, 101, 4096, 4097, 10_001, 1_000_001),
-  fc.constantFrom('9007199254740993', '-0', '1e400', '-1e400', '1e-400', '123456789012345678901234567890', '1E2', '0.0', '-0.0', '4.0').map((t) => new Raw(t)),
+  fc
+    .constantFrom(
+      '9007199254740993',
+      '-0',
+      '1e400',
+      '-1e400',
+      '1e-400',
+      '123456789012345678901234567890',
+      '1E2',
+      '0.0',
+      '-0.0',
+      '4.0',
+    )
+    .map((t) => new Raw(t)),
 );
 
 /** Tokens that make the body invalid JSON. */
-const invalidToken = fc.constantFrom('NaN', 'Infinity', '-Infinity', 'undefined', "'x'", '01', '+1', '.5', '0x10', 'True', '"unterminated', '{', ']').map((t) => new Raw(t));
+const invalidToken = fc
+  .constantFrom(
+    'NaN',
+    'Infinity',
+    '-Infinity',
+    'undefined',
+    "'x'",
+    '01',
+    '+1',
+    '.5',
+    '0x10',
+    'True',
+    '"unterminated',
+    '{',
+    ']',
+  )
+  .map((t) => new Raw(t));
 
 export const specialString: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(
@@ -87,10 +130,16 @@ export const specialString: fc.Arbitrary<string> = fc.oneof(
     PLACEHOLDER.userId,
     PLACEHOLDER.victim(0),
   ),
-  fc.tuple(fc.constantFrom(64, 65, 100, 101, 4097, 70_000), fc.constantFrom('x', 'é', '🦀', '\u0000')).map(([n, unit]) => LONG(n, unit)),
+  fc
+    .tuple(fc.constantFrom(64, 65, 100, 101, 4097, 70_000), fc.constantFrom('x', 'é', '🦀', '\u0000'))
+    .map(([n, unit]) => LONG(n, unit)),
 );
 
-export const randomString: fc.Arbitrary<string> = fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 30 }), fc.string({ unit: 'grapheme', maxLength: 10 }));
+export const randomString: fc.Arbitrary<string> = fc.oneof(
+  fc.string({ maxLength: 20 }),
+  fc.string({ unit: 'binary', maxLength: 30 }),
+  fc.string({ unit: 'grapheme', maxLength: 10 }),
+);
 
 const scalar: fc.Arbitrary<Json> = fc.oneof(
   fc.constant(null),
@@ -102,7 +151,10 @@ const scalar: fc.Arbitrary<Json> = fc.oneof(
   randomString,
 );
 
-const key: fc.Arbitrary<string> = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', '', 'x'.repeat(1000), '\u0000'), randomString);
+const key: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', '', 'x'.repeat(1000), '\u0000'),
+  randomString,
+);
 
 /** Anything JSON can carry, nested a little, plus raw tokens and nesting 1 000 or 100 000 deep. */
 export const junk: fc.Arbitrary<Json> = fc.oneof(
@@ -118,8 +170,14 @@ export const junk: fc.Arbitrary<Json> = fc.oneof(
     })).node,
     weight: 4,
   },
-  { arbitrary: fc.constantFrom(1_000, 5_000, 100_000).map((d) => new Raw(`${'['.repeat(d)}${']'.repeat(d)}`)), weight: 1 },
-  { arbitrary: fc.constantFrom(1_000, 5_000, 100_000).map((d) => new Raw(`${'{"a":'.repeat(d)}1${'}'.repeat(d)}`)), weight: 1 },
+  {
+    arbitrary: fc.constantFrom(1_000, 5_000, 100_000).map((d) => new Raw(`${'['.repeat(d)}${']'.repeat(d)}`)),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.constantFrom(1_000, 5_000, 100_000).map((d) => new Raw(`${'{"a":'.repeat(d)}1${'}'.repeat(d)}`)),
+    weight: 1,
+  },
   { arbitrary: invalidToken, weight: 1 },
 );
 
@@ -127,7 +185,12 @@ export const junk: fc.Arbitrary<Json> = fc.oneof(
 // Mutations of a valid body
 
 export type Path = readonly (string | number)[];
-type Mutation = { op: 'drop'; key: string } | { op: 'set'; path: Path; value: Json } | { op: 'dup'; key: string; value: Json } | { op: 'root'; value: Json } | { op: 'wrap' };
+type Mutation =
+  | { op: 'drop'; key: string }
+  | { op: 'set'; path: Path; value: Json }
+  | { op: 'dup'; key: string; value: Json }
+  | { op: 'root'; value: Json }
+  | { op: 'wrap' };
 
 function setAt(tree: Json, path: Path, value: Json): Json {
   const [head, ...rest] = path;
@@ -164,19 +227,35 @@ function apply(tree: Json, m: Mutation): Json {
  * A valid body and zero to three mutations of it: fields from `fields` (or any key) dropped,
  * set to junk, duplicated; nested `paths` set to junk; rarely the whole body replaced.
  */
-export function mutated(valid: fc.Arbitrary<Json>, fields: readonly string[], paths: readonly Path[] = []): fc.Arbitrary<Json> {
+export function mutated(
+  valid: fc.Arbitrary<Json>,
+  fields: readonly string[],
+  paths: readonly Path[] = [],
+): fc.Arbitrary<Json> {
   const field = fc.oneof({ arbitrary: fc.constantFrom(...fields), weight: 4 }, { arbitrary: key, weight: 1 });
   const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     { arbitrary: field.map((k): Mutation => ({ op: 'drop', key: k })), weight: 3 },
     { arbitrary: fc.tuple(field, junk).map(([k, value]): Mutation => ({ op: 'set', path: [k], value })), weight: 6 },
-    ...(paths.length === 0 ? [] : [{ arbitrary: fc.tuple(fc.constantFrom(...paths), junk).map(([path, value]): Mutation => ({ op: 'set', path, value })), weight: 4 }]),
+    ...(paths.length === 0
+      ? []
+      : [
+          {
+            arbitrary: fc
+              .tuple(fc.constantFrom(...paths), junk)
+              .map(([path, value]): Mutation => ({ op: 'set', path, value })),
+            weight: 4,
+          },
+        ]),
     { arbitrary: fc.tuple(field, junk).map(([k, value]): Mutation => ({ op: 'dup', key: k, value })), weight: 1 },
     { arbitrary: junk.map((value): Mutation => ({ op: 'root', value })), weight: 1 },
     { arbitrary: fc.constant<Mutation>({ op: 'wrap' }), weight: 1 },
   );
   // A third unmutated, so odd-but-valid values (a NUL in a name, 2^53 where a number is allowed)
   // reach the handler's success path and the layers below it.
-  const mutations = fc.oneof({ arbitrary: fc.constant<Mutation[]>([]), weight: 1 }, { arbitrary: fc.array(mutation, { minLength: 1, maxLength: 3 }), weight: 2 });
+  const mutations = fc.oneof(
+    { arbitrary: fc.constant<Mutation[]>([]), weight: 1 },
+    { arbitrary: fc.array(mutation, { minLength: 1, maxLength: 3 }), weight: 2 },
+  );
   return fc.tuple(valid, mutations).map(([tree, ms]) => ms.reduce(apply, tree));
 }
 
@@ -186,7 +265,18 @@ export function encoded(tree: fc.Arbitrary<Json>, bigBody = false): fc.Arbitrary
     const text = serialize(t);
     return fc.oneof(
       { arbitrary: fc.constant(text), weight: 20 },
-      { arbitrary: fc.constantFrom(`\ufeff${text}`, `\ufeff\ufeff${text}`, `\u0000${text}`, `${text}\u0000`, `${text} x`, `${text}}`, ` \n${text}\n `), weight: 2 },
+      {
+        arbitrary: fc.constantFrom(
+          `\ufeff${text}`,
+          `\ufeff\ufeff${text}`,
+          `\u0000${text}`,
+          `${text}\u0000`,
+          `${text} x`,
+          `${text}}`,
+          ` \n${text}\n `,
+        ),
+        weight: 2,
+      },
       { arbitrary: fc.nat(text.length).map((k) => text.slice(0, k)), weight: 1 },
       {
         arbitrary: fc.tuple(fc.nat(text.length), fc.constantFrom(0xff, 0xc3, 0x80, 0xed, 0x00)).map(([at, byte]) => {
@@ -197,8 +287,20 @@ export function encoded(tree: fc.Arbitrary<Json>, bigBody = false): fc.Arbitrary
       },
       { arbitrary: fc.uint8Array({ maxLength: 64 }), weight: 1 },
       { arbitrary: randomString, weight: 1 },
-      { arbitrary: fc.constantFrom<string | undefined>('', '   \n', '\ufeff', 'null', '[]', '""', '0', undefined), weight: 2 },
-      ...(bigBody ? [{ arbitrary: fc.constant(`{"model":"saferouter/demo","messages":[{"role":"user","content":"${OVER_CHAT_LIMIT}"}]}`), weight: 1 }] : []),
+      {
+        arbitrary: fc.constantFrom<string | undefined>('', '   \n', '\ufeff', 'null', '[]', '""', '0', undefined),
+        weight: 2,
+      },
+      ...(bigBody
+        ? [
+            {
+              arbitrary: fc.constant(
+                `{"model":"saferouter/demo","messages":[{"role":"user","content":"${OVER_CHAT_LIMIT}"}]}`,
+              ),
+              weight: 1,
+            },
+          ]
+        : []),
     );
   });
 }
@@ -252,7 +354,13 @@ const rawAuthorization = fc.oneof(
 /** Mostly the key the route needs (so the handler runs), sometimes another, none or garbage. */
 export function authFor(needs: 'user' | 'admin' | 'any' | 'none'): fc.Arbitrary<Auth> {
   const proper: fc.Arbitrary<Auth> =
-    needs === 'admin' ? fc.constant({ kind: 'admin' }) : needs === 'user' ? fc.constant({ kind: 'user' }) : needs === 'none' ? fc.constant({ kind: 'none' }) : fc.constantFrom<Auth>({ kind: 'user' }, { kind: 'admin' });
+    needs === 'admin'
+      ? fc.constant({ kind: 'admin' })
+      : needs === 'user'
+        ? fc.constant({ kind: 'user' })
+        : needs === 'none'
+          ? fc.constant({ kind: 'none' })
+          : fc.constantFrom<Auth>({ kind: 'user' }, { kind: 'admin' });
   return fc.oneof(
     { arbitrary: proper, weight: 14 },
     { arbitrary: fc.constantFrom<Auth>({ kind: 'none' }, { kind: 'user' }, { kind: 'admin' }), weight: 3 },
@@ -288,7 +396,26 @@ export const keyId: fc.Arbitrary<string> = segment(
     { arbitrary: fc.stringMatching(/^key_[0-9a-f]{16}$/), weight: 2 },
     {
       arbitrary: fc.oneof(
-        fc.constantFrom('k'.repeat(64), 'k'.repeat(65), 'x'.repeat(10_000), 'key_\u0000', '\u0000', '%00', 'key_%00', '..', '.', '%2e%2e', 'a/b', '%', '%zz', '🦀', '\ud800', ' ', 'admin', '__proto__'),
+        fc.constantFrom(
+          'k'.repeat(64),
+          'k'.repeat(65),
+          'x'.repeat(10_000),
+          'key_\u0000',
+          '\u0000',
+          '%00',
+          'key_%00',
+          '..',
+          '.',
+          '%2e%2e',
+          'a/b',
+          '%',
+          '%zz',
+          '🦀',
+          '\ud800',
+          ' ',
+          'admin',
+          '__proto__',
+        ),
         victim.map((v) => `${v}\u0000`),
         victim.map((v) => `${v}${'x'.repeat(60)}`),
         victim.map((v) => `${v}/extra`),
@@ -367,14 +494,22 @@ export const queryValue: fc.Arbitrary<string> = fc.oneof(
     weight: 10,
   },
   { arbitrary: fc.integer({ min: -1_000_000, max: 2 ** 53 + 10 }).map(String), weight: 2 },
-  { arbitrary: fc.tuple(fc.oneof(fc.integer().map(String), randomString), randomString).map(([ts, id]) => Buffer.from(`${ts}:${id}`).toString('base64url')), weight: 2 },
+  {
+    arbitrary: fc
+      .tuple(fc.oneof(fc.integer().map(String), randomString), randomString)
+      .map(([ts, id]) => Buffer.from(`${ts}:${id}`).toString('base64url')),
+    weight: 2,
+  },
   { arbitrary: randomString, weight: 3 },
   { arbitrary: fc.constantFrom(65, 1000, 10_000).map((n) => 'x'.repeat(n)), weight: 1 },
 );
 
 /** `?a=1&a=&b`: known names mostly, repeated, empty, valueless, raw or encoded; often none at all. */
 export function query(names: readonly string[]): fc.Arbitrary<string> {
-  const name = names.length === 0 ? randomString : fc.oneof({ arbitrary: fc.constantFrom(...names), weight: 6 }, { arbitrary: randomString, weight: 1 });
+  const name =
+    names.length === 0
+      ? randomString
+      : fc.oneof({ arbitrary: fc.constantFrom(...names), weight: 6 }, { arbitrary: randomString, weight: 1 });
   const pair = fc.tuple(name, fc.option(queryValue, { freq: 8 }), fc.nat(5)).map(([k, v, raw]) => {
     const enc = raw === 0 ? (s: string) => s : encodeComponent;
     return v === null ? enc(k) : `${enc(k)}=${enc(v)}`;

@@ -40,10 +40,31 @@ function useGateway(): void {
 const json = (value: unknown): string => JSON.stringify(value);
 const deep = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 const chat = (body: string): FuzzRequest =>
-  fuzzRequest({ route: 'POST /v1/chat/completions', method: 'POST', target: '/v1/chat/completions', auth: { kind: 'user' }, headers: { 'content-type': 'application/json' }, body });
+  fuzzRequest({
+    route: 'POST /v1/chat/completions',
+    method: 'POST',
+    target: '/v1/chat/completions',
+    auth: { kind: 'user' },
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
 const admin = (method: string, target: string, body?: string): FuzzRequest =>
-  fuzzRequest({ route: `${method} ${target.split('?')[0] ?? target}`, method, target, auth: { kind: 'admin' }, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body });
-const get = (target: string): FuzzRequest => fuzzRequest({ route: `GET ${target.split('?')[0] ?? target}`, method: 'GET', target, auth: { kind: 'user' }, headers: {} });
+  fuzzRequest({
+    route: `${method} ${target.split('?')[0] ?? target}`,
+    method,
+    target,
+    auth: { kind: 'admin' },
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body,
+  });
+const get = (target: string): FuzzRequest =>
+  fuzzRequest({
+    route: `GET ${target.split('?')[0] ?? target}`,
+    method: 'GET',
+    target,
+    auth: { kind: 'user' },
+    headers: {},
+  });
 
 /**
  * Inputs that answered a gateway-made 5xx: those issue 9 lists, then those this test found.
@@ -51,9 +72,18 @@ const get = (target: string): FuzzRequest => fuzzRequest({ route: `GET ${target.
  */
 const KNOWN: [name: string, request: FuzzRequest][] = [
   ['max_tokens = 2^53', chat(json({ model: 'saferouter/demo', messages: MESSAGES, max_tokens: 2 ** 53 }))],
-  ['max_tokens = 2^53 + 1 (as written)', chat(`{"model":"saferouter/demo","messages":${json(MESSAGES)},"max_tokens":9007199254740993}`)],
-  ['max_tokens = 1e308, stream', chat(json({ model: 'saferouter/demo', messages: MESSAGES, max_tokens: 1e308, stream: true }))],
-  ['max_completion_tokens = 2^53, priced model', chat(json({ model: 'fake/priced', messages: MESSAGES, max_completion_tokens: 2 ** 53 }))],
+  [
+    'max_tokens = 2^53 + 1 (as written)',
+    chat(`{"model":"saferouter/demo","messages":${json(MESSAGES)},"max_tokens":9007199254740993}`),
+  ],
+  [
+    'max_tokens = 1e308, stream',
+    chat(json({ model: 'saferouter/demo', messages: MESSAGES, max_tokens: 1e308, stream: true })),
+  ],
+  [
+    'max_completion_tokens = 2^53, priced model',
+    chat(json({ model: 'fake/priced', messages: MESSAGES, max_completion_tokens: 2 ** 53 })),
+  ],
   ['PATCH /v1/keys/{id}: id of 65 characters', admin('PATCH', `/v1/keys/${'k'.repeat(65)}`, json({ name: 'x' }))],
   ['DELETE /v1/keys/{id}: id of 65 characters', admin('DELETE', `/v1/keys/${'k'.repeat(65)}`)],
   ['PATCH /v1/keys/{id}: id with NUL', admin('PATCH', `/v1/keys/${PLACEHOLDER.victim(0)}%00`, json({ name: 'x' }))],
@@ -69,13 +99,31 @@ const KNOWN: [name: string, request: FuzzRequest][] = [
   ['GET /v1/activity/stats?since=9007199254740993', get('/v1/activity/stats?since=9007199254740993')],
   ['GET /v1/credits?key_id= (empty), admin', admin('GET', '/v1/credits?key_id=')],
   ['GET /v1/credits?key_id= 65 characters, admin', admin('GET', `/v1/credits?key_id=${'k'.repeat(65)}`)],
-  ['POST /v1/credits/topup: key_id of 65 characters', admin('POST', '/v1/credits/topup', json({ key_id: 'k'.repeat(65), amount_usd: '1' }))],
-  ['POST /v1/credits/topup: key_id with NUL', admin('POST', '/v1/credits/topup', json({ key_id: 'key_\u0000', amount_usd: '1' }))],
+  [
+    'POST /v1/credits/topup: key_id of 65 characters',
+    admin('POST', '/v1/credits/topup', json({ key_id: 'k'.repeat(65), amount_usd: '1' })),
+  ],
+  [
+    'POST /v1/credits/topup: key_id with NUL',
+    admin('POST', '/v1/credits/topup', json({ key_id: 'key_\u0000', amount_usd: '1' })),
+  ],
   ['POST /v1/keys: name with NUL', admin('POST', '/v1/keys', json({ name: 'a\u0000b' }))],
-  ['PATCH /v1/keys/{id}: name with NUL', admin('PATCH', `/v1/keys/${PLACEHOLDER.victim(0)}`, json({ name: 'a\u0000b' }))],
-  ['chat: message content nested 100 000 deep', chat(`{"model":"saferouter/demo","messages":[{"role":"user","content":${deep(100_000)}}]}`)],
-  ['chat: extra field nested 100 000 deep, priced model', chat(`{"model":"fake/priced","messages":${json(MESSAGES)},"x":${deep(100_000)}}`)],
-  ['chat: extra field nested 100 000 deep, priced model, stream', chat(`{"model":"fake/priced","stream":true,"messages":${json(MESSAGES)},"x":${deep(100_000)}}`)],
+  [
+    'PATCH /v1/keys/{id}: name with NUL',
+    admin('PATCH', `/v1/keys/${PLACEHOLDER.victim(0)}`, json({ name: 'a\u0000b' })),
+  ],
+  [
+    'chat: message content nested 100 000 deep',
+    chat(`{"model":"saferouter/demo","messages":[{"role":"user","content":${deep(100_000)}}]}`),
+  ],
+  [
+    'chat: extra field nested 100 000 deep, priced model',
+    chat(`{"model":"fake/priced","messages":${json(MESSAGES)},"x":${deep(100_000)}}`),
+  ],
+  [
+    'chat: extra field nested 100 000 deep, priced model, stream',
+    chat(`{"model":"fake/priced","stream":true,"messages":${json(MESSAGES)},"x":${deep(100_000)}}`),
+  ],
 ];
 
 describe('the oracle can fail', () => {
@@ -83,7 +131,8 @@ describe('the oracle can fail', () => {
   const stream = chat('{"stream":true}');
   const respond = (status: number, body: string, type = 'application/json'): Response =>
     new Response(body, { status, headers: { 'content-type': type, 'x-request-id': `req_${'0'.repeat(32)}` } });
-  const sse = (...events: string[]): Response => respond(200, events.map((e) => `data: ${e}\n\n`).join(''), 'text/event-stream; charset=utf-8');
+  const sse = (...events: string[]): Response =>
+    respond(200, events.map((e) => `data: ${e}\n\n`).join(''), 'text/event-stream; charset=utf-8');
   const error = json({ error: { message: 'm', type: 't', code: 'c' } });
 
   it.each([

@@ -35,8 +35,16 @@ export function fakeCatalogJson(upstreamUrl: string): Record<string, unknown> {
       model('m-tools-chain', 'up', ['tools'], ['m-notools', 'm-backup']),
       model('m-nokey', 'nokey', ['tools'], ['m-backup']),
       model('m-lonely', 'up', []),
-      { ...model('saferouter/demo', 'saferouter', []), pricing: { inputPerMillion: 0, outputPerMillion: 0 }, demo: true },
-      { ...model('saferouter/demo-thinking', 'saferouter', ['reasoning']), pricing: { inputPerMillion: 0, outputPerMillion: 0 }, demo: true },
+      {
+        ...model('saferouter/demo', 'saferouter', []),
+        pricing: { inputPerMillion: 0, outputPerMillion: 0 },
+        demo: true,
+      },
+      {
+        ...model('saferouter/demo-thinking', 'saferouter', ['reasoning']),
+        pricing: { inputPerMillion: 0, outputPerMillion: 0 },
+        demo: true,
+      },
     ],
   };
 }
@@ -46,7 +54,10 @@ export interface TestGateway extends RunningGateway {
   userKey: string;
 }
 
-export async function startTestGateway(upstreamUrl: string, overrides: Partial<GatewayConfig> = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  upstreamUrl: string,
+  overrides: Partial<GatewayConfig> = {},
+): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sr-gw-'));
   const config: GatewayConfig = {
     port: 0,

@@ -41,7 +41,10 @@ export async function createTestSchema(): Promise<TestSchema> {
     url: url.toString(),
     query: (q, params) => sql.unsafe(q, params),
     async dump() {
-      const tables = await sql.unsafe(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [name]);
+      const tables = await sql.unsafe(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
+        [name],
+      );
       const lines: string[] = [];
       for (const t of tables) {
         const table = String(t['table_name']);

@@ -29,7 +29,9 @@ beforeAll(async () => {
   schema = await createTestSchema();
   const databaseUrl = schema.url;
   [a, b] = (await Promise.all(
-    ['a', 'b'].map((name) => spawnGateway({ dataDir: join(dir, name), configPath, adminKey: ADMIN_KEY, databaseUrl, redisUrl: REDIS_URL })),
+    ['a', 'b'].map((name) =>
+      spawnGateway({ dataDir: join(dir, name), configPath, adminKey: ADMIN_KEY, databaseUrl, redisUrl: REDIS_URL }),
+    ),
   )) as [ChildGateway, ChildGateway];
 }, 45_000);
 
@@ -40,8 +42,10 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const ownKey = (url: string, key: string): Promise<Response> => fetch(`${url}/v1/key`, { headers: { authorization: `Bearer ${key}` } });
-const ask = (url: string, key: string, model = 'b-solo'): Promise<Response> => chat(url, key, { model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 50 });
+const ownKey = (url: string, key: string): Promise<Response> =>
+  fetch(`${url}/v1/key`, { headers: { authorization: `Bearer ${key}` } });
+const ask = (url: string, key: string, model = 'b-solo'): Promise<Response> =>
+  chat(url, key, { model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 50 });
 
 describe('revocation', () => {
   it('a key revoked on A is refused by B within 1 s', async () => {
@@ -55,7 +59,10 @@ describe('revocation', () => {
     expect((await ownKey(b.url, key)).status).toBe(200);
 
     const started = performance.now();
-    const del = await fetch(`${a.url}/v1/keys/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    const del = await fetch(`${a.url}/v1/keys/${id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
     expect(del.status).toBe(200);
     expect(((await del.json()) as { revoked: boolean }).revoked).toBe(true);
     expect((await ownKey(a.url, key)).status).toBe(401); // at once on the replica that revoked it
@@ -73,7 +80,9 @@ describe('revocation', () => {
       }
     }
     const elapsed = performance.now() - started;
-    console.log(`revocation: refused by replica B ${elapsed.toFixed(0)} ms after the DELETE was sent on A (${polls} polls of B)`);
+    console.log(
+      `revocation: refused by replica B ${elapsed.toFixed(0)} ms after the DELETE was sent on A (${polls} polls of B)`,
+    );
     expect(status).toBe(401);
     expect(elapsed).toBeLessThan(1000);
     const refused = await ask(b.url, key);
@@ -116,7 +125,12 @@ describe('per-key limits shared through Redis', () => {
   it('concurrency 1: while a stream runs on A, B refuses the key with 429; afterwards B serves it', async () => {
     const { key } = await createKey(a.url, ADMIN_KEY, 'one-at-a-time', '1', { concurrency: 1 });
     upstream.setBehavior('b-cheap', { chunks: 20, chunkDelayMs: 25 });
-    const streaming = await chat(a.url, key, { model: 'b-cheap', messages: [{ role: 'user', content: 'slow' }], stream: true, max_tokens: 50 });
+    const streaming = await chat(a.url, key, {
+      model: 'b-cheap',
+      messages: [{ role: 'user', content: 'slow' }],
+      stream: true,
+      max_tokens: 50,
+    });
     expect(streaming.status).toBe(200);
     const reader = streaming.body!.getReader();
     await reader.read(); // admitted and streaming

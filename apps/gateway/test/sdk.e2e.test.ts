@@ -27,7 +27,10 @@ beforeEach(() => upstream.reset());
 describe('openai SDK', () => {
   it('chat completion (non-stream)', async () => {
     upstream.setBehavior('m-primary', { content: 'Hello from the fake upstream.' });
-    const res = await client.chat.completions.create({ model: 'm-primary', messages: [{ role: 'user', content: 'hi' }] });
+    const res = await client.chat.completions.create({
+      model: 'm-primary',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(res.choices[0]?.message.content).toBe('Hello from the fake upstream.');
     expect(res.usage?.total_tokens).toBeGreaterThan(0);
     expect(upstream.requests[0]?.model).toBe('m-primary');
@@ -45,7 +48,8 @@ describe('openai SDK', () => {
     let reasoning = '';
     let usage: OpenAI.CompletionUsage | undefined;
     for await (const chunk of stream) {
-      const delta = chunk.choices[0]?.delta as { content?: string | null; reasoning_content?: string | null } | undefined;
+      const delta = chunk.choices[0]?.delta as
+        { content?: string | null; reasoning_content?: string | null } | undefined;
       content += delta?.content ?? '';
       reasoning += delta?.reasoning_content ?? '';
       if (chunk.usage) usage = chunk.usage;
@@ -58,28 +62,48 @@ describe('openai SDK', () => {
   it('lists models with SafeRouter fields', async () => {
     const page = await client.models.list();
     const byId = new Map(page.data.map((m) => [m.id, m as unknown as Record<string, unknown>]));
-    expect(byId.get('m-primary')).toMatchObject({ object: 'model', provider: 'up', context_length: 64000, available: true });
+    expect(byId.get('m-primary')).toMatchObject({
+      object: 'model',
+      provider: 'up',
+      context_length: 64000,
+      available: true,
+    });
     expect(byId.get('m-primary')?.pricing).toMatchObject({ prompt: '0.00000027', completion: '0.0000011' });
     expect(byId.get('m-nokey')).toMatchObject({ available: false });
     expect(byId.get('saferouter/demo')).toMatchObject({ available: true, demo: true });
   });
 
   it('surfaces errors as the SDK typed errors', async () => {
-    const bad = new OpenAI({ apiKey: 'sk-sr-not-a-real-key-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', baseURL: `${gw.url}/v1`, maxRetries: 0 });
+    const bad = new OpenAI({
+      apiKey: 'sk-sr-not-a-real-key-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+      baseURL: `${gw.url}/v1`,
+      maxRetries: 0,
+    });
     await expect(bad.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
-    await expect(client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({
+    await expect(
+      client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({
       status: 404,
       code: 'model_not_found',
     });
-    upstream.setBehavior('m-primary', { status: 400, errorBody: { error: { message: 'bad temperature', type: 'invalid_request_error', code: 'invalid_value' } } });
-    const err = await client.chat.completions.create({ model: 'm-primary', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    upstream.setBehavior('m-primary', {
+      status: 400,
+      errorBody: { error: { message: 'bad temperature', type: 'invalid_request_error', code: 'invalid_value' } },
+    });
+    const err = await client.chat.completions
+      .create({ model: 'm-primary', messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).message).toContain('bad temperature');
   });
 
   it('a mid-stream cut surfaces as an error while iterating', async () => {
     upstream.setBehavior('m-primary', { cutAfterChunks: 2, chunks: 8 });
-    const stream = await client.chat.completions.create({ model: 'm-primary', messages: [{ role: 'user', content: 'x' }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'm-primary',
+      messages: [{ role: 'user', content: 'x' }],
+      stream: true,
+    });
     const consume = async (): Promise<void> => {
       for await (const chunk of stream) void chunk;
     };
@@ -90,7 +114,12 @@ describe('openai SDK', () => {
 describe('Vercel AI SDK (@ai-sdk/openai-compatible)', () => {
   it('streamText streams text from the gateway', async () => {
     upstream.setBehavior('m-primary', { content: 'ai sdk says hi', chunks: 3 });
-    const provider = createOpenAICompatible({ name: 'saferouter', baseURL: `${gw.url}/v1`, apiKey: gw.userKey, includeUsage: true });
+    const provider = createOpenAICompatible({
+      name: 'saferouter',
+      baseURL: `${gw.url}/v1`,
+      apiKey: gw.userKey,
+      includeUsage: true,
+    });
     const result = streamText({ model: provider.chatModel('m-primary'), prompt: 'hello' });
     let text = '';
     for await (const part of result.textStream) text += part;

@@ -78,7 +78,10 @@ function hashes(secrets: Record<string, string>): Record<string, string> {
 /** Every file of the data dir that contains a secret, as `file: name`. */
 function scanDataDir(dataDir: string, secrets: Record<string, string>): { files: string[]; hits: string[] } {
   const files = filesUnder(dataDir);
-  return { files: files.map((f) => f.slice(dataDir.length + 1)), hits: files.flatMap((f) => found(readFileSync(f), secrets).map((s) => `${f}: ${s}`)) };
+  return {
+    files: files.map((f) => f.slice(dataDir.length + 1)),
+    hits: files.flatMap((f) => found(readFileSync(f), secrets).map((s) => `${f}: ${s}`)),
+  };
 }
 
 /** A workload of good and bad calls; returns every secret it issued or presented. */
@@ -99,29 +102,83 @@ async function workload(url: string, adminKey: string): Promise<Record<string, s
   };
 
   await call(chat(url, alpha.key, { model: 'b-solo', messages: [{ role: 'user', content: 'ok' }], max_tokens: 100 }));
-  await call(chat(url, alpha.key, { model: 'b-solo', messages: [{ role: 'user', content: 'ok' }], max_tokens: 100, stream: true }));
+  await call(
+    chat(url, alpha.key, {
+      model: 'b-solo',
+      messages: [{ role: 'user', content: 'ok' }],
+      max_tokens: 100,
+      stream: true,
+    }),
+  );
   const ac = new AbortController();
-  const leaving = await chat(url, alpha.key, { model: 'b-solo', messages: [{ role: 'user', content: 'bye' }], stream: true }, ac.signal);
+  const leaving = await chat(
+    url,
+    alpha.key,
+    { model: 'b-solo', messages: [{ role: 'user', content: 'bye' }], stream: true },
+    ac.signal,
+  );
   await leaving.body!.getReader().read();
   ac.abort();
-  await call(chat(url, alpha.key, { model: 'b-dear', messages: [{ role: 'user', content: 'all fail' }], max_tokens: 100 }));
-  await call(chat(url, beta.key, { model: 'b-solo', messages: [{ role: 'user', content: 'too poor' }], max_tokens: 100_000 }));
+  await call(
+    chat(url, alpha.key, { model: 'b-dear', messages: [{ role: 'user', content: 'all fail' }], max_tokens: 100 }),
+  );
+  await call(
+    chat(url, beta.key, { model: 'b-solo', messages: [{ role: 'user', content: 'too poor' }], max_tokens: 100_000 }),
+  );
   await call(fetch(`${url}/v1/keys/${gamma.id}`, { method: 'DELETE', headers: admin }));
   await call(chat(url, gamma.key, { model: 'b-solo', messages: [{ role: 'user', content: 'revoked' }] }));
   for (const token of [bogusFormatted, bogusFree, mistypedAlpha, mistypedAdmin]) {
     await call(chat(url, token, { model: 'b-solo', messages: [{ role: 'user', content: 'who am I' }] }));
     await call(fetch(`${url}/v1/keys`, { headers: { authorization: `Bearer ${token}` } }));
   }
-  await call(fetch(`${url}/v1/keys`, { headers: { authorization: `Basic ${Buffer.from(`x:${alpha.key}`).toString('base64')}` } }));
-  await call(fetch(`${url}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${alpha.key}`, 'content-type': 'application/json' }, body: '{"name":"nope"}' }));
-  await call(fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${alpha.key}`, 'content-type': 'application/json' }, body: `{"model": "${alpha.key}"` }));
-  await call(fetch(`${url}/v1/credits/topup`, { method: 'POST', headers: admin, body: JSON.stringify({ key_id: alpha.id, amount_usd: '2.5' }) }));
-  await call(fetch(`${url}/v1/keys/${beta.id}`, { method: 'PATCH', headers: admin, body: JSON.stringify({ limits: { rpm: 10 } }) }));
+  await call(
+    fetch(`${url}/v1/keys`, {
+      headers: { authorization: `Basic ${Buffer.from(`x:${alpha.key}`).toString('base64')}` },
+    }),
+  );
+  await call(
+    fetch(`${url}/v1/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alpha.key}`, 'content-type': 'application/json' },
+      body: '{"name":"nope"}',
+    }),
+  );
+  await call(
+    fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alpha.key}`, 'content-type': 'application/json' },
+      body: `{"model": "${alpha.key}"`,
+    }),
+  );
+  await call(
+    fetch(`${url}/v1/credits/topup`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ key_id: alpha.id, amount_usd: '2.5' }),
+    }),
+  );
+  await call(
+    fetch(`${url}/v1/keys/${beta.id}`, {
+      method: 'PATCH',
+      headers: admin,
+      body: JSON.stringify({ limits: { rpm: 10 } }),
+    }),
+  );
   expect(statuses).toEqual([200, 200, 500, 402, 200, 401, ...Array<number>(8).fill(401), 401, 403, 400, 200, 200]);
 
   // What the API shows about keys carries no secret either.
   const listed = Buffer.from(await (await fetch(`${url}/v1/keys`, { headers: admin })).text());
-  const secrets = { adminKey, alpha: alpha.key, beta: beta.key, gamma: gamma.key, bogusFormatted, bogusFree, mistypedAlpha, mistypedAdmin, upstreamKey: UPSTREAM_KEY };
+  const secrets = {
+    adminKey,
+    alpha: alpha.key,
+    beta: beta.key,
+    gamma: gamma.key,
+    bogusFormatted,
+    bogusFree,
+    mistypedAlpha,
+    mistypedAdmin,
+    upstreamKey: UPSTREAM_KEY,
+  };
   expect(found(listed, secrets)).toEqual([]);
   // Let batched activity and usage counters reach the database.
   await new Promise((r) => setTimeout(r, 1200));
@@ -162,14 +219,18 @@ describe('no secret at rest or in logs', () => {
     // A second start shows no admin key (it is stored only as a hash) and accepts the first one.
     const second = await spawnGateway({ dataDir, configPath, upstreamKey: UPSTREAM_KEY });
     expect(second.output().toString('utf8')).not.toMatch(/sk-sr-/);
-    expect((await fetch(`${second.url}/v1/keys`, { headers: { authorization: `Bearer ${adminKey}` } })).status).toBe(200);
+    expect((await fetch(`${second.url}/v1/keys`, { headers: { authorization: `Bearer ${adminKey}` } })).status).toBe(
+      200,
+    );
     await second.stop();
 
     const stopped = scanDataDir(dataDir, secrets);
     expect(stopped.hits).toEqual([]);
     checkLog(first.output(), line, secrets);
     expect(found(second.output(), secrets)).toEqual([]);
-    console.log(`secrets (sqlite): ${Object.keys(secrets).length} secrets, none in ${live.files.join(', ')} (live and after stop) or ${first.output().length + second.output().length} bytes of logs`);
+    console.log(
+      `secrets (sqlite): ${Object.keys(secrets).length} secrets, none in ${live.files.join(', ')} (live and after stop) or ${first.output().length + second.output().length} bytes of logs`,
+    );
   }, 30_000);
 
   it('Postgres: every row of every table, the data dir and the logs', async () => {
@@ -188,13 +249,25 @@ describe('no secret at rest or in logs', () => {
 
     const dump = await schema.dump();
     // The dump covers the tables the workload wrote to, so an empty dump cannot pass.
-    for (const table of ['api_keys', 'meta', 'accounts', 'ledger', 'activity', 'tlog_checkpoints', 'tlog_tiles', 'tlog_bundles']) expect(dump).toMatch(new RegExp(`^${table}\\t`, 'm'));
+    for (const table of [
+      'api_keys',
+      'meta',
+      'accounts',
+      'ledger',
+      'activity',
+      'tlog_checkpoints',
+      'tlog_tiles',
+      'tlog_bundles',
+    ])
+      expect(dump).toMatch(new RegExp(`^${table}\\t`, 'm'));
     expect(found(Buffer.from(dump), secrets)).toEqual([]);
     expect(found(Buffer.from(dump), hashes(secrets))).toEqual(['alpha', 'beta', 'gamma']);
     await gw.stop();
     const files = scanDataDir(dataDir, secrets);
     expect(files.hits).toEqual([]);
     checkLog(gw.output(), line, secrets);
-    console.log(`secrets (postgres): ${Object.keys(secrets).length} secrets, none in ${dump.split('\n').length} rows of schema ${schema.name}, ${files.files.length} data dir files or ${gw.output().length} bytes of logs`);
+    console.log(
+      `secrets (postgres): ${Object.keys(secrets).length} secrets, none in ${dump.split('\n').length} rows of schema ${schema.name}, ${files.files.length} data dir files or ${gw.output().length} bytes of logs`,
+    );
   }, 30_000);
 });

@@ -10,9 +10,19 @@ import { appendStartupRecord } from '../src/transparency/startup-log.js';
 
 const dataDir = process.argv[2] ?? '';
 const store = await openStore({ dataDir });
-const attestor = await createAttestor({ dataDir, measurement: new Uint8Array(32).fill(7), tsmRoot: join(dataDir, 'no-tsm') });
+const attestor = await createAttestor({
+  dataDir,
+  measurement: new Uint8Array(32).fill(7),
+  tsmRoot: join(dataDir, 'no-tsm'),
+});
 process.stdout.write('appending\n');
 for (let i = 0; ; i++) {
-  const { index } = await appendStartupRecord({ store, attestor, buildId: `loop-${i}`, audience: 'e2e', logSignerKey: undefined });
+  const { index } = await appendStartupRecord({
+    store,
+    attestor,
+    buildId: `loop-${i}`,
+    audience: 'e2e',
+    logSignerKey: undefined,
+  });
   process.stdout.write(`appended ${index}\n`);
 }

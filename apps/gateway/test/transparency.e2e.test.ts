@@ -14,7 +14,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, verifyBundle } from '@saferouter/attest';
-import { decodeBase64, openCheckpoint, parseVerifierKey, verifyConsistency, verifyInclusion, leafHash } from '@saferouter/tlog';
+import {
+  decodeBase64,
+  openCheckpoint,
+  parseVerifierKey,
+  verifyConsistency,
+  verifyInclusion,
+  leafHash,
+} from '@saferouter/tlog';
 import { startFakeUpstream, type FakeUpstream } from '@saferouter/fake-upstream';
 import { fakeCatalogJson, startTestGateway } from './helpers.js';
 import { killAllGateways, spawnGateway } from './child-gateway.js';
@@ -104,7 +111,15 @@ describe('startup log', () => {
           const e = await getJson<EntryJson>(`${base}/${index}`);
           const entry = decodeBase64(e.entry_base64);
           expect(e.leaf_hash).toBe(Buffer.from(leafHash(entry)).toString('base64'));
-          expect(verifyInclusion({ index, size: 3, leafHash: leafHash(entry), proof: e.inclusion_proof.map(decodeBase64), rootHash: opened.checkpoint.rootHash }).ok).toBe(true);
+          expect(
+            verifyInclusion({
+              index,
+              size: 3,
+              leafHash: leafHash(entry),
+              proof: e.inclusion_proof.map(decodeBase64),
+              rootHash: opened.checkpoint.rootHash,
+            }).ok,
+          ).toBe(true);
           expect(e.record.type).toBe('saferouter/startup/v1');
           expect(e.record.keys.signing).toBe(signingKey);
           expect(e.record.attestation).toMatchObject({ backend: 'mock', hardware: false });
@@ -118,14 +133,30 @@ describe('startup log', () => {
         // Consistency: each earlier head is a prefix of the latest.
         for (const earlier of heads.slice(0, 2)) {
           const c = await getJson<{ proof: string[] }>(`${base}/consistency?from=${earlier.size}&to=3`);
-          expect(verifyConsistency({ size1: earlier.size, size2: 3, proof: c.proof.map(decodeBase64), rootHash1: decodeBase64(earlier.root_hash), rootHash2: opened.checkpoint.rootHash }).ok).toBe(true);
+          expect(
+            verifyConsistency({
+              size1: earlier.size,
+              size2: 3,
+              proof: c.proof.map(decodeBase64),
+              rootHash1: decodeBase64(earlier.root_hash),
+              rootHash2: opened.checkpoint.rootHash,
+            }).ok,
+          ).toBe(true);
         }
 
         // Paging, bad parameters, tiles.
-        const page = await getJson<{ size: number; entries: { index: number }[]; next_start: number | null }>(`${base}?start=1&limit=1`);
+        const page = await getJson<{ size: number; entries: { index: number }[]; next_start: number | null }>(
+          `${base}?start=1&limit=1`,
+        );
         expect(page.entries.map((x) => x.index)).toEqual([1]);
         expect(page.next_start).toBe(2);
-        for (const bad of ['/consistency?from=0', '/consistency?from=2&to=9', '/consistency?from=x', '?start=-1', '?limit=1e3']) {
+        for (const bad of [
+          '/consistency?from=0',
+          '/consistency?from=2&to=9',
+          '/consistency?from=x',
+          '?start=-1',
+          '?limit=1e3',
+        ]) {
           const res = await fetch(`${base}${bad}`);
           expect(res.status, bad).toBe(400);
           expect(((await res.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
@@ -141,7 +172,12 @@ describe('startup log', () => {
         const ok = await runCli(['verify', base, '--vkey', heads[2]!.vkey, '--entry', '1']);
         expect(ok.status, ok.stderr).toBe(0);
         expect(ok.stdout).toContain('saferouter/startup/v1');
-        const wrongKey = await runCli(['verify', base, '--vkey', parseVerifierKey(heads[2]!.vkey).vkey.replace(/\+[0-9a-f]{8}\+/, '+00000000+')]);
+        const wrongKey = await runCli([
+          'verify',
+          base,
+          '--vkey',
+          parseVerifierKey(heads[2]!.vkey).vkey.replace(/\+[0-9a-f]{8}\+/, '+00000000+'),
+        ]);
         expect(wrongKey.status).toBe(1);
         await gw.close();
       }
@@ -183,7 +219,11 @@ describe('startup log', () => {
 
     /** Runs `script` and SIGKILLs it `afterMs` after it printed `marker` (or after starting). */
     const killAt = async (script: string, args: string[], afterMs: number, marker?: string): Promise<string> => {
-      const child = fork(script, args, { execArgv: ['--import', 'tsx'], env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+      const child = fork(script, args, {
+        execArgv: ['--import', 'tsx'],
+        env,
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      });
       let out = '';
       let timer: NodeJS.Timeout | undefined;
       const arm = (): void => {
@@ -205,7 +245,8 @@ describe('startup log', () => {
     const server = fileURLToPath(new URL('../src/server.ts', import.meta.url));
     let listened = 0;
     for (let i = 0; i < 6; i++) {
-      if ((await killAt(server, [], Math.floor(startMs * (0.5 + Math.random() * 0.6)))).includes('listening on')) listened++;
+      if ((await killAt(server, [], Math.floor(startMs * (0.5 + Math.random() * 0.6)))).includes('listening on'))
+        listened++;
     }
     // …and a process appending back to back, killed at random moments: almost surely mid-append.
     const loop = fileURLToPath(new URL('./tlog-append-loop.ts', import.meta.url));
@@ -230,7 +271,9 @@ describe('startup log', () => {
     expect((await fetch(`${base}/tile/entries/000`)).status).toBe(200);
     const verified = await runCli(['verify', base, '--vkey', head.vkey, '--audit', '--entry', String(head.size - 1)]);
     expect(verified.status, `${verified.stdout}\n${verified.stderr}`).toBe(0);
-    console.log(`tlog crash: 6 gateway starts and ${loops} back-to-back appenders killed with SIGKILL (${listened} starts had finished); the log of ${head.size} entries verifies end to end with the CLI (--audit)`);
+    console.log(
+      `tlog crash: 6 gateway starts and ${loops} back-to-back appenders killed with SIGKILL (${listened} starts had finished); the log of ${head.size} entries verifies end to end with the CLI (--audit)`,
+    );
     await last.stop();
   }, 180_000);
 });

@@ -12,14 +12,28 @@ const fill = (n: number, v: number): Uint8Array => new Uint8Array(n).fill(v);
 describe('computeReportData', () => {
   it('is SHA-512 over the documented byte layout', () => {
     const input = { nonce: fill(32, 1), signingKey: fill(32, 2), sealingKey: fill(32, 3), measurement: fill(32, 4) };
-    const manual = sha512(concatBytes(utf8('saferouter-attest-v1'), new Uint8Array([0]), fill(32, 1), fill(32, 2), fill(32, 3), fill(32, 4)));
+    const manual = sha512(
+      concatBytes(
+        utf8('saferouter-attest-v1'),
+        new Uint8Array([0]),
+        fill(32, 1),
+        fill(32, 2),
+        fill(32, 3),
+        fill(32, 4),
+      ),
+    );
     const out = computeReportData(input);
     expect(out).toHaveLength(64);
     expect(toHex(out)).toBe(toHex(manual));
   });
 
   it('pins a known answer (so the layout cannot drift unnoticed)', () => {
-    const out = computeReportData({ nonce: fill(32, 0), signingKey: fill(32, 0), sealingKey: fill(32, 0), measurement: fill(32, 0) });
+    const out = computeReportData({
+      nonce: fill(32, 0),
+      signingKey: fill(32, 0),
+      sealingKey: fill(32, 0),
+      measurement: fill(32, 0),
+    });
     expect(toHex(out)).toBe(toHex(sha512(concatBytes(utf8('saferouter-attest-v1'), new Uint8Array(129)))));
   });
 
@@ -46,14 +60,18 @@ describe('computeMeasurement', () => {
     const binary = utf8('bundle bytes');
     const providers = [{ name: 'p', baseURL: 'https://x' }];
     const models = { m: { provider: 'p', price: 3 } };
-    const expected = sha256(concatBytes(binary, utf8('[{"baseURL":"https://x","name":"p"}]'), utf8('{"m":{"price":3,"provider":"p"}}')));
+    const expected = sha256(
+      concatBytes(binary, utf8('[{"baseURL":"https://x","name":"p"}]'), utf8('{"m":{"price":3,"provider":"p"}}')),
+    );
     expect(toHex(computeMeasurement({ binary, providers, models }))).toBe(toHex(expected));
   });
 
   it('matches the known answer in docs/attestation.md', () => {
     const providers = [{ id: 'openai', baseURL: 'https://api.openai.com/v1' }];
     const models = [{ provider: 'openai', id: 'gpt-4o-mini' }];
-    expect(toHex(computeMeasurement({ binary: utf8('example'), providers, models }))).toBe('65b9c6ecfd085c05dc4a51f03eb49e306636919aeec2dffd929bcf844f16a3b0');
+    expect(toHex(computeMeasurement({ binary: utf8('example'), providers, models }))).toBe(
+      '65b9c6ecfd085c05dc4a51f03eb49e306636919aeec2dffd929bcf844f16a3b0',
+    );
   });
 
   it('does not depend on catalog member order', () => {
@@ -64,8 +82,14 @@ describe('computeMeasurement', () => {
   });
 
   it('validates its input', () => {
-    expect(() => computeMeasurement({ binary: 'x' as unknown as Uint8Array, providers: [], models: [] })).toThrow(TypeError);
-    expect(() => computeMeasurement(null as unknown as { binary: Uint8Array; providers: unknown; models: unknown })).toThrow(TypeError);
-    expect(() => computeMeasurement({ binary: new Uint8Array(), providers: [Number.NaN], models: [] })).toThrow(RangeError);
+    expect(() => computeMeasurement({ binary: 'x' as unknown as Uint8Array, providers: [], models: [] })).toThrow(
+      TypeError,
+    );
+    expect(() =>
+      computeMeasurement(null as unknown as { binary: Uint8Array; providers: unknown; models: unknown }),
+    ).toThrow(TypeError);
+    expect(() => computeMeasurement({ binary: new Uint8Array(), providers: [Number.NaN], models: [] })).toThrow(
+      RangeError,
+    );
   });
 });

@@ -42,6 +42,13 @@ export function computeReportData(input: BindingInput): Uint8Array {
   assertBytes(input.sealingKey, 'sealingKey', X25519_PUBLIC_KEY_LENGTH);
   assertBytes(input.measurement, 'measurement', 32);
   return sha512(
-    concatBytes(utf8(BINDING_DOMAIN), new Uint8Array([0]), input.nonce, input.signingKey, input.sealingKey, input.measurement),
+    concatBytes(
+      utf8(BINDING_DOMAIN),
+      new Uint8Array([0]),
+      input.nonce,
+      input.signingKey,
+      input.sealingKey,
+      input.measurement,
+    ),
   );
 }

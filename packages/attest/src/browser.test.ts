@@ -23,10 +23,18 @@ const CHROMIUM = process.env.SAFEROUTER_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const IN_CI = Boolean(process.env.CI);
 if (!HAVE_CHROMIUM && !IN_CI) {
-  console.warn(`[attest browser test] SKIPPED: no Chromium at ${CHROMIUM} (set SAFEROUTER_CHROMIUM); this suite fails instead when CI is set`);
+  console.warn(
+    `[attest browser test] SKIPPED: no Chromium at ${CHROMIUM} (set SAFEROUTER_CHROMIUM); this suite fails instead when CI is set`,
+  );
 }
 
-const VECTORS = ['go-sev-guest-milan/report.bin', 'go-sev-guest-milan/vcek.der', 'trustee-milan-vlek/report.bin', 'trustee-milan-vlek/vlek.der', 'trustee-milan-vlek/ask_ark_asvk.pem'];
+const VECTORS = [
+  'go-sev-guest-milan/report.bin',
+  'go-sev-guest-milan/vcek.der',
+  'trustee-milan-vlek/report.bin',
+  'trustee-milan-vlek/vlek.der',
+  'trustee-milan-vlek/ask_ark_asvk.pem',
+];
 const AT = '2025-06-01T00:00:00.000Z';
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>attest</title><script src="/attest.js"></script>
@@ -74,7 +82,12 @@ async function nodeVerdicts(bundle: AttestationBundle, nonceHex: string): Promis
     await verifyReport(vlekReport, { cert: vlek, chain, now }),
     await verifyReport(vlekReport, { cert: vlek, now }),
     await verifyReport(tampered, { cert: vcek, now, allowDebug: true }),
-    await verifyReport(vcekReport, { cert: vcek, now, allowDebug: true, chain: AMD_ROOTS.Genoa.ask + AMD_ROOTS.Milan.ark }),
+    await verifyReport(vcekReport, {
+      cert: vcek,
+      now,
+      allowDebug: true,
+      chain: AMD_ROOTS.Genoa.ask + AMD_ROOTS.Milan.ark,
+    }),
     await verifyBundle(bundle, { nonce, now: new Date(bundle.timestamp) }),
     await verifyBundle({ ...bundle, backend: 'sev-snp', hardware: true }, { nonce }),
   ];
@@ -83,58 +96,95 @@ async function nodeVerdicts(bundle: AttestationBundle, nonceHex: string): Promis
 
 const tempDir = useTempDirs();
 
-describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('browser verification (Chromium via playwright-core)', { timeout: 120_000 }, () => {
-  let server: Server;
-  let browser: Browser | undefined;
-  let origin: string;
-  let bundleJs: string;
+describe.skipIf(!HAVE_CHROMIUM && !IN_CI)(
+  'browser verification (Chromium via playwright-core)',
+  { timeout: 120_000 },
+  () => {
+    let server: Server;
+    let browser: Browser | undefined;
+    let origin: string;
+    let bundleJs: string;
 
-  beforeAll(async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`Chromium not found at ${CHROMIUM}: install it or set SAFEROUTER_CHROMIUM (CI is set, so this is a failure)`);
-    const entry = join(fileURLToPath(new URL('.', import.meta.url)), 'index.ts');
-    const result = await build({ entryPoints: [entry], bundle: true, write: false, format: 'iife', globalName: 'SafeRouterAttest', platform: 'browser', target: 'es2022', metafile: true, logLevel: 'silent' });
-    bundleJs = result.outputFiles[0]!.text;
-    const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs.filter((p) => p.startsWith('node:') || p.includes('/src/node/'))).toEqual([]);
-    server = createServer((req, res) => {
-      const url = req.url ?? '/';
-      if (url === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
-      if (url === '/attest.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundleJs);
-      const file = url.startsWith('/vectors/') ? url.slice('/vectors/'.length) : '';
-      if (VECTORS.includes(file)) return void res.writeHead(200).end(readFileSync(join(vectorsDir(), 'sev-snp', file)));
-      res.writeHead(404).end();
+    beforeAll(async () => {
+      if (!HAVE_CHROMIUM)
+        throw new Error(
+          `Chromium not found at ${CHROMIUM}: install it or set SAFEROUTER_CHROMIUM (CI is set, so this is a failure)`,
+        );
+      const entry = join(fileURLToPath(new URL('.', import.meta.url)), 'index.ts');
+      const result = await build({
+        entryPoints: [entry],
+        bundle: true,
+        write: false,
+        format: 'iife',
+        globalName: 'SafeRouterAttest',
+        platform: 'browser',
+        target: 'es2022',
+        metafile: true,
+        logLevel: 'silent',
+      });
+      bundleJs = result.outputFiles[0]!.text;
+      const inputs = Object.keys(result.metafile.inputs);
+      expect(inputs.filter((p) => p.startsWith('node:') || p.includes('/src/node/'))).toEqual([]);
+      server = createServer((req, res) => {
+        const url = req.url ?? '/';
+        if (url === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
+        if (url === '/attest.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundleJs);
+        const file = url.startsWith('/vectors/') ? url.slice('/vectors/'.length) : '';
+        if (VECTORS.includes(file))
+          return void res.writeHead(200).end(readFileSync(join(vectorsDir(), 'sev-snp', file)));
+        res.writeHead(404).end();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+      });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-  });
 
-  afterAll(async () => {
-    await browser?.close();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-  });
+    afterAll(async () => {
+      await browser?.close();
+      await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    });
 
-  it('bundles without Node built-ins', () => {
-    expect(bundleJs.length).toBeGreaterThan(1000);
-    expect(bundleJs).not.toMatch(/require\(["']node:/);
-  });
+    it('bundles without Node built-ins', () => {
+      expect(bundleJs.length).toBeGreaterThan(1000);
+      expect(bundleJs).not.toMatch(/require\(["']node:/);
+    });
 
-  it('gives the same verdicts in Chromium as in Node', async () => {
-    const attestor = await createAttestor({ dataDir: await tempDir(), measurement: new Uint8Array(32).fill(5), tsmRoot: '/nonexistent/tsm', sevGuestPath: '/nonexistent/sev-guest' });
-    const nonceHex = 'ab'.repeat(32);
-    const bundle = await attestor.quote(Uint8Array.from(Buffer.from(nonceHex, 'hex')));
-    const page = await browser!.newPage();
-    await page.goto(origin);
-    await page.waitForFunction('window.ready === true');
-    const inBrowser = JSON.parse((await page.evaluate(`window.runCases(${JSON.stringify({ at: AT, bundle, nonce: nonceHex })})`)) as string) as unknown[];
-    const inNode = await nodeVerdicts(bundle, nonceHex);
-    // Only the 'checked at <now>' of the un-dated mock-as-sev-snp case could differ; it fails at 'backend' before any clock is read.
-    expect(inBrowser).toEqual(inNode);
-    const oks = inBrowser.map((v) => (v as { ok: boolean }).ok);
-    expect(oks).toEqual([false, true, true, true, false, false, true, false]);
-    const first = (v: unknown) => (v as { checks: { id: string; ok: boolean }[] }).checks.find((c) => !c.ok)?.id;
-    expect(inBrowser.map(first)).toEqual(['policy.debug', undefined, undefined, undefined, 'report.signature', 'chain.ask', undefined, 'backend']);
-    expect((inBrowser[6] as { hardware: boolean; summary: string }).hardware).toBe(false);
-    await page.close();
-  });
-});
+    it('gives the same verdicts in Chromium as in Node', async () => {
+      const attestor = await createAttestor({
+        dataDir: await tempDir(),
+        measurement: new Uint8Array(32).fill(5),
+        tsmRoot: '/nonexistent/tsm',
+        sevGuestPath: '/nonexistent/sev-guest',
+      });
+      const nonceHex = 'ab'.repeat(32);
+      const bundle = await attestor.quote(Uint8Array.from(Buffer.from(nonceHex, 'hex')));
+      const page = await browser!.newPage();
+      await page.goto(origin);
+      await page.waitForFunction('window.ready === true');
+      const inBrowser = JSON.parse(
+        (await page.evaluate(`window.runCases(${JSON.stringify({ at: AT, bundle, nonce: nonceHex })})`)) as string,
+      ) as unknown[];
+      const inNode = await nodeVerdicts(bundle, nonceHex);
+      // Only the 'checked at <now>' of the un-dated mock-as-sev-snp case could differ; it fails at 'backend' before any clock is read.
+      expect(inBrowser).toEqual(inNode);
+      const oks = inBrowser.map((v) => (v as { ok: boolean }).ok);
+      expect(oks).toEqual([false, true, true, true, false, false, true, false]);
+      const first = (v: unknown) => (v as { checks: { id: string; ok: boolean }[] }).checks.find((c) => !c.ok)?.id;
+      expect(inBrowser.map(first)).toEqual([
+        'policy.debug',
+        undefined,
+        undefined,
+        undefined,
+        'report.signature',
+        'chain.ask',
+        undefined,
+        'backend',
+      ]);
+      expect((inBrowser[6] as { hardware: boolean; summary: string }).hardware).toBe(false);
+      await page.close();
+    });
+  },
+);

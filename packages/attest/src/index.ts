@@ -7,18 +7,18 @@
 export { toHex, fromHex, toBase64, fromBase64 } from './bytes.js';
 export { canonicalJson } from './canonical-json.js';
 export { computeMeasurement, MEASUREMENT_LENGTH, type MeasurementInput } from './measurement.js';
-export {
-  computeReportData,
-  BINDING_DOMAIN,
-  NONCE_LENGTH,
-  REPORT_DATA_LENGTH,
-  type BindingInput,
-} from './binding.js';
+export { computeReportData, BINDING_DOMAIN, NONCE_LENGTH, REPORT_DATA_LENGTH, type BindingInput } from './binding.js';
 export { CHECK_IDS, firstFailure, type Backend, type Check, type CheckId } from './checks.js';
 export { AttestationError } from './errors.js';
 export { PRODUCTS, productFromCpuid, type Product, type SigningKeyKind } from './product.js';
 export { AMD_ROOTS, type AmdProductRoots } from './amd-roots/index.js';
-export { parseReport, tryParseReport, reportToJson, type SnpReport, type FirmwareVersion } from './report/parse-report.js';
+export {
+  parseReport,
+  tryParseReport,
+  reportToJson,
+  type SnpReport,
+  type FirmwareVersion,
+} from './report/parse-report.js';
 export { REPORT_SIZE, SIGNED_LENGTH, SUPPORTED_VERSIONS, OFFSET as REPORT_OFFSET } from './report/layout.js';
 export { decodeTcb, encodeTcb, formatTcb, type TcbParts } from './report/tcb.js';
 export * from './mock-format.js';

@@ -34,7 +34,9 @@ export function productFromCpuid(family: number, model: number): Product | undef
  * @example
  * productFromIssuerName('SEV-VLEK-Milan'); // { product: 'Milan', kind: 'vlek' }
  */
-export function productFromIssuerName(commonName: string | undefined): { product: Product; kind: SigningKeyKind } | undefined {
+export function productFromIssuerName(
+  commonName: string | undefined,
+): { product: Product; kind: SigningKeyKind } | undefined {
   const m = /^SEV-(VLEK-)?(Milan|Genoa|Turin)$/.exec(commonName ?? '');
   if (m === null) return undefined;
   return { product: m[2] as Product, kind: m[1] === undefined ? 'vcek' : 'vlek' };

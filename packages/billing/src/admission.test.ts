@@ -21,12 +21,21 @@ interface Setup {
   input(overrides?: Partial<AdmitInput>): AdmitInput;
 }
 
-async function setup(balanceMicros: number, options: { interleave?: boolean } & Partial<BillingOptions> = {}): Promise<Setup> {
+async function setup(
+  balanceMicros: number,
+  options: { interleave?: boolean } & Partial<BillingOptions> = {},
+): Promise<Setup> {
   const store = createFakeBillingStore({ interleave: options.interleave ?? false });
   let now = T0;
   let n = 0;
-  const billing = createBilling({ store, clock: () => now, ids: (kind) => `${kind}_${++n}`, holdTtlMs: options.holdTtlMs });
-  if (balanceMicros > 0) await store.credit({ id: 'seed', keyId: KEY, amountMicros: balanceMicros, kind: 'topup', ts: T0 });
+  const billing = createBilling({
+    store,
+    clock: () => now,
+    ids: (kind) => `${kind}_${++n}`,
+    holdTtlMs: options.holdTtlMs,
+  });
+  if (balanceMicros > 0)
+    await store.credit({ id: 'seed', keyId: KEY, amountMicros: balanceMicros, kind: 'topup', ts: T0 });
   let requests = 0;
   return {
     store,
@@ -34,7 +43,14 @@ async function setup(balanceMicros: number, options: { interleave?: boolean } & 
     advance: (ms) => {
       now += ms;
     },
-    input: (overrides) => ({ keyId: KEY, requestId: `req_${++requests}`, pricing: P, promptTokens: 1000, maxOutputTokens: 1000, ...overrides }),
+    input: (overrides) => ({
+      keyId: KEY,
+      requestId: `req_${++requests}`,
+      pricing: P,
+      promptTokens: 1000,
+      maxOutputTokens: 1000,
+      ...overrides,
+    }),
   };
 }
 
@@ -51,7 +67,8 @@ async function refusal(promise: Promise<unknown>): Promise<InsufficientCreditsEr
 const untouchable = new Proxy(
   {},
   {
-    get: (_target, prop) => (prop === 'then' ? undefined : () => Promise.reject(new Error(`store.${String(prop)} was called`))),
+    get: (_target, prop) =>
+      prop === 'then' ? undefined : () => Promise.reject(new Error(`store.${String(prop)} was called`)),
   },
 ) as BillingStore;
 
@@ -62,14 +79,27 @@ describe('admit', () => {
     expect(admission.heldMicros).toBe(12_000);
     expect(admission.state).toBe('held');
     expect([...store.holds.values()]).toEqual([
-      { id: 'hold_1', keyId: KEY, amountMicros: 12_000, requestId: 'req_1', ts: T0, expiresAt: T0 + DEFAULT_HOLD_TTL_MS },
+      {
+        id: 'hold_1',
+        keyId: KEY,
+        amountMicros: 12_000,
+        requestId: 'req_1',
+        ts: T0,
+        expiresAt: T0 + DEFAULT_HOLD_TTL_MS,
+      },
     ]);
     expect(await store.balance(KEY)).toEqual({ keyId: KEY, balanceMicros: 1_000_000, heldMicros: 12_000 });
 
     // 900 × 2 + 321 × 10 = 5010 µ$ exactly.
     const outcome = await admission.settle({ promptTokens: 900, completionTokens: 321 });
     expect(outcome).toMatchObject({ costMicros: 5_010, chargedMicros: 5_010, holdMissing: false });
-    expect(outcome.entry).toMatchObject({ kind: 'charge', amountMicros: -5_010, requestId: 'req_1', note: null, keyId: KEY });
+    expect(outcome.entry).toMatchObject({
+      kind: 'charge',
+      amountMicros: -5_010,
+      requestId: 'req_1',
+      note: null,
+      keyId: KEY,
+    });
     expect(admission.state).toBe('settled');
     expect(admission.heldMicros).toBe(0);
     expect(await store.balance(KEY)).toEqual({ keyId: KEY, balanceMicros: 994_990, heldMicros: 0 });
@@ -78,7 +108,9 @@ describe('admit', () => {
 
   it('rounds the charge up to a whole micro-dollar and notes estimates', async () => {
     const { store, billing, input } = await setup(1_000_000);
-    const admission = await billing.admit(input({ pricing: { inputMicrosPerMillion: 150_000, outputMicrosPerMillion: 600_000 } }));
+    const admission = await billing.admit(
+      input({ pricing: { inputMicrosPerMillion: 150_000, outputMicrosPerMillion: 600_000 } }),
+    );
     // 7 × 0.15 + 3 × 0.6 = 2.85 µ$ → 3.
     const outcome = await admission.settle({ promptTokens: 7, completionTokens: 3, estimated: true });
     expect(outcome).toMatchObject({ costMicros: 3, chargedMicros: 3 });
@@ -105,7 +137,11 @@ describe('admit', () => {
     await admission.release();
     expect(admission.state).toBe('released');
     expect(store.holds.size).toBe(0);
-    expect(await admission.settle({ promptTokens: 1000, completionTokens: 1000 })).toEqual({ costMicros: 12_000, chargedMicros: 0, holdMissing: false });
+    expect(await admission.settle({ promptTokens: 1000, completionTokens: 1000 })).toEqual({
+      costMicros: 12_000,
+      chargedMicros: 0,
+      holdMissing: false,
+    });
     expect(await store.balance(KEY)).toEqual({ keyId: KEY, balanceMicros: 1_000_000, heldMicros: 0 });
     expect(await store.ledger(KEY)).toHaveLength(1); // only the seed top-up
   });
@@ -168,23 +204,46 @@ describe('admit', () => {
 
   it('places no hold and never touches the store for zero-priced (demo) models', async () => {
     const billing = createBilling({ store: untouchable });
-    const admission = await billing.admit({ keyId: KEY, requestId: 'r', pricing: FREE, promptTokens: 1e9, maxOutputTokens: 1e9 });
+    const admission = await billing.admit({
+      keyId: KEY,
+      requestId: 'r',
+      pricing: FREE,
+      promptTokens: 1e9,
+      maxOutputTokens: 1e9,
+    });
     expect(admission.heldMicros).toBe(0);
-    expect(await admission.settle({ promptTokens: 1e9, completionTokens: 1e9 })).toEqual({ costMicros: 0, chargedMicros: 0, holdMissing: false });
+    expect(await admission.settle({ promptTokens: 1e9, completionTokens: 1e9 })).toEqual({
+      costMicros: 0,
+      chargedMicros: 0,
+      holdMissing: false,
+    });
     await admission.release();
   });
 
   it('treats free: true as zero-priced whatever the pricing', async () => {
     const billing = createBilling({ store: untouchable });
-    const admission = await billing.admit({ keyId: KEY, requestId: 'r', pricing: DEAR, promptTokens: 10, maxOutputTokens: 10, free: true });
+    const admission = await billing.admit({
+      keyId: KEY,
+      requestId: 'r',
+      pricing: DEAR,
+      promptTokens: 10,
+      maxOutputTokens: 10,
+      free: true,
+    });
     expect(admission.free).toBe(true);
     await admission.reprice(P);
-    expect(await admission.settle({ promptTokens: 10, completionTokens: 10 })).toEqual({ costMicros: 0, chargedMicros: 0, holdMissing: false });
+    expect(await admission.settle({ promptTokens: 10, completionTokens: 10 })).toEqual({
+      costMicros: 0,
+      chargedMicros: 0,
+      holdMissing: false,
+    });
   });
 
   it('holds at least 1 µ$ for a priced model whose worst case rounds to nothing', async () => {
     const { store, billing, input } = await setup(100);
-    const admission = await billing.admit(input({ pricing: { inputMicrosPerMillion: 0, outputMicrosPerMillion: 5 }, maxOutputTokens: 0 }));
+    const admission = await billing.admit(
+      input({ pricing: { inputMicrosPerMillion: 0, outputMicrosPerMillion: 5 }, maxOutputTokens: 0 }),
+    );
     expect(admission.heldMicros).toBe(1);
     expect((await admission.settle({ promptTokens: 10, completionTokens: 300_000 })).chargedMicros).toBe(2); // 1.5 → 2
     expect(store.holds.size).toBe(0);
@@ -206,7 +265,11 @@ describe('admit', () => {
     expect([...store.holds.values()][0]?.expiresAt).toBe(T0 + 60_000);
     advance(60_001);
     expect(await billing.expireHolds()).toBe(1);
-    expect(await admission.settle({ promptTokens: 1000, completionTokens: 1000 })).toEqual({ costMicros: 12_000, chargedMicros: 0, holdMissing: true });
+    expect(await admission.settle({ promptTokens: 1000, completionTokens: 1000 })).toEqual({
+      costMicros: 12_000,
+      chargedMicros: 0,
+      holdMissing: true,
+    });
     expect(await store.ledgerSum(KEY)).toBe(100_000);
   });
 
@@ -219,17 +282,31 @@ describe('admit', () => {
     };
     await inner.credit({ id: 'seed', keyId: KEY, amountMicros: 50_000, kind: 'topup', ts: T0 });
     const billing = createBilling({ store: flaky, clock: () => T0 });
-    const admission = await billing.admit({ keyId: KEY, requestId: 'r', pricing: P, promptTokens: 1000, maxOutputTokens: 1000 });
+    const admission = await billing.admit({
+      keyId: KEY,
+      requestId: 'r',
+      pricing: P,
+      promptTokens: 1000,
+      maxOutputTokens: 1000,
+    });
     await expect(admission.settle({ promptTokens: 1000, completionTokens: 100 })).rejects.toThrow('connection reset');
     expect(admission.state).toBe('held');
-    expect(await admission.settle({ promptTokens: 1000, completionTokens: 100 })).toMatchObject({ chargedMicros: 3_000 });
+    expect(await admission.settle({ promptTokens: 1000, completionTokens: 100 })).toMatchObject({
+      chargedMicros: 3_000,
+    });
     expect(await inner.balance(KEY)).toEqual({ keyId: KEY, balanceMicros: 47_000, heldMicros: 0 });
   });
 
   it('uses generated ids by default', async () => {
     const store = createFakeBillingStore();
     await store.credit({ id: 'seed', keyId: KEY, amountMicros: 50_000, kind: 'topup', ts: T0 });
-    await createBilling({ store }).admit({ keyId: KEY, requestId: 'r', pricing: P, promptTokens: 1, maxOutputTokens: 1 });
+    await createBilling({ store }).admit({
+      keyId: KEY,
+      requestId: 'r',
+      pricing: P,
+      promptTokens: 1,
+      maxOutputTokens: 1,
+    });
     expect([...store.holds.keys()][0]).toMatch(/^hold_[0-9a-f]{32}$/);
   });
 
@@ -241,12 +318,18 @@ describe('admit', () => {
     await expect(billing.admit(input({ requestId: 'r'.repeat(129) }))).rejects.toThrow(InvalidArgumentError);
     await expect(billing.admit(input({ promptTokens: -1 }))).rejects.toThrow(InvalidArgumentError);
     await expect(billing.admit(input({ maxOutputTokens: 1.5 }))).rejects.toThrow(/input\.maxOutputTokens/);
-    await expect(billing.admit(input({ pricing: { inputMicrosPerMillion: 0.5, outputMicrosPerMillion: 0 } }))).rejects.toThrow(/input\.pricing/);
+    await expect(
+      billing.admit(input({ pricing: { inputMicrosPerMillion: 0.5, outputMicrosPerMillion: 0 } })),
+    ).rejects.toThrow(/input\.pricing/);
     await expect(billing.admit(input({ free: 'yes' as unknown as boolean }))).rejects.toThrow(InvalidArgumentError);
     await expect(billing.admit(null as unknown as AdmitInput)).rejects.toThrow(InvalidArgumentError);
     const admission = await billing.admit(input({ pricing: FREE }));
-    await expect(admission.settle({ promptTokens: 1, completionTokens: -1 })).rejects.toThrow(/usage\.completionTokens/);
-    await expect(admission.settle({ promptTokens: 1, completionTokens: 1, estimated: 'yes' as unknown as boolean })).rejects.toThrow(InvalidArgumentError);
+    await expect(admission.settle({ promptTokens: 1, completionTokens: -1 })).rejects.toThrow(
+      /usage\.completionTokens/,
+    );
+    await expect(
+      admission.settle({ promptTokens: 1, completionTokens: 1, estimated: 'yes' as unknown as boolean }),
+    ).rejects.toThrow(InvalidArgumentError);
   });
 });
 
@@ -255,13 +338,22 @@ describe('createBilling', () => {
     expect(() => createBilling(undefined as unknown as BillingOptions)).toThrow(InvalidArgumentError);
     expect(() => createBilling({} as BillingOptions)).toThrow(/options\.store/);
     expect(() => createBilling({ store: createFakeBillingStore(), holdTtlMs: 0 })).toThrow(InvalidArgumentError);
-    expect(() => createBilling({ store: createFakeBillingStore(), clock: 1 as unknown as () => number })).toThrow(/options\.clock/);
+    expect(() => createBilling({ store: createFakeBillingStore(), clock: 1 as unknown as () => number })).toThrow(
+      /options\.clock/,
+    );
   });
 
   it('credits top-ups', async () => {
     const { store, billing } = await setup(0);
     const entry = await billing.topup({ keyId: KEY, amountMicros: parseUsdAmount('5.25'), note: 'card' });
-    expect(entry).toMatchObject({ id: 'ledger_1', keyId: KEY, kind: 'topup', amountMicros: 5_250_000, ts: T0, note: 'card' });
+    expect(entry).toMatchObject({
+      id: 'ledger_1',
+      keyId: KEY,
+      kind: 'topup',
+      amountMicros: 5_250_000,
+      ts: T0,
+      note: 'card',
+    });
     expect(await store.balance(KEY)).toMatchObject({ balanceMicros: 5_250_000 });
     await expect(billing.topup({ keyId: KEY, amountMicros: 0 })).rejects.toThrow(/input\.amountMicros/);
     await expect(billing.topup({ keyId: '', amountMicros: 1 })).rejects.toThrow(InvalidArgumentError);
@@ -277,7 +369,10 @@ describe('reprice (fallback to another model)', () => {
     expect([...store.holds.values()].map((h) => h.amountMicros)).toEqual([12_000, 12_000]);
     expect(admission.pricing).toBe(DEAR);
     // 1000 × 4 + 500 × 20 = 14000 µ$: more than the first hold, charged in full.
-    expect(await admission.settle({ promptTokens: 1000, completionTokens: 500 })).toMatchObject({ costMicros: 14_000, chargedMicros: 14_000 });
+    expect(await admission.settle({ promptTokens: 1000, completionTokens: 500 })).toMatchObject({
+      costMicros: 14_000,
+      chargedMicros: 14_000,
+    });
     expect(store.holds.size).toBe(0);
     expect((await store.ledger(KEY)).filter((r) => r.kind === 'charge').map((r) => r.amountMicros)).toEqual([-14_000]);
   });
@@ -319,7 +414,11 @@ describe('reprice (fallback to another model)', () => {
     await admission.reprice(P);
     expect(admission.heldMicros).toBe(12_000);
     await admission.reprice(FREE);
-    expect(await admission.settle({ promptTokens: 1000, completionTokens: 1000 })).toEqual({ costMicros: 0, chargedMicros: 0, holdMissing: false });
+    expect(await admission.settle({ promptTokens: 1000, completionTokens: 1000 })).toEqual({
+      costMicros: 0,
+      chargedMicros: 0,
+      holdMissing: false,
+    });
     expect(store.holds.size).toBe(0);
     expect(await store.ledger(KEY)).toHaveLength(1);
   });
@@ -327,10 +426,15 @@ describe('reprice (fallback to another model)', () => {
   it('orders reprice before a settle issued after it, and refuses reprice once settled', async () => {
     const { billing, input } = await setup(1_000_000, { interleave: true });
     const admission = await billing.admit(input());
-    const [, outcome] = await Promise.all([admission.reprice(DEAR), admission.settle({ promptTokens: 1000, completionTokens: 0 })]);
+    const [, outcome] = await Promise.all([
+      admission.reprice(DEAR),
+      admission.settle({ promptTokens: 1000, completionTokens: 0 }),
+    ]);
     expect(outcome.chargedMicros).toBe(4_000);
     await expect(admission.reprice(CHEAP)).rejects.toThrow(/already settled/);
-    await expect(admission.reprice({ inputMicrosPerMillion: -1, outputMicrosPerMillion: 0 })).rejects.toThrow(InvalidArgumentError);
+    await expect(admission.reprice({ inputMicrosPerMillion: -1, outputMicrosPerMillion: 0 })).rejects.toThrow(
+      InvalidArgumentError,
+    );
   });
 });
 
@@ -344,7 +448,9 @@ describe('concurrency through the store', () => {
     expect(refused.every((r) => r.status === 'rejected' && InsufficientCreditsError.isInstance(r.reason))).toBe(true);
     expect(await store.balance(KEY)).toEqual({ keyId: KEY, balanceMicros: 120_000, heldMicros: 120_000 });
 
-    const outcomes = await Promise.all(admitted.map((a, i) => a.settle({ promptTokens: 1000, completionTokens: i * 100 })));
+    const outcomes = await Promise.all(
+      admitted.map((a, i) => a.settle({ promptTokens: 1000, completionTokens: i * 100 })),
+    );
     const charged = outcomes.reduce((sum, o) => sum + o.chargedMicros, 0);
     expect(charged).toBe(outcomes.reduce((sum, o) => sum + o.costMicros, 0));
     expect(charged).toBe(10 * 2_000 + 45_000); // prompts 10 × 2000, outputs Σ i × 100 tokens × 10 µ$ for i < 10
@@ -356,7 +462,8 @@ describe('concurrency through the store', () => {
   it('keeps the ledger and balance in step under a mixed admit / settle / release / reprice load', async () => {
     const { store, billing } = await setup(0, { interleave: true });
     const keys = ['k1', 'k2', 'k3'];
-    for (const keyId of keys) await store.credit({ id: `seed_${keyId}`, keyId, amountMicros: 300_000, kind: 'topup', ts: T0 });
+    for (const keyId of keys)
+      await store.credit({ id: `seed_${keyId}`, keyId, amountMicros: 300_000, kind: 'topup', ts: T0 });
     let seed = 11;
     const rand = (max: number): number => {
       seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
@@ -369,7 +476,13 @@ describe('concurrency through the store', () => {
       const usage = { promptTokens: rand(3_000), completionTokens: rand(3_000) };
       let admission;
       try {
-        admission = await billing.admit({ keyId, requestId: `r${i}`, pricing: P, promptTokens: 1_000, maxOutputTokens: 1_000 });
+        admission = await billing.admit({
+          keyId,
+          requestId: `r${i}`,
+          pricing: P,
+          promptTokens: 1_000,
+          maxOutputTokens: 1_000,
+        });
       } catch (err) {
         expect(InsufficientCreditsError.isInstance(err)).toBe(true);
         return;

@@ -20,7 +20,15 @@ import { InvalidArgumentError } from '@saferouter/errors';
 import { timeOrderedId, type BillingStore, type LedgerEntry } from '@saferouter/store';
 import { assertPricing, exactCostMicros, isFreePricing, type Pricing } from './money.js';
 import { affordableOutputTokens, InsufficientCreditsError, promptAffordable } from './hold.js';
-import { assertCount, assertFunction, assertKeyId, assertObject, assertPositiveInteger, assertString, checkObject } from './validate.js';
+import {
+  assertCount,
+  assertFunction,
+  assertKeyId,
+  assertObject,
+  assertPositiveInteger,
+  assertString,
+  checkObject,
+} from './validate.js';
 
 /** How long a hold survives a crashed process before `expireHolds` may reclaim it. */
 export const DEFAULT_HOLD_TTL_MS = 30 * 60_000;
@@ -102,7 +110,12 @@ export interface Billing {
    * ledger: key creation with initial credit and `POST /v1/credits/topup` both come through here.
    * @throws {InvalidArgumentError} on a malformed key id, amount, note or request id.
    */
-  topup(input: { keyId: string; amountMicros: number; note?: string | undefined; requestId?: string | undefined }): Promise<LedgerEntry>;
+  topup(input: {
+    keyId: string;
+    amountMicros: number;
+    note?: string | undefined;
+    requestId?: string | undefined;
+  }): Promise<LedgerEntry>;
   /** Releases holds past their expiry (left by crashed processes); run it periodically. */
   expireHolds(): Promise<number>;
 }
@@ -135,10 +148,18 @@ export function createBilling(options: BillingOptions): Billing {
   const ids = options.ids ?? defaultIds;
   assertFunction(ids, 'options.ids');
 
-  const refusal = (pricing: Pricing, availableMicros: number, input: HoldShape, requiredMicros: number): InsufficientCreditsError =>
+  const refusal = (
+    pricing: Pricing,
+    availableMicros: number,
+    input: HoldShape,
+    requiredMicros: number,
+  ): InsufficientCreditsError =>
     new InsufficientCreditsError({
       requestedTokens: input.maxOutputTokens,
-      affordableTokens: Math.min(affordableOutputTokens(pricing, availableMicros, input.promptTokens), input.maxOutputTokens),
+      affordableTokens: Math.min(
+        affordableOutputTokens(pricing, availableMicros, input.promptTokens),
+        input.maxOutputTokens,
+      ),
       promptTokens: input.promptTokens,
       availableMicros,
       requiredMicros,
@@ -146,7 +167,12 @@ export function createBilling(options: BillingOptions): Billing {
     });
 
   /** Places one hold; returns its id or throws the 402 computed against `ownHeld + available`. */
-  const hold = async (keyId: string, requestId: string, amountMicros: number, refuse: (available: number) => Error): Promise<string> => {
+  const hold = async (
+    keyId: string,
+    requestId: string,
+    amountMicros: number,
+    refuse: (available: number) => Error,
+  ): Promise<string> => {
     const id = ids('hold');
     const now = clock();
     const result = await store.placeHold({ id, keyId, amountMicros, requestId, ts: now, expiresAt: now + holdTtlMs });
@@ -189,14 +215,16 @@ export function createBilling(options: BillingOptions): Billing {
     expireHolds: () => store.expireHolds(clock()),
   };
 
-  function createAdmission(init: HoldShape & {
-    keyId: string;
-    requestId: string;
-    free: boolean;
-    pricing: Pricing;
-    holdIds: string[];
-    held: number;
-  }): Admission {
+  function createAdmission(
+    init: HoldShape & {
+      keyId: string;
+      requestId: string;
+      free: boolean;
+      pricing: Pricing;
+      holdIds: string[];
+      held: number;
+    },
+  ): Admission {
     const { keyId, requestId, free, promptTokens, holdIds } = init;
     let { pricing, held, maxOutputTokens } = init;
     let state: AdmissionState = 'held';
@@ -234,7 +262,11 @@ export function createBilling(options: BillingOptions): Billing {
             if (required > held) {
               const shape = { promptTokens, maxOutputTokens: nextMax };
               // Our own holds count as affordable for the message: the request may spend them.
-              holdIds.push(await hold(keyId, requestId, required - held, (available) => refusal(next, available + held, shape, required)));
+              holdIds.push(
+                await hold(keyId, requestId, required - held, (available) =>
+                  refusal(next, available + held, shape, required),
+                ),
+              );
               held = required;
             }
           }
@@ -247,7 +279,8 @@ export function createBilling(options: BillingOptions): Billing {
         checkObject(usage, 'usage');
         assertCount(usage.promptTokens, 'usage.promptTokens');
         assertCount(usage.completionTokens, 'usage.completionTokens');
-        if (usage.estimated !== undefined && typeof usage.estimated !== 'boolean') throw new InvalidArgumentError('usage.estimated', 'usage.estimated must be a boolean', 'type');
+        if (usage.estimated !== undefined && typeof usage.estimated !== 'boolean')
+          throw new InvalidArgumentError('usage.estimated', 'usage.estimated must be a boolean', 'type');
         return serial(async () => {
           if (outcome !== undefined) return outcome;
           const cost = free ? 0 : exactCostMicros(pricing, usage.promptTokens, usage.completionTokens);
@@ -262,9 +295,10 @@ export function createBilling(options: BillingOptions): Billing {
             await releaseAll(store, extras);
             const note = usage.estimated === true ? 'estimated' : undefined;
             const settled = await store.settle(primary, { costMicros: cost, ts: clock(), note });
-            result = settled === undefined
-              ? { costMicros: cost, chargedMicros: 0, holdMissing: true }
-              : { costMicros: cost, chargedMicros: settled.chargedMicros, entry: settled.entry, holdMissing: false };
+            result =
+              settled === undefined
+                ? { costMicros: cost, chargedMicros: 0, holdMissing: true }
+                : { costMicros: cost, chargedMicros: settled.chargedMicros, entry: settled.entry, holdMissing: false };
           }
           outcome = result;
           state = 'settled';
@@ -301,5 +335,6 @@ function assertAdmitInput(input: unknown): asserts input is AdmitInput {
   assertPricing(input['pricing'], 'input.pricing');
   assertCount(input['promptTokens'], 'input.promptTokens');
   assertCount(input['maxOutputTokens'], 'input.maxOutputTokens');
-  if (input['free'] !== undefined && typeof input['free'] !== 'boolean') throw new InvalidArgumentError('input.free', 'input.free must be a boolean', 'type');
+  if (input['free'] !== undefined && typeof input['free'] !== 'boolean')
+    throw new InvalidArgumentError('input.free', 'input.free must be a boolean', 'type');
 }

@@ -29,7 +29,12 @@ describe('extractDeliveredText', () => {
     const sse =
       event({ reasoning: 'r' }) +
       event({ refusal: 'no' }) +
-      `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'A' } }, { index: 1, delta: { content: 'B' } }] })}\n\n`;
+      `data: ${JSON.stringify({
+        choices: [
+          { index: 0, delta: { content: 'A' } },
+          { index: 1, delta: { content: 'B' } },
+        ],
+      })}\n\n`;
     expect(extractDeliveredText(sse)).toBe('rnoAB');
   });
 
@@ -41,7 +46,11 @@ describe('extractDeliveredText', () => {
   });
 
   it('ignores malformed JSON and odd shapes without throwing', () => {
-    const sse = 'data: {"content": oops\n\n' + 'data: {"choices":"x","content":1}\n\n' + 'data: {"choices":[null,{"delta":{"content":5}}]}\n\n' + event({ content: 'ok' });
+    const sse =
+      'data: {"content": oops\n\n' +
+      'data: {"choices":"x","content":1}\n\n' +
+      'data: {"choices":[null,{"delta":{"content":5}}]}\n\n' +
+      event({ content: 'ok' });
     expect(extractDeliveredText(sse)).toBe('ok');
   });
 

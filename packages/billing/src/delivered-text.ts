@@ -68,7 +68,8 @@ export function createDeliveredTextCounter(): DeliveredTextCounter {
  * @throws {InvalidArgumentError} (reason `type`) when `sse` is neither a string nor a Uint8Array.
  */
 export function extractDeliveredText(sse: Uint8Array | string): string {
-  if (typeof sse !== 'string' && !(sse instanceof Uint8Array)) throw new InvalidArgumentError('sse', 'sse must be a string or a Uint8Array', 'type');
+  if (typeof sse !== 'string' && !(sse instanceof Uint8Array))
+    throw new InvalidArgumentError('sse', 'sse must be a string or a Uint8Array', 'type');
   const parts: string[] = [];
   createSseTextParser((text) => parts.push(text)).push(sse);
   return parts.join('');

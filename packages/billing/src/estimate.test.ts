@@ -88,25 +88,44 @@ describe('estimatePromptTokens', () => {
 
   it('adds tools and a response_format schema by their JSON', () => {
     const messages = [{ role: 'user', content: 'weather in Paris?' }];
-    const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    const tools = [
+      {
+        type: 'function',
+        function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+      },
+    ];
     const base = estimatePromptTokens({ messages });
     expect(estimatePromptTokens({ messages, tools })).toBe(base + Math.ceil(JSON.stringify(tools).length / 3));
     expect(estimatePromptTokens({ messages, tools: [] })).toBe(base);
     const responseFormat = { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object' } } };
-    expect(estimatePromptTokens({ messages, response_format: responseFormat })).toBe(base + Math.ceil(JSON.stringify(responseFormat).length / 3));
+    expect(estimatePromptTokens({ messages, response_format: responseFormat })).toBe(
+      base + Math.ceil(JSON.stringify(responseFormat).length / 3),
+    );
   });
 
   it('counts an image part as a flat allowance, not by its base64 bytes', () => {
     const dataUrl = `data:image/png;base64,${'A'.repeat(1_000_000)}`;
     const withImage = {
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: dataUrl } }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'what is this?' },
+            { type: 'image_url', image_url: { url: dataUrl } },
+          ],
+        },
+      ],
     };
     const withoutImage = { messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this?' }, null] }] };
     expect(estimatePromptTokens(withImage)).toBe(estimatePromptTokens(withoutImage) + IMAGE_TOKENS);
   });
 
   it('counts tool calls and tool results in the history', () => {
-    const call = { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] };
+    const call = {
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }],
+    };
     const result = { role: 'tool', tool_call_id: 'c1', content: 'x'.repeat(300) };
     expect(estimatePromptTokens({ messages: [call, result] })).toBeGreaterThan(100 + 2 * MESSAGE_OVERHEAD_TOKENS);
   });

@@ -74,7 +74,8 @@ export function utf8ByteLength(text: string): number {
  * @throws {InvalidArgumentError} (reason `range`) when `bytes` is not a non-negative safe integer.
  */
 export function tokensForBytes(bytes: number): number {
-  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new InvalidArgumentError('bytes', 'bytes must be a non-negative safe integer', 'range');
+  if (!Number.isSafeInteger(bytes) || bytes < 0)
+    throw new InvalidArgumentError('bytes', 'bytes must be a non-negative safe integer', 'range');
   return Math.ceil(bytes / BYTES_PER_TOKEN);
 }
 
@@ -94,8 +95,10 @@ export function tokensForBytes(bytes: number): number {
 export function estimatePromptTokens(body: PromptSource): number {
   checkObject(body, 'body');
   const { messages, tools, response_format: responseFormat } = body;
-  if (!Array.isArray(messages)) throw new InvalidArgumentError('body.messages', 'body.messages must be an array', 'type');
-  if (tools !== undefined && !Array.isArray(tools)) throw new InvalidArgumentError('body.tools', 'body.tools must be an array', 'type');
+  if (!Array.isArray(messages))
+    throw new InvalidArgumentError('body.messages', 'body.messages must be an array', 'type');
+  if (tools !== undefined && !Array.isArray(tools))
+    throw new InvalidArgumentError('body.tools', 'body.tools must be an array', 'type');
 
   let images = 0;
   const skipImages = (_key: string, value: unknown): unknown => {
@@ -130,11 +133,16 @@ export function estimatePromptTokens(body: PromptSource): number {
  * @throws {InvalidArgumentError} (reason `type`) when `deliveredText` is not a string.
  */
 export function estimateCompletionTokens(deliveredText: string): number {
-  if (typeof deliveredText !== 'string') throw new InvalidArgumentError('deliveredText', 'deliveredText must be a string', 'type');
+  if (typeof deliveredText !== 'string')
+    throw new InvalidArgumentError('deliveredText', 'deliveredText must be a string', 'type');
   return tokensForBytes(utf8ByteLength(deliveredText));
 }
 
-function toJson(value: unknown, replacer: ((key: string, value: unknown) => unknown) | undefined, name: string): string {
+function toJson(
+  value: unknown,
+  replacer: ((key: string, value: unknown) => unknown) | undefined,
+  name: string,
+): string {
   let json: string | undefined;
   try {
     json = JSON.stringify(value, replacer);

@@ -15,13 +15,19 @@ const sonnet: Pricing = { inputMicrosPerMillion: 3_000_000, outputMicrosPerMilli
 describe('holdMicros', () => {
   it('is the cost of the prompt plus every allowed output token, rounded up', () => {
     expect(holdMicros(sonnet, { promptTokens: 1200, maxOutputTokens: 4096 })).toBe(65_040);
-    expect(holdMicros({ inputMicrosPerMillion: 1, outputMicrosPerMillion: 1 }, { promptTokens: 1, maxOutputTokens: 1 })).toBe(1);
-    expect(holdMicros({ inputMicrosPerMillion: 0, outputMicrosPerMillion: 0 }, { promptTokens: 1e9, maxOutputTokens: 1e9 })).toBe(0);
+    expect(
+      holdMicros({ inputMicrosPerMillion: 1, outputMicrosPerMillion: 1 }, { promptTokens: 1, maxOutputTokens: 1 }),
+    ).toBe(1);
+    expect(
+      holdMicros({ inputMicrosPerMillion: 0, outputMicrosPerMillion: 0 }, { promptTokens: 1e9, maxOutputTokens: 1e9 }),
+    ).toBe(0);
   });
 
   it('validates its input', () => {
     expect(() => holdMicros(sonnet, { promptTokens: 1, maxOutputTokens: -1 })).toThrow(/input\.maxOutputTokens/);
-    expect(() => holdMicros(sonnet, null as unknown as { promptTokens: number; maxOutputTokens: number })).toThrow(InvalidArgumentError);
+    expect(() => holdMicros(sonnet, null as unknown as { promptTokens: number; maxOutputTokens: number })).toThrow(
+      InvalidArgumentError,
+    );
   });
 });
 
@@ -56,8 +62,12 @@ describe('affordableOutputTokens', () => {
   });
 
   it('is unbounded (MAX_SAFE_INTEGER) when output is free and the prompt affordable', () => {
-    expect(affordableOutputTokens({ inputMicrosPerMillion: 1, outputMicrosPerMillion: 0 }, 5, 10)).toBe(Number.MAX_SAFE_INTEGER);
-    expect(affordableOutputTokens({ inputMicrosPerMillion: 0, outputMicrosPerMillion: 1 }, 1e15, 0)).toBe(Number.MAX_SAFE_INTEGER);
+    expect(affordableOutputTokens({ inputMicrosPerMillion: 1, outputMicrosPerMillion: 0 }, 5, 10)).toBe(
+      Number.MAX_SAFE_INTEGER,
+    );
+    expect(affordableOutputTokens({ inputMicrosPerMillion: 0, outputMicrosPerMillion: 1 }, 1e15, 0)).toBe(
+      Number.MAX_SAFE_INTEGER,
+    );
   });
 
   it('validates its arguments', () => {
@@ -94,7 +104,9 @@ describe('insufficientCreditsMessage', () => {
   });
 
   it('says so when not even the prompt is affordable', () => {
-    const message = insufficientCreditsMessage(info({ affordableTokens: 0, promptAffordable: false, availableMicros: 1_500 }));
+    const message = insufficientCreditsMessage(
+      info({ affordableTokens: 0, promptAffordable: false, availableMicros: 1_500 }),
+    );
     expect(message).toContain('Its prompt (about 500 tokens) alone costs more than the available $0.0015');
     expect(message).toContain('no output tokens are affordable');
     expect(message).toContain('POST /v1/credits/topup');
@@ -114,7 +126,9 @@ describe('InsufficientCreditsError', () => {
     expect(err.requestedTokens).toBe(8192);
     expect(err.availableMicros).toBe(20_010);
     expect(err.requiredMicros).toBe(124_380);
-    expect(err.toJSON()).toEqual({ error: { message: insufficientCreditsMessage(info()), type: 'insufficient_quota', code: 'insufficient_credits' } });
+    expect(err.toJSON()).toEqual({
+      error: { message: insufficientCreditsMessage(info()), type: 'insufficient_quota', code: 'insufficient_credits' },
+    });
     expect(JSON.parse(JSON.stringify(err))).toEqual(err.toJSON());
   });
 

@@ -7,7 +7,11 @@ import * as billing from './index.js';
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Every module the main entry reaches through relative imports, and every package it names. */
-function reach(file: string, seen = new Set<string>(), packages = new Set<string>()): { seen: Set<string>; packages: Set<string> } {
+function reach(
+  file: string,
+  seen = new Set<string>(),
+  packages = new Set<string>(),
+): { seen: Set<string>; packages: Set<string> } {
   if (seen.has(file)) return { seen, packages };
   seen.add(file);
   const source = readFileSync(join(here, file), 'utf8');
@@ -22,10 +26,20 @@ function reach(file: string, seen = new Set<string>(), packages = new Set<string
 describe('@saferouter/billing entry', () => {
   it('exports the public API', () => {
     for (const name of [
-      'costMicros', 'formatUsd', 'parseUsdAmount', 'MICROS_PER_USD',
-      'estimatePromptTokens', 'estimateCompletionTokens', 'createDeliveredTextCounter', 'extractDeliveredText',
-      'holdMicros', 'affordableOutputTokens', 'insufficientCreditsMessage', 'InsufficientCreditsError',
-      'createBilling', 'createMemoryLimiter',
+      'costMicros',
+      'formatUsd',
+      'parseUsdAmount',
+      'MICROS_PER_USD',
+      'estimatePromptTokens',
+      'estimateCompletionTokens',
+      'createDeliveredTextCounter',
+      'extractDeliveredText',
+      'holdMicros',
+      'affordableOutputTokens',
+      'insufficientCreditsMessage',
+      'InsufficientCreditsError',
+      'createBilling',
+      'createMemoryLimiter',
     ]) {
       expect(billing, name).toHaveProperty(name);
     }

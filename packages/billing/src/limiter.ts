@@ -21,8 +21,7 @@ export interface Limits {
 }
 
 export type AcquireResult =
-  | { ok: true; release(): void }
-  | { ok: false; retryAfterSeconds: number; reason: 'rpm' | 'concurrency' };
+  { ok: true; release(): void } | { ok: false; retryAfterSeconds: number; reason: 'rpm' | 'concurrency' };
 
 export interface Limiter {
   /**
@@ -51,7 +50,10 @@ export class RateLimitError extends SafeRouterError {
   readonly retryAfterSeconds: number;
 
   constructor(refusal: LimitRefusal, limits: Limits) {
-    const what = refusal.reason === 'rpm' ? `${String(limits.rpm)} requests per minute` : `${String(limits.concurrency)} concurrent requests`;
+    const what =
+      refusal.reason === 'rpm'
+        ? `${String(limits.rpm)} requests per minute`
+        : `${String(limits.concurrency)} concurrent requests`;
     super({
       message: `Rate limit reached for this key (${what}). Retry after ${refusal.retryAfterSeconds} s.`,
       statusCode: 429,
@@ -109,7 +111,13 @@ export function assertAcquireArgs(keyId: unknown, limits: unknown): asserts limi
   for (const name of ['rpm', 'concurrency'] as const) {
     const value = limits[name];
     if (value === null) continue;
-    if (typeof value !== 'number') throw new InvalidArgumentError(`limits.${name}`, `limits.${name} must be a number or null`, 'type');
-    if (!Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError(`limits.${name}`, `limits.${name} must be a non-negative safe integer or null`, 'range');
+    if (typeof value !== 'number')
+      throw new InvalidArgumentError(`limits.${name}`, `limits.${name} must be a number or null`, 'type');
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new InvalidArgumentError(
+        `limits.${name}`,
+        `limits.${name} must be a non-negative safe integer or null`,
+        'range',
+      );
   }
 }

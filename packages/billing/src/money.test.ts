@@ -2,13 +2,18 @@ import { InvalidArgumentError } from '@saferouter/errors';
 import { describe, expect, it } from 'vitest';
 import { costMicros, formatUsd, isFreePricing, parseUsdAmount, type Pricing } from './money.js';
 
-const price = (inputMicrosPerMillion: number, outputMicrosPerMillion: number): Pricing => ({ inputMicrosPerMillion, outputMicrosPerMillion });
+const price = (inputMicrosPerMillion: number, outputMicrosPerMillion: number): Pricing => ({
+  inputMicrosPerMillion,
+  outputMicrosPerMillion,
+});
 
 describe('costMicros', () => {
   it('computes exact costs', () => {
     // $0.15 / $0.60 per million: 1000 × 0.15 + 500 × 0.6 = 450 µ$.
     expect(costMicros(price(150_000, 600_000), { promptTokens: 1000, completionTokens: 500 })).toBe(450);
-    expect(costMicros(price(3_000_000, 15_000_000), { promptTokens: 1_000_000, completionTokens: 1_000_000 })).toBe(18_000_000);
+    expect(costMicros(price(3_000_000, 15_000_000), { promptTokens: 1_000_000, completionTokens: 1_000_000 })).toBe(
+      18_000_000,
+    );
   });
 
   it('rounds up to the next whole micro-dollar, once per request', () => {
@@ -29,14 +34,18 @@ describe('costMicros', () => {
   });
 
   it('charges nothing on zero prices, even for huge counts', () => {
-    expect(costMicros(price(0, 0), { promptTokens: Number.MAX_SAFE_INTEGER, completionTokens: Number.MAX_SAFE_INTEGER })).toBe(0);
+    expect(
+      costMicros(price(0, 0), { promptTokens: Number.MAX_SAFE_INTEGER, completionTokens: Number.MAX_SAFE_INTEGER }),
+    ).toBe(0);
     expect(isFreePricing(price(0, 0))).toBe(true);
     expect(isFreePricing(price(0, 1))).toBe(false);
   });
 
   it('stays exact where tokens × price passes 2^53', () => {
     // (2^53 − 1) × 3 = 27021597764222973 (> 2^53): a float product would be off.
-    expect(costMicros(price(3, 0), { promptTokens: Number.MAX_SAFE_INTEGER, completionTokens: 0 })).toBe(27_021_597_765);
+    expect(costMicros(price(3, 0), { promptTokens: Number.MAX_SAFE_INTEGER, completionTokens: 0 })).toBe(
+      27_021_597_765,
+    );
     expect(costMicros(price(1, 0), { promptTokens: Number.MAX_SAFE_INTEGER, completionTokens: 0 })).toBe(9_007_199_255);
     // $1M per million tokens (the catalog's maximum) on a billion tokens: $1e9 = 1e15 µ$, still safe.
     expect(costMicros(price(1_000_000_000_000, 0), { promptTokens: 1_000_000_000, completionTokens: 0 })).toBe(1e15);
@@ -46,18 +55,33 @@ describe('costMicros', () => {
   });
 
   it('refuses a cost past Number.MAX_SAFE_INTEGER micro-dollars', () => {
-    expect(() => costMicros(price(1_000_000_000_000, 0), { promptTokens: 10_000_000_000, completionTokens: 0 })).toThrow(InvalidArgumentError);
+    expect(() =>
+      costMicros(price(1_000_000_000_000, 0), { promptTokens: 10_000_000_000, completionTokens: 0 }),
+    ).toThrow(InvalidArgumentError);
   });
 
   it('validates prices and counts, naming the argument', () => {
-    expect(() => costMicros(price(1.5, 0), { promptTokens: 1, completionTokens: 1 })).toThrow(/pricing\.inputMicrosPerMillion/);
+    expect(() => costMicros(price(1.5, 0), { promptTokens: 1, completionTokens: 1 })).toThrow(
+      /pricing\.inputMicrosPerMillion/,
+    );
     expect(() => costMicros(price(0, -1), { promptTokens: 1, completionTokens: 1 })).toThrow(InvalidArgumentError);
-    expect(() => costMicros({ inputMicrosPerMillion: '1', outputMicrosPerMillion: 1 } as unknown as Pricing, { promptTokens: 1, completionTokens: 1 })).toThrow(InvalidArgumentError);
-    expect(() => costMicros(null as unknown as Pricing, { promptTokens: 1, completionTokens: 1 })).toThrow(InvalidArgumentError);
-    expect(() => costMicros(price(1, 1), { promptTokens: Number.NaN, completionTokens: 1 })).toThrow(/tokens\.promptTokens/);
+    expect(() =>
+      costMicros({ inputMicrosPerMillion: '1', outputMicrosPerMillion: 1 } as unknown as Pricing, {
+        promptTokens: 1,
+        completionTokens: 1,
+      }),
+    ).toThrow(InvalidArgumentError);
+    expect(() => costMicros(null as unknown as Pricing, { promptTokens: 1, completionTokens: 1 })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => costMicros(price(1, 1), { promptTokens: Number.NaN, completionTokens: 1 })).toThrow(
+      /tokens\.promptTokens/,
+    );
     expect(() => costMicros(price(1, 1), { promptTokens: 1, completionTokens: -3 })).toThrow(InvalidArgumentError);
     expect(() => costMicros(price(1, 1), { promptTokens: 1, completionTokens: 2 ** 53 })).toThrow(InvalidArgumentError);
-    expect(() => costMicros(price(1, 1), undefined as unknown as { promptTokens: number; completionTokens: number })).toThrow(InvalidArgumentError);
+    expect(() =>
+      costMicros(price(1, 1), undefined as unknown as { promptTokens: number; completionTokens: number }),
+    ).toThrow(InvalidArgumentError);
   });
 });
 
@@ -78,7 +102,8 @@ describe('formatUsd', () => {
   });
 
   it('round-trips with parseUsdAmount', () => {
-    for (const micros of [1, 10, 99, 100_000, 1_000_001, 123_456_789_012]) expect(parseUsdAmount(formatUsd(micros))).toBe(micros);
+    for (const micros of [1, 10, 99, 100_000, 1_000_001, 123_456_789_012])
+      expect(parseUsdAmount(formatUsd(micros))).toBe(micros);
   });
 
   it('rejects non-integers and non-numbers', () => {

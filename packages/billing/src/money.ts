@@ -87,7 +87,12 @@ export function exactCostMicros(pricing: Pricing, promptTokens: number, completi
     BigInt(promptTokens) * BigInt(pricing.inputMicrosPerMillion) +
     BigInt(completionTokens) * BigInt(pricing.outputMicrosPerMillion);
   const micros = (numerator + TOKENS_PER_MILLION_BIG - 1n) / TOKENS_PER_MILLION_BIG;
-  if (micros > MAX_SAFE_BIG) throw new InvalidArgumentError('tokens', 'tokens cost more than Number.MAX_SAFE_INTEGER micro-dollars at this price', 'range');
+  if (micros > MAX_SAFE_BIG)
+    throw new InvalidArgumentError(
+      'tokens',
+      'tokens cost more than Number.MAX_SAFE_INTEGER micro-dollars at this price',
+      'range',
+    );
   return Number(micros);
 }
 
@@ -147,12 +152,17 @@ export function parseUsdAmount(input: unknown, name = 'amount'): number {
   if (text.length > MAX_AMOUNT_LENGTH) throw new InvalidArgumentError(name, `${name} is too long`, 'range');
   const match = DECIMAL_PATTERN.exec(text);
   if (match === null) {
-    throw new InvalidArgumentError(name, `${name} must be a positive decimal USD amount with at most 6 decimals (e.g. "10.50")`, 'range');
+    throw new InvalidArgumentError(
+      name,
+      `${name} must be a positive decimal USD amount with at most 6 decimals (e.g. "10.50")`,
+      'range',
+    );
   }
   const whole = BigInt(match[1] ?? '0');
   const fraction = BigInt((match[2] ?? '').padEnd(6, '0'));
   const micros = whole * MICROS_PER_USD_BIG + fraction;
   if (micros === 0n) throw new InvalidArgumentError(name, `${name} must be positive`, 'range');
-  if (micros > MAX_TOPUP_MICROS_BIG) throw new InvalidArgumentError(name, `${name} must be at most ${MAX_TOPUP_USD} USD`, 'range');
+  if (micros > MAX_TOPUP_MICROS_BIG)
+    throw new InvalidArgumentError(name, `${name} must be at most ${MAX_TOPUP_USD} USD`, 'range');
   return Number(micros);
 }

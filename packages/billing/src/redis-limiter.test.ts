@@ -100,7 +100,9 @@ describe('createRedisLimiter', () => {
 
     // Concurrent acquires from both replicas still admit exactly the budget.
     now = T0 + 70_000;
-    const burst = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? a : b).acquire('burst', { rpm: 9, concurrency: null })));
+    const burst = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? a : b).acquire('burst', { rpm: 9, concurrency: null })),
+    );
     expect(burst.filter((r) => r.ok)).toHaveLength(9);
     await deleteUnder(prefix);
   });

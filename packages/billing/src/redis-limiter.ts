@@ -98,7 +98,8 @@ export function createRedisLimiter(options: RedisLimiterOptions): Limiter {
   const prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
   assertString(prefix, 'options.prefix', 0, 200);
   // A brace in the prefix would become the cluster hash tag instead of the key id.
-  if (/[{}]/.test(prefix)) throw new InvalidArgumentError('options.prefix', 'options.prefix must not contain { or }', 'range');
+  if (/[{}]/.test(prefix))
+    throw new InvalidArgumentError('options.prefix', 'options.prefix must not contain { or }', 'range');
   const slotTtlMs = options.slotTtlMs ?? DEFAULT_SLOT_TTL_MS;
   assertPositiveInteger(slotTtlMs, 'options.slotTtlMs');
   if (options.clock !== undefined) assertFunction(options.clock, 'options.clock');
@@ -156,7 +157,8 @@ export function createRedisLimiter(options: RedisLimiterOptions): Limiter {
 }
 
 function toResult(reply: unknown, release: () => void): AcquireResult {
-  if (!Array.isArray(reply) || (reply[0] !== 1 && reply[0] !== 0)) throw new Error('unexpected reply from the limiter script');
+  if (!Array.isArray(reply) || (reply[0] !== 1 && reply[0] !== 0))
+    throw new Error('unexpected reply from the limiter script');
   if (reply[0] === 1) {
     let released = false;
     return {

@@ -39,7 +39,8 @@ export function checkObject(value: unknown, name: string): void {
  */
 export function assertCount(value: unknown, name: string): asserts value is number {
   if (typeof value !== 'number') throw new InvalidArgumentError(name, `${name} must be a number`, 'type');
-  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError(name, `${name} must be a non-negative safe integer`, 'range');
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new InvalidArgumentError(name, `${name} must be a non-negative safe integer`, 'range');
 }
 
 /**
@@ -50,7 +51,8 @@ export function assertCount(value: unknown, name: string): asserts value is numb
  */
 export function assertPositiveInteger(value: unknown, name: string): asserts value is number {
   if (typeof value !== 'number') throw new InvalidArgumentError(name, `${name} must be a number`, 'type');
-  if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidArgumentError(name, `${name} must be a positive safe integer`, 'range');
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new InvalidArgumentError(name, `${name} must be a positive safe integer`, 'range');
 }
 
 /**
@@ -59,7 +61,8 @@ export function assertPositiveInteger(value: unknown, name: string): asserts val
  */
 export function assertString(value: unknown, name: string, min: number, max: number): asserts value is string {
   if (typeof value !== 'string') throw new InvalidArgumentError(name, `${name} must be a string`, 'type');
-  if (value.length < min || value.length > max) throw new InvalidArgumentError(name, `${name} must be ${min} to ${max} characters long`, 'range');
+  if (value.length < min || value.length > max)
+    throw new InvalidArgumentError(name, `${name} must be ${min} to ${max} characters long`, 'range');
 }
 
 /**

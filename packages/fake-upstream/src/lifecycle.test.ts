@@ -74,7 +74,17 @@ describe('the request log', () => {
 
   it('keeps at most MAX_RECORDED entries, dropping the oldest', () => {
     const log = new RequestLog();
-    const entry = (id: number): RecordedRequest => ({ id, path: '/', model: 'm', stream: false, body: {}, headers: {}, startedAt: 0, aborted: false, finished: false });
+    const entry = (id: number): RecordedRequest => ({
+      id,
+      path: '/',
+      model: 'm',
+      stream: false,
+      body: {},
+      headers: {},
+      startedAt: 0,
+      aborted: false,
+      finished: false,
+    });
     for (let i = 1; i <= MAX_RECORDED + 5; i++) log.add(entry(i));
     expect(log.requests).toHaveLength(MAX_RECORDED);
     expect(log.requests[0]?.id).toBe(6);
@@ -85,7 +95,11 @@ describe('the request log', () => {
   });
 
   it('waitFor rejects when the predicate throws', async () => {
-    await expect(up.waitFor(() => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(
+      up.waitFor(() => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
   });
 
   it('records nothing with record: false', async () => {
@@ -130,7 +144,9 @@ describe('start options and close', () => {
 describe('cli', () => {
   it('prints {"url"} once listening, serves, and exits on SIGTERM', async () => {
     const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--host', '127.0.0.1'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       const line = await new Promise<string>((resolve, reject) => {
         createInterface({ input: child.stdout }).once('line', resolve);

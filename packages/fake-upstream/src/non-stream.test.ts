@@ -51,7 +51,10 @@ describe('non-stream chat completion', () => {
 
   it('adds reasoning_content before the content when reasoning is on', async () => {
     up.setBehavior('deepseek-reasoner', { reasoning: true });
-    const body = (await (await chat(up.url, { model: 'deepseek-reasoner', messages: HELLO })).json()) as Record<string, unknown>;
+    const body = (await (await chat(up.url, { model: 'deepseek-reasoner', messages: HELLO })).json()) as Record<
+      string,
+      unknown
+    >;
     expect(body).toMatchObject({
       choices: [{ message: { role: 'assistant', content: DEFAULT_CONTENT, reasoning_content: DEFAULT_REASONING } }],
       usage: { completion_tokens_details: { reasoning_tokens: expect.any(Number) as number } },
@@ -74,7 +77,11 @@ describe('non-stream chat completion', () => {
     up.setBehavior('*', { content: 'star' });
     up.setBehavior('special', { content: 'special' });
     const get = async (model: string): Promise<unknown> =>
-      ((await (await chat(up.url, { model, messages: HELLO })).json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content;
+      (
+        (await (await chat(up.url, { model, messages: HELLO })).json()) as {
+          choices: { message: { content: string } }[];
+        }
+      ).choices[0]?.message.content;
     expect(await get('special')).toBe('special');
     expect(await get('other')).toBe('star');
     up.reset();
@@ -113,10 +120,16 @@ describe('routes, auth and malformed requests', () => {
   });
 
   it('answers 404 in the OpenAI error shape for unknown routes and methods', async () => {
-    for (const [method, path] of [['GET', '/v1/nope'], ['GET', '/v1/chat/completions'], ['POST', '/v1/models']] as const) {
+    for (const [method, path] of [
+      ['GET', '/v1/nope'],
+      ['GET', '/v1/chat/completions'],
+      ['POST', '/v1/models'],
+    ] as const) {
       const res = await fetch(`${up.url}${path}`, { method, headers: AUTH });
       expect(res.status).toBe(404);
-      expect(await res.json()).toEqual({ error: { message: expect.any(String) as string, type: 'invalid_request_error', code: 'not_found' } });
+      expect(await res.json()).toEqual({
+        error: { message: expect.any(String) as string, type: 'invalid_request_error', code: 'not_found' },
+      });
     }
   });
 
@@ -153,12 +166,16 @@ describe('error statuses', () => {
       const res = await chat(up.url, { model: 'm', messages: HELLO, stream });
       expect(res.status).toBe(status);
       expect(res.headers.get('content-type')).toBe('application/json');
-      expect(await res.json()).toEqual({ error: { message: expect.any(String) as string, type, code: String(status) } });
+      expect(await res.json()).toEqual({
+        error: { message: expect.any(String) as string, type, code: String(status) },
+      });
     }
   });
 
   it('sends a custom errorBody verbatim, after delayMs', async () => {
-    const errorBody = { error: { message: 'Model Not Exist', type: 'invalid_request_error', param: null, code: 'invalid_request_error' } };
+    const errorBody = {
+      error: { message: 'Model Not Exist', type: 'invalid_request_error', param: null, code: 'invalid_request_error' },
+    };
     up.setBehavior('gone', { status: 400, errorBody, delayMs: 100 });
     const t0 = performance.now();
     const res = await chat(up.url, { model: 'gone', messages: HELLO });

@@ -51,15 +51,23 @@ export function buildPlan(behavior: FakeBehavior): Plan {
   const pieces = behavior.chunks ?? DEFAULT_CHUNKS;
   const deltas: Record<string, string | null>[] = [];
   // DeepSeek opens with the role; the reasoner sets content null and reasoning_content '' there.
-  deltas.push(reasoning === undefined ? { role: 'assistant', content: '' } : { role: 'assistant', content: null, reasoning_content: '' });
+  deltas.push(
+    reasoning === undefined
+      ? { role: 'assistant', content: '' }
+      : { role: 'assistant', content: null, reasoning_content: '' },
+  );
   if (reasoning !== undefined) {
     for (const r of splitText(reasoning, pieces)) deltas.push({ content: null, reasoning_content: r });
   }
   for (const c of splitText(content, pieces)) {
     deltas.push(reasoning === undefined ? { content: c } : { content: c, reasoning_content: null });
   }
-  const chunkChoices = deltas.map((delta) => `"choices":${JSON.stringify([{ index: 0, delta, logprobs: null, finish_reason: null }])}`);
-  chunkChoices.push(`"choices":${JSON.stringify([{ index: 0, delta: { content: '' }, logprobs: null, finish_reason: 'stop' }])}`);
+  const chunkChoices = deltas.map(
+    (delta) => `"choices":${JSON.stringify([{ index: 0, delta, logprobs: null, finish_reason: null }])}`,
+  );
+  chunkChoices.push(
+    `"choices":${JSON.stringify([{ index: 0, delta: { content: '' }, logprobs: null, finish_reason: 'stop' }])}`,
+  );
 
   const reasoningTokens = reasoning === undefined ? 0 : estimateTokens(reasoning.length);
   return {
@@ -94,7 +102,8 @@ export function promptChars(messages: unknown): number {
 export function usageJson(plan: Plan, messages: unknown): string {
   const prompt = plan.behavior.usage?.prompt_tokens ?? estimateTokens(promptChars(messages));
   const completion = plan.behavior.usage?.completion_tokens ?? plan.completionTokens;
-  const details = plan.reasoningTokens > 0 ? `,"completion_tokens_details":{"reasoning_tokens":${plan.reasoningTokens}}` : '';
+  const details =
+    plan.reasoningTokens > 0 ? `,"completion_tokens_details":{"reasoning_tokens":${plan.reasoningTokens}}` : '';
   return (
     `{"prompt_tokens":${prompt},"completion_tokens":${completion},"total_tokens":${prompt + completion},` +
     `"prompt_tokens_details":{"cached_tokens":0},"prompt_cache_hit_tokens":0,"prompt_cache_miss_tokens":${prompt}${details}}`
@@ -114,7 +123,13 @@ export function completionBody(plan: Plan, id: string, model: string, messages: 
  * Every `data:` event of a stream reply, in order, without `[DONE]`. The usage chunk
  * (`choices: []`) is present only when the client asked for it, as with OpenAI and DeepSeek.
  */
-export function streamEvents(plan: Plan, id: string, model: string, messages: unknown, includeUsage: boolean): string[] {
+export function streamEvents(
+  plan: Plan,
+  id: string,
+  model: string,
+  messages: unknown,
+  includeUsage: boolean,
+): string[] {
   const created = Math.floor(Date.now() / 1000);
   const head = `data: {"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"system_fingerprint":"${FINGERPRINT}",`;
   const events = plan.chunkChoices.map((choices) => `${head}${choices}}\n\n`);

@@ -38,7 +38,9 @@ export class RequestLog {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(w);
-        const seen = this.requests.map((r) => `#${r.id} ${r.model}${r.stream ? ' stream' : ''} aborted=${r.aborted} finished=${r.finished}`);
+        const seen = this.requests.map(
+          (r) => `#${r.id} ${r.model}${r.stream ? ' stream' : ''} aborted=${r.aborted} finished=${r.finished}`,
+        );
         reject(new Error(`fake upstream: waitFor timed out after ${timeoutMs} ms; requests: [${seen.join('; ')}]`));
       }, timeoutMs);
       const w: Waiter = { predicate, resolve, reject, timer };

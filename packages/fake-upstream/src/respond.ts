@@ -9,7 +9,11 @@ import type { Wire } from './wire.js';
 
 const KEEP_ALIVE_INTERVAL_MS = 100;
 const JSON_TYPE = 'application/json';
-const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'transfer-encoding': 'chunked' } as const;
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'transfer-encoding': 'chunked',
+} as const;
 
 /** What `respond` needs from the parsed request. */
 export interface ChatCall {

@@ -43,7 +43,8 @@ export async function startFakeUpstream(options: StartOptions = {}): Promise<Fak
   let seq = 0;
 
   const setBehavior = (model: string, behavior: FakeBehavior): void => {
-    if (typeof model !== 'string' || model.length === 0) throw new TypeError('setBehavior: "model" must be a non-empty string');
+    if (typeof model !== 'string' || model.length === 0)
+      throw new TypeError('setBehavior: "model" must be a non-empty string');
     validateBehavior(behavior);
     plans.set(model, buildPlan({ ...behavior }));
   };
@@ -61,12 +62,16 @@ export async function startFakeUpstream(options: StartOptions = {}): Promise<Fak
     }
     const fields = body as Record<string, unknown>;
     const model = fields['model'];
-    if (typeof model !== 'string' || model.length === 0) return sendError(res, 400, 'Missing required parameter: model', 'missing_model');
-    if (!Array.isArray(fields['messages'])) return sendError(res, 400, 'Missing required parameter: messages', 'missing_messages');
+    if (typeof model !== 'string' || model.length === 0)
+      return sendError(res, 400, 'Missing required parameter: model', 'missing_model');
+    if (!Array.isArray(fields['messages']))
+      return sendError(res, 400, 'Missing required parameter: messages', 'missing_messages');
     const stream = fields['stream'] === true;
     const streamOptions = fields['stream_options'];
     const includeUsage =
-      typeof streamOptions === 'object' && streamOptions !== null && (streamOptions as { include_usage?: unknown }).include_usage === true;
+      typeof streamOptions === 'object' &&
+      streamOptions !== null &&
+      (streamOptions as { include_usage?: unknown }).include_usage === true;
 
     const id = ++seq;
     const x = new Exchange(res);
@@ -165,5 +170,8 @@ function readBody(req: IncomingMessage, done: (err: string | undefined, raw: Buf
 
 function modelsBody(plans: Map<string, Plan>): string {
   const ids = new Set(['deepseek-chat', 'deepseek-reasoner', ...[...plans.keys()].filter((m) => m !== '*')]);
-  return JSON.stringify({ object: 'list', data: [...ids].map((id) => ({ id, object: 'model', owned_by: 'deepseek' })) });
+  return JSON.stringify({
+    object: 'list',
+    data: [...ids].map((id) => ({ id, object: 'model', owned_by: 'deepseek' })),
+  });
 }

@@ -48,19 +48,22 @@ describe('default stream framing (the hot path)', () => {
 describe('doneSplitAt', () => {
   const len = DONE.length;
   // Inside "data", at the colon, the space, inside "[DONE]", and between the two newlines.
-  it.each([1, 4, 5, 6, 7, 9, 12, len - 2, len - 1])('splits data: [DONE] at byte %i into two writes, the events written before', async (at) => {
-    const r = await raw({ doneSplitAt: at, doneSplitDelayMs: 80 });
-    expect(r.terminated).toBe(true);
-    const [events, first, second] = r.chunks.slice(-3);
-    expect(first?.data).toBe(DONE.slice(0, at));
-    expect(second?.data).toBe(DONE.slice(at));
-    expect(events?.data.endsWith('}\n\n')).toBe(true);
-    expect(r.chunks).toHaveLength(3);
-    // The second part leaves only after the delay: a reader really holds half an event.
-    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(70);
-    expect(r.reads.some((read) => read.bytes.toString('latin1').endsWith(`${DONE.slice(0, at)}\r\n`))).toBe(true);
-    expectDefaultReply(bodyOf(r));
-  });
+  it.each([1, 4, 5, 6, 7, 9, 12, len - 2, len - 1])(
+    'splits data: [DONE] at byte %i into two writes, the events written before',
+    async (at) => {
+      const r = await raw({ doneSplitAt: at, doneSplitDelayMs: 80 });
+      expect(r.terminated).toBe(true);
+      const [events, first, second] = r.chunks.slice(-3);
+      expect(first?.data).toBe(DONE.slice(0, at));
+      expect(second?.data).toBe(DONE.slice(at));
+      expect(events?.data.endsWith('}\n\n')).toBe(true);
+      expect(r.chunks).toHaveLength(3);
+      // The second part leaves only after the delay: a reader really holds half an event.
+      expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(70);
+      expect(r.reads.some((read) => read.bytes.toString('latin1').endsWith(`${DONE.slice(0, at)}\r\n`))).toBe(true);
+      expectDefaultReply(bodyOf(r));
+    },
+  );
 
   it('defaults the pause between the parts to 50 ms', async () => {
     const r = await raw({ doneSplitAt: 9 });

@@ -14,7 +14,10 @@ afterAll(() => up.close());
 beforeEach(() => up.reset());
 
 const joinDeltas = (chunks: Record<string, unknown>[], field: string): string =>
-  chunks.map((c) => deltaOf(c)?.[field]).filter((v): v is string => typeof v === 'string').join('');
+  chunks
+    .map((c) => deltaOf(c)?.[field])
+    .filter((v): v is string => typeof v === 'string')
+    .join('');
 
 describe('stream format', () => {
   it('emits role, content deltas, a stop chunk and [DONE] as text/event-stream', async () => {
@@ -43,19 +46,33 @@ describe('stream format', () => {
 
   it('appends a choices:[] usage chunk before [DONE] only with stream_options.include_usage', async () => {
     up.setBehavior('m', { usage: { prompt_tokens: 11, completion_tokens: 22 } });
-    const withUsage = parseSse((await readAll(await chat(up.url, { model: 'm', messages: HELLO, stream: true, stream_options: { include_usage: true } }))).text);
+    const withUsage = parseSse(
+      (
+        await readAll(
+          await chat(up.url, { model: 'm', messages: HELLO, stream: true, stream_options: { include_usage: true } }),
+        )
+      ).text,
+    );
     const last = chunksOf(withUsage).at(-1);
     expect(last).toMatchObject({ choices: [], usage: { prompt_tokens: 11, completion_tokens: 22, total_tokens: 33 } });
     expect(withUsage.at(-1)).toEqual({ kind: 'data', data: '[DONE]' });
 
-    const off = parseSse((await readAll(await chat(up.url, { model: 'm', messages: HELLO, stream: true, stream_options: { include_usage: false } }))).text);
+    const off = parseSse(
+      (
+        await readAll(
+          await chat(up.url, { model: 'm', messages: HELLO, stream: true, stream_options: { include_usage: false } }),
+        )
+      ).text,
+    );
     expect(chunksOf(off).some((c) => 'usage' in c)).toBe(false);
     expect(chunksOf(off).length).toBe(chunksOf(withUsage).length - 1);
   });
 
   it('streams reasoning_content deltas with content null before the content deltas', async () => {
     up.setBehavior('deepseek-reasoner', { reasoning: true, chunks: 3 });
-    const chunks = chunksOf(parseSse((await readAll(await chat(up.url, { model: 'deepseek-reasoner', messages: HELLO, stream: true }))).text));
+    const chunks = chunksOf(
+      parseSse((await readAll(await chat(up.url, { model: 'deepseek-reasoner', messages: HELLO, stream: true }))).text),
+    );
     const deltas = chunks.map((c) => deltaOf(c) ?? {});
     expect(deltas[0]).toEqual({ role: 'assistant', content: null, reasoning_content: '' });
     const reasoning = deltas.slice(1, 4);
@@ -70,9 +87,13 @@ describe('stream format', () => {
   it('splits custom content into the requested number of deltas, never more than characters', async () => {
     up.setBehavior('three', { content: 'abcdefg', chunks: 3 });
     up.setBehavior('tiny', { content: 'ab', chunks: 8 });
-    const three = chunksOf(parseSse((await readAll(await chat(up.url, { model: 'three', messages: HELLO, stream: true }))).text));
+    const three = chunksOf(
+      parseSse((await readAll(await chat(up.url, { model: 'three', messages: HELLO, stream: true }))).text),
+    );
     expect(three.slice(1, -1).map((c) => deltaOf(c)?.['content'])).toEqual(['abc', 'def', 'g']);
-    const tiny = chunksOf(parseSse((await readAll(await chat(up.url, { model: 'tiny', messages: HELLO, stream: true }))).text));
+    const tiny = chunksOf(
+      parseSse((await readAll(await chat(up.url, { model: 'tiny', messages: HELLO, stream: true }))).text),
+    );
     expect(tiny.slice(1, -1).map((c) => deltaOf(c)?.['content'])).toEqual(['a', 'b']);
   });
 });
@@ -100,7 +121,9 @@ describe('stream timing', () => {
 
   it('emits ": keep-alive" comments while the first chunk is pending', async () => {
     up.setBehavior('queued', { keepAlive: true, firstChunkDelayMs: 250 });
-    const items = parseSse((await readAll(await chat(up.url, { model: 'queued', messages: HELLO, stream: true }))).text);
+    const items = parseSse(
+      (await readAll(await chat(up.url, { model: 'queued', messages: HELLO, stream: true }))).text,
+    );
     const firstData = items.findIndex((i) => i.kind === 'data');
     expect(firstData).toBeGreaterThanOrEqual(2);
     expect(items.slice(0, firstData).every((i) => i.kind === 'comment' && i.text === 'keep-alive')).toBe(true);

@@ -33,7 +33,8 @@ export type SseItem = { kind: 'data'; data: string } | { kind: 'comment'; text: 
 export function parseSse(text: string): SseItem[] {
   const items: SseItem[] = [];
   if (text.length === 0) return items;
-  if (!text.endsWith('\n\n')) throw new Error(`SSE text does not end with a blank line: ${JSON.stringify(text.slice(-80))}`);
+  if (!text.endsWith('\n\n'))
+    throw new Error(`SSE text does not end with a blank line: ${JSON.stringify(text.slice(-80))}`);
   for (const block of text.slice(0, -2).split('\n\n')) {
     const lines = block.split('\n');
     if (lines.length !== 1) throw new Error(`multi-line SSE event: ${JSON.stringify(block)}`);

@@ -71,11 +71,14 @@ function parseChunked(reads: RawResponse['reads']): RawResponse {
     if (!Number.isInteger(size)) throw new Error(`bad chunk size line at byte ${at}`);
     if (size === 0) {
       const terminated = all.subarray(lineEnd, lineEnd + 4).toString('latin1') === '\r\n\r\n';
-      return terminated ? { head, chunks, terminated, terminatedAt: arrival(lineEnd + 3), reads } : { head, chunks, terminated, reads };
+      return terminated
+        ? { head, chunks, terminated, terminatedAt: arrival(lineEnd + 3), reads }
+        : { head, chunks, terminated, reads };
     }
     const start = lineEnd + 2;
     if (start + size + 2 > all.length) return { head, chunks, terminated: false, reads };
-    if (all.subarray(start + size, start + size + 2).toString('latin1') !== '\r\n') throw new Error(`chunk at byte ${at} lacks its CRLF`);
+    if (all.subarray(start + size, start + size + 2).toString('latin1') !== '\r\n')
+      throw new Error(`chunk at byte ${at} lacks its CRLF`);
     chunks.push({ data: all.subarray(start, start + size).toString('utf8'), at: arrival(start + size - 1) });
     at = start + size + 2;
   }

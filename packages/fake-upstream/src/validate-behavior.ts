@@ -5,7 +5,15 @@
 import type { FakeBehavior } from './types.js';
 import { doneEvent } from './wire.js';
 
-const NUMERIC_FIELDS = ['delayMs', 'firstChunkDelayMs', 'chunkDelayMs', 'cutAfterChunks', 'chunks', 'doneSplitDelayMs', 'endDelayMs'] as const;
+const NUMERIC_FIELDS = [
+  'delayMs',
+  'firstChunkDelayMs',
+  'chunkDelayMs',
+  'cutAfterChunks',
+  'chunks',
+  'doneSplitDelayMs',
+  'endDelayMs',
+] as const;
 const BOOLEAN_FIELDS = ['dataNoSpace', 'doubleDone', 'omitDone'] as const;
 const LINE_ENDINGS: readonly unknown[] = ['\n', '\r\n', '\r'];
 
@@ -29,17 +37,24 @@ export function validateBehavior(b: FakeBehavior): void {
   for (const k of BOOLEAN_FIELDS) {
     if (b[k] !== undefined && typeof b[k] !== 'boolean') throw new TypeError(`setBehavior: "${k}" must be a boolean`);
   }
-  if (b.afterDone !== undefined && typeof b.afterDone !== 'string') throw new TypeError('setBehavior: "afterDone" must be a string');
+  if (b.afterDone !== undefined && typeof b.afterDone !== 'string')
+    throw new TypeError('setBehavior: "afterDone" must be a string');
   if (b.lineEnding !== undefined) {
     if (typeof b.lineEnding !== 'string') throw new TypeError('setBehavior: "lineEnding" must be a string');
-    if (!LINE_ENDINGS.includes(b.lineEnding)) throw new RangeError(`setBehavior: "lineEnding" must be "\\n", "\\r\\n" or "\\r", got ${JSON.stringify(b.lineEnding)}`);
+    if (!LINE_ENDINGS.includes(b.lineEnding))
+      throw new RangeError(
+        `setBehavior: "lineEnding" must be "\\n", "\\r\\n" or "\\r", got ${JSON.stringify(b.lineEnding)}`,
+      );
   }
   if (b.doneSplitAt !== undefined) {
     if (typeof b.doneSplitAt !== 'number') throw new TypeError('setBehavior: "doneSplitAt" must be a number');
-    if (b.omitDone === true) throw new RangeError('setBehavior: "doneSplitAt" needs a [DONE] to split, but "omitDone" is set');
+    if (b.omitDone === true)
+      throw new RangeError('setBehavior: "doneSplitAt" needs a [DONE] to split, but "omitDone" is set');
     const max = doneEvent(b).length - 1;
     if (!Number.isInteger(b.doneSplitAt) || b.doneSplitAt < 1 || b.doneSplitAt > max) {
-      throw new RangeError(`setBehavior: "doneSplitAt" must be an integer in 1..${max} (inside the [DONE] event), got ${String(b.doneSplitAt)}`);
+      throw new RangeError(
+        `setBehavior: "doneSplitAt" must be an integer in 1..${max} (inside the [DONE] event), got ${String(b.doneSplitAt)}`,
+      );
     }
   }
 }

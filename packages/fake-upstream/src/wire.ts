@@ -43,7 +43,11 @@ export function buildWire(b: FakeBehavior): Wire | undefined {
   const eol = b.lineEnding ?? '\n';
   const reshaped = eol !== '\n' || b.dataNoSpace === true;
   const plainTail =
-    b.doneSplitAt === undefined && b.afterDone === undefined && b.doubleDone !== true && b.omitDone !== true && (b.endDelayMs ?? 0) <= 0;
+    b.doneSplitAt === undefined &&
+    b.afterDone === undefined &&
+    b.doubleDone !== true &&
+    b.omitDone !== true &&
+    (b.endDelayMs ?? 0) <= 0;
   if (!reshaped && plainTail) return undefined;
 
   const prefix = b.dataNoSpace === true ? 'data:' : DEFAULT_PREFIX;

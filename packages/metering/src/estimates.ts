@@ -38,7 +38,9 @@ function promptTokensOf(body: ChatRequestBody): number {
     return estimatePromptTokens({
       messages: body.messages,
       ...(Array.isArray(body.tools) ? { tools: body.tools } : {}),
-      ...(body.response_format !== null && body.response_format !== undefined ? { response_format: body.response_format } : {}),
+      ...(body.response_format !== null && body.response_format !== undefined
+        ? { response_format: body.response_format }
+        : {}),
     });
   } catch {
     return tokensForBytes(Buffer.byteLength(JSON.stringify(body)));

@@ -1,10 +1,22 @@
 // The metering unit without HTTP: real SQLite books, scripted upstreams through the real relay.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { exactCostMicros, InsufficientCreditsError, RateLimitError, type Admission, type Billing } from '@saferouter/billing';
+import {
+  exactCostMicros,
+  InsufficientCreditsError,
+  RateLimitError,
+  type Admission,
+  type Billing,
+} from '@saferouter/billing';
 import { SafeRouterError } from '@saferouter/errors';
 import type { ChatRequestBody, StreamResult } from '@saferouter/router';
 import { holdShape } from './estimates.js';
-import { BillingFailedError, createMeteredChat, type ChatCaller, type MeteredReply, type MeteringDeps } from './metered-chat.js';
+import {
+  BillingFailedError,
+  createMeteredChat,
+  type ChatCaller,
+  type MeteredReply,
+  type MeteringDeps,
+} from './metered-chat.js';
 import { entry, fixedCatalog, openBooks, sse, type Books, type Script } from './testing.js';
 
 const dec = new TextDecoder();
@@ -24,7 +36,10 @@ afterEach(async () => {
   await books.close();
 });
 
-function deps(chain: { entry: typeof PRICEY; script: () => Script }[], overrides: Partial<MeteringDeps> = {}): MeteringDeps {
+function deps(
+  chain: { entry: typeof PRICEY; script: () => Script }[],
+  overrides: Partial<MeteringDeps> = {},
+): MeteringDeps {
   return {
     catalog: fixedCatalog(chain),
     billing: books.billing,
@@ -37,7 +52,10 @@ function deps(chain: { entry: typeof PRICEY; script: () => Script }[], overrides
   };
 }
 
-function caller(limits: ChatCaller['limits'] = { rpm: null, concurrency: null }, role: ChatCaller['role'] = 'user'): ChatCaller {
+function caller(
+  limits: ChatCaller['limits'] = { rpm: null, concurrency: null },
+  role: ChatCaller['role'] = 'user',
+): ChatCaller {
   return { id: books.keyId, role, limits };
 }
 
@@ -86,14 +104,23 @@ describe('metered chat, non-stream', () => {
     expect(await books.charges()).toEqual([{ requestId: 'req_1', amountMicros: -COST_PRICEY }]);
     expect(await books.account()).toMatchObject({ balanceMicros: 1_000_000 - COST_PRICEY, heldMicros: 0 });
     expect(books.activity).toHaveLength(1);
-    expect(books.activity[0]).toMatchObject({ attempt: 1, status: 200, costMicros: COST_PRICEY, promptTokens: 1000, completionTokens: 2000, estimated: false });
+    expect(books.activity[0]).toMatchObject({
+      attempt: 1,
+      status: 200,
+      costMicros: COST_PRICEY,
+      promptTokens: 1000,
+      completionTokens: 2000,
+      estimated: false,
+    });
   });
 
   it('falls back, re-pricing the hold, and charges the price of the model that answered', async () => {
-    const chat = createMeteredChat(deps([
-      { entry: PRICEY, script: () => ({ status: 503 }) },
-      { entry: CHEAP, script: () => ({ usage: USAGE }) },
-    ]));
+    const chat = createMeteredChat(
+      deps([
+        { entry: PRICEY, script: () => ({ status: 503 }) },
+        { entry: CHEAP, script: () => ({ usage: USAGE }) },
+      ]),
+    );
     const reply = await chat.complete({ caller: caller(), requestId: 'req_2', body: body('pricey', false) });
     expect(reply.answeredBy).toBe('cheap');
     expect(await books.charges()).toEqual([{ requestId: 'req_2', amountMicros: -COST_CHEAP }]);
@@ -112,11 +139,15 @@ describe('metered chat, non-stream', () => {
   });
 
   it('charges nothing when every candidate fails, releasing the hold and recording each attempt', async () => {
-    const chat = createMeteredChat(deps([
-      { entry: PRICEY, script: () => ({ status: 503 }) },
-      { entry: CHEAP, script: () => ({ status: 502 }) },
-    ]));
-    await expect(chat.complete({ caller: caller(), requestId: 'req_4', body: body('pricey', false) })).rejects.toMatchObject({ statusCode: 502 });
+    const chat = createMeteredChat(
+      deps([
+        { entry: PRICEY, script: () => ({ status: 503 }) },
+        { entry: CHEAP, script: () => ({ status: 502 }) },
+      ]),
+    );
+    await expect(
+      chat.complete({ caller: caller(), requestId: 'req_4', body: body('pricey', false) }),
+    ).rejects.toMatchObject({ statusCode: 502 });
     expect(await books.charges()).toEqual([]);
     expect(await books.account()).toMatchObject({ balanceMicros: 1_000_000, heldMicros: 0 });
     expect(books.activity.map((e) => e.status)).toEqual([503, 502]);
@@ -124,12 +155,18 @@ describe('metered chat, non-stream', () => {
 
   it('refuses over a limit (429) and without credit (402), each with one attempt-0 entry', async () => {
     const chat = createMeteredChat(deps([{ entry: PRICEY, script: () => ({ usage: USAGE }) }]));
-    const limited = chat.complete({ caller: caller({ rpm: 0, concurrency: null }), requestId: 'req_5', body: body('pricey', false) });
+    const limited = chat.complete({
+      caller: caller({ rpm: 0, concurrency: null }),
+      requestId: 'req_5',
+      body: body('pricey', false),
+    });
     await expect(limited).rejects.toBeInstanceOf(RateLimitError);
     await expect(limited).rejects.toMatchObject({ statusCode: 429, headers: { 'retry-after': expect.any(String) } });
 
     const huge = { ...body('pricey', false), max_tokens: 10_000_000 };
-    await expect(chat.complete({ caller: caller(), requestId: 'req_6', body: huge })).rejects.toBeInstanceOf(InsufficientCreditsError);
+    await expect(chat.complete({ caller: caller(), requestId: 'req_6', body: huge })).rejects.toBeInstanceOf(
+      InsufficientCreditsError,
+    );
     expect(books.activity.map((e) => [e.requestId, e.attempt, e.status])).toEqual([
       ['req_5', 0, 429],
       ['req_6', 0, 402],
@@ -201,8 +238,14 @@ describe('metered chat, stream', () => {
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    const chat = createMeteredChat(deps([{ entry: CHEAP, script: () => ({ chunks: sse(['A'.repeat(300), 'B'.repeat(300)], USAGE), gate: () => gate }) }]));
-    const result = streamOf(await chat.complete({ caller: caller(), requestId: 'req_left', body: body('cheap', true) }));
+    const chat = createMeteredChat(
+      deps([
+        { entry: CHEAP, script: () => ({ chunks: sse(['A'.repeat(300), 'B'.repeat(300)], USAGE), gate: () => gate }) },
+      ]),
+    );
+    const result = streamOf(
+      await chat.complete({ caller: caller(), requestId: 'req_left', body: body('cheap', true) }),
+    );
     expect(dec.decode(await result.read())).toContain('AAA');
     result.cancel(new Error('client left'));
     release();
@@ -217,7 +260,9 @@ describe('metered chat, stream', () => {
 
   it('an upstream cut before [DONE] is recorded as 502, charged from the usage it did send', async () => {
     const chat = createMeteredChat(deps([{ entry: CHEAP, script: () => ({ chunks: sse(['Hi'], USAGE, '') }) }]));
-    const text = await readAll(streamOf(await chat.complete({ caller: caller(), requestId: 'req_cut', body: body('cheap', true) })));
+    const text = await readAll(
+      streamOf(await chat.complete({ caller: caller(), requestId: 'req_cut', body: body('cheap', true) })),
+    );
     expect(text).toContain('"code":"stream_interrupted"');
     expect(text).not.toContain('[DONE]');
     await new Promise((r) => setTimeout(r, 10));
@@ -238,7 +283,9 @@ describe('metered chat, stream', () => {
       },
     };
     const chat = createMeteredChat(deps([{ entry: PRICEY, script: () => ({ usage: USAGE }) }], { billing: broken }));
-    const text = await readAll(streamOf(await chat.complete({ caller: caller(), requestId: 'req_bf', body: body('pricey', true) })));
+    const text = await readAll(
+      streamOf(await chat.complete({ caller: caller(), requestId: 'req_bf', body: body('pricey', true) })),
+    );
     expect(text).toContain('"code":"billing_failed"');
     expect(text).not.toContain('[DONE]');
     expect(text).not.toContain('disk full');
@@ -252,8 +299,12 @@ describe('metered chat, stream', () => {
     });
     const events = sse(['Hello'], USAGE);
     const chunks = [events.slice(0, -1).join(''), events.at(-1) as string];
-    const chat = createMeteredChat(deps([{ entry: PRICEY, script: () => ({ chunks }) }], { billing: slowSettle(books.billing, gate) }));
-    const result = streamOf(await chat.complete({ caller: caller(), requestId: 'req_mid', body: body('pricey', true) }));
+    const chat = createMeteredChat(
+      deps([{ entry: PRICEY, script: () => ({ chunks }) }], { billing: slowSettle(books.billing, gate) }),
+    );
+    const result = streamOf(
+      await chat.complete({ caller: caller(), requestId: 'req_mid', body: body('pricey', true) }),
+    );
     const first = await result.read();
     expect(first).toBeDefined();
     const last = result.read(); // reaches [DONE]: the hook waits on the gate
@@ -276,11 +327,17 @@ describe('metered chat, stream', () => {
     });
     const chat = createMeteredChat(deps([{ entry: CHEAP, script: () => ({ usage: USAGE, gate: () => gate }) }]));
     const limits = { rpm: null, concurrency: 1 };
-    const result = streamOf(await chat.complete({ caller: caller(limits), requestId: 'req_c1', body: body('cheap', true) }));
-    await expect(chat.complete({ caller: caller(limits), requestId: 'req_c2', body: body('cheap', true) })).rejects.toMatchObject({ statusCode: 429 });
+    const result = streamOf(
+      await chat.complete({ caller: caller(limits), requestId: 'req_c1', body: body('cheap', true) }),
+    );
+    await expect(
+      chat.complete({ caller: caller(limits), requestId: 'req_c2', body: body('cheap', true) }),
+    ).rejects.toMatchObject({ statusCode: 429 });
     open();
     await readAll(result);
-    const again = streamOf(await chat.complete({ caller: caller(limits), requestId: 'req_c3', body: body('cheap', true) }));
+    const again = streamOf(
+      await chat.complete({ caller: caller(limits), requestId: 'req_c3', body: body('cheap', true) }),
+    );
     await readAll(again);
   });
 

@@ -265,7 +265,12 @@ class MeteredRequest {
         : left
           ? 'client_closed_request: the client left mid-stream'
           : `stream_interrupted: ${summary.error?.message ?? 'the upstream ended early'}`;
-      await this.#finish(summary.usage, () => estimateCompletionTokens(extractDeliveredText(Buffer.concat(this.#delivered))), status, error);
+      await this.#finish(
+        summary.usage,
+        () => estimateCompletionTokens(extractDeliveredText(Buffer.concat(this.#delivered))),
+        status,
+        error,
+      );
     } finally {
       this.#delivered.length = 0;
       this.#release();
@@ -276,7 +281,12 @@ class MeteredRequest {
    * Settles at the admission's current pricing (the model that answered) and records the
    * attempts. If the charge cannot be written, the hold is released and `billing_failed` thrown.
    */
-  async #finish(usage: Usage | undefined, completionEstimate: () => number, status: number, error: string | undefined): Promise<void> {
+  async #finish(
+    usage: Usage | undefined,
+    completionEstimate: () => number,
+    status: number,
+    error: string | undefined,
+  ): Promise<void> {
     if (this.#done) return;
     this.#done = true;
     const estimated = usage === undefined;
@@ -284,19 +294,38 @@ class MeteredRequest {
     const completion = usage?.completion_tokens ?? completionEstimate();
     let charged: number;
     try {
-      charged = (await this.#admission.settle({ promptTokens: prompt, completionTokens: completion, estimated })).chargedMicros;
+      charged = (await this.#admission.settle({ promptTokens: prompt, completionTokens: completion, estimated }))
+        .chargedMicros;
     } catch (cause) {
       await this.#admission.release().catch(() => undefined);
       const failure = new BillingFailedError(cause);
       this.#log('metering: the charge could not be written; the reply is withheld', cause);
-      this.#record({ prompt: 0, completion: 0, cost: 0, estimated: false, status: failure.statusCode, error: `${failure.code}: ${failure.message}` });
+      this.#record({
+        prompt: 0,
+        completion: 0,
+        cost: 0,
+        estimated: false,
+        status: failure.statusCode,
+        error: `${failure.code}: ${failure.message}`,
+      });
       throw failure;
     }
     this.#record({ prompt, completion, cost: charged, estimated, status, error });
   }
 
   /** One entry per attempt; the successful one carries the usage and the charge. */
-  #record(outcome: { prompt: number; completion: number; cost: number; estimated: boolean; status: number; error: string | undefined } | undefined): void {
+  #record(
+    outcome:
+      | {
+          prompt: number;
+          completion: number;
+          cost: number;
+          estimated: boolean;
+          status: number;
+          error: string | undefined;
+        }
+      | undefined,
+  ): void {
     const { caller, requestId } = this.#call;
     for (const a of this.#attempts) {
       const ok = a.ok && outcome !== undefined;

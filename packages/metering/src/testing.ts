@@ -35,7 +35,9 @@ export interface Script {
 }
 
 export function sse(content: string[], usage: Script['usage'], done = 'data: [DONE]\n\n'): string[] {
-  const events = content.map((c) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: c }, finish_reason: null }] })}\n\n`);
+  const events = content.map(
+    (c) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: c }, finish_reason: null }] })}\n\n`,
+  );
   if (usage !== undefined) events.push(`data: ${JSON.stringify({ choices: [], usage })}\n\n`);
   return done === '' ? events : [...events, done];
 }
@@ -47,13 +49,25 @@ export function scriptedModel(id: string, provider: string, script: () => Script
     modelId: id,
     doGenerate: async () => {
       const s = script();
-      if (s.status !== undefined) throw new UpstreamError({ provider, modelId: id, statusCode: s.status, body: new Uint8Array(0) });
-      const body = { id: 'c1', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there' }, finish_reason: 'stop' }], usage: s.usage };
-      return { status: 200, body: enc.encode(JSON.stringify(body)), usage: s.usage === undefined ? undefined : { ...s.usage, total_tokens: 0 }, ttfbMs: 1 };
+      if (s.status !== undefined)
+        throw new UpstreamError({ provider, modelId: id, statusCode: s.status, body: new Uint8Array(0) });
+      const body = {
+        id: 'c1',
+        object: 'chat.completion',
+        choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there' }, finish_reason: 'stop' }],
+        usage: s.usage,
+      };
+      return {
+        status: 200,
+        body: enc.encode(JSON.stringify(body)),
+        usage: s.usage === undefined ? undefined : { ...s.usage, total_tokens: 0 },
+        ttfbMs: 1,
+      };
     },
     doStream: async (options): Promise<StreamResult> => {
       const s = script();
-      if (s.status !== undefined) throw new UpstreamError({ provider, modelId: id, statusCode: s.status, body: new Uint8Array(0) });
+      if (s.status !== undefined)
+        throw new UpstreamError({ provider, modelId: id, statusCode: s.status, body: new Uint8Array(0) });
       const chunks = s.chunks ?? sse(['Hello', ' there'], s.usage);
       let i = 0;
       let stopped = false;
@@ -68,7 +82,11 @@ export function scriptedModel(id: string, provider: string, script: () => Script
           stopped = true;
         },
       };
-      const relay = relaySse(source, { provider, mapError: (e) => new NetworkError(provider, e), hooks: options.hooks });
+      const relay = relaySse(source, {
+        provider,
+        mapError: (e) => new NetworkError(provider, e),
+        hooks: options.hooks,
+      });
       return Object.assign(relay, { status: 200, ttfbMs: 1 });
     },
   };
@@ -97,7 +115,10 @@ export function entry(id: string, input: number, output: number, extra: Partial<
 
 /** A catalog whose chain for any request is `chain` (its `models` field ignored). */
 export function fixedCatalog(chain: readonly { entry: CatalogModel; script: () => Script }[]): Catalog {
-  const candidates: Candidate[] = chain.map((c) => ({ entry: c.entry, model: scriptedModel(c.entry.id, c.entry.provider, c.script) }));
+  const candidates: Candidate[] = chain.map((c) => ({
+    entry: c.entry,
+    model: scriptedModel(c.entry.id, c.entry.provider, c.script),
+  }));
   const byId = new Map(candidates.map((c) => [c.entry.id, c]));
   return {
     list: () => candidates.map((c) => c.entry),
@@ -132,7 +153,14 @@ export async function openBooks(credit: number): Promise<Books> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sr-metering-'));
   const store = await openSqliteStore({ dataDir });
   const keyId = 'key_metering01';
-  await store.keys.insert({ id: keyId, name: 'metering', prefix: 'sk-sr-xxxxxx…', hash: 'a'.repeat(64), role: 'user', createdAt: 1 });
+  await store.keys.insert({
+    id: keyId,
+    name: 'metering',
+    prefix: 'sk-sr-xxxxxx…',
+    hash: 'a'.repeat(64),
+    role: 'user',
+    createdAt: 1,
+  });
   const billing = createBilling({ store: store.billing });
   if (credit > 0) await billing.topup({ keyId, amountMicros: credit });
   const limiter = createMemoryLimiter();
@@ -144,7 +172,9 @@ export async function openBooks(credit: number): Promise<Books> {
     keyId,
     account: () => store.billing.balance(keyId),
     charges: async () =>
-      (await store.billing.ledger(keyId, { limit: 100 })).filter((r) => r.kind === 'charge').map((r) => ({ requestId: r.requestId ?? null, amountMicros: r.amountMicros })),
+      (await store.billing.ledger(keyId, { limit: 100 }))
+        .filter((r) => r.kind === 'charge')
+        .map((r) => ({ requestId: r.requestId ?? null, amountMicros: r.amountMicros })),
     close: async () => {
       await limiter.close();
       await store.close();

@@ -40,7 +40,8 @@ function workspaceBins(): Bin[] {
       const manifest = join(packageDir, 'package.json');
       if (!existsSync(manifest)) continue;
       const { bin } = JSON.parse(readFileSync(manifest, 'utf8')) as { bin?: Record<string, string> };
-      for (const [binName, file] of Object.entries(bin ?? {})) bins.push({ name: binName, packageDir, file: join(packageDir, file) });
+      for (const [binName, file] of Object.entries(bin ?? {}))
+        bins.push({ name: binName, packageDir, file: join(packageDir, file) });
     }
   }
   return bins;
@@ -49,7 +50,11 @@ function workspaceBins(): Bin[] {
 function spawnNode(args: string[], cwd: string): Promise<Run> {
   return new Promise((done, fail) => {
     // A clean NODE_OPTIONS: the bin must run without any loader the test runner might pass on.
-    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd,
+      env: { ...process.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -73,7 +78,9 @@ beforeAll(async () => {
   const packageDirs = [...new Set(bins.map((b) => b.packageDir))];
   await Promise.all(
     packageDirs.map(async (dir) => {
-      const { scripts } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+      const { scripts } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        scripts?: Record<string, string>;
+      };
       expect(scripts?.['build'], `${dir}: build script`).toBe(BUILD_SCRIPT);
       const build = await spawnNode([TSC, '-p', 'tsconfig.build.json'], dir);
       expect(build.stdout + build.stderr, `${dir}: tsc output`).toBe('');
@@ -111,7 +118,10 @@ describe('workspace bins, built and run with plain node', { timeout: 30_000 }, (
 
     const dir = join(work, 'log');
     mkdirSync(dir);
-    const appender = await createAppender({ storage: createDirectoryTileStorage(dir), signer: await parseSignerKey(skey ?? '') });
+    const appender = await createAppender({
+      storage: createDirectoryTileStorage(dir),
+      signer: await parseSignerKey(skey ?? ''),
+    });
     await appender.append(['first', 'second', 'third'].map((line) => new TextEncoder().encode(line)));
 
     const verify = await runBin('saferouter-tlog', 'verify', dir, '--vkey', vkey ?? '', '--entry', '1');
@@ -120,7 +130,8 @@ describe('workspace bins, built and run with plain node', { timeout: 30_000 }, (
     expect(verify.stdout).toMatch(/^verified example\.com\/bin-test at size 3, root /m);
     expect(verify.stdout).toMatch(/entry 1 \(6 bytes\):\nsecond\n$/);
 
-    const other = (await runBin('saferouter-tlog', 'keygen', 'example.com/bin-test')).stdout.trim().split('\n')[1] ?? '';
+    const other =
+      (await runBin('saferouter-tlog', 'keygen', 'example.com/bin-test')).stdout.trim().split('\n')[1] ?? '';
     const rejected = await runBin('saferouter-tlog', 'verify', dir, '--vkey', other);
     expect(rejected.code).toBe(1);
     expect(rejected.stderr).toMatch(/^saferouter-tlog: /);
@@ -130,7 +141,13 @@ describe('workspace bins, built and run with plain node', { timeout: 30_000 }, (
     const vectors = process.env['SAFEROUTER_VECTORS'] ?? resolve(REPO_ROOT, '../shared/vectors');
     const report = join(vectors, 'sev-snp', 'go-sev-guest-milan', 'report.bin');
     expect(existsSync(report), `test vectors at ${vectors} (set SAFEROUTER_VECTORS)`).toBe(true);
-    const args = ['verify-report', '--report', report, '--cert', join(vectors, 'sev-snp', 'go-sev-guest-milan', 'vcek.der')];
+    const args = [
+      'verify-report',
+      '--report',
+      report,
+      '--cert',
+      join(vectors, 'sev-snp', 'go-sev-guest-milan', 'vcek.der'),
+    ];
 
     const ok = await runBin('saferouter-attest', ...args, '--allow-debug');
     expect(ok.stderr).toBe('');

@@ -99,7 +99,8 @@ export function findImportCycles(files: readonly string[], root: string): string
       }
       work.pop();
       const parent = work[work.length - 1];
-      if (parent !== undefined) low.set(parent.node, Math.min(low.get(parent.node) as number, low.get(frame.node) as number));
+      if (parent !== undefined)
+        low.set(parent.node, Math.min(low.get(parent.node) as number, low.get(frame.node) as number));
       if (low.get(frame.node) !== index.get(frame.node)) continue;
       const component: string[] = [];
       let member: string | undefined;

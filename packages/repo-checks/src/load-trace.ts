@@ -39,11 +39,21 @@ export async function traceLoads(code: string, options: TraceOptions): Promise<L
   const register = `import { register } from 'node:module'; register(${JSON.stringify(HOOKS_URL)}, { data: { log: ${JSON.stringify(log)} } });`;
   try {
     await run(
-      ['--import', 'tsx', '--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '--eval', code],
+      [
+        '--import',
+        'tsx',
+        '--import',
+        `data:text/javascript,${encodeURIComponent(register)}`,
+        '--input-type=module',
+        '--eval',
+        code,
+      ],
       options.cwd,
       options.timeoutMs ?? 30_000,
     );
-    const urls = readFileSync(log, 'utf8').split('\n').filter((line) => line !== '');
+    const urls = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '');
     return { urls, loaded: (name) => urls.some((url) => url.includes(`/node_modules/${name}/`)) };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -5,7 +5,12 @@ import { ConfigError } from './errors.js';
 
 const valid = () => ({
   providers: [
-    { id: 'deepseek', baseUrl: 'https://api.deepseek.com', apiKeyEnv: 'DEEPSEEK_API_KEY', modelPrefixes: ['deepseek-'] },
+    {
+      id: 'deepseek',
+      baseUrl: 'https://api.deepseek.com',
+      apiKeyEnv: 'DEEPSEEK_API_KEY',
+      modelPrefixes: ['deepseek-'],
+    },
     { id: 'zai', baseUrl: 'https://api.z.ai/api/paas/v4', apiKeyEnv: 'ZAI_API_KEY', modelPrefixes: ['glm-'] },
   ],
   models: [
@@ -88,32 +93,101 @@ describe('parseCatalogConfig', () => {
           maxOutputTokens: 4096,
           pricing: { inputPerMillion: 0, outputPerMillion: 0 },
         },
-        { id: 'saferouter/demo', provider: 'saferouter', contextLength: 1, maxOutputTokens: 1, pricing: { inputPerMillion: 0, outputPerMillion: 0 } },
+        {
+          id: 'saferouter/demo',
+          provider: 'saferouter',
+          contextLength: 1,
+          maxOutputTokens: 1,
+          pricing: { inputPerMillion: 0, outputPerMillion: 0 },
+        },
       ],
     };
     const config = parseCatalogConfig(input);
-    expect(config.providers[0]?.defaultPricing).toEqual({ inputMicrosPerMillion: 1_000_000, outputMicrosPerMillion: 2_000_000 });
+    expect(config.providers[0]?.defaultPricing).toEqual({
+      inputMicrosPerMillion: 1_000_000,
+      outputMicrosPerMillion: 2_000_000,
+    });
     expect(config.providers[1]?.kind).toBe('demo');
     expect(config.models[0]).toMatchObject({ upstreamId: 'qwen/qwen3-8b', name: 'My Model', description: 'local' });
     expect(config.models[1]?.demo).toBe(true);
   });
 
   it.each([
-    ['a string price', (c: ReturnType<typeof valid>) => Object.assign(c.models[0]!.pricing, { inputPerMillion: '0.27' }), 'models[0].pricing.inputPerMillion'],
-    ['a negative price', (c: ReturnType<typeof valid>) => Object.assign(c.models[1]!.pricing, { outputPerMillion: -1 }), 'models[1].pricing.outputPerMillion'],
-    ['a fractional context length', (c: ReturnType<typeof valid>) => Object.assign(c.models[0]!, { contextLength: 1.5 }), 'models[0].contextLength'],
-    ['a missing maxOutputTokens', (c: ReturnType<typeof valid>) => delete (c.models[1] as Partial<(typeof c.models)[1]>).maxOutputTokens, 'models[1].maxOutputTokens'],
-    ['an unknown capability', (c: ReturnType<typeof valid>) => Object.assign(c.models[0]!, { capabilities: ['tools', 'telepathy'] }), 'models[0].capabilities[1]'],
-    ['a typo in a key', (c: ReturnType<typeof valid>) => Object.assign(c.models[0]!, { fallback: ['glm-4.6'] }), 'models[0].fallback'],
-    ['a bad base URL', (c: ReturnType<typeof valid>) => Object.assign(c.providers[1]!, { baseUrl: 'not a url' }), 'providers[1].baseUrl'],
-    ['a non-http base URL', (c: ReturnType<typeof valid>) => Object.assign(c.providers[1]!, { baseUrl: 'ftp://x.test' }), 'providers[1].baseUrl'],
-    ['a bad env var name', (c: ReturnType<typeof valid>) => Object.assign(c.providers[0]!, { apiKeyEnv: 'sk-123' }), 'providers[0].apiKeyEnv'],
-    ['a missing base URL', (c: ReturnType<typeof valid>) => delete (c.providers[0] as Partial<(typeof c.providers)[0]>).baseUrl, 'providers[0].baseUrl'],
-    ['an unknown provider', (c: ReturnType<typeof valid>) => Object.assign(c.models[1]!, { provider: 'openai' }), 'models[1].provider'],
-    ['an unknown fallback', (c: ReturnType<typeof valid>) => Object.assign(c.models[0]!, { fallbacks: ['glm-4.6', 'gpt-9'] }), 'models[0].fallbacks[1]'],
-    ['a self fallback', (c: ReturnType<typeof valid>) => Object.assign(c.models[0]!, { fallbacks: ['deepseek-v4-flash'] }), 'models[0].fallbacks[0]'],
-    ['a duplicate model id', (c: ReturnType<typeof valid>) => Object.assign(c.models[1]!, { id: 'deepseek-v4-flash' }), 'models[1].id'],
-    ['a duplicate provider id', (c: ReturnType<typeof valid>) => Object.assign(c.providers[1]!, { id: 'deepseek' }), 'providers[1].id'],
+    [
+      'a string price',
+      (c: ReturnType<typeof valid>) => Object.assign(c.models[0]!.pricing, { inputPerMillion: '0.27' }),
+      'models[0].pricing.inputPerMillion',
+    ],
+    [
+      'a negative price',
+      (c: ReturnType<typeof valid>) => Object.assign(c.models[1]!.pricing, { outputPerMillion: -1 }),
+      'models[1].pricing.outputPerMillion',
+    ],
+    [
+      'a fractional context length',
+      (c: ReturnType<typeof valid>) => Object.assign(c.models[0]!, { contextLength: 1.5 }),
+      'models[0].contextLength',
+    ],
+    [
+      'a missing maxOutputTokens',
+      (c: ReturnType<typeof valid>) => delete (c.models[1] as Partial<(typeof c.models)[1]>).maxOutputTokens,
+      'models[1].maxOutputTokens',
+    ],
+    [
+      'an unknown capability',
+      (c: ReturnType<typeof valid>) => Object.assign(c.models[0]!, { capabilities: ['tools', 'telepathy'] }),
+      'models[0].capabilities[1]',
+    ],
+    [
+      'a typo in a key',
+      (c: ReturnType<typeof valid>) => Object.assign(c.models[0]!, { fallback: ['glm-4.6'] }),
+      'models[0].fallback',
+    ],
+    [
+      'a bad base URL',
+      (c: ReturnType<typeof valid>) => Object.assign(c.providers[1]!, { baseUrl: 'not a url' }),
+      'providers[1].baseUrl',
+    ],
+    [
+      'a non-http base URL',
+      (c: ReturnType<typeof valid>) => Object.assign(c.providers[1]!, { baseUrl: 'ftp://x.test' }),
+      'providers[1].baseUrl',
+    ],
+    [
+      'a bad env var name',
+      (c: ReturnType<typeof valid>) => Object.assign(c.providers[0]!, { apiKeyEnv: 'sk-123' }),
+      'providers[0].apiKeyEnv',
+    ],
+    [
+      'a missing base URL',
+      (c: ReturnType<typeof valid>) => delete (c.providers[0] as Partial<(typeof c.providers)[0]>).baseUrl,
+      'providers[0].baseUrl',
+    ],
+    [
+      'an unknown provider',
+      (c: ReturnType<typeof valid>) => Object.assign(c.models[1]!, { provider: 'openai' }),
+      'models[1].provider',
+    ],
+    [
+      'an unknown fallback',
+      (c: ReturnType<typeof valid>) => Object.assign(c.models[0]!, { fallbacks: ['glm-4.6', 'gpt-9'] }),
+      'models[0].fallbacks[1]',
+    ],
+    [
+      'a self fallback',
+      (c: ReturnType<typeof valid>) => Object.assign(c.models[0]!, { fallbacks: ['deepseek-v4-flash'] }),
+      'models[0].fallbacks[0]',
+    ],
+    [
+      'a duplicate model id',
+      (c: ReturnType<typeof valid>) => Object.assign(c.models[1]!, { id: 'deepseek-v4-flash' }),
+      'models[1].id',
+    ],
+    [
+      'a duplicate provider id',
+      (c: ReturnType<typeof valid>) => Object.assign(c.providers[1]!, { id: 'deepseek' }),
+      'providers[1].id',
+    ],
     ['an empty id', (c: ReturnType<typeof valid>) => Object.assign(c.models[0]!, { id: '' }), 'models[0].id'],
   ])('rejects %s, naming %s', (_name, mutate, path) => {
     const input = valid();

@@ -65,19 +65,19 @@ const Tokens = v.pipe(v.number(), v.integer(), v.minValue(1));
 
 const PricingSchema = v.pipe(
   v.strictObject({ inputPerMillion: Usd, outputPerMillion: Usd }),
-  v.transform(
-    (p): Pricing => ({
-      inputMicrosPerMillion: toMicros(p.inputPerMillion),
-      outputMicrosPerMillion: toMicros(p.outputPerMillion),
-    }),
-  ),
+  v.transform((p): Pricing => ({
+    inputMicrosPerMillion: toMicros(p.inputPerMillion),
+    outputMicrosPerMillion: toMicros(p.outputPerMillion),
+  })),
 );
 
 const ProviderSchema = v.strictObject({
   id: Id,
   kind: v.optional(v.picklist(['openai-compatible', 'demo']), 'openai-compatible'),
   baseUrl: v.optional(v.pipe(v.string(), v.url(), v.regex(/^https?:\/\//i, 'must be an http(s) URL'))),
-  apiKeyEnv: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'))),
+  apiKeyEnv: v.optional(
+    v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')),
+  ),
   modelPrefixes: v.optional(v.array(v.pipe(v.string(), v.nonEmpty('must not be empty'))), []),
   headers: v.optional(v.record(v.string(), v.string()), {}),
   defaultPricing: v.optional(PricingSchema),
@@ -138,7 +138,8 @@ export function parseCatalogConfig(input: unknown): CatalogConfig {
   if (!result.success) {
     const issue = result.issues[0];
     // valibot words an unknown key as "Expected never"; say what it means.
-    const message = issue.type === 'strict_object' ? `unknown key (allowed: ${allowedKeys(issue.path)})` : issue.message;
+    const message =
+      issue.type === 'strict_object' ? `unknown key (allowed: ${allowedKeys(issue.path)})` : issue.message;
     throw new ConfigError(formatPath(issue.path), message);
   }
   const raw = result.output;

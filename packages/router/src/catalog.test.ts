@@ -58,7 +58,13 @@ const input = (baseUrl = 'https://api.deepseek.com'): CatalogConfigInput => ({
       pricing: { inputPerMillion: 1, outputPerMillion: 1 },
       capabilities: ['tools', 'json', 'vision'],
     },
-    { id: 'saferouter/demo', provider: 'saferouter', contextLength: 1000, maxOutputTokens: 100, pricing: { inputPerMillion: 0, outputPerMillion: 0 } },
+    {
+      id: 'saferouter/demo',
+      provider: 'saferouter',
+      contextLength: 1000,
+      maxOutputTokens: 100,
+      pricing: { inputPerMillion: 0, outputPerMillion: 0 },
+    },
   ],
 });
 
@@ -76,13 +82,22 @@ function catalog(baseUrl?: string): Catalog {
   return made;
 }
 
-const ids = (body: ChatRequestBody) => catalog().candidates(body).map((c) => c.entry.id);
+const ids = (body: ChatRequestBody) =>
+  catalog()
+    .candidates(body)
+    .map((c) => c.entry.id);
 const msg = [{ role: 'user', content: 'hi' }];
 
 describe('list and resolve', () => {
   it('lists configured models with integer prices, availability and demo flags', () => {
     const list = catalog().list();
-    expect(list.map((m) => m.id)).toEqual(['deepseek-v4-flash', 'glm-4.6', 'glm-vision', 'nokey-model', 'saferouter/demo']);
+    expect(list.map((m) => m.id)).toEqual([
+      'deepseek-v4-flash',
+      'glm-4.6',
+      'glm-vision',
+      'nokey-model',
+      'saferouter/demo',
+    ]);
     expect(list[0]).toMatchObject({
       provider: 'deepseek',
       name: 'deepseek-v4-flash',
@@ -135,21 +150,32 @@ describe('list and resolve', () => {
     const entry = c.resolve('deepseek-v4-flash');
     const model = c.model(entry);
     expect(c.model(entry)).toBe(model);
-    expect(model).toMatchObject({ specificationVersion: 'v1', provider: 'deepseek', modelId: 'deepseek-v4-flash-upstream' });
+    expect(model).toMatchObject({
+      specificationVersion: 'v1',
+      provider: 'deepseek',
+      modelId: 'deepseek-v4-flash-upstream',
+    });
   });
 });
 
 describe('candidates', () => {
   it('uses the primary and its curated fallbacks, skipping keyless providers', () => {
-    expect(ids({ model: 'deepseek-v4-flash', messages: msg })).toEqual(['deepseek-v4-flash', 'glm-4.6', 'glm-vision', 'saferouter/demo']);
+    expect(ids({ model: 'deepseek-v4-flash', messages: msg })).toEqual([
+      'deepseek-v4-flash',
+      'glm-4.6',
+      'glm-vision',
+      'saferouter/demo',
+    ]);
   });
 
   it('follows the client `models` order instead, primary first, without duplicates', () => {
-    expect(ids({ model: 'glm-4.6', models: ['saferouter/demo', 'glm-4.6', 'deepseek-v4-flash', 'saferouter/demo'], messages: msg })).toEqual([
-      'glm-4.6',
-      'saferouter/demo',
-      'deepseek-v4-flash',
-    ]);
+    expect(
+      ids({
+        model: 'glm-4.6',
+        models: ['saferouter/demo', 'glm-4.6', 'deepseek-v4-flash', 'saferouter/demo'],
+        messages: msg,
+      }),
+    ).toEqual(['glm-4.6', 'saferouter/demo', 'deepseek-v4-flash']);
   });
 
   it('takes models[0] as primary when `model` is missing', () => {
@@ -160,26 +186,39 @@ describe('candidates', () => {
   });
 
   it('rejects unknown ids in `models` with a 404', () => {
-    expect(() => ids({ model: 'glm-4.6', models: ['deepseek-v4-flash', 'gpt-9'], messages: msg })).toThrow(ModelNotFoundError);
+    expect(() => ids({ model: 'glm-4.6', models: ['deepseek-v4-flash', 'gpt-9'], messages: msg })).toThrow(
+      ModelNotFoundError,
+    );
     expect(() => ids({ model: 'gpt-9', messages: msg })).toThrow(ModelNotFoundError);
   });
 
   it('rejects a missing model and malformed `models`', () => {
     expect(() => ids({ messages: msg } as unknown as ChatRequestBody)).toThrow(InvalidRequestError);
-    expect(() => ids({ model: 'glm-4.6', models: 'glm-4.6', messages: msg } as unknown as ChatRequestBody)).toThrow(InvalidRequestError);
-    expect(() => ids({ model: 'glm-4.6', models: Array.from({ length: 11 }, () => 'glm-4.6'), messages: msg })).toThrow(InvalidRequestError);
+    expect(() => ids({ model: 'glm-4.6', models: 'glm-4.6', messages: msg } as unknown as ChatRequestBody)).toThrow(
+      InvalidRequestError,
+    );
+    expect(() => ids({ model: 'glm-4.6', models: Array.from({ length: 11 }, () => 'glm-4.6'), messages: msg })).toThrow(
+      InvalidRequestError,
+    );
   });
 
   it('filters fallbacks (never the primary) by the capabilities the request needs', () => {
     const tools = [{ type: 'function', function: { name: 'f' } }];
     expect(ids({ model: 'deepseek-v4-flash', messages: msg, tools })).toEqual(['deepseek-v4-flash', 'glm-4.6']);
     expect(ids({ model: 'deepseek-v4-flash', messages: msg, tools: [] })).toHaveLength(4);
-    expect(ids({ model: 'deepseek-v4-flash', messages: msg, response_format: { type: 'json_schema', json_schema: {} } })).toEqual([
-      'deepseek-v4-flash',
-      'glm-4.6',
-    ]);
+    expect(
+      ids({ model: 'deepseek-v4-flash', messages: msg, response_format: { type: 'json_schema', json_schema: {} } }),
+    ).toEqual(['deepseek-v4-flash', 'glm-4.6']);
     expect(ids({ model: 'deepseek-v4-flash', messages: msg, response_format: { type: 'text' } })).toHaveLength(4);
-    const image = [{ role: 'user', content: [{ type: 'text', text: 'what?' }, { type: 'image_url', image_url: { url: 'data:,' } }] }];
+    const image = [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'what?' },
+          { type: 'image_url', image_url: { url: 'data:,' } },
+        ],
+      },
+    ];
     expect(ids({ model: 'deepseek-v4-flash', messages: image })).toEqual(['deepseek-v4-flash', 'glm-vision']);
     // The primary stays even when it lacks the capability.
     expect(ids({ model: 'saferouter/demo', models: ['glm-4.6', 'glm-vision'], messages: msg, tools })).toEqual([
@@ -190,7 +229,10 @@ describe('candidates', () => {
 
   it('does not hold unknown capabilities of prefix-routed models against them', () => {
     const tools = [{ type: 'function' }];
-    expect(ids({ model: 'glm-4.6', models: ['glm-4.6', 'glm-next'], messages: msg, tools })).toEqual(['glm-4.6', 'glm-next']);
+    expect(ids({ model: 'glm-4.6', models: ['glm-4.6', 'glm-next'], messages: msg, tools })).toEqual([
+      'glm-4.6',
+      'glm-next',
+    ]);
   });
 });
 
@@ -225,14 +267,16 @@ describe('models built by the catalog', () => {
 
   it('gives keyless providers a model that fails retryably without a network call', async () => {
     const c = catalog();
-    await expect(c.model(c.resolve('nokey-model')).doGenerate({ body: { model: 'x', messages: msg } })).rejects.toBeInstanceOf(
-      ProviderUnavailableError,
-    );
+    await expect(
+      c.model(c.resolve('nokey-model')).doGenerate({ body: { model: 'x', messages: msg } }),
+    ).rejects.toBeInstanceOf(ProviderUnavailableError);
   });
 
   it('serves demo models offline', async () => {
     const c = catalog();
-    const { stream } = await c.model(c.resolve('saferouter/demo')).doStream({ body: { model: 'saferouter/demo', messages: msg } });
+    const { stream } = await c
+      .model(c.resolve('saferouter/demo'))
+      .doStream({ body: { model: 'saferouter/demo', messages: msg } });
     expect(await readText(stream)).toContain('data: [DONE]');
   });
 });

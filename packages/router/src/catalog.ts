@@ -215,7 +215,9 @@ export function createCatalog(config: CatalogConfig, options: CatalogOptions): C
     const primary = resolve(primaryId);
     // Resolve every client-named id up front so a typo is a 404, not a silently shorter chain.
     const chain =
-      requested !== undefined && requested.length > 0 ? requested.map((id) => resolve(id)) : primary.fallbacks.map(resolve);
+      requested !== undefined && requested.length > 0
+        ? requested.map((id) => resolve(id))
+        : primary.fallbacks.map(resolve);
 
     const needs = requiredCapabilities(body);
     const out: Candidate[] = [{ entry: primary, model: model(primary) }];

@@ -34,8 +34,16 @@ describe('default catalog', () => {
 
   it('points at the documented endpoints and key variables', () => {
     const byId = new Map(defaultCatalogConfig.providers.map((p) => [p.id, p]));
-    expect(byId.get('deepseek')).toMatchObject({ baseUrl: 'https://api.deepseek.com', apiKeyEnv: 'DEEPSEEK_API_KEY', modelPrefixes: ['deepseek-'] });
-    expect(byId.get('zai')).toMatchObject({ baseUrl: 'https://api.z.ai/api/paas/v4', apiKeyEnv: 'ZAI_API_KEY', modelPrefixes: ['glm-'] });
+    expect(byId.get('deepseek')).toMatchObject({
+      baseUrl: 'https://api.deepseek.com',
+      apiKeyEnv: 'DEEPSEEK_API_KEY',
+      modelPrefixes: ['deepseek-'],
+    });
+    expect(byId.get('zai')).toMatchObject({
+      baseUrl: 'https://api.z.ai/api/paas/v4',
+      apiKeyEnv: 'ZAI_API_KEY',
+      modelPrefixes: ['glm-'],
+    });
     expect(byId.get('saferouter')?.kind).toBe('demo');
   });
 
@@ -62,15 +70,17 @@ describe('default catalog', () => {
     expect(demo.map((m) => m.id)).toEqual(['saferouter/demo', 'saferouter/demo-thinking']);
 
     const chain = catalog.candidates({ model: 'saferouter/demo-thinking', messages: msg });
-    const { stream, answeredBy } = await withFallback(chain).doStream({ body: { model: 'saferouter/demo-thinking', messages: msg } });
+    const { stream, answeredBy } = await withFallback(chain).doStream({
+      body: { model: 'saferouter/demo-thinking', messages: msg },
+    });
     expect(answeredBy).toBe('saferouter/demo-thinking');
     expect(await readText(stream)).toContain('reasoning_content');
 
     const paid = catalog.candidates({ model: 'deepseek-v4-flash', messages: msg });
     expect(paid).toHaveLength(1); // keyless fallbacks are skipped
-    await expect(withFallback(paid).doGenerate({ body: { model: 'deepseek-v4-flash', messages: msg } })).rejects.toBeInstanceOf(
-      ProviderUnavailableError,
-    );
+    await expect(
+      withFallback(paid).doGenerate({ body: { model: 'deepseek-v4-flash', messages: msg } }),
+    ).rejects.toBeInstanceOf(ProviderUnavailableError);
     await catalog.close();
   });
 });

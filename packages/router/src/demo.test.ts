@@ -22,7 +22,11 @@ interface Chunk {
   object: string;
   created: number;
   model: string;
-  choices: { index: number; delta: { role?: string; content?: string; reasoning_content?: string }; finish_reason: string | null }[];
+  choices: {
+    index: number;
+    delta: { role?: string; content?: string; reasoning_content?: string };
+    finish_reason: string | null;
+  }[];
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
 }
 
@@ -77,7 +81,9 @@ describe('demo provider', () => {
 
   it('is deterministic: same request, same bytes; different request, different answer', async () => {
     const a = await readText((await demo('saferouter/demo').doStream({ body })).stream);
-    const b = await readText((await createDemoProvider({ now: () => 1_700_000_000_000 })('saferouter/demo').doStream({ body })).stream);
+    const b = await readText(
+      (await createDemoProvider({ now: () => 1_700_000_000_000 })('saferouter/demo').doStream({ body })).stream,
+    );
     expect(a).toBe(b);
     const g1 = await demo('saferouter/demo').doGenerate({ body });
     const g2 = await demo('saferouter/demo').doGenerate({ body });
@@ -111,18 +117,26 @@ describe('demo provider', () => {
   });
 
   it('thinking model streams reasoning_content before content', async () => {
-    const result = await demo('saferouter/demo-thinking').doStream({ body: { ...body, stream_options: { include_usage: true } } });
+    const result = await demo('saferouter/demo-thinking').doStream({
+      body: { ...body, stream_options: { include_usage: true } },
+    });
     const parsed = chunks(await readText(result.stream));
-    const kinds = parsed.map((c) => (c.choices[0]?.delta.reasoning_content !== undefined ? 'r' : c.choices[0]?.delta.content ? 'c' : '-'));
+    const kinds = parsed.map((c) =>
+      c.choices[0]?.delta.reasoning_content !== undefined ? 'r' : c.choices[0]?.delta.content ? 'c' : '-',
+    );
     const firstContent = kinds.indexOf('c');
     expect(kinds.indexOf('r')).toBeGreaterThan(0);
     expect(kinds.lastIndexOf('r')).toBeLessThan(firstContent);
     const answer = demoAnswer('saferouter/demo-thinking', body);
     expect(parsed.map((c) => c.choices[0]?.delta.reasoning_content ?? '').join('')).toBe(answer.reasoning);
-    expect((await result.summary).usage).toMatchObject({ completion_tokens_details: { reasoning_tokens: expect.any(Number) } });
+    expect((await result.summary).usage).toMatchObject({
+      completion_tokens_details: { reasoning_tokens: expect.any(Number) },
+    });
 
     const generated = await demo('saferouter/demo-thinking').doGenerate({ body });
-    const json = JSON.parse(new TextDecoder().decode(generated.body)) as { choices: { message: { reasoning_content?: string } }[] };
+    const json = JSON.parse(new TextDecoder().decode(generated.body)) as {
+      choices: { message: { reasoning_content?: string } }[];
+    };
     expect(json.choices[0]?.message.reasoning_content).toBe(answer.reasoning);
   });
 
@@ -142,6 +156,8 @@ describe('demo provider', () => {
     expect(text).toContain('"code":"stream_interrupted"');
     expect((await aborted.summary).error).toBeInstanceOf(AbortedError);
 
-    await expect(slow('saferouter/demo').doGenerate({ body, signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortedError);
+    await expect(slow('saferouter/demo').doGenerate({ body, signal: AbortSignal.abort() })).rejects.toBeInstanceOf(
+      AbortedError,
+    );
   });
 });

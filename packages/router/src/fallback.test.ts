@@ -89,7 +89,9 @@ describe('withFallback (unit)', () => {
       throw new Error('cannot afford');
     };
     const b = fake('b');
-    await expect(withFallback([fake('a', upstream(503)), b], { beforeFallback: refuse }).doStream({ body })).rejects.toMatchObject({
+    await expect(
+      withFallback([fake('a', upstream(503)), b], { beforeFallback: refuse }).doStream({ body }),
+    ).rejects.toMatchObject({
       statusCode: 503,
     });
     expect(b.calls).toBe(0);
@@ -124,7 +126,9 @@ describe('withFallback (unit)', () => {
   it.each([400, 401, 403, 404, 422])('throws a non-retryable %i at once, unchanged with its body', async (status) => {
     const error = upstream(status, '{"error":{"message":"bad"}}');
     const b = fake('b');
-    const thrown = await withFallback([fake('a', error), b]).doGenerate({ body }).catch((e: unknown) => e);
+    const thrown = await withFallback([fake('a', error), b])
+      .doGenerate({ body })
+      .catch((e: unknown) => e);
     expect(thrown).toBe(error);
     expect(new TextDecoder().decode((thrown as UpstreamError).body)).toBe('{"error":{"message":"bad"}}');
     expect(b.calls).toBe(0);
@@ -132,7 +136,11 @@ describe('withFallback (unit)', () => {
 
   it('throws the LAST error when every candidate fails', async () => {
     const last = upstream(429);
-    const thrown = await withFallback([fake('a', upstream(503)), fake('b', new ProviderUnavailableError('p', 'b')), fake('c', last)])
+    const thrown = await withFallback([
+      fake('a', upstream(503)),
+      fake('b', new ProviderUnavailableError('p', 'b')),
+      fake('c', last),
+    ])
       .doStream({ body })
       .catch((e: unknown) => e);
     expect(thrown).toBe(last);
@@ -147,7 +155,9 @@ describe('withFallback (unit)', () => {
 
   it('stops on AbortedError and does not start another attempt once the signal is aborted', async () => {
     const b = fake('b');
-    await expect(withFallback([fake('a', new AbortedError()), b]).doGenerate({ body })).rejects.toBeInstanceOf(AbortedError);
+    await expect(withFallback([fake('a', new AbortedError()), b]).doGenerate({ body })).rejects.toBeInstanceOf(
+      AbortedError,
+    );
     expect(b.calls).toBe(0);
 
     const controller = new AbortController();
@@ -161,7 +171,9 @@ describe('withFallback (unit)', () => {
         },
       },
     };
-    const thrown = await withFallback([a, b]).doGenerate({ body, signal: controller.signal }).catch((e: unknown) => e);
+    const thrown = await withFallback([a, b])
+      .doGenerate({ body, signal: controller.signal })
+      .catch((e: unknown) => e);
     expect(thrown).toBeInstanceOf(AbortedError);
     expect(b.calls).toBe(0);
   });
@@ -191,17 +203,28 @@ describe('withFallback over real upstreams', () => {
 
   async function candidate(id: string, handler: Handler): Promise<Candidate & { server: TestServer }> {
     const server = await startServer(handler);
-    const provider: OpenAICompatibleProvider = createOpenAICompatible({ name: `p-${id}`, baseURL: server.origin, apiKey: 'k' });
-    cleanups.push(() => server.close(), () => provider.close());
+    const provider: OpenAICompatibleProvider = createOpenAICompatible({
+      name: `p-${id}`,
+      baseURL: server.origin,
+      apiKey: 'k',
+    });
+    cleanups.push(
+      () => server.close(),
+      () => provider.close(),
+    );
     return { entry: entry(id, `p-${id}`), model: provider(id), server };
   }
 
   it('decides on status alone: retry hints in headers change nothing', async () => {
     const bad = await candidate('bad', (_req, res) =>
-      res.writeHead(400, { 'x-should-retry': 'true', 'retry-after': '0', 'content-type': 'application/json' }).end('{"error":{"message":"no"}}'),
+      res
+        .writeHead(400, { 'x-should-retry': 'true', 'retry-after': '0', 'content-type': 'application/json' })
+        .end('{"error":{"message":"no"}}'),
     );
     const spare = await candidate('spare', (_req, res) => res.end('{}'));
-    const thrown = await withFallback([bad, spare]).doGenerate({ body }).catch((e: unknown) => e);
+    const thrown = await withFallback([bad, spare])
+      .doGenerate({ body })
+      .catch((e: unknown) => e);
     expect(thrown).toBeInstanceOf(UpstreamError);
     expect((thrown as UpstreamError).statusCode).toBe(400);
     expect(new TextDecoder().decode((thrown as UpstreamError).body)).toBe('{"error":{"message":"no"}}');

@@ -172,4 +172,3 @@ describe('abort via signal', () => {
     expect(summary.error).toBeInstanceOf(AbortedError);
   });
 });
-

@@ -37,7 +37,9 @@ describe('chatCompletionsURL', () => {
 
 describe('request shape', () => {
   it('posts to the prefixed path with auth, extra headers, upstream id and no `models`', async () => {
-    const server = await serve((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(completion));
+    const server = await serve((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(completion),
+    );
     const p = provider({ baseURL: `${server.origin}/api/paas/v4/`, headers: { 'x-extra': 'yes' } });
     await p('upstream-id').doGenerate({
       body: { ...body, models: ['a', 'b'], temperature: 0.2 },
@@ -87,7 +89,9 @@ describe('request shape', () => {
 
 describe('doGenerate', () => {
   it('returns the body unchanged with usage and finish reason', async () => {
-    const server = await serve((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(completion));
+    const server = await serve((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(completion),
+    );
     const result = await provider({ baseURL: server.origin })('m').doGenerate({ body });
     expect(result.status).toBe(200);
     expect(new TextDecoder().decode(result.body)).toBe(completion);
@@ -126,9 +130,14 @@ describe('upstream error statuses', () => {
     [404, false],
   ])('%i → UpstreamError, retryable=%s, body kept', async (status, retryable) => {
     const errorBody = JSON.stringify({ error: { message: `boom ${status}`, type: 'x' } });
-    const server = await serve((_req, res) => res.writeHead(status, { 'content-type': 'application/json' }).end(errorBody));
+    const server = await serve((_req, res) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(errorBody),
+    );
     const p = provider({ baseURL: server.origin });
-    for (const call of [() => p('m').doGenerate({ body }), () => p('m').doStream({ body: { ...body, stream: true } })]) {
+    for (const call of [
+      () => p('m').doGenerate({ body }),
+      () => p('m').doStream({ body: { ...body, stream: true } }),
+    ]) {
       const error = await rejection(call());
       expect(error).toBeInstanceOf(UpstreamError);
       expect(error.statusCode).toBe(status);
@@ -153,7 +162,9 @@ describe('transport failures', () => {
       },
     });
     cleanups.push(() => pool.close());
-    const error = await rejection(provider({ baseURL: 'http://10.0.0.1:9/v1', dispatcher: pool })('m').doGenerate({ body }));
+    const error = await rejection(
+      provider({ baseURL: 'http://10.0.0.1:9/v1', dispatcher: pool })('m').doGenerate({ body }),
+    );
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).phase).toBe('connect');
     expect(error.isRetryable).toBe(true);
@@ -185,7 +196,9 @@ describe('transport failures', () => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.flushHeaders();
     });
-    const error = await rejection(provider({ baseURL: server.origin, firstByteTimeoutMs: 150 })('m').doStream({ body }));
+    const error = await rejection(
+      provider({ baseURL: server.origin, firstByteTimeoutMs: 150 })('m').doStream({ body }),
+    );
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).phase).toBe('first-byte');
   });

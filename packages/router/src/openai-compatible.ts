@@ -82,7 +82,14 @@ function serializeBody(body: ChatRequestBody, modelId: string): string {
 }
 
 /** Names we set ourselves; a caller's copy (say, a client's own Authorization) is dropped. */
-const RESERVED_HEADERS = new Set(['authorization', 'content-type', 'content-length', 'host', 'transfer-encoding', 'connection']);
+const RESERVED_HEADERS = new Set([
+  'authorization',
+  'content-type',
+  'content-length',
+  'host',
+  'transfer-encoding',
+  'connection',
+]);
 
 /** Lower-cases names so ours cannot be doubled by `Authorization` vs `authorization`. */
 function lowerCaseHeaders(headers: Readonly<Record<string, string>> | undefined): Record<string, string> {
@@ -96,7 +103,11 @@ function lowerCaseHeaders(headers: Readonly<Record<string, string>> | undefined)
 }
 
 /** Resolves with the first chunk, or rejects with a first-byte timeout after destroying `body`. */
-function firstChunk(body: BodyQueue, timeoutMs: number, provider: string): Promise<IteratorResult<Uint8Array, undefined>> {
+function firstChunk(
+  body: BodyQueue,
+  timeoutMs: number,
+  provider: string,
+): Promise<IteratorResult<Uint8Array, undefined>> {
   if (timeoutMs <= 0) return body.next();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

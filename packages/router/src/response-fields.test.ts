@@ -15,7 +15,10 @@ describe('readUsage', () => {
   it('turns counts billing cannot use into safe whole numbers', () => {
     const usage = readUsage({ usage: { prompt_tokens: 2.2, completion_tokens: 1e300, total_tokens: -5 } });
     expect(usage).toMatchObject({ prompt_tokens: 3, completion_tokens: Number.MAX_SAFE_INTEGER, total_tokens: 0 });
-    expect(readUsage({ usage: { prompt_tokens: 'x', completion_tokens: Number.NaN } })).toMatchObject({ prompt_tokens: 0, completion_tokens: 0 });
+    expect(readUsage({ usage: { prompt_tokens: 'x', completion_tokens: Number.NaN } })).toMatchObject({
+      prompt_tokens: 0,
+      completion_tokens: 0,
+    });
   });
 
   it('reads nothing from junk', () => {

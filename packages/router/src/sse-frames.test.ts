@@ -9,13 +9,18 @@ const enc = new TextEncoder();
 /** The events of `text` as eventsource-parser sees them (data, event, id). */
 function reference(text: string): { data: string; event: string | undefined; id: string | undefined }[] {
   const out: { data: string; event: string | undefined; id: string | undefined }[] = [];
-  const parser = createParser({ onEvent: (e: EventSourceMessage) => out.push({ data: e.data, event: e.event, id: e.id }) });
+  const parser = createParser({
+    onEvent: (e: EventSourceMessage) => out.push({ data: e.data, event: e.event, id: e.id }),
+  });
   parser.feed(text);
   return out;
 }
 
 /** Feeds `bytes` cut at `cuts`; returns the complete events (as byte ranges, decoded) and the leftover. */
-function frame(bytes: Uint8Array, cuts: number[]): { events: string[]; parsed: ReturnType<typeof parseEvent>[]; emitted: string; pending: number } {
+function frame(
+  bytes: Uint8Array,
+  cuts: number[],
+): { events: string[]; parsed: ReturnType<typeof parseEvent>[]; emitted: string; pending: number } {
   const framer = new SseFramer();
   const events: string[] = [];
   const parsed: ReturnType<typeof parseEvent>[] = [];
@@ -35,7 +40,8 @@ function frame(bytes: Uint8Array, cuts: number[]): { events: string[]; parsed: R
   return { events, parsed, emitted, pending: framer.pendingBytes };
 }
 
-const dataEvents = (parsed: ReturnType<typeof parseEvent>[]) => parsed.filter((p) => p.data !== '' || p.event !== undefined);
+const dataEvents = (parsed: ReturnType<typeof parseEvent>[]) =>
+  parsed.filter((p) => p.data !== '' || p.event !== undefined);
 
 function stream(eol: string, space = ' '): string {
   return [

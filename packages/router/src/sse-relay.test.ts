@@ -34,7 +34,12 @@ function source(chunks: (string | Uint8Array)[], end?: Error): ChunkSource & { d
 }
 
 /** A source whose next() waits until the test answers it. */
-function heldSource(): ChunkSource & { destroyed: number; pulls: number; answer(r: IteratorResult<Uint8Array, unknown>): void; fail(e: Error): void } {
+function heldSource(): ChunkSource & {
+  destroyed: number;
+  pulls: number;
+  answer(r: IteratorResult<Uint8Array, unknown>): void;
+  fail(e: Error): void;
+} {
   let waiting: { resolve: (r: IteratorResult<Uint8Array, unknown>) => void; reject: (e: Error) => void } | undefined;
   const s = {
     destroyed: 0,
@@ -105,7 +110,11 @@ describe('relaySse: the terminal event is held for beforeDone', () => {
             await gate.promise;
           },
         };
-        const relay = relaySse(source([bytes.subarray(0, cut), bytes.subarray(cut)]), { provider: 'p', mapError, hooks });
+        const relay = relaySse(source([bytes.subarray(0, cut), bytes.subarray(cut)]), {
+          provider: 'p',
+          mapError,
+          hooks,
+        });
         const reading = (async () => {
           for (let c = await relay.read(); c !== undefined; c = await relay.read()) out += dec.decode(c);
         })();
@@ -117,14 +126,23 @@ describe('relaySse: the terminal event is held for beforeDone', () => {
         expect(out, `cut ${cut}`).toBe(text);
         expect(handedOnBeforeHook, `cut ${cut}`).toBe(text.slice(0, done));
         expect(seen).toHaveLength(1);
-        expect(seen[0]).toMatchObject({ completed: true, finishReason: 'stop', usage: { prompt_tokens: 3, completion_tokens: 5 } });
+        expect(seen[0]).toMatchObject({
+          completed: true,
+          finishReason: 'stop',
+          usage: { prompt_tokens: 3, completion_tokens: 5 },
+        });
         expect(await relay.summary).toMatchObject({ completed: true, error: undefined, bytes: bytes.byteLength });
       }
     });
   }
 
   it('a failing hook ends the stream with the error event instead of [DONE]', async () => {
-    const failure = new SafeRouterError({ message: 'not recorded', statusCode: 503, type: 'api_error', code: 'billing_failed' });
+    const failure = new SafeRouterError({
+      message: 'not recorded',
+      statusCode: 503,
+      type: 'api_error',
+      code: 'billing_failed',
+    });
     const relay = relaySse(source(['data: {}\n\ndata: [DO', 'NE]\n\n']), {
       provider: 'p',
       mapError,
@@ -187,11 +205,22 @@ describe('relaySse: the terminal event is held for beforeDone', () => {
     const relay = relaySse(src, { provider: 'p', mapError });
     expect(await readAll(relay)).toEqual(['data: {"a":1}\n\n', 'data: [DONE]\n\n']);
     expect(await relay.read()).toBeUndefined();
-    expect(await relay.summary).toEqual({ usage: undefined, finishReason: undefined, bytes: 29, completed: true, error: undefined });
+    expect(await relay.summary).toEqual({
+      usage: undefined,
+      finishReason: undefined,
+      bytes: 29,
+      completed: true,
+      error: undefined,
+    });
   });
 
   it('recognises [DONE] only as the whole data of an event, not inside text', async () => {
-    const events = ['data: {"content":"[DONE]"}\n\n', ': [DONE]\n\n', 'data:  [DONE]\n\n', 'event: x\ndata: [DONE]\n\n'];
+    const events = [
+      'data: {"content":"[DONE]"}\n\n',
+      ': [DONE]\n\n',
+      'data:  [DONE]\n\n',
+      'event: x\ndata: [DONE]\n\n',
+    ];
     const relay = relaySse(source(events), { provider: 'p', mapError, hooks: { beforeDone: () => Promise.resolve() } });
     expect((await readAll(relay)).join('')).toBe(events.join(''));
     expect((await relay.summary).completed).toBe(true);
@@ -222,14 +251,21 @@ describe('relaySse: after [DONE], and streams that never reach it', () => {
   });
 
   it('ignores a source error after [DONE]', async () => {
-    const relay = relaySse(source(['data: {"a":1}\n\n', 'data: [DONE]\n\n'], new Error('reset')), { provider: 'p', mapError });
+    const relay = relaySse(source(['data: {"a":1}\n\n', 'data: [DONE]\n\n'], new Error('reset')), {
+      provider: 'p',
+      mapError,
+    });
     const chunks = await readAll(relay);
     expect(chunks.join('')).not.toContain('"error"');
     expect(await relay.summary).toMatchObject({ completed: true, error: undefined, bytes: 29 });
   });
 
   it('a clean end without [DONE] gets one interruption event', async () => {
-    const relay = relaySse(source(['data: {}\n\n']), { provider: 'p', mapError, hooks: { beforeDone: () => Promise.reject(new Error('never')) } });
+    const relay = relaySse(source(['data: {}\n\n']), {
+      provider: 'p',
+      mapError,
+      hooks: { beforeDone: () => Promise.reject(new Error('never')) },
+    });
     expect(await readAll(relay)).toEqual(['data: {}\n\n', interrupted]);
     const s = await relay.summary;
     expect(s.completed).toBe(false);
@@ -250,7 +286,11 @@ describe('relaySse: after [DONE], and streams that never reach it', () => {
     const chunks = await readAll(relay);
     expect(chunks).toHaveLength(2);
     const event = JSON.parse(chunks[1]!.slice('data: '.length)) as { error: unknown };
-    expect(event.error).toEqual({ message: 'Could not reach provider p', type: 'upstream_error', code: 'stream_interrupted' });
+    expect(event.error).toEqual({
+      message: 'Could not reach provider p',
+      type: 'upstream_error',
+      code: 'stream_interrupted',
+    });
     expect(await relay.read()).toBeUndefined();
     const s = await relay.summary;
     expect(s.error).toBeInstanceOf(NetworkError);
@@ -271,7 +311,10 @@ describe('relaySse: reading what billing needs, and rewriting events', () => {
     for (let cut = 1; cut < bytes.byteLength; cut += 7) {
       const relay = relaySse(source([bytes.subarray(0, cut), bytes.subarray(cut)]), { provider: 'p', mapError });
       await readAll(relay);
-      expect(await relay.summary).toMatchObject({ usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 }, finishReason: 'stop' });
+      expect(await relay.summary).toMatchObject({
+        usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 },
+        finishReason: 'stop',
+      });
     }
   });
 
@@ -284,28 +327,38 @@ describe('relaySse: reading what billing needs, and rewriting events', () => {
 
   it('rewrites, drops and keeps the events the rewriter is offered', async () => {
     const seen: string[] = [];
-    const relay = relaySse(source(['data: {"keep":1}\n\ndata: {"drop":1}\n\n', 'data: {"usage":{"prompt_tokens":1}}\n\ndata: [DONE]\n\n']), {
-      provider: 'p',
-      mapError,
-      hooks: {
-        rewrite: {
-          probe: '"',
-          event: (event) => {
-            seen.push(event.data);
-            if (event.data.includes('drop')) return null;
-            if (event.data.includes('usage')) return enc.encode(`data: ${event.data.replace('}}', ',"cost":0.5}}')}\n\n`);
-            return undefined;
+    const relay = relaySse(
+      source(['data: {"keep":1}\n\ndata: {"drop":1}\n\n', 'data: {"usage":{"prompt_tokens":1}}\n\ndata: [DONE]\n\n']),
+      {
+        provider: 'p',
+        mapError,
+        hooks: {
+          rewrite: {
+            probe: '"',
+            event: (event) => {
+              seen.push(event.data);
+              if (event.data.includes('drop')) return null;
+              if (event.data.includes('usage'))
+                return enc.encode(`data: ${event.data.replace('}}', ',"cost":0.5}}')}\n\n`);
+              return undefined;
+            },
           },
         },
       },
-    });
-    expect((await readAll(relay)).join('')).toBe('data: {"keep":1}\n\ndata: {"usage":{"prompt_tokens":1,"cost":0.5}}\n\ndata: [DONE]\n\n');
+    );
+    expect((await readAll(relay)).join('')).toBe(
+      'data: {"keep":1}\n\ndata: {"usage":{"prompt_tokens":1,"cost":0.5}}\n\ndata: [DONE]\n\n',
+    );
     expect(seen).toEqual(['{"keep":1}', '{"drop":1}', '{"usage":{"prompt_tokens":1}}']);
   });
 
   it('calls onChunk with exactly the bytes handed on', async () => {
     const got: string[] = [];
-    const relay = relaySse(source(['data: {}\n\ndata: [D', 'ONE]\n\n']), { provider: 'p', mapError, hooks: { onChunk: (c) => got.push(dec.decode(c)) } });
+    const relay = relaySse(source(['data: {}\n\ndata: [D', 'ONE]\n\n']), {
+      provider: 'p',
+      mapError,
+      hooks: { onChunk: (c) => got.push(dec.decode(c)) },
+    });
     expect(await readAll(relay)).toEqual(got);
   });
 });

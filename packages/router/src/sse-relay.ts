@@ -308,12 +308,17 @@ class SseRelay implements Relay {
         extra = (await hook(this.#snapshot(true))) ?? undefined;
       } catch (error) {
         this.#hookRunning = false;
-        const failure = SafeRouterError.isInstance(error) ? error : new StreamInterruptedError(this.#options.provider, error);
+        const failure = SafeRouterError.isInstance(error)
+          ? error
+          : new StreamInterruptedError(this.#options.provider, error);
         return this.#afterHook(failure, sseErrorEvent(hookFailureBody(error)));
       }
       this.#hookRunning = false;
     }
-    return this.#afterHook(undefined, extra === undefined || extra.byteLength === 0 ? terminal : Buffer.concat([extra, terminal]));
+    return this.#afterHook(
+      undefined,
+      extra === undefined || extra.byteLength === 0 ? terminal : Buffer.concat([extra, terminal]),
+    );
   }
 
   #afterHook(failure: Error | undefined, last: Uint8Array): Uint8Array | undefined {

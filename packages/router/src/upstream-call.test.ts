@@ -346,7 +346,8 @@ describe('callUpstream', () => {
     const up = await upstream((req, res) => {
       closes.push(closedEarly(res));
       res.writeHead(200);
-      if (req.url === '/slow') res.write('part'); // and never ends
+      if (req.url === '/slow')
+        res.write('part'); // and never ends
       else res.end('fine');
     });
     const p = pool(up.origin);

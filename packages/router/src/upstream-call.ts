@@ -122,7 +122,8 @@ export interface UpstreamResponse {
 export function rawHeader(raw: readonly Buffer[], name: string): string | undefined {
   const wanted = name.toLowerCase();
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    if ((raw[i] as Buffer).toString('latin1').toLowerCase() === wanted) return (raw[i + 1] as Buffer).toString('latin1');
+    if ((raw[i] as Buffer).toString('latin1').toLowerCase() === wanted)
+      return (raw[i + 1] as Buffer).toString('latin1');
   }
   return undefined;
 }

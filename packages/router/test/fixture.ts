@@ -4,7 +4,11 @@
  */
 import { afterEach, expect } from 'vitest';
 import { SafeRouterError } from '../src/errors.js';
-import { createOpenAICompatible, type OpenAICompatibleProvider, type OpenAICompatibleSettings } from '../src/openai-compatible.js';
+import {
+  createOpenAICompatible,
+  type OpenAICompatibleProvider,
+  type OpenAICompatibleSettings,
+} from '../src/openai-compatible.js';
 import { startServer, type Handler, type TestServer } from './http.js';
 
 export const TEST_KEY = 'sk-test-SECRET-4f9a1c';

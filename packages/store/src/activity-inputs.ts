@@ -112,7 +112,8 @@ const CURSOR_TEXT = /^(0|[1-9][0-9]{0,15}):(.+)$/s;
  * @throws {InvalidArgumentError} (reason `range`) when `text` is not a cursor this store issued.
  */
 export function decodeActivityCursor(text: string): ActivityCursor {
-  const malformed = (): InvalidArgumentError => new InvalidArgumentError('page.cursor', 'page.cursor is malformed', 'range');
+  const malformed = (): InvalidArgumentError =>
+    new InvalidArgumentError('page.cursor', 'page.cursor is malformed', 'range');
   if (text.length === 0 || text.length > 400 || !/^[A-Za-z0-9_-]+$/.test(text)) throw malformed();
   const decoded = Buffer.from(text, 'base64url').toString('utf8');
   if (Buffer.from(decoded, 'utf8').toString('base64url') !== text) throw malformed();

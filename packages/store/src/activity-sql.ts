@@ -84,7 +84,10 @@ export interface StatsRow {
  * the nearest-rank percentiles itself (`percentile_disc` takes row ⌈p·n⌉); SQLite has no such
  * aggregate, so its rows carry NULL and the caller asks `activityPercentileSql`.
  */
-export function activityStatsSql(dialect: SqlDialect, filter: ActivityFilter): { text: string; values: (string | number)[] } {
+export function activityStatsSql(
+  dialect: SqlDialect,
+  filter: ActivityFilter,
+): { text: string; values: (string | number)[] } {
   const params = new SqlParams(dialect);
   const sums = `CAST(COUNT(*) AS BIGINT) AS requests,
       CAST(COALESCE(SUM(CASE WHEN ${SUCCESS} THEN 1 ELSE 0 END), 0) AS BIGINT) AS success,
@@ -106,7 +109,10 @@ export function activityStatsSql(dialect: SqlDialect, filter: ActivityFilter): {
 }
 
 /** The latency at 1-based `rank` in ascending order (SQLite's percentile). */
-export function activityPercentileSql(filter: ActivityFilter, rank: number): { text: string; values: (string | number)[] } {
+export function activityPercentileSql(
+  filter: ActivityFilter,
+  rank: number,
+): { text: string; values: (string | number)[] } {
   const params = new SqlParams('sqlite');
   const where = whereClause(filter, params);
   const text = `SELECT latency_ms FROM activity ${where} ORDER BY latency_ms LIMIT 1 OFFSET ${params.add(rank - 1)}`;

@@ -81,6 +81,9 @@ export interface ActivityStore {
   /** Inserts entries in one transaction. Duplicated ids are ignored (a retried batch is safe). */
   insertMany(entries: readonly ActivityEntry[]): Promise<void>;
   /** Newest first; `limit` default 50, at most 500. @throws {RangeError} on a malformed cursor. */
-  list(filter: ActivityFilter, page?: { limit?: number | undefined; cursor?: string | undefined }): Promise<ActivityPage>;
+  list(
+    filter: ActivityFilter,
+    page?: { limit?: number | undefined; cursor?: string | undefined },
+  ): Promise<ActivityPage>;
   stats(filter: ActivityFilter): Promise<ActivityStats>;
 }

@@ -59,7 +59,8 @@ export function assertCreditInput(input: unknown): asserts input is CreditInput 
   assertOneOf(input['kind'], 'input.kind', CREDIT_KINDS);
   const min = input['kind'] === 'topup' ? 1 : -MAX_MICROS;
   assertInteger(input['amountMicros'], 'input.amountMicros', { min, max: MAX_MICROS });
-  if (input['amountMicros'] === 0) throw new InvalidArgumentError('input.amountMicros', 'input.amountMicros must not be 0', 'range');
+  if (input['amountMicros'] === 0)
+    throw new InvalidArgumentError('input.amountMicros', 'input.amountMicros must not be 0', 'range');
   assertTimestamp(input['ts'], 'input.ts');
   assertOptionalNote(input['note'], 'input.note');
   if (input['requestId'] !== undefined) assertRecordId(input['requestId'], 'input.requestId');

@@ -76,7 +76,15 @@ export interface BillingStore {
    * Appends a positive or negative non-charge row and updates the balance atomically.
    * @throws {RangeError} when a negative adjustment would take the balance below zero.
    */
-  credit(input: { id: string; keyId: string; amountMicros: number; kind: 'topup' | 'adjustment'; ts: number; note?: string | undefined; requestId?: string | undefined }): Promise<LedgerEntry>;
+  credit(input: {
+    id: string;
+    keyId: string;
+    amountMicros: number;
+    kind: 'topup' | 'adjustment';
+    ts: number;
+    note?: string | undefined;
+    requestId?: string | undefined;
+  }): Promise<LedgerEntry>;
   /** Atomically places the hold if `balance - held >= amount`. */
   placeHold(hold: NewHold): Promise<PlaceHoldResult>;
   /**

@@ -147,7 +147,16 @@ export function describeActivityConformance(ctx: ConformanceContext): void {
       const good = (await s.activity.list({}, { limit: 1 })).nextCursor;
       expect(good).toBeTypeOf('string');
       const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64url');
-      for (const cursor of ['', 'not a cursor!', b64('nonsense'), b64('-5:act_1'), b64('12:'), b64('1.5:x'), `${good}=`, `${good}A`]) {
+      for (const cursor of [
+        '',
+        'not a cursor!',
+        b64('nonsense'),
+        b64('-5:act_1'),
+        b64('12:'),
+        b64('1.5:x'),
+        `${good}=`,
+        `${good}A`,
+      ]) {
         await expect(s.activity.list({}, { cursor }), cursor).rejects.toThrow(InvalidArgumentError);
       }
       await expect(s.activity.list({}, { cursor: 5 as unknown as string })).rejects.toThrow(InvalidArgumentError);
@@ -169,7 +178,11 @@ export function describeActivityConformance(ctx: ConformanceContext): void {
           costMicros: 1_000 + n,
         });
       });
-      await s.activity.insertMany([...inWindow, entry(1, { ts: T0 + 10, latencyMs: 99_999 }), entry(2, { ts: T0 + 5_000 })]);
+      await s.activity.insertMany([
+        ...inWindow,
+        entry(1, { ts: T0 + 10, latencyMs: 99_999 }),
+        entry(2, { ts: T0 + 5_000 }),
+      ]);
       const stats = await s.activity.stats({ since: T0 + 1_000, until: T0 + 1_020 });
       const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
       const range = (pred: (n: number) => boolean) => Array.from({ length: 20 }, (_, n) => n).filter(pred);
@@ -189,8 +202,26 @@ export function describeActivityConformance(ctx: ConformanceContext): void {
         p95LatencyMs: 190, // rank ⌈0.95·20⌉ = 19
         costMicros: 20_000 + sum(range(() => true)),
         // Most requests first, ties by key.
-        byModel: [breakdown('m-even', range((n) => n % 2 === 0)), breakdown('m-odd', range((n) => n % 2 === 1))],
-        byProvider: [breakdown('p1', range((n) => n < 15)), breakdown('p2', range((n) => n >= 15))],
+        byModel: [
+          breakdown(
+            'm-even',
+            range((n) => n % 2 === 0),
+          ),
+          breakdown(
+            'm-odd',
+            range((n) => n % 2 === 1),
+          ),
+        ],
+        byProvider: [
+          breakdown(
+            'p1',
+            range((n) => n < 15),
+          ),
+          breakdown(
+            'p2',
+            range((n) => n >= 15),
+          ),
+        ],
       });
       const one = await s.activity.stats({ since: T0 + 1_000, until: T0 + 1_001 });
       expect([one.total, one.p50LatencyMs, one.p95LatencyMs]).toEqual([1, 10, 10]);

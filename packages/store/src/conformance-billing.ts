@@ -43,15 +43,41 @@ export function describeBillingConformance(ctx: ConformanceContext): void {
       await expectConsistent(ctx.store(), keyId, 0, 0);
       expect(await ctx.store().billing.ledger(keyId)).toEqual([]);
       // Unknown keys read as empty too: balance() answers, it does not judge.
-      expect(await ctx.store().billing.balance('key_nobody')).toEqual({ keyId: 'key_nobody', balanceMicros: 0, heldMicros: 0 });
+      expect(await ctx.store().billing.balance('key_nobody')).toEqual({
+        keyId: 'key_nobody',
+        balanceMicros: 0,
+        heldMicros: 0,
+      });
     });
 
     it('keeps balance = ledgerSum after mixed operations, ledger newest first', async () => {
       const s = ctx.store();
       const keyId = await insertKey(s);
-      const top = await s.billing.credit({ id: 'led_top', keyId, amountMicros: 10_000, kind: 'topup', ts: T0 + 1, note: 'stripe' });
-      expect(top).toEqual({ id: 'led_top', keyId, ts: T0 + 1, kind: 'topup', amountMicros: 10_000, requestId: null, note: 'stripe' });
-      await s.billing.credit({ id: 'led_adj1', keyId, amountMicros: -2_000, kind: 'adjustment', ts: T0 + 2, requestId: 'req_x' });
+      const top = await s.billing.credit({
+        id: 'led_top',
+        keyId,
+        amountMicros: 10_000,
+        kind: 'topup',
+        ts: T0 + 1,
+        note: 'stripe',
+      });
+      expect(top).toEqual({
+        id: 'led_top',
+        keyId,
+        ts: T0 + 1,
+        kind: 'topup',
+        amountMicros: 10_000,
+        requestId: null,
+        note: 'stripe',
+      });
+      await s.billing.credit({
+        id: 'led_adj1',
+        keyId,
+        amountMicros: -2_000,
+        kind: 'adjustment',
+        ts: T0 + 2,
+        requestId: 'req_x',
+      });
       const a = hold(keyId, 3_000, { ts: T0 + 3 });
       expect(await s.billing.placeHold(a)).toEqual({ ok: true, availableMicros: 5_000 });
       await expectConsistent(s, keyId, 8_000, 3_000);
@@ -121,7 +147,15 @@ export function describeBillingConformance(ctx: ConformanceContext): void {
       const first = await s.billing.settle(h.id, { costMicros: 1_234, ts: T0 + 9, note: 'estimated' });
       expect(first).toEqual({
         chargedMicros: 1_234,
-        entry: { id: expect.any(String), keyId, ts: T0 + 9, kind: 'charge', amountMicros: -1_234, requestId: h.requestId, note: 'estimated' },
+        entry: {
+          id: expect.any(String),
+          keyId,
+          ts: T0 + 9,
+          kind: 'charge',
+          amountMicros: -1_234,
+          requestId: h.requestId,
+          note: 'estimated',
+        },
       });
       expect(await s.billing.settle(h.id, { costMicros: 1_234, ts: T0 + 10 })).toBeUndefined();
       expect(await s.billing.settle('hold_unknown', { costMicros: 1, ts: T0 })).toBeUndefined();
@@ -140,7 +174,11 @@ export function describeBillingConformance(ctx: ConformanceContext): void {
       expect(res?.chargedMicros).toBe(500);
       expect(res?.entry).toMatchObject({ amountMicros: -500, note: 'estimated; clamped from 800' });
       await expectConsistent(s, keyId, 0, 0);
-      expect((await s.billing.ledger(keyId))[0]).toMatchObject({ kind: 'charge', amountMicros: -500, note: 'estimated; clamped from 800' });
+      expect((await s.billing.ledger(keyId))[0]).toMatchObject({
+        kind: 'charge',
+        amountMicros: -500,
+        note: 'estimated; clamped from 800',
+      });
 
       // With nothing left, a clamped charge is 0 and writes no row.
       const h2 = hold(keyId, 0);
@@ -210,12 +248,12 @@ export function describeBillingConformance(ctx: ConformanceContext): void {
       await expect(
         s.billing.credit({ id: uid('led'), keyId, amountMicros: -601, kind: 'adjustment', ts: T0 }),
       ).rejects.toThrow(InvalidArgumentError);
-      await expect(s.billing.credit({ id: uid('led'), keyId, amountMicros: -5, kind: 'topup', ts: T0 })).rejects.toThrow(
-        InvalidArgumentError,
-      );
-      await expect(s.billing.credit({ id: uid('led'), keyId, amountMicros: 0, kind: 'adjustment', ts: T0 })).rejects.toThrow(
-        InvalidArgumentError,
-      );
+      await expect(
+        s.billing.credit({ id: uid('led'), keyId, amountMicros: -5, kind: 'topup', ts: T0 }),
+      ).rejects.toThrow(InvalidArgumentError);
+      await expect(
+        s.billing.credit({ id: uid('led'), keyId, amountMicros: 0, kind: 'adjustment', ts: T0 }),
+      ).rejects.toThrow(InvalidArgumentError);
       await expect(
         s.billing.credit({ id: uid('led'), keyId: 'key_nobody', amountMicros: 5, kind: 'topup', ts: T0 }),
       ).rejects.toThrow(InvalidArgumentError);
@@ -239,7 +277,10 @@ export function describeBillingConformance(ctx: ConformanceContext): void {
       const s = ctx.store();
       const keyId = await insertKey(s);
       await s.billing.credit({ id: 'led_dup', keyId, amountMicros: 1_000, kind: 'topup', ts: T0 });
-      await expectStoreError(s.billing.credit({ id: 'led_dup', keyId, amountMicros: 1_000, kind: 'topup', ts: T0 }), 'conflict');
+      await expectStoreError(
+        s.billing.credit({ id: 'led_dup', keyId, amountMicros: 1_000, kind: 'topup', ts: T0 }),
+        'conflict',
+      );
       const h = hold(keyId, 100);
       await s.billing.placeHold(h);
       await expectStoreError(s.billing.placeHold({ ...h, amountMicros: 200 }), 'conflict');
@@ -251,11 +292,19 @@ export function describeBillingConformance(ctx: ConformanceContext): void {
       const keyId = await insertKey(s);
       const b = s.billing;
       await expect(b.balance(7 as unknown as string)).rejects.toThrow(InvalidArgumentError);
-      await expect(b.credit({ id: 'x', keyId, amountMicros: 1.5, kind: 'topup', ts: T0 })).rejects.toThrow(InvalidArgumentError);
-      await expect(b.credit({ id: 'x', keyId, amountMicros: 1, kind: 'charge' as 'topup', ts: T0 })).rejects.toThrow(InvalidArgumentError);
-      await expect(b.credit({ id: '', keyId, amountMicros: 1, kind: 'topup', ts: T0 })).rejects.toThrow(InvalidArgumentError);
+      await expect(b.credit({ id: 'x', keyId, amountMicros: 1.5, kind: 'topup', ts: T0 })).rejects.toThrow(
+        InvalidArgumentError,
+      );
+      await expect(b.credit({ id: 'x', keyId, amountMicros: 1, kind: 'charge' as 'topup', ts: T0 })).rejects.toThrow(
+        InvalidArgumentError,
+      );
+      await expect(b.credit({ id: '', keyId, amountMicros: 1, kind: 'topup', ts: T0 })).rejects.toThrow(
+        InvalidArgumentError,
+      );
       await expect(b.placeHold({ ...hold(keyId, 1), amountMicros: -1 })).rejects.toThrow(InvalidArgumentError);
-      await expect(b.placeHold({ ...hold(keyId, 1), expiresAt: '1' as unknown as number })).rejects.toThrow(InvalidArgumentError);
+      await expect(b.placeHold({ ...hold(keyId, 1), expiresAt: '1' as unknown as number })).rejects.toThrow(
+        InvalidArgumentError,
+      );
       await expect(b.settle('h', { costMicros: -1, ts: T0 })).rejects.toThrow(InvalidArgumentError);
       await expect(b.settle('h', { costMicros: Number.NaN, ts: T0 })).rejects.toThrow(InvalidArgumentError);
       await expect(b.settle(1 as unknown as string, { costMicros: 1, ts: T0 })).rejects.toThrow(InvalidArgumentError);

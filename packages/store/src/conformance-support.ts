@@ -30,7 +30,14 @@ export function newKey(overrides: Partial<NewKeyRecord> = {}): NewKeyRecord & { 
 
 /** The record alone, without the secret (and without `limits` unless set). */
 export function recordOf(k: NewKeyRecord): NewKeyRecord {
-  const rec: NewKeyRecord = { id: k.id, name: k.name, prefix: k.prefix, hash: k.hash, role: k.role, createdAt: k.createdAt };
+  const rec: NewKeyRecord = {
+    id: k.id,
+    name: k.name,
+    prefix: k.prefix,
+    hash: k.hash,
+    role: k.role,
+    createdAt: k.createdAt,
+  };
   if (k.limits !== undefined) rec.limits = k.limits;
   return rec;
 }

@@ -10,10 +10,12 @@ import { encodeEntryBundle, TlogError } from '@saferouter/tlog';
 import type { ConformanceContext } from './conformance-support.js';
 import type { TlogCommit, TlogStore } from './tlog-types.js';
 
-const hashes = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n * 32 }, (_, i) => (i * 7 + seed) & 0xff);
+const hashes = (n: number, seed: number): Uint8Array =>
+  Uint8Array.from({ length: n * 32 }, (_, i) => (i * 7 + seed) & 0xff);
 const enc = new TextEncoder();
 const bundle = (entries: string[]): Uint8Array => encodeEntryBundle(entries.map((e) => enc.encode(e)));
-const entries = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `entry ${from + i}`);
+const entries = (from: number, to: number): string[] =>
+  Array.from({ length: to - from }, (_, i) => `entry ${from + i}`);
 
 /** A commit growing the log from `from` to `to` entries (< 256): one level-0 tile and one bundle. */
 function grow(from: number, to: number, note = `checkpoint ${to}\n`): TlogCommit {
@@ -31,7 +33,10 @@ async function expectConflict(promise: Promise<unknown>): Promise<void> {
     () => undefined,
     (e: unknown) => e,
   );
-  expect(TlogError.isInstance(error) && error.code === 'conflict', `expected a TlogError conflict, got ${String(error)}`).toBe(true);
+  expect(
+    TlogError.isInstance(error) && error.code === 'conflict',
+    `expected a TlogError conflict, got ${String(error)}`,
+  ).toBe(true);
 }
 
 export function describeTlogConformance(ctx: ConformanceContext): void {
@@ -58,7 +63,11 @@ export function describeTlogConformance(ctx: ConformanceContext): void {
       expect(await l.readEntryBundle({ index: 0, width: 2 })).toEqual(bundle(entries(0, 2)));
       expect(await l.readEntryBundle({ index: 0, width: 5 })).toEqual(bundle(entries(0, 5)));
       // A commit carrying an older, narrower tile leaves the wider one in place.
-      await l.commit({ ...grow(5, 6), tiles: [{ tile: { level: 0, index: 0, width: 1 }, data: hashes(1, 1) }], entryBundles: [] });
+      await l.commit({
+        ...grow(5, 6),
+        tiles: [{ tile: { level: 0, index: 0, width: 1 }, data: hashes(1, 1) }],
+        entryBundles: [],
+      });
       expect(await l.readTile({ level: 0, index: 0, width: 5 })).toEqual(hashes(5, 1));
     });
 
@@ -86,9 +95,15 @@ export function describeTlogConformance(ctx: ConformanceContext): void {
       const l = log();
       await expect(l.readTile({ level: 0, index: 0, width: 0 })).rejects.toThrow(InvalidArgumentError);
       await expect(l.readTile({ level: 0, index: -1, width: 1 })).rejects.toThrow(InvalidArgumentError);
-      await expect(l.commit({ ...grow(0, 2), tiles: [{ tile: { level: 0, index: 0, width: 2 }, data: hashes(1, 1) }] })).rejects.toThrow(InvalidArgumentError);
-      await expect(l.commit({ ...grow(0, 2), entryBundles: [{ bundle: { index: 0, width: 3 }, data: bundle(entries(0, 2)) }] })).rejects.toThrow(InvalidArgumentError);
-      await expect(l.commit({ ...grow(0, 2), checkpoint: 'text' as unknown as Uint8Array })).rejects.toThrow(InvalidArgumentError);
+      await expect(
+        l.commit({ ...grow(0, 2), tiles: [{ tile: { level: 0, index: 0, width: 2 }, data: hashes(1, 1) }] }),
+      ).rejects.toThrow(InvalidArgumentError);
+      await expect(
+        l.commit({ ...grow(0, 2), entryBundles: [{ bundle: { index: 0, width: 3 }, data: bundle(entries(0, 2)) }] }),
+      ).rejects.toThrow(InvalidArgumentError);
+      await expect(l.commit({ ...grow(0, 2), checkpoint: 'text' as unknown as Uint8Array })).rejects.toThrow(
+        InvalidArgumentError,
+      );
       await expect(l.commit({ ...grow(0, 2), previousSize: 3 })).rejects.toThrow(InvalidArgumentError);
       expect(await l.readCheckpoint()).toBeNull();
     });

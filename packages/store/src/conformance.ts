@@ -109,9 +109,9 @@ export function describeStoreConformance(name: string, createFixture: () => Prom
         await expect(bad({ rpm: '60', concurrency: null })).rejects.toThrow(InvalidArgumentError);
         await expect(bad({ rpm: null })).rejects.toThrow(InvalidArgumentError);
         await expect(bad(null)).rejects.toThrow(InvalidArgumentError);
-        await expect(store.keys.insert({ ...recordOf(newKey()), limits: { rpm: -1, concurrency: null } })).rejects.toThrow(
-          InvalidArgumentError,
-        );
+        await expect(
+          store.keys.insert({ ...recordOf(newKey()), limits: { rpm: -1, concurrency: null } }),
+        ).rejects.toThrow(InvalidArgumentError);
         expect((await store.keys.get(k.id))?.limits).toEqual(NONE);
       });
 
@@ -174,13 +174,17 @@ export function describeStoreConformance(name: string, createFixture: () => Prom
         // A plaintext secret where the hash or prefix belongs must never reach the database.
         await expect(store.keys.insert({ ...recordOf(k), hash: k.secret })).rejects.toThrow(InvalidArgumentError);
         await expect(store.keys.insert({ ...recordOf(k), prefix: k.secret })).rejects.toThrow(InvalidArgumentError);
-        await expect(store.keys.insert({ ...recordOf(k), hash: k.hash.toUpperCase() })).rejects.toThrow(InvalidArgumentError);
-        await expect(store.keys.insert({ ...recordOf(k), role: 'root' as KeyRole })).rejects.toThrow(InvalidArgumentError);
+        await expect(store.keys.insert({ ...recordOf(k), hash: k.hash.toUpperCase() })).rejects.toThrow(
+          InvalidArgumentError,
+        );
+        await expect(store.keys.insert({ ...recordOf(k), role: 'root' as KeyRole })).rejects.toThrow(
+          InvalidArgumentError,
+        );
         await expect(store.keys.insert({ ...recordOf(k), name: '' })).rejects.toThrow(InvalidArgumentError);
         await expect(store.keys.insert({ ...recordOf(k), createdAt: 1.5 })).rejects.toThrow(InvalidArgumentError);
-        await expect(
-          store.keys.insert({ ...recordOf(k), createdAt: String(T0) as unknown as number }),
-        ).rejects.toThrow(InvalidArgumentError);
+        await expect(store.keys.insert({ ...recordOf(k), createdAt: String(T0) as unknown as number })).rejects.toThrow(
+          InvalidArgumentError,
+        );
         await expect(store.keys.insert(null as unknown as NewKeyRecord)).rejects.toThrow(InvalidArgumentError);
         await expect(store.keys.get(42 as unknown as string)).rejects.toThrow(InvalidArgumentError);
         await expect(store.keys.findByHash('abc')).rejects.toThrow(InvalidArgumentError);

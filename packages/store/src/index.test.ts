@@ -31,11 +31,15 @@ describe('openStore', () => {
     const admin = postgres(DB_URL, { max: 1, onnotice: () => undefined });
     try {
       await admin.unsafe(`CREATE SCHEMA ${schema}`);
-      const store = await openStore({ dataDir: root, databaseUrl: `${DB_URL}${DB_URL.includes('?') ? '&' : '?'}search_path=${schema}` });
+      const store = await openStore({
+        dataDir: root,
+        databaseUrl: `${DB_URL}${DB_URL.includes('?') ? '&' : '?'}search_path=${schema}`,
+      });
       expect(store.kind).toBe('postgres');
       expect(await store.keys.list()).toEqual([]);
       await store.close();
-      const rows = await admin`SELECT 1 FROM information_schema.tables WHERE table_schema = ${schema} AND table_name = 'ledger'`;
+      const rows =
+        await admin`SELECT 1 FROM information_schema.tables WHERE table_schema = ${schema} AND table_name = 'ledger'`;
       expect(rows).toHaveLength(1);
     } finally {
       await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
@@ -53,6 +57,8 @@ describe('openStore', () => {
   it('validates its options', async () => {
     await expect(openStore({} as OpenStoreOptions)).rejects.toThrow(InvalidArgumentError);
     await expect(openStore({ dataDir: '' })).rejects.toThrow(InvalidArgumentError);
-    await expect(openStore({ dataDir: root, databaseUrl: 5 as unknown as string })).rejects.toThrow(InvalidArgumentError);
+    await expect(openStore({ dataDir: root, databaseUrl: 5 as unknown as string })).rejects.toThrow(
+      InvalidArgumentError,
+    );
   });
 });

@@ -39,7 +39,8 @@ export function assertKeyName(value: unknown, name = 'name'): asserts value is s
  */
 export function assertKeyHash(hash: unknown, name = 'hash'): asserts hash is string {
   if (typeof hash !== 'string') throw new InvalidArgumentError(name, `${name} must be a string`, 'type');
-  if (!HASH_PATTERN.test(hash)) throw new InvalidArgumentError(name, `${name} must be 64 lowercase hex characters (SHA-256)`, 'range');
+  if (!HASH_PATTERN.test(hash))
+    throw new InvalidArgumentError(name, `${name} must be 64 lowercase hex characters (SHA-256)`, 'range');
 }
 
 /**
@@ -74,7 +75,8 @@ export function assertKeyLimits(limits: unknown, name = 'limits'): asserts limit
   for (const field of ['rpm', 'concurrency'] as const) {
     const value = limits[field];
     if (value === null) continue;
-    if (typeof value !== 'number') throw new InvalidArgumentError(`${name}.${field}`, `${name}.${field} must be a number or null`, 'type');
+    if (typeof value !== 'number')
+      throw new InvalidArgumentError(`${name}.${field}`, `${name}.${field} must be a number or null`, 'type');
     assertInteger(value, `${name}.${field}`, { min: 1, max: MAX_LIMIT });
   }
 }

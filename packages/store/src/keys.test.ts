@@ -2,13 +2,7 @@
 
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  API_KEY_LENGTH,
-  constantTimeEqualHex,
-  generateApiKey,
-  hashApiKey,
-  isApiKeyFormat,
-} from './keys.js';
+import { API_KEY_LENGTH, constantTimeEqualHex, generateApiKey, hashApiKey, isApiKeyFormat } from './keys.js';
 
 describe('generateApiKey', () => {
   it('produces sk-sr- + 43 base64url chars, key_ + 16 hex, a 12-char prefix with … and its hash', () => {
@@ -44,7 +38,11 @@ describe('hashApiKey', () => {
     expect(hashApiKey(secret)).toBe(createHash('sha256').update(Buffer.from(secret, 'utf8')).digest('hex'));
     expect(hashApiKey(secret)).toMatch(/^[0-9a-f]{64}$/);
     // Non-ASCII input is hashed as UTF-8, not UTF-16 or latin1.
-    expect(hashApiKey('é')).toBe(createHash('sha256').update(Buffer.from([0xc3, 0xa9])).digest('hex'));
+    expect(hashApiKey('é')).toBe(
+      createHash('sha256')
+        .update(Buffer.from([0xc3, 0xa9]))
+        .digest('hex'),
+    );
   });
 
   it('rejects a non-string with TypeError', () => {

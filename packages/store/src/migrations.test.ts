@@ -28,7 +28,18 @@ describe('applySqliteMigrations', () => {
   it('creates the schema once and records each version', () => {
     const db = memoryDb();
     expect(applySqliteMigrations(db, migrations, () => 123)).toEqual([1, 2, 3]);
-    expect(tables(db)).toEqual(['accounts', 'activity', 'api_keys', 'holds', 'ledger', 'meta', 'schema_migrations', 'tlog_bundles', 'tlog_checkpoints', 'tlog_tiles']);
+    expect(tables(db)).toEqual([
+      'accounts',
+      'activity',
+      'api_keys',
+      'holds',
+      'ledger',
+      'meta',
+      'schema_migrations',
+      'tlog_bundles',
+      'tlog_checkpoints',
+      'tlog_tiles',
+    ]);
     expect(db.prepare('SELECT version, name, applied_at FROM schema_migrations').all()).toEqual([
       { version: 1, name: 'api_keys_and_meta', applied_at: 123 },
       { version: 2, name: 'billing_activity_limits', applied_at: 123 },
@@ -49,7 +60,10 @@ describe('applySqliteMigrations', () => {
     expect(applySqliteMigrations(db, migrations.slice(0, 1))).toEqual([1]);
     expect(tables(db)).not.toContain('ledger');
     const extra = migrations.length + 1;
-    const next: Migration[] = [...migrations, { version: extra, name: 'extra', sqlite: 'CREATE TABLE extra (x INTEGER)' }];
+    const next: Migration[] = [
+      ...migrations,
+      { version: extra, name: 'extra', sqlite: 'CREATE TABLE extra (x INTEGER)' },
+    ];
     expect(applySqliteMigrations(db, next)).toEqual(Array.from({ length: extra - 1 }, (_, i) => i + 2));
     expect(tables(db)).toContain('extra');
     expect(tables(db)).toContain('ledger');
@@ -72,10 +86,12 @@ describe('applySqliteMigrations', () => {
     const db = memoryDb();
     db.pragma('foreign_keys = ON'); // as the store configures it
     applySqliteMigrations(db);
-    db.prepare("INSERT INTO api_keys (id, name, prefix, hash, role, created_at) VALUES ('k', 'n', 'p', 'h', 'user', 1)").run();
-    expect(() => db.prepare("INSERT INTO accounts (key_id, balance_micros, updated_at) VALUES ('k', -1, 0)").run()).toThrow(
-      /accounts_balance_nonnegative/,
-    );
+    db.prepare(
+      "INSERT INTO api_keys (id, name, prefix, hash, role, created_at) VALUES ('k', 'n', 'p', 'h', 'user', 1)",
+    ).run();
+    expect(() =>
+      db.prepare("INSERT INTO accounts (key_id, balance_micros, updated_at) VALUES ('k', -1, 0)").run(),
+    ).toThrow(/accounts_balance_nonnegative/);
     const ledger = db.prepare("INSERT INTO ledger (id, key_id, ts, kind, amount_micros) VALUES (?, 'k', 0, ?, ?)");
     expect(() => ledger.run('l1', 'charge', 5)).toThrow(/ledger_sign/);
     expect(() => ledger.run('l2', 'topup', -5)).toThrow(/ledger_sign/);
@@ -93,7 +109,11 @@ describe('applySqliteMigrations', () => {
     applySqliteMigrations(db);
     const broken: Migration[] = [
       ...migrations,
-      { version: migrations.length + 1, name: 'broken', sqlite: 'CREATE TABLE half (x INTEGER); INSERT INTO nowhere VALUES (1);' },
+      {
+        version: migrations.length + 1,
+        name: 'broken',
+        sqlite: 'CREATE TABLE half (x INTEGER); INSERT INTO nowhere VALUES (1);',
+      },
     ];
     expect(() => applySqliteMigrations(db, broken)).toThrow(/nowhere/);
     expect(tables(db)).not.toContain('half');
@@ -130,8 +150,20 @@ describe('assertMigrationList', () => {
   });
 
   it.each([
-    ['a gap', [{ version: 1, name: 'a', sqlite: '' }, { version: 3, name: 'c', sqlite: '' }]],
-    ['a repeat', [{ version: 1, name: 'a', sqlite: '' }, { version: 1, name: 'b', sqlite: '' }]],
+    [
+      'a gap',
+      [
+        { version: 1, name: 'a', sqlite: '' },
+        { version: 3, name: 'c', sqlite: '' },
+      ],
+    ],
+    [
+      'a repeat',
+      [
+        { version: 1, name: 'a', sqlite: '' },
+        { version: 1, name: 'b', sqlite: '' },
+      ],
+    ],
     ['not starting at 1', [{ version: 0, name: 'z', sqlite: '' }]],
   ])('rejects %s with RangeError', (_label, list) => {
     expect(() => assertMigrationList(list)).toThrow(RangeError);

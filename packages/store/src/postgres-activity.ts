@@ -5,11 +5,7 @@
  * transaction so the batch is still all-or-nothing.
  */
 
-import {
-  assertActivityEntries,
-  assertActivityFilter,
-  resolveActivityPage,
-} from './activity-inputs.js';
+import { assertActivityEntries, assertActivityFilter, resolveActivityPage } from './activity-inputs.js';
 import { activityListSql, activityStatsSql, toActivityPage, toActivityStats, type StatsRow } from './activity-sql.js';
 import type { ActivityEntry, ActivityStore } from './activity-types.js';
 import type { PgSql } from './postgres-sql.js';

@@ -89,16 +89,26 @@ export function createPostgresBillingStore(sql: PgSql, ensureOpen: () => void): 
           RETURNING ${ledgerColumns}`;
       } catch (err) {
         if (isPgCheckViolation(err, 'accounts_balance_nonnegative')) {
-          throw new InvalidArgumentError('input.amountMicros', 'input.amountMicros would take the balance below zero', 'range');
+          throw new InvalidArgumentError(
+            'input.amountMicros',
+            'input.amountMicros would take the balance below zero',
+            'range',
+          );
         }
-        if (isPgForeignKeyViolation(err)) throw new InvalidArgumentError('input.keyId', 'input.keyId does not name a stored key', 'range');
+        if (isPgForeignKeyViolation(err))
+          throw new InvalidArgumentError('input.keyId', 'input.keyId does not name a stored key', 'range');
         if (isPgUniqueViolation(err)) {
           throw new StoreError('conflict', 'A ledger entry with this id already exists', { cause: err });
         }
         throw err;
       }
       const row = rows[0];
-      if (row === undefined) throw new InvalidArgumentError('input.amountMicros', 'input.amountMicros would take the balance below zero', 'range');
+      if (row === undefined)
+        throw new InvalidArgumentError(
+          'input.amountMicros',
+          'input.amountMicros would take the balance below zero',
+          'range',
+        );
       return toLedgerEntry(row);
     },
 
@@ -130,7 +140,8 @@ export function createPostgresBillingStore(sql: PgSql, ensureOpen: () => void): 
                  (SELECT GREATEST(balance_micros - held_micros, 0) FROM accounts WHERE key_id = ${keyId}) AS current`;
         row = onlyRow(rows, 'placeHold');
       } catch (err) {
-        if (isPgUniqueViolation(err)) throw new StoreError('conflict', 'A hold with this id already exists', { cause: err });
+        if (isPgUniqueViolation(err))
+          throw new StoreError('conflict', 'A hold with this id already exists', { cause: err });
         throw err;
       }
       if (row.placed !== null) return { ok: true, availableMicros: safeInt(row.placed, 'available') };

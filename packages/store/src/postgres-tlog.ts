@@ -9,7 +9,15 @@
  */
 import { TlogError } from '@saferouter/tlog';
 import type { PgSql } from './postgres-sql.js';
-import { assertBundleRef, assertLogName, assertTileRef, assertTlogCommit, bundlePrefix, createMutex, tilePrefix } from './tlog-inputs.js';
+import {
+  assertBundleRef,
+  assertLogName,
+  assertTileRef,
+  assertTlogCommit,
+  bundlePrefix,
+  createMutex,
+  tilePrefix,
+} from './tlog-inputs.js';
 import type { TlogStore, TlogStores } from './tlog-types.js';
 
 const bytes = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -48,7 +56,10 @@ export function createPostgresTlogStores(sql: PgSql, ensureOpen: () => void): Tl
           const rows = await sql<{ width: number; data: Uint8Array }[]>`
             SELECT width, data FROM tlog_bundles WHERE log = ${name} AND idx = ${bundle.index}::bigint`;
           const row = rows[0];
-          return bundlePrefix(row === undefined ? undefined : { width: row.width, data: bytes(row.data) }, bundle.width);
+          return bundlePrefix(
+            row === undefined ? undefined : { width: row.width, data: bytes(row.data) },
+            bundle.width,
+          );
         },
         async commit(c) {
           ensureOpen();
@@ -57,7 +68,9 @@ export function createPostgresTlogStores(sql: PgSql, ensureOpen: () => void): Tl
             // The first commit inserts the row; later ones lock it. Either way, from here on no
             // other transaction can move this log until we commit or roll back.
             await tx`INSERT INTO tlog_checkpoints (log, size, note) VALUES (${name}, 0, ${Buffer.alloc(0)}) ON CONFLICT (log) DO NOTHING`;
-            const [row] = await tx<{ size: number }[]>`SELECT size FROM tlog_checkpoints WHERE log = ${name} FOR UPDATE`;
+            const [row] = await tx<
+              { size: number }[]
+            >`SELECT size FROM tlog_checkpoints WHERE log = ${name} FOR UPDATE`;
             const stored = row?.size ?? 0;
             if (stored !== c.previousSize) {
               throw new TlogError('conflict', `log ${name} is at size ${stored}, not ${c.previousSize}`);

@@ -195,7 +195,14 @@ describe('postgres store', () => {
     const store = await open({ schema: name });
     const user = generateApiKey();
     const adminKey = generateApiKey();
-    await store.keys.insert({ id: user.id, name: 'k', prefix: user.prefix, hash: user.hash, role: 'user', createdAt: 1 });
+    await store.keys.insert({
+      id: user.id,
+      name: 'k',
+      prefix: user.prefix,
+      hash: user.hash,
+      role: 'user',
+      createdAt: 1,
+    });
     await store.keys.touch(user.id, 2);
     await store.keys.rename(user.id, 'renamed');
     await store.keys.setLimits(user.id, { rpm: 10, concurrency: 2 });
@@ -207,9 +214,23 @@ describe('postgres store', () => {
     await store.billing.settle('hold_1', { costMicros: 700, ts: 5 });
     await store.activity.insertMany([
       {
-        id: 'act_1', requestId: 'req_1', ts: 4, keyId: user.id, model: 'm', provider: 'p', originalModel: 'm', attempt: 1,
-        status: 200, error: null, latencyMs: 5, ttfbMs: 1, promptTokens: 1, completionTokens: 1, costMicros: 700,
-        stream: false, estimated: false,
+        id: 'act_1',
+        requestId: 'req_1',
+        ts: 4,
+        keyId: user.id,
+        model: 'm',
+        provider: 'p',
+        originalModel: 'm',
+        attempt: 1,
+        status: 200,
+        error: null,
+        latencyMs: 5,
+        ttfbMs: 1,
+        promptTokens: 1,
+        completionTokens: 1,
+        costMicros: 700,
+        stream: false,
+        estimated: false,
       },
     ]);
 
@@ -229,10 +250,14 @@ describe('postgres store', () => {
   });
 
   it('validates options and never repeats the URL (it holds the password)', async () => {
-    const refused: unknown = await openPostgresStore({ url: 'postgres://u:hunter2@127.0.0.1:1/db' }).catch((e: unknown) => e);
+    const refused: unknown = await openPostgresStore({ url: 'postgres://u:hunter2@127.0.0.1:1/db' }).catch(
+      (e: unknown) => e,
+    );
     expect(refused).toBeInstanceOf(Error);
     expect(String((refused as Error).message)).not.toContain('hunter2');
-    const malformed: unknown = await openPostgresStore({ url: 'postgres://u:hunter2@[oops/db' }).catch((e: unknown) => e);
+    const malformed: unknown = await openPostgresStore({ url: 'postgres://u:hunter2@[oops/db' }).catch(
+      (e: unknown) => e,
+    );
     expect(malformed).toBeInstanceOf(InvalidArgumentError);
     expect(String((malformed as Error).message)).not.toContain('hunter2');
     await expect(openPostgresStore({ url: 'mysql://u:hunter2@h/db' })).rejects.toThrow(InvalidArgumentError);

@@ -63,12 +63,17 @@ function connectPostgres(options: PostgresStoreOptions): PgSql {
   if (schema !== undefined) {
     assertString(schema, 'options.schema', { min: 1, max: 63 });
     if (!SCHEMA_PATTERN.test(schema)) {
-      throw new InvalidArgumentError('options.schema', 'options.schema must be a lowercase identifier (a-z, 0-9, _)', 'range');
+      throw new InvalidArgumentError(
+        'options.schema',
+        'options.schema must be a lowercase identifier (a-z, 0-9, _)',
+        'range',
+      );
     }
   }
   // The URL carries the password. The driver parses it with `new URL()`, whose error keeps the
   // input, so a parse failure is replaced by one that names the option and nothing else.
-  if (!/^postgres(?:ql)?:\/\//.test(url)) throw new InvalidArgumentError('options.url', 'options.url must start with postgres://', 'range');
+  if (!/^postgres(?:ql)?:\/\//.test(url))
+    throw new InvalidArgumentError('options.url', 'options.url must start with postgres://', 'range');
   try {
     return postgres(url, {
       max,

@@ -5,11 +5,7 @@
  */
 
 import type Database from 'better-sqlite3';
-import {
-  assertActivityEntries,
-  assertActivityFilter,
-  resolveActivityPage,
-} from './activity-inputs.js';
+import { assertActivityEntries, assertActivityFilter, resolveActivityPage } from './activity-inputs.js';
 import {
   activityListSql,
   toActivityPage,
@@ -27,8 +23,12 @@ import { ACTIVITY_COLUMNS, activityValues, type ActivityRow } from './rows.js';
  * const activity = createSqliteActivityStore(db, ensureOpen);
  */
 export function createSqliteActivityStore(db: Database.Database, ensureOpen: () => void): ActivityStore {
-  const placeholders = ACTIVITY_COLUMNS.split(',').map(() => '?').join(', ');
-  const insert = db.prepare(`INSERT INTO activity (${ACTIVITY_COLUMNS}) VALUES (${placeholders}) ON CONFLICT (id) DO NOTHING`);
+  const placeholders = ACTIVITY_COLUMNS.split(',')
+    .map(() => '?')
+    .join(', ');
+  const insert = db.prepare(
+    `INSERT INTO activity (${ACTIVITY_COLUMNS}) VALUES (${placeholders}) ON CONFLICT (id) DO NOTHING`,
+  );
   const insertAll = db.transaction((rows: (string | number | null)[][]) => {
     for (const row of rows) insert.run(row);
   });

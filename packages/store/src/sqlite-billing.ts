@@ -24,7 +24,14 @@ import {
   resolveLedgerOptions,
   type CreditInput,
 } from './billing-inputs.js';
-import type { BillingStore, LedgerEntry, NewHold, PlaceHoldResult, SettleInput, SettleResult } from './billing-types.js';
+import type {
+  BillingStore,
+  LedgerEntry,
+  NewHold,
+  PlaceHoldResult,
+  SettleInput,
+  SettleResult,
+} from './billing-types.js';
 import { StoreError } from './errors.js';
 import { assertKeyId } from './inputs.js';
 import { LEDGER_COLUMNS, safeInt, toLedgerEntry, type LedgerRow } from './rows.js';
@@ -91,7 +98,11 @@ export function createSqliteBillingStore(db: Database.Database, ensureOpen: () =
     stmt.ensureAccount.run({ keyId: input.keyId, ts: input.ts });
     const after = stmt.addBalance.get({ keyId: input.keyId, amount: input.amountMicros, ts: input.ts });
     if (after === undefined) {
-      throw new InvalidArgumentError('input.amountMicros', 'input.amountMicros would take the balance below zero', 'range');
+      throw new InvalidArgumentError(
+        'input.amountMicros',
+        'input.amountMicros would take the balance below zero',
+        'range',
+      );
     }
     // Write-through: set inside the savepoint that made it; a failed group commit clears it.
     holds.balances.set(input.keyId, safeInt(after.balance_micros, 'accounts.balance_micros'));
@@ -120,7 +131,13 @@ export function createSqliteBillingStore(db: Database.Database, ensureOpen: () =
     }
     const free = balance - holds.held(hold.keyId);
     if (free < hold.amountMicros) return { ok: false, availableMicros: Math.max(0, free) };
-    holds.add(hold.id, { keyId: hold.keyId, amountMicros: hold.amountMicros, requestId: hold.requestId, expiresAt: hold.expiresAt, settling: false });
+    holds.add(hold.id, {
+      keyId: hold.keyId,
+      amountMicros: hold.amountMicros,
+      requestId: hold.requestId,
+      expiresAt: hold.expiresAt,
+      settling: false,
+    });
     return { ok: true, availableMicros: free - hold.amountMicros };
   };
 
@@ -160,7 +177,9 @@ export function createSqliteBillingStore(db: Database.Database, ensureOpen: () =
       ensureOpen();
       assertCreditInput(input);
       try {
-        return await group(() => conflictOnDuplicate(() => credit(input), 'A ledger entry with this id already exists'));
+        return await group(() =>
+          conflictOnDuplicate(() => credit(input), 'A ledger entry with this id already exists'),
+        );
       } catch (error) {
         holds.balances.delete(input.keyId); // whatever was cached may not have been committed
         throw error;

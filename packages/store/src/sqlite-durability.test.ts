@@ -45,7 +45,9 @@ describe('sqlite durability', () => {
     const script = join(root, 'child.mts');
     writeFileSync(script, CHILD);
 
-    const child = spawn(process.execPath, ['--import', tsxLoader, script, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', tsxLoader, script, dataDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     running = child;
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -31,12 +31,33 @@ async function key(): Promise<string> {
 it('a failing operation in a group rejects alone; the others commit and invariants hold', async () => {
   const id = await key();
   await store.billing.credit({ id: 'led_seed', keyId: id, amountMicros: 1_000, kind: 'topup', ts: T });
-  await store.billing.placeHold({ id: 'hold_a', keyId: id, amountMicros: 100, requestId: 'req_a', ts: T, expiresAt: T + 60_000 });
+  await store.billing.placeHold({
+    id: 'hold_a',
+    keyId: id,
+    amountMicros: 100,
+    requestId: 'req_a',
+    ts: T,
+    expiresAt: T + 60_000,
+  });
 
   // Issued in one turn, so they run in one group transaction.
   const results = await Promise.allSettled([
-    store.billing.placeHold({ id: 'hold_a', keyId: id, amountMicros: 100, requestId: 'req_dup', ts: T, expiresAt: T + 60_000 }), // duplicate id
-    store.billing.placeHold({ id: 'hold_b', keyId: id, amountMicros: 200, requestId: 'req_b', ts: T, expiresAt: T + 60_000 }),
+    store.billing.placeHold({
+      id: 'hold_a',
+      keyId: id,
+      amountMicros: 100,
+      requestId: 'req_dup',
+      ts: T,
+      expiresAt: T + 60_000,
+    }), // duplicate id
+    store.billing.placeHold({
+      id: 'hold_b',
+      keyId: id,
+      amountMicros: 200,
+      requestId: 'req_b',
+      ts: T,
+      expiresAt: T + 60_000,
+    }),
     store.billing.credit({ id: 'led_bad', keyId: id, amountMicros: -5_000, kind: 'adjustment', ts: T }), // below zero
     store.billing.settle('hold_a', { costMicros: 150, ts: T }),
     store.billing.credit({ id: 'led_top', keyId: id, amountMicros: 500, kind: 'topup', ts: T }),
@@ -56,7 +77,14 @@ it('many concurrent holds and settles on one key never overspend', async () => {
   await store.billing.credit({ id: 'led_seed', keyId: id, amountMicros: 5_000, kind: 'topup', ts: T });
   const outcomes = await Promise.all(
     Array.from({ length: 200 }, async (_, i) => {
-      const hold = await store.billing.placeHold({ id: `hold_${i}`, keyId: id, amountMicros: 100, requestId: `req_${i}`, ts: T, expiresAt: T + 60_000 });
+      const hold = await store.billing.placeHold({
+        id: `hold_${i}`,
+        keyId: id,
+        amountMicros: 100,
+        requestId: `req_${i}`,
+        ts: T,
+        expiresAt: T + 60_000,
+      });
       if (!hold.ok) return 0;
       const settled = await store.billing.settle(`hold_${i}`, { costMicros: 100, ts: T });
       return settled?.chargedMicros ?? 0;

@@ -6,16 +6,30 @@
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { TlogError } from '@saferouter/tlog';
-import { assertBundleRef, assertLogName, assertTileRef, assertTlogCommit, bundlePrefix, createMutex, tilePrefix } from './tlog-inputs.js';
+import {
+  assertBundleRef,
+  assertLogName,
+  assertTileRef,
+  assertTlogCommit,
+  bundlePrefix,
+  createMutex,
+  tilePrefix,
+} from './tlog-inputs.js';
 import type { TlogCommit, TlogStore, TlogStores } from './tlog-types.js';
 
 const bytes = (b: Buffer | Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
 export function createSqliteTlogStores(db: Database.Database, ensureOpen: () => void): TlogStores {
   const stmt = {
-    checkpoint: db.prepare<[string], { size: number; note: Buffer }>('SELECT size, note FROM tlog_checkpoints WHERE log = ?'),
-    tile: db.prepare<[string, number, number], { data: Buffer }>('SELECT data FROM tlog_tiles WHERE log = ? AND level = ? AND idx = ?'),
-    bundle: db.prepare<[string, number], { width: number; data: Buffer }>('SELECT width, data FROM tlog_bundles WHERE log = ? AND idx = ?'),
+    checkpoint: db.prepare<[string], { size: number; note: Buffer }>(
+      'SELECT size, note FROM tlog_checkpoints WHERE log = ?',
+    ),
+    tile: db.prepare<[string, number, number], { data: Buffer }>(
+      'SELECT data FROM tlog_tiles WHERE log = ? AND level = ? AND idx = ?',
+    ),
+    bundle: db.prepare<[string, number], { width: number; data: Buffer }>(
+      'SELECT width, data FROM tlog_bundles WHERE log = ? AND idx = ?',
+    ),
     putTile: db.prepare<[string, number, number, Uint8Array]>(
       `INSERT INTO tlog_tiles (log, level, idx, data) VALUES (?, ?, ?, ?)
        ON CONFLICT (log, level, idx) DO UPDATE SET data = excluded.data WHERE length(excluded.data) > length(tlog_tiles.data)`,
@@ -65,7 +79,10 @@ export function createSqliteTlogStores(db: Database.Database, ensureOpen: () => 
           ensureOpen();
           assertBundleRef(bundle, 'bundle');
           const row = stmt.bundle.get(name, bundle.index);
-          return bundlePrefix(row === undefined ? undefined : { width: row.width, data: bytes(row.data) }, bundle.width);
+          return bundlePrefix(
+            row === undefined ? undefined : { width: row.width, data: bytes(row.data) },
+            bundle.width,
+          );
         },
         async commit(c) {
           ensureOpen();

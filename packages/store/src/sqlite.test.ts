@@ -149,9 +149,7 @@ describe('sqlite store on disk', () => {
     await store.keys.rename(id, 'renamed');
     await store.meta.set('admin_key_hash', admin.hash);
 
-    const needles = [secret, secret.slice(12), admin.secret, admin.secret.slice(12)].map((s) =>
-      Buffer.from(s, 'utf8'),
-    );
+    const needles = [secret, secret.slice(12), admin.secret, admin.secret.slice(12)].map((s) => Buffer.from(s, 'utf8'));
     const scan = (): string[] => {
       const files = readdirSync(dataDir);
       for (const f of files) {
@@ -170,7 +168,9 @@ describe('sqlite store on disk', () => {
 
   it('rejects malformed options', async () => {
     await expect(openStore({} as SqliteStoreOptions)).rejects.toThrow(InvalidArgumentError);
-    await expect(openStore({ dataDir, path: 'x' } as unknown as SqliteStoreOptions)).rejects.toThrow(InvalidArgumentError);
+    await expect(openStore({ dataDir, path: 'x' } as unknown as SqliteStoreOptions)).rejects.toThrow(
+      InvalidArgumentError,
+    );
     await expect(openStore({ path: '' })).rejects.toThrow(InvalidArgumentError);
     await expect(openStore({ dataDir: 7 } as unknown as SqliteStoreOptions)).rejects.toThrow(InvalidArgumentError);
     await expect(openStore({ dataDir, synchronous: 'OFF' as 'FULL' })).rejects.toThrow(InvalidArgumentError);

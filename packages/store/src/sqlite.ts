@@ -44,8 +44,7 @@ export interface SqliteTuning {
  * Either an explicit database `path` (`:memory:` allowed; its directory must exist) or a
  * `dataDir` that will hold `saferouter.db` and is created when missing.
  */
-export type SqliteStoreOptions = ({ path: string; dataDir?: never } | { dataDir: string; path?: never }) &
-  SqliteTuning;
+export type SqliteStoreOptions = ({ path: string; dataDir?: never } | { dataDir: string; path?: never }) & SqliteTuning;
 
 /**
  * Opens (creating and migrating if needed) a SQLite store.

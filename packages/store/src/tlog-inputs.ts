@@ -16,7 +16,8 @@ const MAX_LEVEL = 63;
 
 export function assertLogName(name: unknown): asserts name is string {
   assertString(name, 'name', { min: 1, max: 64 });
-  if (!LOG_NAME.test(name)) throw new InvalidArgumentError('name', 'name must be 1-64 characters of a-z, 0-9, _ and -', 'range');
+  if (!LOG_NAME.test(name))
+    throw new InvalidArgumentError('name', 'name must be 1-64 characters of a-z, 0-9, _ and -', 'range');
 }
 
 function assertBytes(value: unknown, name: string): asserts value is Uint8Array {
@@ -45,24 +46,35 @@ export function assertTlogCommit(commit: unknown): asserts commit is TlogCommit 
   assertObject(commit, 'commit');
   assertCount(commit['previousSize'], 'commit.previousSize');
   assertCount(commit['size'], 'commit.size');
-  if ((commit['size'] as number) < (commit['previousSize'] as number)) throw new InvalidArgumentError('commit.size', 'commit.size must not be below commit.previousSize', 'range');
+  if ((commit['size'] as number) < (commit['previousSize'] as number))
+    throw new InvalidArgumentError('commit.size', 'commit.size must not be below commit.previousSize', 'range');
   assertBytes(commit['checkpoint'], 'commit.checkpoint');
   const tiles = commit['tiles'];
   const bundles = commit['entryBundles'];
   if (!Array.isArray(tiles)) throw new InvalidArgumentError('commit.tiles', 'commit.tiles must be an array', 'type');
-  if (!Array.isArray(bundles)) throw new InvalidArgumentError('commit.entryBundles', 'commit.entryBundles must be an array', 'type');
+  if (!Array.isArray(bundles))
+    throw new InvalidArgumentError('commit.entryBundles', 'commit.entryBundles must be an array', 'type');
   tiles.forEach((w: unknown, i) => {
     assertObject(w, `commit.tiles[${i}]`);
     assertTileRef(w['tile'], `commit.tiles[${i}].tile`);
     assertBytes(w['data'], `commit.tiles[${i}].data`);
-    if (w['data'].length !== w['tile'].width * HASH_SIZE) throw new InvalidArgumentError(`commit.tiles[${i}].data`, `commit.tiles[${i}].data must be width × 32 bytes`, 'range');
+    if (w['data'].length !== w['tile'].width * HASH_SIZE)
+      throw new InvalidArgumentError(
+        `commit.tiles[${i}].data`,
+        `commit.tiles[${i}].data must be width × 32 bytes`,
+        'range',
+      );
   });
   bundles.forEach((w: unknown, i) => {
     assertObject(w, `commit.entryBundles[${i}]`);
     assertBundleRef(w['bundle'], `commit.entryBundles[${i}].bundle`);
     assertBytes(w['data'], `commit.entryBundles[${i}].data`);
     if (bundlePrefixLength(w['data'], w['bundle'].width) !== w['data'].length) {
-      throw new InvalidArgumentError(`commit.entryBundles[${i}].data`, `commit.entryBundles[${i}].data must hold exactly width entries`, 'range');
+      throw new InvalidArgumentError(
+        `commit.entryBundles[${i}].data`,
+        `commit.entryBundles[${i}].data must hold exactly width entries`,
+        'range',
+      );
     }
   });
 }
@@ -86,7 +98,10 @@ export function tilePrefix(stored: Uint8Array | undefined, width: number): Uint8
 }
 
 /** A bundle's first `width` entries from its widest stored version, or null when it has fewer. */
-export function bundlePrefix(stored: { width: number; data: Uint8Array } | undefined, width: number): Uint8Array | null {
+export function bundlePrefix(
+  stored: { width: number; data: Uint8Array } | undefined,
+  width: number,
+): Uint8Array | null {
   if (stored === undefined || stored.width < width) return null;
   const length = bundlePrefixLength(stored.data, width);
   return length < 0 ? null : stored.data.slice(0, length);

@@ -47,7 +47,9 @@ export interface KeyLimits {
 }
 
 /** The fields a caller supplies when creating a key; usage fields start empty. */
-export type NewKeyRecord = Pick<KeyRecord, 'id' | 'name' | 'prefix' | 'hash' | 'role' | 'createdAt'> & { limits?: KeyLimits | undefined };
+export type NewKeyRecord = Pick<KeyRecord, 'id' | 'name' | 'prefix' | 'hash' | 'role' | 'createdAt'> & {
+  limits?: KeyLimits | undefined;
+};
 
 /** API keys: the gateway's authentication table. */
 export interface KeyStore {

@@ -21,7 +21,8 @@ export interface StringBounds {
 export function assertString(value: unknown, name: string, bounds: StringBounds): asserts value is string {
   if (typeof value !== 'string') throw new InvalidArgumentError(name, `${name} must be a string`, 'type');
   // Postgres text cannot hold NUL; refusing it everywhere keeps SQLite and Postgres identical.
-  if (value.includes('\u0000')) throw new InvalidArgumentError(name, `${name} must not contain NUL characters`, 'range');
+  if (value.includes('\u0000'))
+    throw new InvalidArgumentError(name, `${name} must not contain NUL characters`, 'range');
   if (value.length < bounds.min || value.length > bounds.max) {
     throw new InvalidArgumentError(
       name,
@@ -40,7 +41,8 @@ export function assertString(value: unknown, name: string, bounds: StringBounds)
  * @throws {InvalidArgumentError} (reason `range`) when it is not a non-negative safe integer.
  */
 export function assertTimestamp(value: unknown, name: string): asserts value is number {
-  if (typeof value !== 'number') throw new InvalidArgumentError(name, `${name} must be a number (ms since epoch)`, 'type');
+  if (typeof value !== 'number')
+    throw new InvalidArgumentError(name, `${name} must be a number (ms since epoch)`, 'type');
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new InvalidArgumentError(name, `${name} must be a non-negative integer number of milliseconds`, 'range');
   }
@@ -54,18 +56,15 @@ export function assertTimestamp(value: unknown, name: string): asserts value is 
  */
 export function assertCount(value: unknown, name: string): asserts value is number {
   if (typeof value !== 'number') throw new InvalidArgumentError(name, `${name} must be a number`, 'type');
-  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError(name, `${name} must be a non-negative integer`, 'range');
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new InvalidArgumentError(name, `${name} must be a non-negative integer`, 'range');
 }
 
 /**
  * @throws {InvalidArgumentError} (reason `type`) when `value` is not a string.
  * @throws {InvalidArgumentError} (reason `range`) when it is not one of `allowed`.
  */
-export function assertOneOf<T extends string>(
-  value: unknown,
-  name: string,
-  allowed: readonly T[],
-): asserts value is T {
+export function assertOneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): asserts value is T {
   if (typeof value !== 'string') throw new InvalidArgumentError(name, `${name} must be a string`, 'type');
   if (!(allowed as readonly string[]).includes(value)) {
     throw new InvalidArgumentError(name, `${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}`, 'range');
@@ -76,7 +75,8 @@ export function assertOneOf<T extends string>(
  * @throws {InvalidArgumentError} (reason `type`) when `value` is not a non-null object.
  */
 export function assertObject(value: unknown, name: string): asserts value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) throw new InvalidArgumentError(name, `${name} must be an object`, 'type');
+  if (typeof value !== 'object' || value === null)
+    throw new InvalidArgumentError(name, `${name} must be an object`, 'type');
 }
 
 /** Inclusive bounds for an integer argument. */

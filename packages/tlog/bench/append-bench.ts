@@ -7,17 +7,28 @@
  *   pnpm exec tsx packages/tlog/bench/append-bench.ts
  *   TLOG_BENCH_N=100000 TLOG_BENCH_BATCH=256 pnpm exec tsx packages/tlog/bench/append-bench.ts
  */
-import { createAppender, createMemoryTileStorage, createTileHashReader, generateSignerKey, leafHash, nodeHash, TileCache, verifyInclusion } from '../src/index.js';
+import {
+  createAppender,
+  createMemoryTileStorage,
+  createTileHashReader,
+  generateSignerKey,
+  leafHash,
+  nodeHash,
+  TileCache,
+  verifyInclusion,
+} from '../src/index.js';
 import { verifyInBrowser } from './browser-verify.js';
 
 const N = Number(process.env.TLOG_BENCH_N ?? 1_000_000);
 const BATCH = Number(process.env.TLOG_BENCH_BATCH ?? 1_000);
 const SAMPLES = Number(process.env.TLOG_BENCH_SAMPLES ?? 1_000);
-if (!Number.isSafeInteger(N) || N < 2 || !Number.isSafeInteger(BATCH) || BATCH < 1) throw new RangeError('TLOG_BENCH_N must be ≥ 2 and TLOG_BENCH_BATCH ≥ 1');
+if (!Number.isSafeInteger(N) || N < 2 || !Number.isSafeInteger(BATCH) || BATCH < 1)
+  throw new RangeError('TLOG_BENCH_N must be ≥ 2 and TLOG_BENCH_BATCH ≥ 1');
 
 const encoder = new TextEncoder();
 /** ~100-byte entries, about the size of an audit-log commitment record. */
-const entry = (i: number): Uint8Array => encoder.encode(`{"seq":${i},"commitment":"${(i * 2654435761 % 2 ** 32).toString(16).padStart(8, '0').repeat(8)}"}`);
+const entry = (i: number): Uint8Array =>
+  encoder.encode(`{"seq":${i},"commitment":"${((i * 2654435761) % 2 ** 32).toString(16).padStart(8, '0').repeat(8)}"}`);
 
 let seed = 42;
 const random = (below: number): number => {
@@ -36,7 +47,9 @@ let baselineMs = 0;
 function report(label: string, samplesMs: number[]): void {
   const s = stats(samplesMs);
   const ratio = baselineMs > 0 ? `   = ${(s.median / baselineMs).toFixed(0).padStart(5)}× node hash` : '';
-  console.log(`${label.padEnd(48)} median ${fmt(s.median).padStart(10)}   p95 ${fmt(s.p95).padStart(10)}   p99 ${fmt(s.p99).padStart(10)}   (n=${samplesMs.length})${ratio}`);
+  console.log(
+    `${label.padEnd(48)} median ${fmt(s.median).padStart(10)}   p95 ${fmt(s.p95).padStart(10)}   p99 ${fmt(s.p99).padStart(10)}   (n=${samplesMs.length})${ratio}`,
+  );
 }
 {
   const a = new Uint8Array(32).fill(1);
@@ -49,7 +62,9 @@ function report(label: string, samplesMs: number[]): void {
     runs.push((performance.now() - t0) / 10_000);
   }
   baselineMs = stats(runs).median;
-  console.log(`baseline: one node hash (SHA-256 of 65 bytes) ${fmt(baselineMs)}; figures below are also given as multiples of it`);
+  console.log(
+    `baseline: one node hash (SHA-256 of 65 bytes) ${fmt(baselineMs)}; figures below are also given as multiples of it`,
+  );
 }
 
 const started = performance.now();
@@ -66,7 +81,9 @@ for (let from = 0; from < N; from += BATCH) {
   perEntry.push((performance.now() - t0) / batch.length);
 }
 const built = performance.now();
-console.log(`built ${N.toLocaleString('en')} entries in batches of ${BATCH} in ${((built - started) / 1000).toFixed(1)} s`);
+console.log(
+  `built ${N.toLocaleString('en')} entries in batches of ${BATCH} in ${((built - started) / 1000).toFixed(1)} s`,
+);
 report(`append, per entry (batches of ${BATCH})`, perEntry);
 
 // 2. Single appends at full size: each one hashes, rewrites the right edge, signs and commits.
@@ -123,11 +140,16 @@ report('verify inclusion proof (RFC 9162 §2.1.3.2)', verify);
 
 // 6. The same proofs verified by the browser build in Chromium.
 const browserTimes = await verifyInBrowser(
-  indexes.slice(0, 500).map((index, i) => ({ index, size, leafHash: leafHash(entry(index)), proof: proofs[i]!, rootHash })),
+  indexes
+    .slice(0, 500)
+    .map((index, i) => ({ index, size, leafHash: leafHash(entry(index)), proof: proofs[i]!, rootHash })),
 );
-if (browserTimes === null) console.log('verify inclusion proof in Chromium: skipped (no /usr/bin/chromium; set SAFEROUTER_CHROMIUM)');
+if (browserTimes === null)
+  console.log('verify inclusion proof in Chromium: skipped (no /usr/bin/chromium; set SAFEROUTER_CHROMIUM)');
 else report('verify inclusion proof in Chromium (browser build)', browserTimes);
 const { tileBytes, bundleBytes, tiles } = storage.stats();
 const mb = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MB`;
-console.log(`storage: ${tiles} tiles (${mb(tileBytes)}), entry bundles ${mb(bundleBytes)}; heap used ${mb(process.memoryUsage().heapUsed)}`);
+console.log(
+  `storage: ${tiles} tiles (${mb(tileBytes)}), entry bundles ${mb(bundleBytes)}; heap used ${mb(process.memoryUsage().heapUsed)}`,
+);
 console.log(`total run time ${((performance.now() - started) / 1000).toFixed(1)} s`);

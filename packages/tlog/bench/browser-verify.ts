@@ -31,15 +31,37 @@ export async function verifyInBrowser(samples: readonly ProofSample[]): Promise<
     target: 'es2022',
   });
   const script = bundle.outputFiles[0]?.text ?? '';
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
   try {
     const page = await browser.newPage();
     await page.addScriptTag({ content: script });
-    const wire = samples.map((s) => ({ ...s, leafHash: [...s.leafHash], proof: s.proof.map((p) => [...p]), rootHash: [...s.rootHash] }));
+    const wire = samples.map((s) => ({
+      ...s,
+      leafHash: [...s.leafHash],
+      proof: s.proof.map((p) => [...p]),
+      rootHash: [...s.rootHash],
+    }));
     return await page.evaluate((input) => {
-      type Tlog = { verifyInclusion(i: { index: number; size: number; leafHash: Uint8Array; proof: Uint8Array[]; rootHash: Uint8Array }): { ok: boolean } };
+      type Tlog = {
+        verifyInclusion(i: {
+          index: number;
+          size: number;
+          leafHash: Uint8Array;
+          proof: Uint8Array[];
+          rootHash: Uint8Array;
+        }): { ok: boolean };
+      };
       const lib = (globalThis as unknown as { tlog: Tlog }).tlog;
-      const all = input.map((s) => ({ index: s.index, size: s.size, leafHash: Uint8Array.from(s.leafHash), proof: s.proof.map((p) => Uint8Array.from(p)), rootHash: Uint8Array.from(s.rootHash) }));
+      const all = input.map((s) => ({
+        index: s.index,
+        size: s.size,
+        leafHash: Uint8Array.from(s.leafHash),
+        proof: s.proof.map((p) => Uint8Array.from(p)),
+        rootHash: Uint8Array.from(s.rootHash),
+      }));
       // Browsers coarsen performance.now() (to 100 µs here), so proofs are timed in batches of
       // 25 and each sample is a batch's mean.
       const BATCH = 25;

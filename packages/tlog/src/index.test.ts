@@ -13,7 +13,11 @@ import * as tlogNode from './node/index.js';
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Every module a file reaches through relative imports, and every bare specifier it names. */
-function reach(file: string, seen = new Set<string>(), specifiers = new Set<string>()): { seen: Set<string>; specifiers: Set<string> } {
+function reach(
+  file: string,
+  seen = new Set<string>(),
+  specifiers = new Set<string>(),
+): { seen: Set<string>; specifiers: Set<string> } {
   if (seen.has(file)) return { seen, specifiers };
   seen.add(file);
   const source = readFileSync(join(here, file), 'utf8');
@@ -28,28 +32,77 @@ function reach(file: string, seen = new Set<string>(), specifiers = new Set<stri
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    return statSync(path).isDirectory() ? sourceFiles(path) : name.endsWith('.ts') && !name.endsWith('.test.ts') ? [relative(here, path)] : [];
+    return statSync(path).isDirectory()
+      ? sourceFiles(path)
+      : name.endsWith('.ts') && !name.endsWith('.test.ts')
+        ? [relative(here, path)]
+        : [];
   });
 }
 
 describe('@saferouter/tlog entry', () => {
   it('exports the public API', () => {
     for (const name of [
-      'leafHash', 'nodeHash', 'EMPTY_ROOT', 'rootFromLeafHashes', 'rootFromReader', 'createMemoryHashReader', 'CompactRange',
-      'generateInclusionProof', 'verifyInclusion', 'assertInclusion', 'generateConsistencyProof', 'verifyConsistency', 'assertConsistency',
-      'parseNote', 'formatNote', 'signNote', 'openNote', 'verifyNote', 'addNoteSignatures',
-      'parseVerifierKey', 'parseSignerKey', 'formatSignerKey', 'generateSignerKey', 'computeKeyId', 'createEd25519Signer', 'createEd25519Verifier',
-      'parseCheckpoint', 'formatCheckpoint', 'signCheckpoint', 'openCheckpoint', 'verifyCheckpoint',
-      'createCosigner', 'createCosignatureVerifier', 'cosignatureMessage', 'cosignatureTimestamp',
-      'tilePath', 'entryBundlePath', 'parseTilePath', 'formatTileIndex', 'encodeEntryBundle', 'decodeEntryBundle',
-      'createMemoryTileStorage', 'createStorageFetch', 'createHttpTileFetch', 'createTileHashReader', 'TileCache', 'assertTileCommit',
-      'createAppender', 'verifyTileLog', 'assertTileLog', 'CheckpointMonitor', 'compareCheckpoints', 'TlogError',
+      'leafHash',
+      'nodeHash',
+      'EMPTY_ROOT',
+      'rootFromLeafHashes',
+      'rootFromReader',
+      'createMemoryHashReader',
+      'CompactRange',
+      'generateInclusionProof',
+      'verifyInclusion',
+      'assertInclusion',
+      'generateConsistencyProof',
+      'verifyConsistency',
+      'assertConsistency',
+      'parseNote',
+      'formatNote',
+      'signNote',
+      'openNote',
+      'verifyNote',
+      'addNoteSignatures',
+      'parseVerifierKey',
+      'parseSignerKey',
+      'formatSignerKey',
+      'generateSignerKey',
+      'computeKeyId',
+      'createEd25519Signer',
+      'createEd25519Verifier',
+      'parseCheckpoint',
+      'formatCheckpoint',
+      'signCheckpoint',
+      'openCheckpoint',
+      'verifyCheckpoint',
+      'createCosigner',
+      'createCosignatureVerifier',
+      'cosignatureMessage',
+      'cosignatureTimestamp',
+      'tilePath',
+      'entryBundlePath',
+      'parseTilePath',
+      'formatTileIndex',
+      'encodeEntryBundle',
+      'decodeEntryBundle',
+      'createMemoryTileStorage',
+      'createStorageFetch',
+      'createHttpTileFetch',
+      'createTileHashReader',
+      'TileCache',
+      'assertTileCommit',
+      'createAppender',
+      'verifyTileLog',
+      'assertTileLog',
+      'CheckpointMonitor',
+      'compareCheckpoints',
+      'TlogError',
     ]) {
       expect(tlog, name).toHaveProperty(name);
     }
     expect(tlog).not.toHaveProperty('createDirectoryTileStorage');
     expect(tlog).not.toHaveProperty('describeTileStorageConformance');
-    for (const name of ['createDirectoryTileStorage', 'createDirectoryTileFetch', 'runCli']) expect(tlogNode, name).toHaveProperty(name);
+    for (const name of ['createDirectoryTileStorage', 'createDirectoryTileFetch', 'runCli'])
+      expect(tlogNode, name).toHaveProperty(name);
   });
 
   it('is browser-safe: the main entry reaches only @noble/* and no Node built-in', () => {
@@ -63,7 +116,9 @@ describe('@saferouter/tlog entry', () => {
     const offenders = sourceFiles(here)
       .filter((f) => !f.startsWith('node/') && !f.startsWith('testing/'))
       .filter((f) => {
-        const code = readFileSync(join(here, f), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+        const code = readFileSync(join(here, f), 'utf8')
+          .replace(/\/\*[\s\S]*?\*\//g, '')
+          .replace(/^\s*\/\/.*$/gm, '');
         return /from\s+'node:|import\('node:|require\(|\bprocess\.|\bBuffer\./.test(code);
       });
     expect(offenders).toEqual([]);
@@ -78,7 +133,8 @@ describe('@saferouter/tlog entry', () => {
     for (const [subpath, target] of Object.entries(pkg.exports)) {
       expect(statSync(join(here, '..', target)).isFile(), subpath).toBe(true);
       const published = pkg.publishConfig.exports[subpath];
-      if (typeof published === 'object') expect(published.import).toBe(target.replace('./src/', './dist/').replace(/\.ts$/, '.js'));
+      if (typeof published === 'object')
+        expect(published.import).toBe(target.replace('./src/', './dist/').replace(/\.ts$/, '.js'));
     }
   });
 });

@@ -25,7 +25,12 @@ export * from './note/open.js';
 
 export * from './checkpoint/checkpoint.js';
 export { openCheckpoint, signCheckpoint, verifyCheckpoint } from './checkpoint/signed-checkpoint.js';
-export type { CheckpointVerification, OpenCheckpointOptions, OpenedCheckpoint, VerifiedCosignature } from './checkpoint/signed-checkpoint.js';
+export type {
+  CheckpointVerification,
+  OpenCheckpointOptions,
+  OpenedCheckpoint,
+  VerifiedCosignature,
+} from './checkpoint/signed-checkpoint.js';
 export * from './cosignature/cosignature.js';
 
 export * from './tiles/tile-geometry.js';
@@ -35,7 +40,12 @@ export * from './tiles/tile-storage.js';
 export * from './tiles/memory-storage.js';
 export * from './tiles/storage-fetch.js';
 export * from './tiles/http-fetch.js';
-export { createTileHashReader, TileCache, type ReadTile, type TileHashReaderOptions } from './tiles/tile-hash-reader.js';
+export {
+  createTileHashReader,
+  TileCache,
+  type ReadTile,
+  type TileHashReaderOptions,
+} from './tiles/tile-hash-reader.js';
 export * from './tiles/appender.js';
 export * from './tiles/tile-log-verifier.js';
 

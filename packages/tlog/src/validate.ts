@@ -53,16 +53,26 @@ export function assertIntegerInRange(value: unknown, name: string, min: number, 
  * @throws {TypeError} when `value` is not a string.
  * @throws {RangeError} when its length is outside `min`–`max` (inclusive).
  */
-export function assertString(value: unknown, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): asserts value is string {
+export function assertString(
+  value: unknown,
+  name: string,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): asserts value is string {
   if (typeof value !== 'string') throw new TypeError(`${name} must be a string`);
-  if (value.length < min || value.length > max) throw new RangeError(`${name} must be ${min} to ${max} characters long`);
+  if (value.length < min || value.length > max)
+    throw new RangeError(`${name} must be ${min} to ${max} characters long`);
 }
 
 /**
  * @throws {TypeError} when `value` is not an array.
  * @throws {RangeError} when it has more than `max` elements.
  */
-export function assertArray(value: unknown, name: string, max = Number.MAX_SAFE_INTEGER): asserts value is readonly unknown[] {
+export function assertArray(
+  value: unknown,
+  name: string,
+  max = Number.MAX_SAFE_INTEGER,
+): asserts value is readonly unknown[] {
   if (!Array.isArray(value)) throw new TypeError(`${name} must be an array`);
   if (value.length > max) throw new RangeError(`${name} must have at most ${max} elements`);
 }

@@ -71,7 +71,11 @@ export class CheckList {
  */
 export function failure(result: Verification, firstError: unknown, code: TlogErrorCode): TlogError {
   if (TlogError.isInstance(firstError)) return firstError;
-  return new TlogError(code, result.issues.join('; ') || 'verification failed', firstError === undefined ? undefined : { cause: firstError });
+  return new TlogError(
+    code,
+    result.issues.join('; ') || 'verification failed',
+    firstError === undefined ? undefined : { cause: firstError },
+  );
 }
 
 /** The message of anything thrown, for a check's detail. */

@@ -61,14 +61,20 @@ describe('401', () => {
 
   it('applies to every /v1 route, chat included', async () => {
     const f = await setup();
-    await expectError(await f.call('/v1/chat/completions', { key: null, body: { model: 'saferouter/demo', messages: [] } }), 401, 'missing_api_key');
+    await expectError(
+      await f.call('/v1/chat/completions', { key: null, body: { model: 'saferouter/demo', messages: [] } }),
+      401,
+      'missing_api_key',
+    );
     await expectError(await f.call('/v1/models/saferouter/demo', { key: null }), 401, 'missing_api_key');
     await expectError(await f.call('/v1/keys', { key: null, body: { name: 'x' } }), 401, 'missing_api_key');
   });
 
   it('the Bearer scheme is case-insensitive', async () => {
     const f = await setup();
-    expect((await f.call('/v1/models', { key: null, headers: { authorization: `bearer ${f.user.secret}` } })).status).toBe(200);
+    expect(
+      (await f.call('/v1/models', { key: null, headers: { authorization: `bearer ${f.user.secret}` } })).status,
+    ).toBe(200);
   });
 });
 

@@ -55,7 +55,8 @@ export function createKeyAuth(options: KeyAuthOptions): KeyAuth {
     const hit = cache.get(hash);
     if (hit && hit.expires > now) return hit.caller;
     const rec = await options.store.keys.findByHash(hash);
-    const caller: Caller | null = rec && rec.revokedAt === null ? { id: rec.id, name: rec.name, role: rec.role, limits: rec.limits } : null;
+    const caller: Caller | null =
+      rec && rec.revokedAt === null ? { id: rec.id, name: rec.name, role: rec.role, limits: rec.limits } : null;
     if (cache.size >= MAX_CACHE) cache.clear();
     cache.set(hash, { caller, expires: now + ttl });
     return caller;

@@ -46,9 +46,15 @@ function filterFrom(c: Context<AppEnv>, clock: () => number, defaultWindowMs?: n
   const window = parseWindow(q('window'), 'window');
   let since = parseTime(q('since'), 'since');
   const until = parseTime(q('until'), 'until');
-  if (since === undefined && (window ?? defaultWindowMs) !== undefined) since = Math.max(0, (until ?? clock()) - (window ?? defaultWindowMs ?? 0));
+  if (since === undefined && (window ?? defaultWindowMs) !== undefined)
+    since = Math.max(0, (until ?? clock()) - (window ?? defaultWindowMs ?? 0));
   if (since !== undefined && until !== undefined && since >= until) {
-    throw new ApiError(400, 'invalid_request_error', 'invalid_value', "Invalid parameters: 'since' must be before 'until'.");
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      'invalid_value',
+      "Invalid parameters: 'since' must be before 'until'.",
+    );
   }
   return {
     keyId: caller.role === 'admin' ? requestedKey : caller.id,
@@ -77,7 +83,14 @@ export function activityRoutes(store: Store, clock: () => number): Hono<AppEnv> 
     const filter = filterFrom(c, clock, 24 * 3_600_000);
     const s = await store.activity.stats(filter);
     const breakdown = (rows: typeof s.byModel) =>
-      rows.map((r) => ({ id: r.key, requests: r.requests, success: r.success, prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens, cost_usd: formatUsd(r.costMicros) }));
+      rows.map((r) => ({
+        id: r.key,
+        requests: r.requests,
+        success: r.success,
+        prompt_tokens: r.promptTokens,
+        completion_tokens: r.completionTokens,
+        cost_usd: formatUsd(r.costMicros),
+      }));
     return c.json({
       since: filter.since ?? null,
       until: filter.until ?? null,

@@ -22,7 +22,12 @@ export function attestationRoutes(attestor: Attestor, logKey?: string): Hono<App
     const body = await readJson(c, 4096);
     const nonce = typeof body === 'object' && body !== null ? (body as { nonce?: unknown }).nonce : undefined;
     if (typeof nonce !== 'string' || !NONCE.test(nonce)) {
-      throw new ApiError(400, 'invalid_request_error', 'invalid_nonce', 'Body must be {"nonce": "<64 hex characters>"}: 32 random bytes chosen by the verifier.');
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        'invalid_nonce',
+        'Body must be {"nonce": "<64 hex characters>"}: 32 random bytes chosen by the verifier.',
+      );
     }
     const bundle = await attestor.quote(fromHex(nonce.toLowerCase()));
     c.header('cache-control', 'no-store');
@@ -39,7 +44,12 @@ export function attestationRoutes(attestor: Attestor, logKey?: string): Hono<App
       backend: attestor.backend,
       hardware: attestor.hardware,
       ...(logKey === undefined ? {} : { transparencyLogKey: logKey }),
-      ...(attestor.hardware ? {} : { notice: 'MOCK attestation backend (demo): not running on AMD SEV-SNP hardware; bundles prove nothing about hardware.' }),
+      ...(attestor.hardware
+        ? {}
+        : {
+            notice:
+              'MOCK attestation backend (demo): not running on AMD SEV-SNP hardware; bundles prove nothing about hardware.',
+          }),
     }),
   );
 

@@ -37,8 +37,14 @@ describe('validation → 400 naming the field', () => {
     ['models', { model: 'saferouter/demo', messages: MESSAGES, models: 'saferouter/demo' }],
     ['models', { model: 'saferouter/demo', messages: MESSAGES, models: [''] }],
     ['models', { model: 'saferouter/demo', messages: MESSAGES, models: [1] }],
-    ['models', { model: 'saferouter/demo', messages: MESSAGES, models: Array.from({ length: 11 }, () => 'saferouter/demo') }],
-    ['models', { model: 'saferouter/demo', messages: MESSAGES, models: Array.from({ length: 17 }, () => 'saferouter/demo') }],
+    [
+      'models',
+      { model: 'saferouter/demo', messages: MESSAGES, models: Array.from({ length: 11 }, () => 'saferouter/demo') },
+    ],
+    [
+      'models',
+      { model: 'saferouter/demo', messages: MESSAGES, models: Array.from({ length: 17 }, () => 'saferouter/demo') },
+    ],
   ];
   it.each(cases)('%s: %j', async (field, body) => {
     const json = await expectError(await chat(body), 400, undefined, 'invalid_request_error');
@@ -67,7 +73,13 @@ describe('validation → 400 naming the field', () => {
   });
 
   it('null optional fields are accepted', async () => {
-    const res = await chat({ model: 'saferouter/demo', messages: MESSAGES, stream: null, max_tokens: null, tools: null });
+    const res = await chat({
+      model: 'saferouter/demo',
+      messages: MESSAGES,
+      stream: null,
+      max_tokens: null,
+      tools: null,
+    });
     expect(res.status).toBe(200);
   });
 });
@@ -80,12 +92,19 @@ describe('body limit', () => {
   });
 
   it('a declared content-length over the limit → 413 before reading', async () => {
-    await expectError(await chat({ model: 'saferouter/demo', messages: MESSAGES }, { 'content-length': String(LIMIT + 1) }), 413, 'request_too_large');
+    await expectError(
+      await chat({ model: 'saferouter/demo', messages: MESSAGES }, { 'content-length': String(LIMIT + 1) }),
+      413,
+      'request_too_large',
+    );
   });
 
   it('a body just under the limit is accepted', async () => {
     const base = JSON.stringify({ model: 'saferouter/demo', messages: [{ role: 'user', content: '' }] });
-    const body = JSON.stringify({ model: 'saferouter/demo', messages: [{ role: 'user', content: 'x'.repeat(LIMIT - base.length) }] });
+    const body = JSON.stringify({
+      model: 'saferouter/demo',
+      messages: [{ role: 'user', content: 'x'.repeat(LIMIT - base.length) }],
+    });
     expect(Buffer.byteLength(body)).toBe(LIMIT);
     expect((await chat(body)).status).toBe(200);
   });
@@ -99,18 +118,35 @@ describe('body limit', () => {
 
 describe('routing errors', () => {
   it('unknown model → 404 model_not_found', async () => {
-    const json = await expectError(await chat({ model: 'gpt-nonexistent', messages: MESSAGES }), 404, 'model_not_found', 'invalid_request_error');
+    const json = await expectError(
+      await chat({ model: 'gpt-nonexistent', messages: MESSAGES }),
+      404,
+      'model_not_found',
+      'invalid_request_error',
+    );
     expect(json.error.message).toContain('gpt-nonexistent');
   });
 
   it('an unknown id in models → 404 model_not_found', async () => {
-    await expectError(await chat({ model: 'saferouter/demo', messages: MESSAGES, models: ['saferouter/demo', 'nope'] }), 404, 'model_not_found');
+    await expectError(
+      await chat({ model: 'saferouter/demo', messages: MESSAGES, models: ['saferouter/demo', 'nope'] }),
+      404,
+      'model_not_found',
+    );
   });
 
   it('a model whose provider has no key → 503 provider_unavailable, without a network call', async () => {
-    const json = await expectError(await chat({ model: 'nokey/model', messages: MESSAGES }), 503, 'provider_unavailable');
+    const json = await expectError(
+      await chat({ model: 'nokey/model', messages: MESSAGES }),
+      503,
+      'provider_unavailable',
+    );
     expect(json.error.message).toContain('nokey/model');
-    await expectError(await chat({ model: 'nokey/model', messages: MESSAGES, stream: true }), 503, 'provider_unavailable');
+    await expectError(
+      await chat({ model: 'nokey/model', messages: MESSAGES, stream: true }),
+      503,
+      'provider_unavailable',
+    );
   });
 
   it('a key-less model with a demo model after it in models falls back to the demo model', async () => {
@@ -160,11 +196,15 @@ describe('demo model', () => {
       .split('\n\n')
       .map((e) => e.trim())
       .filter((e) => e.startsWith('data: ') && e !== 'data: [DONE]')
-      .map((e) => JSON.parse(e.slice('data: '.length)) as { object: string; choices: { delta: { content?: string } }[] });
+      .map(
+        (e) => JSON.parse(e.slice('data: '.length)) as { object: string; choices: { delta: { content?: string } }[] },
+      );
     expect(events.length).toBeGreaterThan(0);
     for (const e of events) expect(e.object).toBe('chat.completion.chunk');
     const content = events.map((e) => e.choices[0]?.delta.content ?? '').join('');
-    const plain = (await (await chat({ model: 'saferouter/demo', messages: MESSAGES })).json()) as { choices: { message: { content: string } }[] };
+    const plain = (await (await chat({ model: 'saferouter/demo', messages: MESSAGES })).json()) as {
+      choices: { message: { content: string } }[];
+    };
     expect(content).toBe(plain.choices[0]?.message.content);
   });
 

@@ -29,10 +29,17 @@ export interface CreditRoutesOptions {
 /** The key a request is about: the caller's own, or any key for the admin. */
 function targetKey(caller: Caller, requested: string | undefined): string {
   if (caller.role === 'admin') {
-    if (requested === undefined) throw new ApiError(400, 'invalid_request_error', 'missing_required_parameter', "The admin key has no balance of its own: pass 'key_id'.");
+    if (requested === undefined)
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        'missing_required_parameter',
+        "The admin key has no balance of its own: pass 'key_id'.",
+      );
     return keyIdParam(requested);
   }
-  if (requested !== undefined && requested !== caller.id) throw new ApiError(403, 'permission_error', 'forbidden', 'A key can only see and top up its own credits.');
+  if (requested !== undefined && requested !== caller.id)
+    throw new ApiError(403, 'permission_error', 'forbidden', 'A key can only see and top up its own credits.');
   return caller.id;
 }
 
@@ -61,14 +68,20 @@ export function creditRoutes({ store, billing, selfTopup }: CreditRoutesOptions)
   app.post('/credits/topup', async (c) => {
     const caller = c.get('caller');
     if (caller.role !== 'admin' && !selfTopup) {
-      throw new ApiError(403, 'permission_error', 'admin_required', 'Top-ups need the admin key (the operator can allow self top-up with SAFEROUTER_SELF_TOPUP=1).');
+      throw new ApiError(
+        403,
+        'permission_error',
+        'admin_required',
+        'Top-ups need the admin key (the operator can allow self top-up with SAFEROUTER_SELF_TOPUP=1).',
+      );
     }
     const input = parseOr400(Topup, await readJson(c, 16 * 1024), 'top-up');
     const keyId = targetKey(caller, input.key_id);
     const amount = parseUsdAmount(input.amount_usd, 'amount_usd');
     const key = await store.keys.get(keyId);
     if (!key) throw keyNotFound(keyId);
-    if (key.revokedAt !== null) throw new ApiError(409, 'invalid_request_error', 'key_revoked', `Key '${keyId}' is revoked.`);
+    if (key.revokedAt !== null)
+      throw new ApiError(409, 'invalid_request_error', 'key_revoked', `Key '${keyId}' is revoked.`);
     const entry = await billing.topup({
       keyId,
       amountMicros: amount,

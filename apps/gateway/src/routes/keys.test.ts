@@ -34,7 +34,9 @@ describe('POST /v1/keys validation', () => {
   it.each(invalid)('%s → 400', async (_label, body) => {
     const json = await expectError(await createKey(body), 400, undefined, 'invalid_request_error');
     expect(['invalid_value', 'missing_required_parameter']).toContain(json.error.code);
-    expect(json.error.message).toMatch(/^(Invalid key request: |Invalid parameter 'name': |Missing required parameter: 'name'\.)/);
+    expect(json.error.message).toMatch(
+      /^(Invalid key request: |Invalid parameter 'name': |Missing required parameter: 'name'\.)/,
+    );
     expect(await fx.store.keys.list()).toHaveLength(1);
   });
 
@@ -49,7 +51,11 @@ describe('POST /v1/keys validation', () => {
   });
 
   it('a body that is not JSON → 400 invalid_json', async () => {
-    await expectError(await createKey('name=laptop', { 'content-type': 'application/x-www-form-urlencoded' }), 400, 'invalid_json');
+    await expectError(
+      await createKey('name=laptop', { 'content-type': 'application/x-www-form-urlencoded' }),
+      400,
+      'invalid_json',
+    );
     await expectError(await createKey('{"name":'), 400, 'invalid_json');
   });
 

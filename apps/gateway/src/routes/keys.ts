@@ -23,8 +23,20 @@ const Name = v.pipe(
   v.check((name) => !hasControlCharacter(name), '"name" must not contain control characters'),
 );
 const Limit = (field: string, max: number) =>
-  v.optional(v.nullable(v.pipe(v.number(`"limits.${field}" must be a number or null`), v.integer(`"limits.${field}" must be a whole number`), v.minValue(1, `"limits.${field}" must be at least 1`), v.maxValue(max, `"limits.${field}" is at most ${max}`))));
-const Limits = v.object({ rpm: Limit('rpm', 1_000_000), concurrency: Limit('concurrency', 10_000) }, '"limits" must be an object');
+  v.optional(
+    v.nullable(
+      v.pipe(
+        v.number(`"limits.${field}" must be a number or null`),
+        v.integer(`"limits.${field}" must be a whole number`),
+        v.minValue(1, `"limits.${field}" must be at least 1`),
+        v.maxValue(max, `"limits.${field}" is at most ${max}`),
+      ),
+    ),
+  );
+const Limits = v.object(
+  { rpm: Limit('rpm', 1_000_000), concurrency: Limit('concurrency', 10_000) },
+  '"limits" must be an object',
+);
 
 const CreateKey = v.object({
   name: Name,
@@ -101,7 +113,13 @@ export function keyRoutes({ store, billing, auth, clock }: KeyRoutesOptions): Ho
       createdAt: clock(),
       limits: limitsOf(input.limits),
     });
-    if (credit > 0) await billing.topup({ keyId: rec.id, amountMicros: credit, note: 'initial credit', requestId: c.get('requestId') });
+    if (credit > 0)
+      await billing.topup({
+        keyId: rec.id,
+        amountMicros: credit,
+        note: 'initial credit',
+        requestId: c.get('requestId'),
+      });
     return c.json({ ...(await view(rec)), key: issued.secret }, 201);
   });
 
@@ -110,7 +128,8 @@ export function keyRoutes({ store, billing, auth, clock }: KeyRoutesOptions): Ho
     const input = parseOr400(UpdateKey, await readJson(c, 64 * 1024), 'key request');
     let updated = rec;
     if (input.name !== undefined) updated = (await store.keys.rename(rec.id, input.name)) ?? updated;
-    if (input.limits !== undefined) updated = (await store.keys.setLimits(rec.id, limitsOf(input.limits, rec.limits))) ?? updated;
+    if (input.limits !== undefined)
+      updated = (await store.keys.setLimits(rec.id, limitsOf(input.limits, rec.limits))) ?? updated;
     auth.invalidate(rec.hash);
     return c.json(await view(updated));
   });
@@ -131,10 +150,17 @@ export function ownKeyRoute(store: Store): Hono<AppEnv> {
   app.get('/key', async (c) => {
     const caller = c.get('caller');
     if (caller.role === 'admin') {
-      return c.json({ id: caller.id, object: 'key', name: caller.name, role: 'admin', limits: { rpm: null, concurrency: null } });
+      return c.json({
+        id: caller.id,
+        object: 'key',
+        name: caller.name,
+        role: 'admin',
+        limits: { rpm: null, concurrency: null },
+      });
     }
     const rec = await store.keys.get(caller.id);
-    if (!rec) throw new ApiError(401, 'authentication_error', 'invalid_api_key', 'Invalid API key: unknown or revoked.');
+    if (!rec)
+      throw new ApiError(401, 'authentication_error', 'invalid_api_key', 'Invalid API key: unknown or revoked.');
     return c.json(await keyView(store, rec));
   });
   return app;

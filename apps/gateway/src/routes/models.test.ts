@@ -68,7 +68,12 @@ describe('GET /v1/models', () => {
     expect(body.data.find((m) => m.id === 'nokey/model')).toMatchObject({
       provider: 'nokey',
       context_length: 128000,
-      pricing: { prompt: '0.00000027', completion: '0.0000011', input_per_million_usd: '0.27', output_per_million_usd: '1.1' },
+      pricing: {
+        prompt: '0.00000027',
+        completion: '0.0000011',
+        input_per_million_usd: '0.27',
+        output_per_million_usd: '1.1',
+      },
       capabilities: ['tools'],
       available: false,
       demo: false,
@@ -87,7 +92,12 @@ describe('GET /v1/models/:id', () => {
   });
 
   it('an unknown id → 404 model_not_found', async () => {
-    const json = await expectError(await fx.call('/v1/models/nope/nothing'), 404, 'model_not_found', 'invalid_request_error');
+    const json = await expectError(
+      await fx.call('/v1/models/nope/nothing'),
+      404,
+      'model_not_found',
+      'invalid_request_error',
+    );
     expect(json.error.message).toContain('nope/nothing');
   });
 });

@@ -9,7 +9,9 @@ import type { AppEnv } from '../env.js';
 
 /** Exact decimal string of `units / 10^scale` for a non-negative integer. */
 export function decimal(units: number, scale: number): string {
-  const digits = BigInt(units).toString().padStart(scale + 1, '0');
+  const digits = BigInt(units)
+    .toString()
+    .padStart(scale + 1, '0');
   const whole = digits.slice(0, digits.length - scale);
   const frac = digits.slice(digits.length - scale).replace(/0+$/, '');
   return frac ? `${whole}.${frac}` : whole;
@@ -48,7 +50,16 @@ export function modelRoutes(catalog: Catalog): Hono<AppEnv> {
     const id = c.req.param('id');
     const found = catalog.list().find((m) => m.id === id);
     if (!found) {
-      return c.json({ error: { message: `The model '${id}' does not exist.`, type: 'invalid_request_error', code: 'model_not_found' } }, 404);
+      return c.json(
+        {
+          error: {
+            message: `The model '${id}' does not exist.`,
+            type: 'invalid_request_error',
+            code: 'model_not_found',
+          },
+        },
+        404,
+      );
     }
     return c.json(modelView(found));
   });

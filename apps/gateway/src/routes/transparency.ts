@@ -20,10 +20,17 @@ const decoder = new TextDecoder();
 function count(c: Context<AppEnv>, name: string, fallback: number | undefined): number {
   const raw = c.req.query(name);
   if (raw === undefined || raw === '') {
-    if (fallback === undefined) throw new ApiError(400, 'invalid_request_error', 'invalid_parameter', `Query parameter ${name} is required.`);
+    if (fallback === undefined)
+      throw new ApiError(400, 'invalid_request_error', 'invalid_parameter', `Query parameter ${name} is required.`);
     return fallback;
   }
-  if (!/^\d{1,15}$/.test(raw)) throw new ApiError(400, 'invalid_request_error', 'invalid_parameter', `Query parameter ${name} must be a non-negative integer.`);
+  if (!/^\d{1,15}$/.test(raw))
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      'invalid_parameter',
+      `Query parameter ${name} must be a non-negative integer.`,
+    );
   return Number(raw);
 }
 
@@ -43,7 +50,8 @@ export function transparencyRoutes(log: StartupLog): Hono<AppEnv> {
 
   const latest = async () => {
     const head = await reader.latest();
-    if (head === null) throw new ApiError(404, 'not_found_error', 'log_empty', 'The transparency log has no checkpoint yet.');
+    if (head === null)
+      throw new ApiError(404, 'not_found_error', 'log_empty', 'The transparency log has no checkpoint yet.');
     return head;
   };
   const checkpointJson = (head: Awaited<ReturnType<typeof latest>>) => ({
@@ -78,8 +86,20 @@ export function transparencyRoutes(log: StartupLog): Hono<AppEnv> {
     const head = await latest();
     const from = count(c, 'from', undefined);
     const to = count(c, 'to', head.size);
-    if (to > head.size) throw new ApiError(400, 'invalid_request_error', 'invalid_parameter', `to (${to}) is beyond the log's size (${head.size}).`);
-    if (from < 1 || from > to) throw new ApiError(400, 'invalid_request_error', 'invalid_parameter', `from must be between 1 and to (${to}); got ${from}.`);
+    if (to > head.size)
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        'invalid_parameter',
+        `to (${to}) is beyond the log's size (${head.size}).`,
+      );
+    if (from < 1 || from > to)
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        'invalid_parameter',
+        `from must be between 1 and to (${to}); got ${from}.`,
+      );
     const proof = await reader.consistencyProof(from, to);
     return c.json({ from, to, proof: proof.map(encodeBase64), checkpoint: checkpointJson(head) });
   });
@@ -103,7 +123,13 @@ export function transparencyRoutes(log: StartupLog): Hono<AppEnv> {
     const head = await latest();
     const index = Number(c.req.param('index'));
     const [entry] = index < head.size ? await reader.entries(index, 1, head.size) : [];
-    if (entry === undefined) throw new ApiError(404, 'not_found_error', 'entry_not_found', `Entry ${c.req.param('index')} is beyond the log's size (${head.size}).`);
+    if (entry === undefined)
+      throw new ApiError(
+        404,
+        'not_found_error',
+        'entry_not_found',
+        `Entry ${c.req.param('index')} is beyond the log's size (${head.size}).`,
+      );
     const proof = await reader.inclusionProof(index, head.size);
     return c.json({
       index,

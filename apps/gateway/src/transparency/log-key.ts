@@ -5,7 +5,13 @@
  * `SAFEROUTER_LOG_KEY` (a C2SP signer key, `PRIVATE+KEY+name+id+base64`), or their checkpoints
  * would be signed by different keys.
  */
-import { createEd25519Verifier, parseSignerKey, SIGNATURE_TYPE_ED25519, type KeyedVerifier, type NoteSigner } from '@saferouter/tlog';
+import {
+  createEd25519Verifier,
+  parseSignerKey,
+  SIGNATURE_TYPE_ED25519,
+  type KeyedVerifier,
+  type NoteSigner,
+} from '@saferouter/tlog';
 import type { Identity } from '@saferouter/attest/node';
 
 export interface LogKey {

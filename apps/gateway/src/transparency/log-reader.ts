@@ -28,7 +28,11 @@ export interface LogReader {
   /** null while the log has no checkpoint. */
   latest(): Promise<LatestCheckpoint | null>;
   /** Entries [from, from + count) of a tree of `size`, each with its leaf hash. */
-  entries(from: number, count: number, size: number): Promise<{ index: number; entry: Uint8Array; leafHash: Uint8Array }[]>;
+  entries(
+    from: number,
+    count: number,
+    size: number,
+  ): Promise<{ index: number; entry: Uint8Array; leafHash: Uint8Array }[]>;
   inclusionProof(index: number, size: number): Promise<Uint8Array[]>;
   consistencyProof(from: number, to: number): Promise<Uint8Array[]>;
 }
@@ -55,7 +59,7 @@ export function createLogReader(storage: TlogStore, verifier: NoteVerifier): Log
     async entries(from, count, size) {
       const out: { index: number; entry: Uint8Array; leafHash: Uint8Array }[] = [];
       const end = Math.min(size, from + count);
-      for (let index = from; index < end; ) {
+      for (let index = from; index < end;) {
         const bundleIndex = Math.floor(index / TILE_WIDTH);
         const width = Math.min(TILE_WIDTH, size - bundleIndex * TILE_WIDTH);
         const data = await storage.readEntryBundle({ index: bundleIndex, width });

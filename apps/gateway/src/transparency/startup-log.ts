@@ -36,9 +36,18 @@ export async function appendStartupRecord(input: {
   // The origin is fixed when the log is created: a later change of audience (or of host name,
   // which containers change on every start) goes into the records, never into the log's identity.
   const stored = await storage.readCheckpoint();
-  const origin = stored === null ? `${audience.replace(/[\s+]+/g, '-')}/saferouter/startup` : new TextDecoder().decode(stored).split('\n', 1)[0] ?? '';
+  const origin =
+    stored === null
+      ? `${audience.replace(/[\s+]+/g, '-')}/saferouter/startup`
+      : (new TextDecoder().decode(stored).split('\n', 1)[0] ?? '');
   const key = await resolveLogKey(origin, input.attestor.identity, input.logSignerKey);
-  const { record, entry } = await buildStartupRecord({ attestor: input.attestor, audience, buildId: input.buildId, logKey: key.verifier.vkey, now: input.now ?? new Date() });
+  const { record, entry } = await buildStartupRecord({
+    attestor: input.attestor,
+    audience,
+    buildId: input.buildId,
+    logKey: key.verifier.vkey,
+    now: input.now ?? new Date(),
+  });
   const index = await storage.withAppendLock(async () => {
     const appender = await createAppender({ storage, signer: key.signer, origin });
     return (await appender.append([entry])).firstIndex;

@@ -48,8 +48,17 @@ export async function buildStartupRecord(input: {
     time,
     audience: input.audience,
     build: { id: input.buildId, measurement: toHex(input.attestor.measurement) },
-    keys: { signing: toHex(input.attestor.signingPublicKey), sealing: toHex(input.attestor.sealingPublicKey), log: input.logKey },
-    attestation: { backend: bundle.backend, hardware: bundle.hardware, sha256: toHex(sha256(encoder.encode(bundleToJson(bundle)))), bundle },
+    keys: {
+      signing: toHex(input.attestor.signingPublicKey),
+      sealing: toHex(input.attestor.sealingPublicKey),
+      log: input.logKey,
+    },
+    attestation: {
+      backend: bundle.backend,
+      hardware: bundle.hardware,
+      sha256: toHex(sha256(encoder.encode(bundleToJson(bundle)))),
+      bundle,
+    },
   };
   return { record, entry: encoder.encode(canonicalJson(record)) };
 }

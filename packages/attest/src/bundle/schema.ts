@@ -9,7 +9,11 @@ import { canonicalJson } from '../canonical-json.js';
 import { AttestationError } from '../errors.js';
 
 const hex = (chars: number, what: string) =>
-  v.pipe(v.string(), v.regex(/^[0-9a-f]*$/, `${what} must be lowercase hex`), v.length(chars, `${what} must be ${chars} hex characters`));
+  v.pipe(
+    v.string(),
+    v.regex(/^[0-9a-f]*$/, `${what} must be lowercase hex`),
+    v.length(chars, `${what} must be ${chars} hex characters`),
+  );
 
 const PEM_CERT = /^-----BEGIN CERTIFICATE-----\r?\n(?:[A-Za-z0-9+/=]+\r?\n)+-----END CERTIFICATE-----\r?\n?$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -26,7 +30,9 @@ export const AttestationBundleSchema = v.object({
   reportData: hex(128, 'reportData'),
   report: v.pipe(v.string(), v.regex(BASE64, 'report must be padded standard base64'), v.maxLength(4096)),
   certChain: v.pipe(
-    v.array(v.pipe(v.string(), v.regex(PEM_CERT, 'certChain entries must each be one PEM certificate'), v.maxLength(16384))),
+    v.array(
+      v.pipe(v.string(), v.regex(PEM_CERT, 'certChain entries must each be one PEM certificate'), v.maxLength(16384)),
+    ),
     v.minLength(1, 'certChain needs at least the leaf certificate'),
     v.maxLength(8),
   ),

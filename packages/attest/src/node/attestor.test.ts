@@ -17,14 +17,25 @@ const MEASUREMENT = new Uint8Array(32).fill(7);
 
 async function mockAttestor(dataDir: string) {
   const base = await tempDir();
-  return createAttestor({ dataDir, measurement: MEASUREMENT, tsmRoot: join(base, 'no-tsm'), sevGuestPath: join(base, 'no-sev-guest') });
+  return createAttestor({
+    dataDir,
+    measurement: MEASUREMENT,
+    tsmRoot: join(base, 'no-tsm'),
+    sevGuestPath: join(base, 'no-sev-guest'),
+  });
 }
 
 describe('createAttestor backend selection', () => {
   it('falls back to the mock with a reason when there is no SEV-SNP interface', async () => {
     const logs: string[] = [];
     const base = await tempDir();
-    const a = await createAttestor({ dataDir: base, measurement: MEASUREMENT, tsmRoot: join(base, 'x'), sevGuestPath: join(base, 'y'), log: (l, m) => logs.push(`${l}:${m}`) });
+    const a = await createAttestor({
+      dataDir: base,
+      measurement: MEASUREMENT,
+      tsmRoot: join(base, 'x'),
+      sevGuestPath: join(base, 'y'),
+      log: (l, m) => logs.push(`${l}:${m}`),
+    });
     expect(a.backend).toBe('mock');
     expect(a.hardware).toBe(false);
     expect(a.fallbackReason).toMatch(/MOCK attestation backend.*hardware: false/);
@@ -36,9 +47,9 @@ describe('createAttestor backend selection', () => {
     const base = await tempDir();
     const dev = join(base, 'sev-guest');
     await writeFile(dev, '');
-    await expect(createAttestor({ dataDir: base, measurement: MEASUREMENT, tsmRoot: join(base, 'none'), sevGuestPath: dev })).rejects.toThrow(
-      /SNP_GET_EXT_REPORT ioctl is not supported in this build/,
-    );
+    await expect(
+      createAttestor({ dataDir: base, measurement: MEASUREMENT, tsmRoot: join(base, 'none'), sevGuestPath: dev }),
+    ).rejects.toThrow(/SNP_GET_EXT_REPORT ioctl is not supported in this build/);
   });
 
   it('picks SEV-SNP when the configfs-tsm directory exists', async () => {
@@ -53,9 +64,13 @@ describe('createAttestor backend selection', () => {
 
   it('validates its options and the nonce', async () => {
     const base = await tempDir();
-    await expect(createAttestor({ dataDir: base, measurement: new Uint8Array(31) })).rejects.toThrow(/measurement must be 32 bytes/);
+    await expect(createAttestor({ dataDir: base, measurement: new Uint8Array(31) })).rejects.toThrow(
+      /measurement must be 32 bytes/,
+    );
     await expect(createAttestor({ dataDir: '', measurement: MEASUREMENT })).rejects.toThrow(RangeError);
-    await expect(createAttestor({ dataDir: base, measurement: MEASUREMENT, product: 'Rome' as never })).rejects.toThrow(RangeError);
+    await expect(createAttestor({ dataDir: base, measurement: MEASUREMENT, product: 'Rome' as never })).rejects.toThrow(
+      RangeError,
+    );
     const a = await mockAttestor(base);
     expect(() => a.quote(new Uint8Array(31))).toThrow(/nonce must be 32 bytes/);
     expect(() => a.quote('x' as unknown as Uint8Array)).toThrow(TypeError);
@@ -67,14 +82,21 @@ describe('mock backend end to end', () => {
     const a = await mockAttestor(await tempDir());
     const nonce = crypto.getRandomValues(new Uint8Array(32));
     const bundle = await a.quote(nonce);
-    expect(bundle).toMatchObject({ version: 1, backend: 'mock', hardware: false, nonce: toHex(nonce), measurement: toHex(MEASUREMENT) });
+    expect(bundle).toMatchObject({
+      version: 1,
+      backend: 'mock',
+      hardware: false,
+      nonce: toHex(nonce),
+      measurement: toHex(MEASUREMENT),
+    });
     expect(bundle.signingKey).toBe(toHex(a.signingPublicKey));
     expect(bundle.certChain).toHaveLength(3);
     const v = await verifyBundle(bundle, { nonce, expectedMeasurement: MEASUREMENT });
     expect(v.checks.filter((c) => !c.ok)).toEqual([]);
     expect(v).toMatchObject({ ok: true, hardware: false, backend: 'mock' });
     expect(v.summary).toMatch(/^MOCK \/ DEMO attestation/);
-    for (const id of ['chain.ark', 'report.signature', 'binding'] as const) expect(v.checks.find((c) => c.id === id)?.detail).toMatch(/MOCK/);
+    for (const id of ['chain.ark', 'report.signature', 'binding'] as const)
+      expect(v.checks.find((c) => c.id === id)?.detail).toMatch(/MOCK/);
   });
 
   it('keeps the mock root and identity across restarts (files 0600), but issues a fresh leaf', async () => {

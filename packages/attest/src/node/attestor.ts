@@ -91,7 +91,8 @@ export async function createAttestor(options: AttestorOptions): Promise<Attestor
   assertOptionalFunction(options.fetch, 'options.fetch');
   assertOptionalFunction(options.log, 'options.log');
   assertOptionalFunction(options.now, 'options.now');
-  if (options.product !== undefined && !PRODUCTS.includes(options.product)) throw new RangeError('options.product must be Milan, Genoa or Turin');
+  if (options.product !== undefined && !PRODUCTS.includes(options.product))
+    throw new RangeError('options.product must be Milan, Genoa or Turin');
   const now = options.now ?? (() => new Date());
   const tsmRoot = options.tsmRoot ?? DEFAULT_TSM_ROOT;
   const sevGuestPath = options.sevGuestPath ?? DEFAULT_SEV_GUEST_PATH;
@@ -102,7 +103,14 @@ export async function createAttestor(options: AttestorOptions): Promise<Attestor
   let fallbackReason: string | undefined;
   let mockRootPem: string | undefined;
   if (await exists(tsmRoot, true)) {
-    backend = createSevSnpBackend({ tsmRoot, tsmEntry: options.tsmEntry, dataDir: options.dataDir, fetch: options.fetch, product: options.product, log: options.log });
+    backend = createSevSnpBackend({
+      tsmRoot,
+      tsmEntry: options.tsmEntry,
+      dataDir: options.dataDir,
+      fetch: options.fetch,
+      product: options.product,
+      log: options.log,
+    });
   } else if (await exists(sevGuestPath, false)) {
     throw new Error(
       `${sevGuestPath} exists but configfs-tsm (${tsmRoot}) does not: getting a report through the SNP_GET_EXT_REPORT ioctl is not supported in this build (no FFI). Use Linux ≥ 6.7 with configfs mounted (mount -t configfs none /sys/kernel/config).`,
@@ -127,7 +135,12 @@ export async function createAttestor(options: AttestorOptions): Promise<Attestor
     mockRootPem,
     quote(nonce: Uint8Array): Promise<AttestationBundle> {
       assertBytes(nonce, 'nonce', NONCE_LENGTH);
-      const reportData = computeReportData({ nonce, signingKey: identity.signingPublicKey, sealingKey: identity.sealingPublicKey, measurement });
+      const reportData = computeReportData({
+        nonce,
+        signingKey: identity.signingPublicKey,
+        sealingKey: identity.sealingPublicKey,
+        measurement,
+      });
       // One configfs-tsm entry is shared, so quotes run one at a time.
       const run = queue.then(async () => {
         const evidence = await backend.collect(reportData, measurement);

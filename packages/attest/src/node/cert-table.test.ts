@@ -9,7 +9,10 @@ import { buildCertTable, parseCertTable } from './cert-table.js';
 describe('certificate table (auxblob)', () => {
   it('round-trips entries by GUID, ignoring unknown ones', () => {
     const vcek = milanVcek().cert;
-    const table = buildCertTable([{ kind: 'vcek', der: vcek }, { kind: 'ark', der: new Uint8Array([1, 2]) }]);
+    const table = buildCertTable([
+      { kind: 'vcek', der: vcek },
+      { kind: 'ark', der: new Uint8Array([1, 2]) },
+    ]);
     const parsed = parseCertTable(table);
     expect(toHex(parsed.vcek!)).toBe(toHex(vcek));
     expect(Array.from(parsed.ark!)).toEqual([1, 2]);

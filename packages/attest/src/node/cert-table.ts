@@ -42,7 +42,8 @@ export function parseCertTable(table: Uint8Array): Partial<Record<CertTableKind,
     const guid = guidText(entry.subarray(0, 16));
     const offset = dv.getUint32(pos + 16, true);
     const length = dv.getUint32(pos + 20, true);
-    if (offset + length > table.length) throw new RangeError(`certificate table entry ${guid} points outside the table`);
+    if (offset + length > table.length)
+      throw new RangeError(`certificate table entry ${guid} points outside the table`);
     const kind = (Object.keys(CERT_TABLE_GUIDS) as CertTableKind[]).find((k) => CERT_TABLE_GUIDS[k] === guid);
     if (kind !== undefined && length > 0) out[kind] = table.slice(offset, offset + length);
   }

@@ -21,8 +21,20 @@ function run(...args: string[]): { code: number | null; stdout: string; stderr: 
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const vcekArgs = ['verify-report', '--report', snp('go-sev-guest-milan/report.bin'), '--cert', snp('go-sev-guest-milan/vcek.der')];
-const vlekArgs = ['verify-report', '--report', snp('trustee-milan-vlek/report.bin'), '--cert', snp('trustee-milan-vlek/vlek.der')];
+const vcekArgs = [
+  'verify-report',
+  '--report',
+  snp('go-sev-guest-milan/report.bin'),
+  '--cert',
+  snp('go-sev-guest-milan/vcek.der'),
+];
+const vlekArgs = [
+  'verify-report',
+  '--report',
+  snp('trustee-milan-vlek/report.bin'),
+  '--cert',
+  snp('trustee-milan-vlek/vlek.der'),
+];
 
 describe('saferouter-attest CLI', { timeout: 60_000 }, () => {
   it('refuses the DEBUG Milan VCEK report by default, naming policy.debug (exit 1)', () => {
@@ -40,9 +52,21 @@ describe('saferouter-attest CLI', { timeout: 60_000 }, () => {
   });
 
   it('accepts the Milan VLEK report (VMPL 1) at a time its certificate was valid, with and without --chain', () => {
-    const r = run(...vlekArgs, '--at', '2025-06-01T00:00:00Z', '--chain', snp('trustee-milan-vlek/ask_ark_asvk.pem'), '--json');
+    const r = run(
+      ...vlekArgs,
+      '--at',
+      '2025-06-01T00:00:00Z',
+      '--chain',
+      snp('trustee-milan-vlek/ask_ark_asvk.pem'),
+      '--json',
+    );
     expect(r.code).toBe(0);
-    const verdict = JSON.parse(r.stdout) as { ok: boolean; hardware: boolean; report: { vmpl: number }; signingKeyKind: string };
+    const verdict = JSON.parse(r.stdout) as {
+      ok: boolean;
+      hardware: boolean;
+      report: { vmpl: number };
+      signingKeyKind: string;
+    };
     expect(verdict).toMatchObject({ ok: true, hardware: true, signingKeyKind: 'vlek', report: { vmpl: 1 } });
     expect(run(...vlekArgs, '--at', '2025-06-01T00:00:00Z').code).toBe(0);
   });
@@ -62,7 +86,12 @@ describe('saferouter-attest CLI', { timeout: 60_000 }, () => {
   });
 
   it('verifies a mock bundle (exit 0) and says it is a demo', async () => {
-    const attestor = await createAttestor({ dataDir: join(work, 'data'), measurement: new Uint8Array(32), tsmRoot: join(work, 'none'), sevGuestPath: join(work, 'none') });
+    const attestor = await createAttestor({
+      dataDir: join(work, 'data'),
+      measurement: new Uint8Array(32),
+      tsmRoot: join(work, 'none'),
+      sevGuestPath: join(work, 'none'),
+    });
     const nonce = new Uint8Array(32).fill(4);
     const file = join(work, 'bundle.json');
     writeFileSync(file, JSON.stringify(await attestor.quote(nonce)));
@@ -89,7 +118,9 @@ describe('saferouter-attest CLI', { timeout: 60_000 }, () => {
     expect(run(...vcekArgs, '--bogus').code).toBe(2);
     expect(run(...vcekArgs, '--at', 'not-a-date').code).toBe(2);
     expect(run(...vcekArgs, '--min-tcb', 'snp=x').code).toBe(2);
-    expect(run('verify-report', '--report', join(work, 'missing.bin'), '--cert', snp('go-sev-guest-milan/vcek.der')).code).toBe(2);
+    expect(
+      run('verify-report', '--report', join(work, 'missing.bin'), '--cert', snp('go-sev-guest-milan/vcek.der')).code,
+    ).toBe(2);
   });
 
   it('takes a minimum TCB', () => {

@@ -39,7 +39,13 @@ const USAGE = `usage:
 
 class UsageError extends Error {}
 
-const TCB_KEYS: Record<string, keyof TcbParts> = { bl: 'bootloader', tee: 'tee', snp: 'snp', ucode: 'microcode', fmc: 'fmc' };
+const TCB_KEYS: Record<string, keyof TcbParts> = {
+  bl: 'bootloader',
+  tee: 'tee',
+  snp: 'snp',
+  ucode: 'microcode',
+  fmc: 'fmc',
+};
 
 function parseMinTcb(text: string): Partial<TcbParts> {
   const out: Partial<TcbParts> = {};
@@ -47,7 +53,8 @@ function parseMinTcb(text: string): Partial<TcbParts> {
     const [k, v] = part.split('=');
     const key = TCB_KEYS[k ?? ''];
     const n = Number(v);
-    if (key === undefined || !Number.isInteger(n) || n < 0 || n > 255) throw new UsageError(`--min-tcb: bad component '${part}'`);
+    if (key === undefined || !Number.isInteger(n) || n < 0 || n > 255)
+      throw new UsageError(`--min-tcb: bad component '${part}'`);
     out[key] = n;
   }
   return out;
@@ -97,7 +104,10 @@ async function readInput(path: string | undefined, flag: string): Promise<Buffer
  * @example
  * process.exitCode = await runCli(process.argv.slice(2));
  */
-export async function runCli(argv: readonly string[], io: CliIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) },
+): Promise<number> {
   try {
     const [command, ...rest] = argv;
     if (command === '--help' || command === '-h' || command === 'help') {
@@ -129,12 +139,21 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: (t) 
       ...(values['max-vmpl'] === undefined ? {} : { maxVmpl: Number(values['max-vmpl']) }),
       ...(now === undefined ? {} : { now }),
     };
-    if (policy.maxVmpl !== undefined && !(Number.isInteger(policy.maxVmpl) && policy.maxVmpl >= 0 && policy.maxVmpl <= 3)) throw new UsageError('--max-vmpl must be 0–3');
+    if (
+      policy.maxVmpl !== undefined &&
+      !(Number.isInteger(policy.maxVmpl) && policy.maxVmpl >= 0 && policy.maxVmpl <= 3)
+    )
+      throw new UsageError('--max-vmpl must be 0–3');
     if (command === 'verify-report') {
       const reportBytes = await readInput(values.report, '--report');
       const cert = await readInput(values.cert, '--cert');
-      const chain = values.chain === undefined ? undefined : (await readInput(values.chain, '--chain')).toString('utf8');
-      const verdict = await verifyReport(new Uint8Array(reportBytes), { cert: new Uint8Array(cert), ...(chain === undefined ? {} : { chain }), ...policy });
+      const chain =
+        values.chain === undefined ? undefined : (await readInput(values.chain, '--chain')).toString('utf8');
+      const verdict = await verifyReport(new Uint8Array(reportBytes), {
+        cert: new Uint8Array(cert),
+        ...(chain === undefined ? {} : { chain }),
+        ...policy,
+      });
       return report(verdict, values.json === true, io);
     }
     if (command === 'verify-bundle') {
@@ -148,7 +167,9 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: (t) 
       }
       const verdict = await verifyBundle(bundle, {
         nonce: parseHex(values.nonce, '--nonce', 32),
-        ...(values.measurement === undefined ? {} : { expectedMeasurement: parseHex(values.measurement, '--measurement', 32) }),
+        ...(values.measurement === undefined
+          ? {}
+          : { expectedMeasurement: parseHex(values.measurement, '--measurement', 32) }),
         requireHardware: values['require-hardware'] === true,
         ...policy,
       });
@@ -156,7 +177,10 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: (t) 
     }
     throw new UsageError(command === undefined ? 'missing command' : `unknown command '${command}'`);
   } catch (error) {
-    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (
+      error instanceof UsageError ||
+      (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
       io.stderr(`${error.message}\n${USAGE}\n`);
       return 2;
     }

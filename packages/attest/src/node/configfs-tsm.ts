@@ -50,7 +50,9 @@ export async function requestTsmReport(input: { root: string; entry: string; inb
   const providerRaw = await readOptional(join(dir, 'provider'));
   const provider = providerRaw === undefined ? '' : new TextDecoder().decode(providerRaw).trim();
   if (provider !== SEV_GUEST_PROVIDER) {
-    throw new Error(`configfs-tsm at ${input.root} is served by '${provider || 'unknown'}', not '${SEV_GUEST_PROVIDER}': only AMD SEV-SNP guests are supported`);
+    throw new Error(
+      `configfs-tsm at ${input.root} is served by '${provider || 'unknown'}', not '${SEV_GUEST_PROVIDER}': only AMD SEV-SNP guests are supported`,
+    );
   }
   for (let attempt = 0; attempt < 3; attempt++) {
     const before = await readGeneration(dir);
@@ -62,5 +64,7 @@ export async function requestTsmReport(input: { root: string; entry: string; inb
     if (outblob === undefined || outblob.length === 0) throw new Error(`configfs-tsm entry ${dir} returned no outblob`);
     return { outblob, auxblob, provider };
   }
-  throw new Error(`configfs-tsm entry ${dir} was written by another process during three attempts; use a distinct entry name`);
+  throw new Error(
+    `configfs-tsm entry ${dir} was written by another process during three attempts; use a distinct entry name`,
+  );
 }

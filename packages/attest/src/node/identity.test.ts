@@ -33,7 +33,9 @@ describe('loadOrCreateIdentity', () => {
     const msg = new TextEncoder().encode('hello');
     expect(ed25519.verify(id.sign(msg), msg, id.signingPublicKey)).toBe(true);
     const peer = x25519.utils.randomSecretKey();
-    expect(toHex(id.sealingSharedSecret(x25519.getPublicKey(peer)))).toBe(toHex(x25519.getSharedSecret(peer, id.sealingPublicKey)));
+    expect(toHex(id.sealingSharedSecret(x25519.getPublicKey(peer)))).toBe(
+      toHex(x25519.getSharedSecret(peer, id.sealingPublicKey)),
+    );
     expect(() => id.sealingSharedSecret(new Uint8Array(31))).toThrow(RangeError);
   });
 

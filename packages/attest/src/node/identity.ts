@@ -42,8 +42,18 @@ export async function loadOrCreateIdentity(dataDir: string, log?: Log): Promise<
   assertNonEmptyString(dataDir, 'dataDir');
   const dir = attestDir(dataDir);
   const files = { signing: join(dir, SIGNING_KEY_FILE), sealing: join(dir, SEALING_KEY_FILE) };
-  const { secret: signingSecret } = await loadOrCreateSecret(files.signing, 32, () => ed25519.utils.randomSecretKey(), log);
-  const { secret: sealingSecret } = await loadOrCreateSecret(files.sealing, 32, () => x25519.utils.randomSecretKey(), log);
+  const { secret: signingSecret } = await loadOrCreateSecret(
+    files.signing,
+    32,
+    () => ed25519.utils.randomSecretKey(),
+    log,
+  );
+  const { secret: sealingSecret } = await loadOrCreateSecret(
+    files.sealing,
+    32,
+    () => x25519.utils.randomSecretKey(),
+    log,
+  );
   const signingPublicKey = ed25519.getPublicKey(signingSecret);
   const sealingPublicKey = x25519.getPublicKey(sealingSecret);
   return {

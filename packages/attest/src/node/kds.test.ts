@@ -14,14 +14,18 @@ const tempDir = useTempDirs();
 describe('AMD KDS', () => {
   it('builds the VCEK URL from CHIP_ID and REPORTED_TCB', () => {
     const r = parseReport(milanVcek().report);
-    expect(vcekUrl('Milan', r.chipId, r.reportedTcb)).toBe(`https://kdsintf.amd.com/vcek/v1/Milan/${toHex(r.chipId)}?blSPL=2&teeSPL=0&snpSPL=5&ucodeSPL=68`);
+    expect(vcekUrl('Milan', r.chipId, r.reportedTcb)).toBe(
+      `https://kdsintf.amd.com/vcek/v1/Milan/${toHex(r.chipId)}?blSPL=2&teeSPL=0&snpSPL=5&ucodeSPL=68`,
+    );
   });
 
   it('uses 8 hwid bytes and fmcSPL on Turin', () => {
     const chip = new Uint8Array(64);
     chip.set([0x6b, 0xb1, 0x22, 0x9b, 0x76, 0x92, 0xb7, 0x10]);
     const tcb = encodeTcb({ fmc: 1, bootloader: 1, tee: 1, snp: 4, microcode: 82 }, 'Turin');
-    expect(vcekUrl('Turin', chip, tcb)).toBe('https://kdsintf.amd.com/vcek/v1/Turin/6bb1229b7692b710?fmcSPL=1&blSPL=1&teeSPL=1&snpSPL=4&ucodeSPL=82');
+    expect(vcekUrl('Turin', chip, tcb)).toBe(
+      'https://kdsintf.amd.com/vcek/v1/Turin/6bb1229b7692b710?fmcSPL=1&blSPL=1&teeSPL=1&snpSPL=4&ucodeSPL=82',
+    );
   });
 
   it('fetches once through the injected fetch, then serves the cache', async () => {

@@ -17,7 +17,10 @@ export const KDS_BASE_URL = 'https://kdsintf.amd.com';
 const TURIN_HWID_LENGTH = 8;
 
 /** The part of `fetch` this module uses, so tests can pass a small fake. */
-export type FetchLike = (url: string, init?: { signal?: AbortSignal }) => Promise<{ ok: boolean; status: number; arrayBuffer(): Promise<ArrayBuffer> }>;
+export type FetchLike = (
+  url: string,
+  init?: { signal?: AbortSignal },
+) => Promise<{ ok: boolean; status: number; arrayBuffer(): Promise<ArrayBuffer> }>;
 
 /**
  * The KDS URL of the VCEK for a chip at a TCB. Turin uses the first 8 bytes of CHIP_ID and adds
@@ -61,7 +64,8 @@ export async function getVcek(request: VcekRequest): Promise<Uint8Array> {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   const url = vcekUrl(request.product, request.chipId, request.reportedTcb);
-  if (request.fetch === undefined) throw new Error(`the host supplied no VCEK and no fetch function was given to get one from ${url}`);
+  if (request.fetch === undefined)
+    throw new Error(`the host supplied no VCEK and no fetch function was given to get one from ${url}`);
   const response = await request.fetch(url, { signal: AbortSignal.timeout(15_000) });
   if (!response.ok) throw new Error(`AMD KDS answered ${response.status} for ${url}`);
   const der = new Uint8Array(await response.arrayBuffer());

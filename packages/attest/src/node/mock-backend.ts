@@ -24,7 +24,11 @@ export interface MockBackend extends EvidenceBackend {
  * const backend = await createMockBackend({ dataDir, now: () => new Date() });
  * @throws {Error} when the stored mock root is inconsistent.
  */
-export async function createMockBackend(options: { dataDir: string; now: () => Date; log?: Log | undefined }): Promise<MockBackend> {
+export async function createMockBackend(options: {
+  dataDir: string;
+  now: () => Date;
+  log?: Log | undefined;
+}): Promise<MockBackend> {
   const root = await loadOrCreateMockRoot(options.dataDir, options.now(), options.log);
   let issued: MockIssued = await issueMockChain(root, options.now());
   const reportId = new Uint8Array(randomBytes(32));

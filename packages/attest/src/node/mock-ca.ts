@@ -10,7 +10,16 @@ import { join } from 'node:path';
 import { bytesEqual } from '../bytes.js';
 import { MOCK_INTERMEDIATE_NAME, MOCK_LEAF_NAME, MOCK_PRODUCT_NAME, MOCK_ROOT_NAME } from '../mock-format.js';
 import { parseCertificate } from '../x509/certificate.js';
-import { basicConstraints, buildCertificate, distinguishedName, ed25519PublicKeyInfo, ia5Extension, integerExtension, rawExtension, subjectName } from '../x509/cert-builder.js';
+import {
+  basicConstraints,
+  buildCertificate,
+  distinguishedName,
+  ed25519PublicKeyInfo,
+  ia5Extension,
+  integerExtension,
+  rawExtension,
+  subjectName,
+} from '../x509/cert-builder.js';
 import { OID } from '../x509/oids.js';
 import { derToPem, pemToDerList } from '../x509/pem.js';
 import { attestDir } from './identity.js';
@@ -47,7 +56,12 @@ export interface MockIssued {
  */
 export async function loadOrCreateMockRoot(dataDir: string, now: Date, log?: Log): Promise<MockRoot> {
   const dir = attestDir(dataDir);
-  const { secret } = await loadOrCreateSecret(join(dir, MOCK_ROOT_KEY_FILE), 32, () => ed25519.utils.randomSecretKey(), log);
+  const { secret } = await loadOrCreateSecret(
+    join(dir, MOCK_ROOT_KEY_FILE),
+    32,
+    () => ed25519.utils.randomSecretKey(),
+    log,
+  );
   const publicKey = ed25519.getPublicKey(secret);
   const certPath = join(dir, MOCK_ROOT_CERT_FILE);
   const name = distinguishedName(MOCK_ROOT_NAME, ORG);

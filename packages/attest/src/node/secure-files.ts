@@ -44,7 +44,10 @@ export async function readPrivate(path: string, log?: Log): Promise<Uint8Array> 
   const info = await stat(path);
   if ((info.mode & 0o077) !== 0) {
     await chmod(path, 0o600);
-    log?.('warn', `${path} was readable by group or others (mode ${(info.mode & 0o777).toString(8)}); tightened to 0600`);
+    log?.(
+      'warn',
+      `${path} was readable by group or others (mode ${(info.mode & 0o777).toString(8)}); tightened to 0600`,
+    );
   }
   return new Uint8Array(await readFile(path));
 }
@@ -54,10 +57,16 @@ export async function readPrivate(path: string, log?: Log): Promise<Uint8Array> 
  *
  * @throws {Error} when the file exists with the wrong length (corrupt or foreign).
  */
-export async function loadOrCreateSecret(path: string, length: number, generate: () => Uint8Array, log?: Log): Promise<{ secret: Uint8Array; created: boolean }> {
+export async function loadOrCreateSecret(
+  path: string,
+  length: number,
+  generate: () => Uint8Array,
+  log?: Log,
+): Promise<{ secret: Uint8Array; created: boolean }> {
   const created = await createExclusive(path, generate());
   const secret = await readPrivate(path, log);
-  if (secret.length !== length) throw new Error(`${path} holds ${secret.length} bytes, expected ${length}: refusing to use a corrupt key file`);
+  if (secret.length !== length)
+    throw new Error(`${path} holds ${secret.length} bytes, expected ${length}: refusing to use a corrupt key file`);
   if (created) log?.('info', `created ${path}`);
   return { secret, created };
 }

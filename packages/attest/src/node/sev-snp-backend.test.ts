@@ -18,9 +18,30 @@ import type { FetchLike } from './kds.js';
 
 const tempDir = useTempDirs();
 const MEASUREMENT = new Uint8Array(32).fill(9);
-const EVIDENCE_CHECKS = ['schema', 'backend', 'nonce', 'report.parse', 'report.version', 'product', 'chain.ark', 'chain.ask', 'chain.leaf', 'chain.validity', 'report.signature', 'tcb', 'chip-id', 'policy.debug', 'policy.vmpl', 'policy.min-tcb'];
+const EVIDENCE_CHECKS = [
+  'schema',
+  'backend',
+  'nonce',
+  'report.parse',
+  'report.version',
+  'product',
+  'chain.ark',
+  'chain.ask',
+  'chain.leaf',
+  'chain.validity',
+  'report.signature',
+  'tcb',
+  'chip-id',
+  'policy.debug',
+  'policy.vmpl',
+  'policy.min-tcb',
+];
 
-async function fakeTsm(files: { outblob: Uint8Array; auxblob?: Uint8Array; provider?: string }): Promise<{ dataDir: string; tsmRoot: string; entry: string }> {
+async function fakeTsm(files: {
+  outblob: Uint8Array;
+  auxblob?: Uint8Array;
+  provider?: string;
+}): Promise<{ dataDir: string; tsmRoot: string; entry: string }> {
   const base = await tempDir();
   const tsmRoot = join(base, 'tsm', 'report');
   const entry = join(tsmRoot, 'saferouter');
@@ -32,7 +53,11 @@ async function fakeTsm(files: { outblob: Uint8Array; auxblob?: Uint8Array; provi
 }
 
 function expectOnlyBindingFails(v: Verdict): void {
-  for (const id of EVIDENCE_CHECKS) expect(v.checks.find((c) => c.id === id), id).toMatchObject({ ok: true });
+  for (const id of EVIDENCE_CHECKS)
+    expect(
+      v.checks.find((c) => c.id === id),
+      id,
+    ).toMatchObject({ ok: true });
   expect(v.checks.filter((c) => !c.ok).map((c) => c.id)).toEqual(['binding']);
   expect(v.ok).toBe(false);
   expect(v.hardware).toBe(false);
@@ -54,14 +79,26 @@ describe('SEV-SNP backend on a fake configfs-tsm tree', () => {
     expectOnlyBindingFails(v);
     expect(v.checks.find((c) => c.id === 'binding')?.detail).toMatch(/does not vouch for these keys/);
     // The launch MEASUREMENT check is reported too (after binding).
-    const withLaunch = await verifyBundle(bundle, { nonce, allowDebug: true, now: VECTOR_TIME, expectedLaunchMeasurement: new Uint8Array(48) });
+    const withLaunch = await verifyBundle(bundle, {
+      nonce,
+      allowDebug: true,
+      now: VECTOR_TIME,
+      expectedLaunchMeasurement: new Uint8Array(48),
+    });
     expect(withLaunch.checks.find((c) => c.id === 'measurement')?.ok).toBe(false);
   });
 
   it('VLEK, ASVK and ARK from auxblob: evidence verifies, binding fails', async () => {
     const { report, cert, chain } = milanVlek();
     const [ask, ark, asvk] = pemToDerList(chain);
-    const fake = await fakeTsm({ outblob: report, auxblob: buildCertTable([{ kind: 'vlek', der: cert }, { kind: 'ask', der: asvk! }, { kind: 'ark', der: ark! }]) });
+    const fake = await fakeTsm({
+      outblob: report,
+      auxblob: buildCertTable([
+        { kind: 'vlek', der: cert },
+        { kind: 'ask', der: asvk! },
+        { kind: 'ark', der: ark! },
+      ]),
+    });
     expect(ask).toBeDefined();
     const attestor = await createAttestor({ dataDir: fake.dataDir, measurement: MEASUREMENT, tsmRoot: fake.tsmRoot });
     const nonce = crypto.getRandomValues(new Uint8Array(32));
@@ -78,25 +115,46 @@ describe('SEV-SNP backend on a fake configfs-tsm tree', () => {
       urls.push(url);
       return { ok: true, status: 200, arrayBuffer: async () => cert.slice().buffer };
     };
-    const attestor = await createAttestor({ dataDir: fake.dataDir, measurement: MEASUREMENT, tsmRoot: fake.tsmRoot, fetch, product: 'Milan' });
+    const attestor = await createAttestor({
+      dataDir: fake.dataDir,
+      measurement: MEASUREMENT,
+      tsmRoot: fake.tsmRoot,
+      fetch,
+      product: 'Milan',
+    });
     const nonce = crypto.getRandomValues(new Uint8Array(32));
     const bundle = await attestor.quote(nonce);
     await attestor.quote(nonce);
     expect(urls).toHaveLength(1);
-    expect(urls[0]).toMatch(/^https:\/\/kdsintf\.amd\.com\/vcek\/v1\/Milan\/3ac3fe21e13fb099[0-9a-f]{112}\?blSPL=2&teeSPL=0&snpSPL=5&ucodeSPL=68$/);
+    expect(urls[0]).toMatch(
+      /^https:\/\/kdsintf\.amd\.com\/vcek\/v1\/Milan\/3ac3fe21e13fb099[0-9a-f]{112}\?blSPL=2&teeSPL=0&snpSPL=5&ucodeSPL=68$/,
+    );
     expectOnlyBindingFails(await verifyBundle(bundle, { nonce, allowDebug: true, now: VECTOR_TIME }));
   });
 
   it('fails clearly when it cannot get a certificate or the provider is not SEV', async () => {
     const { report } = milanVcek();
     const noProduct = await fakeTsm({ outblob: report });
-    const a = await createAttestor({ dataDir: noProduct.dataDir, measurement: MEASUREMENT, tsmRoot: noProduct.tsmRoot });
+    const a = await createAttestor({
+      dataDir: noProduct.dataDir,
+      measurement: MEASUREMENT,
+      tsmRoot: noProduct.tsmRoot,
+    });
     await expect(a.quote(new Uint8Array(32))).rejects.toThrow(/cannot tell the AMD product/);
     const noFetch = await fakeTsm({ outblob: report });
-    const b = await createAttestor({ dataDir: noFetch.dataDir, measurement: MEASUREMENT, tsmRoot: noFetch.tsmRoot, product: 'Milan' });
+    const b = await createAttestor({
+      dataDir: noFetch.dataDir,
+      measurement: MEASUREMENT,
+      tsmRoot: noFetch.tsmRoot,
+      product: 'Milan',
+    });
     await expect(b.quote(new Uint8Array(32))).rejects.toThrow(/no fetch function/);
     const vlekNoCert = await fakeTsm({ outblob: milanVlek().report });
-    const c = await createAttestor({ dataDir: vlekNoCert.dataDir, measurement: MEASUREMENT, tsmRoot: vlekNoCert.tsmRoot });
+    const c = await createAttestor({
+      dataDir: vlekNoCert.dataDir,
+      measurement: MEASUREMENT,
+      tsmRoot: vlekNoCert.tsmRoot,
+    });
     await expect(c.quote(new Uint8Array(32))).rejects.toThrow(/VLEK/);
     const tdx = await fakeTsm({ outblob: report, provider: 'tdx_guest\n' });
     const d = await createAttestor({ dataDir: tdx.dataDir, measurement: MEASUREMENT, tsmRoot: tdx.tsmRoot });

@@ -50,13 +50,26 @@ export function createSevSnpBackend(options: SevSnpBackendOptions): SevSnpBacken
       const product = (report.cpuid && productFromCpuid(report.cpuid.family, report.cpuid.model)) ?? options.product;
       let leaf: Uint8Array;
       if (report.signingKey === SIGNING_KEY_VLEK) {
-        if (table.vlek === undefined) throw new Error('the report is signed by a VLEK but the host supplied none in auxblob (VLEKs cannot be fetched from AMD KDS by chip id)');
+        if (table.vlek === undefined)
+          throw new Error(
+            'the report is signed by a VLEK but the host supplied none in auxblob (VLEKs cannot be fetched from AMD KDS by chip id)',
+          );
         leaf = table.vlek;
       } else if (report.signingKey === SIGNING_KEY_VCEK) {
         if (table.vcek !== undefined) leaf = table.vcek;
         else {
-          if (product === undefined) throw new Error('cannot tell the AMD product of a version-2 report to fetch its VCEK; pass product (Milan, Genoa or Turin)');
-          leaf = await getVcek({ product, chipId: report.chipId, reportedTcb: report.reportedTcb, dataDir: options.dataDir, fetch: options.fetch, log: options.log });
+          if (product === undefined)
+            throw new Error(
+              'cannot tell the AMD product of a version-2 report to fetch its VCEK; pass product (Milan, Genoa or Turin)',
+            );
+          leaf = await getVcek({
+            product,
+            chipId: report.chipId,
+            reportedTcb: report.reportedTcb,
+            dataDir: options.dataDir,
+            fetch: options.fetch,
+            log: options.log,
+          });
         }
       } else {
         throw new Error(`the report names signing key ${report.signingKey}, neither VCEK nor VLEK`);
@@ -64,7 +77,12 @@ export function createSevSnpBackend(options: SevSnpBackendOptions): SevSnpBacken
       const leafProduct = productFromIssuerName(tryParseCertificate(leaf)?.issuer.commonName)?.product ?? product;
       const roots = leafProduct === undefined ? undefined : AMD_ROOTS[leafProduct];
       const certChain = [derToPem(leaf)];
-      const intermediate = table.ask !== undefined ? derToPem(table.ask) : report.signingKey === SIGNING_KEY_VLEK ? roots?.asvk : roots?.ask;
+      const intermediate =
+        table.ask !== undefined
+          ? derToPem(table.ask)
+          : report.signingKey === SIGNING_KEY_VLEK
+            ? roots?.asvk
+            : roots?.ask;
       if (intermediate !== undefined) {
         certChain.push(intermediate);
         const ark = table.ark !== undefined ? derToPem(table.ark) : roots?.ark;

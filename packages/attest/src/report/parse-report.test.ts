@@ -47,7 +47,8 @@ describe('parseReport', () => {
     expect(tryParseReport(report.subarray(0, 1183))).toMatchObject({ ok: false, check: 'report.parse' });
     expect(tryParseReport(new Uint8Array(1185))).toMatchObject({ ok: false, check: 'report.parse' });
     expect(tryParseReport('nope')).toMatchObject({ ok: false, check: 'report.parse' });
-    for (const v of [0, 1, 4, 6]) expect(tryParseReport(withU32(report, 0, v))).toMatchObject({ ok: false, check: 'report.version' });
+    for (const v of [0, 1, 4, 6])
+      expect(tryParseReport(withU32(report, 0, v))).toMatchObject({ ok: false, check: 'report.version' });
     try {
       parseReport(report.subarray(0, 100));
       expect.unreachable();

@@ -4,7 +4,16 @@
  */
 import { toHex } from '../bytes.js';
 import { AttestationError } from '../errors.js';
-import { OFFSET, POLICY_DEBUG_BIT, POLICY_MIGRATE_MA_BIT, POLICY_SINGLE_SOCKET_BIT, POLICY_SMT_BIT, REPORT_SIZE, SIGNATURE_COMPONENT_LENGTH, SUPPORTED_VERSIONS } from './layout.js';
+import {
+  OFFSET,
+  POLICY_DEBUG_BIT,
+  POLICY_MIGRATE_MA_BIT,
+  POLICY_SINGLE_SOCKET_BIT,
+  POLICY_SMT_BIT,
+  REPORT_SIZE,
+  SIGNATURE_COMPONENT_LENGTH,
+  SUPPORTED_VERSIONS,
+} from './layout.js';
 
 export interface FirmwareVersion {
   build: number;
@@ -19,7 +28,14 @@ export interface SnpReport {
   guestSvn: number;
   policy: bigint;
   /** Decoded POLICY bits the verifier reasons about. */
-  policyFlags: { abiMinor: number; abiMajor: number; smt: boolean; migrateMa: boolean; debug: boolean; singleSocket: boolean };
+  policyFlags: {
+    abiMinor: number;
+    abiMajor: number;
+    smt: boolean;
+    migrateMa: boolean;
+    debug: boolean;
+    singleSocket: boolean;
+  };
   familyId: Uint8Array;
   imageId: Uint8Array;
   vmpl: number;
@@ -55,7 +71,8 @@ export interface SnpReport {
   signature: { r: Uint8Array; s: Uint8Array };
 }
 
-export type ParseResult = { ok: true; report: SnpReport } | { ok: false; check: 'report.parse' | 'report.version'; detail: string };
+export type ParseResult =
+  { ok: true; report: SnpReport } | { ok: false; check: 'report.parse' | 'report.version'; detail: string };
 
 /**
  * Parses without throwing; the failure names the check ('report.parse' or 'report.version').
@@ -67,7 +84,11 @@ export type ParseResult = { ok: true; report: SnpReport } | { ok: false; check: 
 export function tryParseReport(bytes: unknown): ParseResult {
   if (!(bytes instanceof Uint8Array)) return { ok: false, check: 'report.parse', detail: 'report is not a byte array' };
   if (bytes.length !== REPORT_SIZE) {
-    return { ok: false, check: 'report.parse', detail: `report is ${bytes.length} bytes; an SEV-SNP report is exactly ${REPORT_SIZE}` };
+    return {
+      ok: false,
+      check: 'report.parse',
+      detail: `report is ${bytes.length} bytes; an SEV-SNP report is exactly ${REPORT_SIZE}`,
+    };
   }
   const raw = bytes.slice();
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -77,7 +98,11 @@ export function tryParseReport(bytes: unknown): ParseResult {
   const field = (o: number, n: number): Uint8Array => raw.slice(o, o + n);
   const version = u32(OFFSET.version);
   if (!SUPPORTED_VERSIONS.includes(version)) {
-    return { ok: false, check: 'report.version', detail: `report version ${version} is not supported (known: ${SUPPORTED_VERSIONS.join(', ')})` };
+    return {
+      ok: false,
+      check: 'report.version',
+      detail: `report version ${version} is not supported (known: ${SUPPORTED_VERSIONS.join(', ')})`,
+    };
   }
   const policy = u64(OFFSET.policy);
   const bit = (n: bigint): boolean => ((policy >> n) & 1n) === 1n;
@@ -116,11 +141,19 @@ export function tryParseReport(bytes: unknown): ParseResult {
     chipId: field(OFFSET.chipId, 64),
     committedTcb: field(OFFSET.committedTcb, 8),
     currentVersion: { build: u8(OFFSET.currentBuild), minor: u8(OFFSET.currentMinor), major: u8(OFFSET.currentMajor) },
-    committedVersion: { build: u8(OFFSET.committedBuild), minor: u8(OFFSET.committedMinor), major: u8(OFFSET.committedMajor) },
+    committedVersion: {
+      build: u8(OFFSET.committedBuild),
+      minor: u8(OFFSET.committedMinor),
+      major: u8(OFFSET.committedMajor),
+    },
     launchTcb: field(OFFSET.launchTcb, 8),
-    signature: { r: field(OFFSET.signatureR, SIGNATURE_COMPONENT_LENGTH), s: field(OFFSET.signatureS, SIGNATURE_COMPONENT_LENGTH) },
+    signature: {
+      r: field(OFFSET.signatureR, SIGNATURE_COMPONENT_LENGTH),
+      s: field(OFFSET.signatureS, SIGNATURE_COMPONENT_LENGTH),
+    },
   };
-  if (version >= 3) report.cpuid = { family: u8(OFFSET.cpuidFamId), model: u8(OFFSET.cpuidModId), stepping: u8(OFFSET.cpuidStep) };
+  if (version >= 3)
+    report.cpuid = { family: u8(OFFSET.cpuidFamId), model: u8(OFFSET.cpuidModId), stepping: u8(OFFSET.cpuidStep) };
   if (version >= 5) {
     report.launchMitVector = u64(OFFSET.launchMitVector);
     report.currentMitVector = u64(OFFSET.currentMitVector);

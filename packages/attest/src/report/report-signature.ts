@@ -26,11 +26,20 @@ function scalar(field: Uint8Array): Uint8Array | undefined {
 export function verifyReportSignature(report: SnpReport, publicKey: Uint8Array): SignatureResult {
   const r = scalar(report.signature.r);
   const s = scalar(report.signature.s);
-  if (r === undefined || s === undefined) return { ok: false, reason: 'signature r or s has non-zero bytes above the low 48' };
+  if (r === undefined || s === undefined)
+    return { ok: false, reason: 'signature r or s has non-zero bytes above the low 48' };
   try {
-    const ok = p384.verify(concatBytes(r, s), report.raw.subarray(0, SIGNED_LENGTH), publicKey, { lowS: false, prehash: true });
-    return ok ? { ok: true } : { ok: false, reason: 'ECDSA P-384 signature over bytes 0x000–0x29F does not verify with the leaf key' };
+    const ok = p384.verify(concatBytes(r, s), report.raw.subarray(0, SIGNED_LENGTH), publicKey, {
+      lowS: false,
+      prehash: true,
+    });
+    return ok
+      ? { ok: true }
+      : { ok: false, reason: 'ECDSA P-384 signature over bytes 0x000–0x29F does not verify with the leaf key' };
   } catch (error) {
-    return { ok: false, reason: `ECDSA signature is malformed: ${error instanceof Error ? error.message : 'unknown error'}` };
+    return {
+      ok: false,
+      reason: `ECDSA signature is malformed: ${error instanceof Error ? error.message : 'unknown error'}`,
+    };
   }
 }

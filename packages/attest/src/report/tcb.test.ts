@@ -17,7 +17,13 @@ describe('TCB_VERSION', () => {
   });
 
   it('decodes the Turin layout (fmc, bl, tee, snp, …, ucode), go-sev-guest example 0x5200000004010101', () => {
-    expect(decodeTcb(le64(0x5200000004010101n), 'Turin')).toEqual({ fmc: 1, bootloader: 1, tee: 1, snp: 4, microcode: 82 });
+    expect(decodeTcb(le64(0x5200000004010101n), 'Turin')).toEqual({
+      fmc: 1,
+      bootloader: 1,
+      tee: 1,
+      snp: 4,
+      microcode: 82,
+    });
   });
 
   it('round-trips and formats', () => {

@@ -39,7 +39,8 @@ export function decodeTcb(raw: Uint8Array, product: Product | undefined): TcbPar
  */
 export function encodeTcb(parts: TcbParts, product: Product | undefined): Uint8Array {
   for (const [name, v] of Object.entries(parts)) {
-    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 255) throw new RangeError(`tcb.${name} must be 0–255`);
+    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 255)
+      throw new RangeError(`tcb.${name} must be 0–255`);
   }
   const out = new Uint8Array(TCB_LENGTH);
   if (product === 'Turin') {

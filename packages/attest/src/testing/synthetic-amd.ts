@@ -47,11 +47,16 @@ export interface SyntheticOptions {
 const subtle = globalThis.crypto.subtle;
 
 async function rsaKey(): Promise<webcrypto.CryptoKeyPair> {
-  return subtle.generateKey({ name: 'RSA-PSS', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-384' }, true, ['sign', 'verify']);
+  return subtle.generateKey(
+    { name: 'RSA-PSS', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-384' },
+    true,
+    ['sign', 'verify'],
+  );
 }
 
 function rsaSigner(key: webcrypto.CryptoKey): (tbs: Uint8Array) => Promise<Uint8Array> {
-  return async (tbs) => new Uint8Array(await subtle.sign({ name: 'RSA-PSS', saltLength: 48 }, key, tbs as Uint8Array<ArrayBuffer>));
+  return async (tbs) =>
+    new Uint8Array(await subtle.sign({ name: 'RSA-PSS', saltLength: 48 }, key, tbs as Uint8Array<ArrayBuffer>));
 }
 
 const amdName = (cn: string): Name => distinguishedName(cn, 'Advanced Micro Devices');
@@ -66,14 +71,29 @@ export async function makeSyntheticAmd(options: SyntheticOptions): Promise<Synth
   const inter = await rsaKey();
   const arkName = amdName(`ARK-${product}`);
   const interName = amdName(kind === 'vcek' ? `SEV-${product}` : `SEV-VLEK-${product}`);
-  const spki = async (k: webcrypto.CryptoKey): Promise<SubjectPublicKeyInfo> => publicKeyInfoFromDer(new Uint8Array(await subtle.exportKey('spki', k)));
+  const spki = async (k: webcrypto.CryptoKey): Promise<SubjectPublicKeyInfo> =>
+    publicKeyInfoFromDer(new Uint8Array(await subtle.exportKey('spki', k)));
   const arkDer = await buildCertificate({
-    serial: 0x10000, issuer: arkName, subject: arkName, notBefore, notAfter,
-    publicKeyInfo: await spki(ark.publicKey), extensions: [basicConstraints(true)], signatureAlgorithm: 'rsa-pss-sha384', sign: rsaSigner(ark.privateKey),
+    serial: 0x10000,
+    issuer: arkName,
+    subject: arkName,
+    notBefore,
+    notAfter,
+    publicKeyInfo: await spki(ark.publicKey),
+    extensions: [basicConstraints(true)],
+    signatureAlgorithm: 'rsa-pss-sha384',
+    sign: rsaSigner(ark.privateKey),
   });
   const interDer = await buildCertificate({
-    serial: 0x10001, issuer: arkName, subject: interName, notBefore, notAfter,
-    publicKeyInfo: await spki(inter.publicKey), extensions: [basicConstraints(true)], signatureAlgorithm: 'rsa-pss-sha384', sign: rsaSigner(ark.privateKey),
+    serial: 0x10001,
+    issuer: arkName,
+    subject: interName,
+    notBefore,
+    notAfter,
+    publicKeyInfo: await spki(inter.publicKey),
+    extensions: [basicConstraints(true)],
+    signatureAlgorithm: 'rsa-pss-sha384',
+    sign: rsaSigner(ark.privateKey),
   });
   const leafSecret = p384.utils.randomSecretKey();
   const extensions: Extension[] = [
@@ -85,10 +105,21 @@ export async function makeSyntheticAmd(options: SyntheticOptions): Promise<Synth
     integerExtension(OID.amdUcodeSpl, options.tcb.microcode),
   ];
   if (options.tcb.fmc !== undefined) extensions.push(integerExtension(OID.amdFmcSpl, options.tcb.fmc));
-  extensions.push(kind === 'vcek' ? rawExtension(OID.amdHwid, options.hwid ?? options.chipId) : ia5Extension(OID.amdCspId, 'test-csp.example'));
+  extensions.push(
+    kind === 'vcek'
+      ? rawExtension(OID.amdHwid, options.hwid ?? options.chipId)
+      : ia5Extension(OID.amdCspId, 'test-csp.example'),
+  );
   const leafDer = await buildCertificate({
-    serial: 0, issuer: interName, subject: amdName(kind === 'vcek' ? 'SEV-VCEK' : 'SEV-VLEK'), notBefore, notAfter,
-    publicKeyInfo: p384PublicKeyInfo(p384.getPublicKey(leafSecret, false)), extensions, signatureAlgorithm: 'rsa-pss-sha384', sign: rsaSigner(inter.privateKey),
+    serial: 0,
+    issuer: interName,
+    subject: amdName(kind === 'vcek' ? 'SEV-VCEK' : 'SEV-VLEK'),
+    notBefore,
+    notAfter,
+    publicKeyInfo: p384PublicKeyInfo(p384.getPublicKey(leafSecret, false)),
+    extensions,
+    signatureAlgorithm: 'rsa-pss-sha384',
+    sign: rsaSigner(inter.privateKey),
   });
   return {
     arkPem: derToPem(arkDer),

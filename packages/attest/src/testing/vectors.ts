@@ -13,7 +13,9 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 export function vectorsDir(): string {
   const dir = process.env.SAFEROUTER_VECTORS ?? resolve(REPO_ROOT, '../shared/vectors');
   if (!existsSync(join(dir, 'sev-snp'))) {
-    throw new Error(`test vectors not found at ${dir}: set SAFEROUTER_VECTORS to the shared/vectors directory (it must contain sev-snp/)`);
+    throw new Error(
+      `test vectors not found at ${dir}: set SAFEROUTER_VECTORS to the shared/vectors directory (it must contain sev-snp/)`,
+    );
   }
   return dir;
 }

@@ -50,7 +50,10 @@ export async function checkAmdChain(input: AmdChainInput): Promise<Check[]> {
   const supplied: Certificate[] = [];
   for (const [i, der] of (input.chain ?? []).entries()) {
     const cert = tryParseCertificate(der);
-    if (cert === undefined) return [{ id: 'chain.ask', ok: false, detail: `chain certificate #${i + 1} is not a well-formed X.509 v3 certificate` }];
+    if (cert === undefined)
+      return [
+        { id: 'chain.ask', ok: false, detail: `chain certificate #${i + 1} is not a well-formed X.509 v3 certificate` },
+      ];
     supplied.push(cert);
   }
   const wantArk = arkName(product);
@@ -58,9 +61,17 @@ export async function checkAmdChain(input: AmdChainInput): Promise<Check[]> {
   const anchors = input.trustedRoots ?? [pinned(product, 'ark').der];
   const arkSelf = await verifyCertificateSignature(ark, ark);
   if (!anchors.some((der) => bytesEqual(der, ark.der))) {
-    checks.push({ id: 'chain.ark', ok: false, detail: `root '${ark.subject.commonName ?? '?'}' (${fingerprint(ark)}) is not the AMD ${product} root pinned in this package: the chain may be self-made` });
+    checks.push({
+      id: 'chain.ark',
+      ok: false,
+      detail: `root '${ark.subject.commonName ?? '?'}' (${fingerprint(ark)}) is not the AMD ${product} root pinned in this package: the chain may be self-made`,
+    });
   } else if (!arkSelf.ok || !ark.isCa) {
-    checks.push({ id: 'chain.ark', ok: false, detail: `root '${ark.subject.commonName ?? '?'}' is not a valid self-signed CA: ${arkSelf.ok ? 'not a CA' : arkSelf.reason}` });
+    checks.push({
+      id: 'chain.ark',
+      ok: false,
+      detail: `root '${ark.subject.commonName ?? '?'}' is not a valid self-signed CA: ${arkSelf.ok ? 'not a CA' : arkSelf.reason}`,
+    });
   } else {
     checks.push({
       id: 'chain.ark',
@@ -75,40 +86,106 @@ export async function checkAmdChain(input: AmdChainInput): Promise<Check[]> {
       : supplied.find((c) => c !== ark && bytesEqual(c.subject.der, leaf.issuer.der));
   const role = kind === 'vcek' ? 'ASK' : 'ASVK';
   if (intermediate === undefined) {
-    const names = supplied.filter((c) => c !== ark).map((c) => `'${c.subject.commonName ?? '?'}'`).join(', ') || 'none';
-    checks.push({ id: 'chain.ask', ok: false, detail: `the supplied chain has no ${role} named '${leaf.issuer.commonName ?? '?'}' (the leaf's issuer); it has ${names}` });
+    const names =
+      supplied
+        .filter((c) => c !== ark)
+        .map((c) => `'${c.subject.commonName ?? '?'}'`)
+        .join(', ') || 'none';
+    checks.push({
+      id: 'chain.ask',
+      ok: false,
+      detail: `the supplied chain has no ${role} named '${leaf.issuer.commonName ?? '?'}' (the leaf's issuer); it has ${names}`,
+    });
     checks.push({ id: 'chain.leaf', ok: false, detail: `not verified: no ${role} to check the leaf's signature with` });
-    checks.push(checkValidity([{ role: 'leaf', cert: leaf }, { role: 'ARK', cert: ark }], input.now));
+    checks.push(
+      checkValidity(
+        [
+          { role: 'leaf', cert: leaf },
+          { role: 'ARK', cert: ark },
+        ],
+        input.now,
+      ),
+    );
     return checks;
   }
   const askSig = await verifyCertificateSignature(intermediate, ark);
   if (!bytesEqual(intermediate.issuer.der, ark.subject.der)) {
-    checks.push({ id: 'chain.ask', ok: false, detail: `${role} '${intermediate.subject.commonName ?? '?'}' names issuer '${intermediate.issuer.commonName ?? '?'}', not '${wantArk}'` });
+    checks.push({
+      id: 'chain.ask',
+      ok: false,
+      detail: `${role} '${intermediate.subject.commonName ?? '?'}' names issuer '${intermediate.issuer.commonName ?? '?'}', not '${wantArk}'`,
+    });
   } else if (!askSig.ok) {
-    checks.push({ id: 'chain.ask', ok: false, detail: `${role} '${intermediate.subject.commonName ?? '?'}' (${fingerprint(intermediate)}) is not signed by ${wantArk}: ${askSig.reason}` });
+    checks.push({
+      id: 'chain.ask',
+      ok: false,
+      detail: `${role} '${intermediate.subject.commonName ?? '?'}' (${fingerprint(intermediate)}) is not signed by ${wantArk}: ${askSig.reason}`,
+    });
   } else if (!intermediate.isCa) {
-    checks.push({ id: 'chain.ask', ok: false, detail: `${role} '${intermediate.subject.commonName ?? '?'}' is not a CA certificate` });
+    checks.push({
+      id: 'chain.ask',
+      ok: false,
+      detail: `${role} '${intermediate.subject.commonName ?? '?'}' is not a CA certificate`,
+    });
   } else {
-    checks.push({ id: 'chain.ask', ok: true, detail: `${role} '${intermediate.subject.commonName ?? '?'}' is signed by ${wantArk} (RSASSA-PSS SHA-384, salt 48). Proves AMD issued this intermediate; revocation is not checked.` });
+    checks.push({
+      id: 'chain.ask',
+      ok: true,
+      detail: `${role} '${intermediate.subject.commonName ?? '?'}' is signed by ${wantArk} (RSASSA-PSS SHA-384, salt 48). Proves AMD issued this intermediate; revocation is not checked.`,
+    });
   }
 
   checks.push(await checkLeaf(leaf, intermediate, kind, report, role));
-  checks.push(checkValidity([{ role: kind.toUpperCase(), cert: leaf }, { role, cert: intermediate }, { role: 'ARK', cert: ark }], input.now));
+  checks.push(
+    checkValidity(
+      [
+        { role: kind.toUpperCase(), cert: leaf },
+        { role, cert: intermediate },
+        { role: 'ARK', cert: ark },
+      ],
+      input.now,
+    ),
+  );
   return checks;
 }
 
-async function checkLeaf(leaf: Certificate, intermediate: Certificate, kind: SigningKeyKind, report: SnpReport, role: string): Promise<Check> {
+async function checkLeaf(
+  leaf: Certificate,
+  intermediate: Certificate,
+  kind: SigningKeyKind,
+  report: SnpReport,
+  role: string,
+): Promise<Check> {
   const name = kind === 'vcek' ? 'SEV-VCEK' : 'SEV-VLEK';
   const sig = await verifyCertificateSignature(leaf, intermediate);
-  if (!sig.ok) return { id: 'chain.leaf', ok: false, detail: `${name} certificate is not signed by ${role} '${intermediate.subject.commonName ?? '?'}': ${sig.reason}` };
+  if (!sig.ok)
+    return {
+      id: 'chain.leaf',
+      ok: false,
+      detail: `${name} certificate is not signed by ${role} '${intermediate.subject.commonName ?? '?'}': ${sig.reason}`,
+    };
   if (leaf.subject.commonName !== name) {
-    return { id: 'chain.leaf', ok: false, detail: `leaf is '${leaf.subject.commonName ?? '?'}' but its issuer issues ${name} certificates` };
+    return {
+      id: 'chain.leaf',
+      ok: false,
+      detail: `leaf is '${leaf.subject.commonName ?? '?'}' but its issuer issues ${name} certificates`,
+    };
   }
-  if (leaf.publicKey.kind !== 'ec-p384') return { id: 'chain.leaf', ok: false, detail: `${name} key is ${leaf.publicKey.kind}, not ECDSA P-384` };
+  if (leaf.publicKey.kind !== 'ec-p384')
+    return { id: 'chain.leaf', ok: false, detail: `${name} key is ${leaf.publicKey.kind}, not ECDSA P-384` };
   const expected = kind === 'vcek' ? SIGNING_KEY_VCEK : SIGNING_KEY_VLEK;
   if (report.signingKey !== expected) {
-    const said = report.signingKey === SIGNING_KEY_VCEK ? 'VCEK' : report.signingKey === SIGNING_KEY_VLEK ? 'VLEK' : `key ${report.signingKey}`;
-    return { id: 'chain.leaf', ok: false, detail: `the report says it is signed by a ${said} (SIGNING_KEY), but the certificate is a ${kind.toUpperCase()}: wrong certificate for this report` };
+    const said =
+      report.signingKey === SIGNING_KEY_VCEK
+        ? 'VCEK'
+        : report.signingKey === SIGNING_KEY_VLEK
+          ? 'VLEK'
+          : `key ${report.signingKey}`;
+    return {
+      id: 'chain.leaf',
+      ok: false,
+      detail: `the report says it is signed by a ${said} (SIGNING_KEY), but the certificate is a ${kind.toUpperCase()}: wrong certificate for this report`,
+    };
   }
   return {
     id: 'chain.leaf',

@@ -28,10 +28,18 @@ export function checkValidity(certs: readonly { role: string; cert: Certificate 
   const at = now.toISOString();
   for (const { role, cert } of certs) {
     if (now < cert.notBefore) {
-      return { id: 'chain.validity', ok: false, detail: `${label}${role} '${cert.subject.commonName ?? '?'}' is not valid before ${cert.notBefore.toISOString()} (checked at ${at})` };
+      return {
+        id: 'chain.validity',
+        ok: false,
+        detail: `${label}${role} '${cert.subject.commonName ?? '?'}' is not valid before ${cert.notBefore.toISOString()} (checked at ${at})`,
+      };
     }
     if (now > cert.notAfter) {
-      return { id: 'chain.validity', ok: false, detail: `${label}${role} '${cert.subject.commonName ?? '?'}' expired at ${cert.notAfter.toISOString()} (checked at ${at}; pass an earlier 'now' / --at only to re-check old evidence)` };
+      return {
+        id: 'chain.validity',
+        ok: false,
+        detail: `${label}${role} '${cert.subject.commonName ?? '?'}' expired at ${cert.notAfter.toISOString()} (checked at ${at}; pass an earlier 'now' / --at only to re-check old evidence)`,
+      };
     }
   }
   const until = certs.map((c) => c.cert.notAfter.getTime()).reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);

@@ -5,7 +5,13 @@
  */
 import { fromBase64 } from '../bytes.js';
 import { looksLikePem } from '../x509/pem.js';
-import { assertOptionalBoolean, assertOptionalDate, assertOptionalInteger, checkObject, isRecord } from '../validate.js';
+import {
+  assertOptionalBoolean,
+  assertOptionalDate,
+  assertOptionalInteger,
+  checkObject,
+  isRecord,
+} from '../validate.js';
 import type { PolicyOptions } from './policy-checks.js';
 
 /** A certificate list as PEM text, or as DER byte arrays. */
@@ -20,7 +26,8 @@ const EMPTY = new Uint8Array(0);
  */
 export function certificateDer(value: unknown, name: string): Uint8Array {
   if (typeof value === 'string') return safePem(value)[0] ?? EMPTY;
-  if (value instanceof Uint8Array) return looksLikePem(value) ? (safePem(new TextDecoder().decode(value))[0] ?? EMPTY) : value;
+  if (value instanceof Uint8Array)
+    return looksLikePem(value) ? (safePem(new TextDecoder().decode(value))[0] ?? EMPTY) : value;
   throw new TypeError(`${name} must be a Uint8Array (DER or PEM) or a PEM string`);
 }
 
@@ -62,7 +69,8 @@ export function validatePolicyOptions(options: PolicyOptions & { now?: Date }, n
   if (options.minTcb !== undefined) {
     if (!isRecord(options.minTcb)) throw new TypeError(`${name}.minTcb must be an object`);
     for (const [key, v] of Object.entries(options.minTcb)) {
-      if (!['bootloader', 'tee', 'snp', 'microcode', 'fmc'].includes(key)) throw new RangeError(`${name}.minTcb.${key} is not a TCB component`);
+      if (!['bootloader', 'tee', 'snp', 'microcode', 'fmc'].includes(key))
+        throw new RangeError(`${name}.minTcb.${key} is not a TCB component`);
       assertOptionalInteger(v, `${name}.minTcb.${key}`, 0, 255);
     }
   }

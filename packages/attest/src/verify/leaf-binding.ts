@@ -48,9 +48,15 @@ export function checkTcbBinding(report: SnpReport, leaf: Certificate, product: P
     microcode: integerExtension(leaf, OID.amdUcodeSpl),
   };
   if (product === 'Turin') fromCert.fmc = integerExtension(leaf, OID.amdFmcSpl);
-  const missing = Object.entries(fromCert).filter(([, v]) => v === undefined).map(([k]) => k);
+  const missing = Object.entries(fromCert)
+    .filter(([, v]) => v === undefined)
+    .map(([k]) => k);
   if (missing.length > 0) {
-    return { id: 'tcb', ok: false, detail: `${label}the certificate lacks TCB extension(s) ${missing.join(', ')}; the report's TCB cannot be tied to the key` };
+    return {
+      id: 'tcb',
+      ok: false,
+      detail: `${label}the certificate lacks TCB extension(s) ${missing.join(', ')}; the report's TCB cannot be tied to the key`,
+    };
   }
   const mismatched = (Object.keys(fromCert) as (keyof TcbParts)[]).filter((k) => fromCert[k] !== reported[k]);
   const certTcb = fromCert as unknown as TcbParts;
@@ -69,12 +75,22 @@ export function checkTcbBinding(report: SnpReport, leaf: Certificate, product: P
 }
 
 /** hwid (1.3.6.1.4.1.3704.1.4) against CHIP_ID for a VCEK; a VLEK carries a CSP id instead. */
-export function checkChipBinding(report: SnpReport, leaf: Certificate, kind: SigningKeyKind, product: Product | undefined, label = ''): Check {
+export function checkChipBinding(
+  report: SnpReport,
+  leaf: Certificate,
+  kind: SigningKeyKind,
+  product: Product | undefined,
+  label = '',
+): Check {
   const hwid = leaf.extensions.get(OID.amdHwid)?.value;
   if (kind === 'vlek') {
     const csp = stringExtension(leaf, OID.amdCspId);
     if (hwid !== undefined || csp === undefined) {
-      return { id: 'chip-id', ok: false, detail: `${label}a VLEK must carry a CSP id (1.3.6.1.4.1.3704.1.5) and no hardware id` };
+      return {
+        id: 'chip-id',
+        ok: false,
+        detail: `${label}a VLEK must carry a CSP id (1.3.6.1.4.1.3704.1.5) and no hardware id`,
+      };
     }
     return {
       id: 'chip-id',
@@ -82,8 +98,16 @@ export function checkChipBinding(report: SnpReport, leaf: Certificate, kind: Sig
       detail: `${label}VLEK issued to cloud provider '${csp}': the key is shared across that provider's ${product ?? ''} hosts, so the report is not bound to one chip (CHIP_ID is not checked). Proves the provider's AMD-certified host signed it, not which machine.`,
     };
   }
-  if (hwid === undefined) return { id: 'chip-id', ok: false, detail: `${label}the VCEK lacks the hardware id extension (1.3.6.1.4.1.3704.1.4)` };
-  const expected = product === 'Turin' && hwid.length === TURIN_HWID_LENGTH ? report.chipId.subarray(0, TURIN_HWID_LENGTH) : report.chipId;
+  if (hwid === undefined)
+    return {
+      id: 'chip-id',
+      ok: false,
+      detail: `${label}the VCEK lacks the hardware id extension (1.3.6.1.4.1.3704.1.4)`,
+    };
+  const expected =
+    product === 'Turin' && hwid.length === TURIN_HWID_LENGTH
+      ? report.chipId.subarray(0, TURIN_HWID_LENGTH)
+      : report.chipId;
   if (!bytesEqual(hwid, expected)) {
     return {
       id: 'chip-id',

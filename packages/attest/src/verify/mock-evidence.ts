@@ -25,11 +25,19 @@ export interface MockEvidenceOptions extends EvidenceOptions {
 }
 
 /** Runs the mock checks over a report and its [leaf, intermediate, root] chain. */
-export async function checkMockEvidence(reportBytes: unknown, chainDers: readonly Uint8Array[], options: MockEvidenceOptions): Promise<EvidenceResult> {
+export async function checkMockEvidence(
+  reportBytes: unknown,
+  chainDers: readonly Uint8Array[],
+  options: MockEvidenceOptions,
+): Promise<EvidenceResult> {
   const { checks, report } = parseChecks(reportBytes, L);
   if (report === undefined) return { checks, complete: false };
   if (chainDers.length !== 3) {
-    checks.push({ id: 'chain.leaf', ok: false, detail: `${L}the mock chain must be exactly leaf, intermediate, root (got ${chainDers.length})` });
+    checks.push({
+      id: 'chain.leaf',
+      ok: false,
+      detail: `${L}the mock chain must be exactly leaf, intermediate, root (got ${chainDers.length})`,
+    });
     return { checks, complete: false, report };
   }
   const [leaf, intermediate, root] = chainDers.map((der) => tryParseCertificate(der));
@@ -43,10 +51,24 @@ export async function checkMockEvidence(reportBytes: unknown, chainDers: readonl
   const leafLink = await linkCheck('chain.leaf', leaf, intermediate, MOCK_LEAF_NAME, false);
   checks.push(
     leafLink.ok && report.signingKey !== SIGNING_KEY_VCEK
-      ? { id: 'chain.leaf', ok: false, detail: `${L}the report's SIGNING_KEY is ${report.signingKey}; the mock leaf plays the VCEK role (0)` }
+      ? {
+          id: 'chain.leaf',
+          ok: false,
+          detail: `${L}the report's SIGNING_KEY is ${report.signingKey}; the mock leaf plays the VCEK role (0)`,
+        }
       : leafLink,
   );
-  checks.push(checkValidity([{ role: 'mock leaf', cert: leaf }, { role: 'mock intermediate', cert: intermediate }, { role: 'mock root', cert: root }], options.now, L));
+  checks.push(
+    checkValidity(
+      [
+        { role: 'mock leaf', cert: leaf },
+        { role: 'mock intermediate', cert: intermediate },
+        { role: 'mock root', cert: root },
+      ],
+      options.now,
+      L,
+    ),
+  );
   checks.push(signatureCheck(report, leaf));
   checks.push(checkTcbBinding(report, leaf, undefined, L));
   checks.push(checkChipBinding(report, leaf, 'vcek', undefined, L));
@@ -56,40 +78,96 @@ export async function checkMockEvidence(reportBytes: unknown, chainDers: readonl
 
 async function rootCheck(root: Certificate, pins: readonly Uint8Array[] | undefined): Promise<Check> {
   const self = await verifyCertificateSignature(root, root);
-  if (!bytesEqual(root.subject.der, root.issuer.der) || root.subject.commonName !== MOCK_ROOT_NAME || root.publicKey.kind !== 'ed25519' || !root.isCa) {
-    return { id: 'chain.ark', ok: false, detail: `${L}the root '${root.subject.commonName ?? '?'}' is not a self-issued Ed25519 mock root CA` };
+  if (
+    !bytesEqual(root.subject.der, root.issuer.der) ||
+    root.subject.commonName !== MOCK_ROOT_NAME ||
+    root.publicKey.kind !== 'ed25519' ||
+    !root.isCa
+  ) {
+    return {
+      id: 'chain.ark',
+      ok: false,
+      detail: `${L}the root '${root.subject.commonName ?? '?'}' is not a self-issued Ed25519 mock root CA`,
+    };
   }
-  if (!self.ok) return { id: 'chain.ark', ok: false, detail: `${L}the mock root's self-signature does not verify: ${self.reason}` };
+  if (!self.ok)
+    return { id: 'chain.ark', ok: false, detail: `${L}the mock root's self-signature does not verify: ${self.reason}` };
   if (pins !== undefined && !pins.some((der) => bytesEqual(der, root.der))) {
     return { id: 'chain.ark', ok: false, detail: `${L}the mock root (${fingerprint(root)}) is not one you pinned` };
   }
-  const pinned = pins === undefined ? 'not pinned, so any server could have made it' : 'matches the mock root you pinned (same server key as before)';
-  return { id: 'chain.ark', ok: true, detail: `${L}self-signed Ed25519 demo root (${fingerprint(root)}), ${pinned}. It is a key in the server's data directory: it proves nothing about hardware.` };
+  const pinned =
+    pins === undefined
+      ? 'not pinned, so any server could have made it'
+      : 'matches the mock root you pinned (same server key as before)';
+  return {
+    id: 'chain.ark',
+    ok: true,
+    detail: `${L}self-signed Ed25519 demo root (${fingerprint(root)}), ${pinned}. It is a key in the server's data directory: it proves nothing about hardware.`,
+  };
 }
 
-async function linkCheck(id: 'chain.ask' | 'chain.leaf', cert: Certificate, issuer: Certificate, name: string, ca: boolean): Promise<Check> {
+async function linkCheck(
+  id: 'chain.ask' | 'chain.leaf',
+  cert: Certificate,
+  issuer: Certificate,
+  name: string,
+  ca: boolean,
+): Promise<Check> {
   const sig = await verifyCertificateSignature(cert, issuer);
-  if (!bytesEqual(cert.issuer.der, issuer.subject.der)) return { id, ok: false, detail: `${L}'${cert.subject.commonName ?? '?'}' is not issued by '${issuer.subject.commonName ?? '?'}'` };
-  if (!sig.ok) return { id, ok: false, detail: `${L}'${cert.subject.commonName ?? '?'}' is not signed by '${issuer.subject.commonName ?? '?'}': ${sig.reason}` };
+  if (!bytesEqual(cert.issuer.der, issuer.subject.der))
+    return {
+      id,
+      ok: false,
+      detail: `${L}'${cert.subject.commonName ?? '?'}' is not issued by '${issuer.subject.commonName ?? '?'}'`,
+    };
+  if (!sig.ok)
+    return {
+      id,
+      ok: false,
+      detail: `${L}'${cert.subject.commonName ?? '?'}' is not signed by '${issuer.subject.commonName ?? '?'}': ${sig.reason}`,
+    };
   if (cert.subject.commonName !== name || cert.publicKey.kind !== 'ed25519' || cert.isCa !== ca) {
-    return { id, ok: false, detail: `${L}'${cert.subject.commonName ?? '?'}' is not a mock ${ca ? 'intermediate CA' : 'leaf'} with an Ed25519 key` };
+    return {
+      id,
+      ok: false,
+      detail: `${L}'${cert.subject.commonName ?? '?'}' is not a mock ${ca ? 'intermediate CA' : 'leaf'} with an Ed25519 key`,
+    };
   }
-  return { id, ok: true, detail: `${L}'${name}' is signed by '${issuer.subject.commonName ?? ''}' (Ed25519). Proves only that the mock CA issued it.` };
+  return {
+    id,
+    ok: true,
+    detail: `${L}'${name}' is signed by '${issuer.subject.commonName ?? ''}' (Ed25519). Proves only that the mock CA issued it.`,
+  };
 }
 
 function signatureCheck(report: SnpReport, leaf: Certificate): Check {
   if (report.signatureAlgo !== MOCK_SIGNATURE_ALGO) {
-    return { id: 'report.signature', ok: false, detail: `${L}SIGNATURE_ALGO is ${report.signatureAlgo}, not the mock marker 0x0ed25519` };
+    return {
+      id: 'report.signature',
+      ok: false,
+      detail: `${L}SIGNATURE_ALGO is ${report.signatureAlgo}, not the mock marker 0x0ed25519`,
+    };
   }
-  if (leaf.publicKey.kind !== 'ed25519') return { id: 'report.signature', ok: false, detail: `${L}the leaf has no Ed25519 key` };
+  if (leaf.publicKey.kind !== 'ed25519')
+    return { id: 'report.signature', ok: false, detail: `${L}the leaf has no Ed25519 key` };
   const area = report.raw.subarray(OFFSET.signatureR);
   let ok = false;
   try {
-    ok = isAllZero(area.subarray(64)) && ed25519.verify(area.subarray(0, 64), report.raw.subarray(0, SIGNED_LENGTH), leaf.publicKey.key);
+    ok =
+      isAllZero(area.subarray(64)) &&
+      ed25519.verify(area.subarray(0, 64), report.raw.subarray(0, SIGNED_LENGTH), leaf.publicKey.key);
   } catch {
     ok = false;
   }
   return ok
-    ? { id: 'report.signature', ok: true, detail: `${L}Ed25519 signature over bytes 0x000–0x29F verifies with the mock leaf key. Proves the server's software wrote this report; no secure processor was involved.` }
-    : { id: 'report.signature', ok: false, detail: `${L}the Ed25519 signature over bytes 0x000–0x29F does not verify with the mock leaf key` };
+    ? {
+        id: 'report.signature',
+        ok: true,
+        detail: `${L}Ed25519 signature over bytes 0x000–0x29F verifies with the mock leaf key. Proves the server's software wrote this report; no secure processor was involved.`,
+      }
+    : {
+        id: 'report.signature',
+        ok: false,
+        detail: `${L}the Ed25519 signature over bytes 0x000–0x29F does not verify with the mock leaf key`,
+      };
 }

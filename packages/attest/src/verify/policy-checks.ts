@@ -17,10 +17,19 @@ export interface PolicyOptions {
 }
 
 /** 'policy.debug', 'policy.vmpl' and 'policy.min-tcb', in that order. */
-export function policyChecks(report: SnpReport, product: Product | undefined, options: PolicyOptions, label = ''): Check[] {
+export function policyChecks(
+  report: SnpReport,
+  product: Product | undefined,
+  options: PolicyOptions,
+  label = '',
+): Check[] {
   const checks: Check[] = [];
   if (!report.policyFlags.debug) {
-    checks.push({ id: 'policy.debug', ok: true, detail: `${label}guest policy forbids debugging (POLICY bit 19 clear): the host cannot use debug commands to read or change guest memory` });
+    checks.push({
+      id: 'policy.debug',
+      ok: true,
+      detail: `${label}guest policy forbids debugging (POLICY bit 19 clear): the host cannot use debug commands to read or change guest memory`,
+    });
   } else if (options.allowDebug === true) {
     checks.push({
       id: 'policy.debug',
@@ -35,7 +44,11 @@ export function policyChecks(report: SnpReport, product: Product | undefined, op
     });
   }
   if (options.maxVmpl === undefined) {
-    checks.push({ id: 'policy.vmpl', ok: true, detail: `${label}VMPL ${report.vmpl}; not enforced (no maxVmpl given)` });
+    checks.push({
+      id: 'policy.vmpl',
+      ok: true,
+      detail: `${label}VMPL ${report.vmpl}; not enforced (no maxVmpl given)`,
+    });
   } else {
     const ok = report.vmpl <= options.maxVmpl;
     checks.push({
@@ -48,7 +61,11 @@ export function policyChecks(report: SnpReport, product: Product | undefined, op
   }
   const reported = decodeTcb(report.reportedTcb, product);
   if (options.minTcb === undefined) {
-    checks.push({ id: 'policy.min-tcb', ok: true, detail: `${label}REPORTED_TCB ${formatTcb(reported)}; no minimum enforced (no minTcb given)` });
+    checks.push({
+      id: 'policy.min-tcb',
+      ok: true,
+      detail: `${label}REPORTED_TCB ${formatTcb(reported)}; no minimum enforced (no minTcb given)`,
+    });
   } else {
     const below = tcbBelow(reported, options.minTcb);
     checks.push({

@@ -26,10 +26,14 @@ export interface Verdict {
   signingKeyKind?: SigningKeyKind;
 }
 
-export const MOCK_SUMMARY = 'MOCK / DEMO attestation: signed by a software key on the server itself. It proves nothing about hardware, isolation or what code runs; never treat it as confidential computing.';
+export const MOCK_SUMMARY =
+  'MOCK / DEMO attestation: signed by a software key on the server itself. It proves nothing about hardware, isolation or what code runs; never treat it as confidential computing.';
 
 /** Builds the verdict; `ok` needs every check run and passed. */
-export function buildVerdict(backend: Backend | undefined, result: Omit<EvidenceResult, 'checks'> & { checks: Check[] }): Verdict {
+export function buildVerdict(
+  backend: Backend | undefined,
+  result: Omit<EvidenceResult, 'checks'> & { checks: Check[] },
+): Verdict {
   const failed = firstFailure(result.checks);
   const ok = result.complete && failed === undefined && result.checks.length > 0;
   const hardware = ok && backend === 'sev-snp';

@@ -38,7 +38,9 @@ beforeAll(async () => {
   await writeFile(join(entry, 'provider'), 'sev_guest');
   await writeFile(join(entry, 'outblob'), milanVcek().report);
   await writeFile(join(entry, 'auxblob'), buildCertTable([{ kind: 'vcek', der: milanVcek().cert }]));
-  snpBundle = await (await createAttestor({ dataDir: join(base, 'c'), measurement: MEASUREMENT, tsmRoot: join(base, 'tsm') })).quote(NONCE);
+  snpBundle = await (
+    await createAttestor({ dataDir: join(base, 'c'), measurement: MEASUREMENT, tsmRoot: join(base, 'tsm') })
+  ).quote(NONCE);
 });
 
 afterAll(async () => {
@@ -62,30 +64,94 @@ describe('verifyBundle', () => {
     const v = await verifyBundle(mockBundle, { nonce: NONCE, expectedMeasurement: MEASUREMENT });
     expect(v).toMatchObject({ ok: true, hardware: false, backend: 'mock' });
     expect(v.checks.map((c) => c.id)).toEqual([
-      'schema', 'backend', 'nonce', 'report.parse', 'report.version', 'chain.ark', 'chain.ask', 'chain.leaf', 'chain.validity',
-      'report.signature', 'tcb', 'chip-id', 'policy.debug', 'policy.vmpl', 'policy.min-tcb', 'binding', 'measurement',
+      'schema',
+      'backend',
+      'nonce',
+      'report.parse',
+      'report.version',
+      'chain.ark',
+      'chain.ask',
+      'chain.leaf',
+      'chain.validity',
+      'report.signature',
+      'tcb',
+      'chip-id',
+      'policy.debug',
+      'policy.vmpl',
+      'policy.min-tcb',
+      'binding',
+      'measurement',
     ]);
   });
 
   const cases: [string, string, () => Promise<string | undefined>][] = [
-    ['a mock bundle presented as sev-snp', 'backend', () => failed(edit(mockBundle, { backend: 'sev-snp', hardware: true }))],
+    [
+      'a mock bundle presented as sev-snp',
+      'backend',
+      () => failed(edit(mockBundle, { backend: 'sev-snp', hardware: true })),
+    ],
     ['a mock bundle claiming hardware: true', 'backend', () => failed(edit(mockBundle, { hardware: true }))],
-    ['sev-snp with hardware: false', 'backend', () => failed(edit(snpBundle, { hardware: false }), { now: VECTOR_TIME })],
-    ['an SEV-SNP bundle relabelled mock', 'backend', () => failed(edit(snpBundle, { backend: 'mock', hardware: false }), { allowDebug: true, now: VECTOR_TIME })],
+    [
+      'sev-snp with hardware: false',
+      'backend',
+      () => failed(edit(snpBundle, { hardware: false }), { now: VECTOR_TIME }),
+    ],
+    [
+      'an SEV-SNP bundle relabelled mock',
+      'backend',
+      () => failed(edit(snpBundle, { backend: 'mock', hardware: false }), { allowDebug: true, now: VECTOR_TIME }),
+    ],
     ['a mock bundle when hardware is required', 'backend', () => failed(mockBundle, { requireHardware: true })],
-    ['replay: verified against a different nonce', 'nonce', () => failed(mockBundle, { nonce: new Uint8Array(32).fill(1) })],
-    ['nonce field rewritten to the new nonce', 'binding', () => failed(edit(mockBundle, { nonce: toHex(new Uint8Array(32).fill(1)) }), { nonce: new Uint8Array(32).fill(1) })],
-    ['report_data mismatch: signing key swapped', 'binding', () => failed(edit(mockBundle, { signingKey: toHex(other.signingPublicKey) }))],
-    ['report_data mismatch: sealing key swapped', 'binding', () => failed(edit(mockBundle, { sealingKey: toHex(other.sealingPublicKey) }))],
-    ['report_data mismatch: measurement field changed', 'binding', () => failed(edit(mockBundle, { measurement: flipHex(mockBundle.measurement) }))],
-    ['reportData field differs from the report', 'binding', () => failed(edit(mockBundle, { reportData: flipHex(mockBundle.reportData) }))],
+    [
+      'replay: verified against a different nonce',
+      'nonce',
+      () => failed(mockBundle, { nonce: new Uint8Array(32).fill(1) }),
+    ],
+    [
+      'nonce field rewritten to the new nonce',
+      'binding',
+      () =>
+        failed(edit(mockBundle, { nonce: toHex(new Uint8Array(32).fill(1)) }), { nonce: new Uint8Array(32).fill(1) }),
+    ],
+    [
+      'report_data mismatch: signing key swapped',
+      'binding',
+      () => failed(edit(mockBundle, { signingKey: toHex(other.signingPublicKey) })),
+    ],
+    [
+      'report_data mismatch: sealing key swapped',
+      'binding',
+      () => failed(edit(mockBundle, { sealingKey: toHex(other.sealingPublicKey) })),
+    ],
+    [
+      'report_data mismatch: measurement field changed',
+      'binding',
+      () => failed(edit(mockBundle, { measurement: flipHex(mockBundle.measurement) })),
+    ],
+    [
+      'reportData field differs from the report',
+      'binding',
+      () => failed(edit(mockBundle, { reportData: flipHex(mockBundle.reportData) })),
+    ],
     ['unexpected measurement', 'measurement', () => failed(mockBundle, { expectedMeasurement: new Uint8Array(32) })],
     ['mock report byte flipped', 'report.signature', () => failed(flipReportByte(mockBundle, OFFSET.hostData))],
     ['mock signature byte flipped', 'report.signature', () => failed(flipReportByte(mockBundle, OFFSET.signatureR))],
-    ['mock leaf from another server', 'chain.leaf', () => failed(edit(mockBundle, { certChain: [otherBundle.certChain[0]!, ...mockBundle.certChain.slice(1)] }))],
+    [
+      'mock leaf from another server',
+      'chain.leaf',
+      () => failed(edit(mockBundle, { certChain: [otherBundle.certChain[0]!, ...mockBundle.certChain.slice(1)] })),
+    ],
     ['mock root not the pinned one', 'chain.ark', () => failed(mockBundle, { mockRoots: other.mockRootPem! })],
-    ['mock chain with a missing intermediate', 'chain.leaf', () => failed(edit(mockBundle, { certChain: [mockBundle.certChain[0]!, mockBundle.certChain[2]!] }))],
-    ['mock certificates expired', 'chain.validity', () => failed(mockBundle, { now: new Date(Date.now() + 400 * 86_400_000) })],
+    [
+      'mock chain with a missing intermediate',
+      'chain.leaf',
+      () => failed(edit(mockBundle, { certChain: [mockBundle.certChain[0]!, mockBundle.certChain[2]!] })),
+    ],
+    [
+      'mock certificates expired',
+      'chain.validity',
+      () => failed(mockBundle, { now: new Date(Date.now() + 400 * 86_400_000) }),
+    ],
     ['schema: missing field', 'schema', () => failed({ ...mockBundle, report: undefined })],
     ['schema: uppercase hex', 'schema', () => failed(edit(mockBundle, { nonce: mockBundle.nonce.toUpperCase() }))],
     ['schema: wrong version', 'schema', () => failed({ ...mockBundle, version: 2 })],
@@ -103,15 +169,21 @@ describe('verifyBundle', () => {
   });
 
   it('assertBundle throws an AttestationError naming the check', async () => {
-    await expect(assertBundle(edit(mockBundle, { backend: 'sev-snp', hardware: true }), { nonce: NONCE })).rejects.toSatisfy(
-      (e: unknown) => AttestationError.isInstance(e) && e.check === 'backend',
-    );
+    await expect(
+      assertBundle(edit(mockBundle, { backend: 'sev-snp', hardware: true }), { nonce: NONCE }),
+    ).rejects.toSatisfy((e: unknown) => AttestationError.isInstance(e) && e.check === 'backend');
     await expect(assertBundle(mockBundle, { nonce: NONCE })).resolves.toMatchObject({ ok: true, hardware: false });
   });
 
   it('validates its options', async () => {
-    await expect(verifyBundle(mockBundle, { nonce: new Uint8Array(16) })).rejects.toThrow(/options.nonce must be 32 bytes/);
-    await expect(verifyBundle(mockBundle, { nonce: NONCE, expectedMeasurement: new Uint8Array(48) })).rejects.toThrow(RangeError);
-    await expect(verifyBundle(mockBundle, { nonce: NONCE, requireHardware: 'yes' as never })).rejects.toThrow(TypeError);
+    await expect(verifyBundle(mockBundle, { nonce: new Uint8Array(16) })).rejects.toThrow(
+      /options.nonce must be 32 bytes/,
+    );
+    await expect(verifyBundle(mockBundle, { nonce: NONCE, expectedMeasurement: new Uint8Array(48) })).rejects.toThrow(
+      RangeError,
+    );
+    await expect(verifyBundle(mockBundle, { nonce: NONCE, requireHardware: 'yes' as never })).rejects.toThrow(
+      TypeError,
+    );
   });
 });

@@ -47,20 +47,29 @@ export interface VerifyBundleOptions extends PolicyOptions {
 export async function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Promise<Verdict> {
   validatePolicyOptions(options, 'options');
   assertBytes(options.nonce, 'options.nonce', NONCE_LENGTH);
-  if (options.expectedMeasurement !== undefined) assertBytes(options.expectedMeasurement, 'options.expectedMeasurement', 32);
-  if (options.expectedLaunchMeasurement !== undefined) assertBytes(options.expectedLaunchMeasurement, 'options.expectedLaunchMeasurement', 48);
+  if (options.expectedMeasurement !== undefined)
+    assertBytes(options.expectedMeasurement, 'options.expectedMeasurement', 32);
+  if (options.expectedLaunchMeasurement !== undefined)
+    assertBytes(options.expectedLaunchMeasurement, 'options.expectedLaunchMeasurement', 48);
   assertOptionalBoolean(options.requireHardware, 'options.requireHardware');
-  const trustedRoots = options.trustedRoots === undefined ? undefined : certificateList(options.trustedRoots, 'options.trustedRoots');
-  const mockRoots = options.mockRoots === undefined ? undefined : certificateList(options.mockRoots, 'options.mockRoots');
+  const trustedRoots =
+    options.trustedRoots === undefined ? undefined : certificateList(options.trustedRoots, 'options.trustedRoots');
+  const mockRoots =
+    options.mockRoots === undefined ? undefined : certificateList(options.mockRoots, 'options.mockRoots');
 
   const parsed = safeParseBundle(bundle);
   if (!parsed.ok) {
-    return buildVerdict(undefined, { checks: [{ id: 'schema', ok: false, detail: `not an AttestationBundle v1: ${parsed.issues.join('; ')}` }], complete: false });
+    return buildVerdict(undefined, {
+      checks: [{ id: 'schema', ok: false, detail: `not an AttestationBundle v1: ${parsed.issues.join('; ')}` }],
+      complete: false,
+    });
   }
   const b = parsed.bundle;
   const mock = b.backend === 'mock';
   const chain = b.certChain.map((pem) => pemToDerList(pem)[0] ?? new Uint8Array(0));
-  const checks: Check[] = [{ id: 'schema', ok: true, detail: 'the bundle is a well-formed AttestationBundle v1 (shape only)' }];
+  const checks: Check[] = [
+    { id: 'schema', ok: true, detail: 'the bundle is a well-formed AttestationBundle v1 (shape only)' },
+  ];
   const backend = backendCheck(b, chain[0], options.requireHardware === true);
   checks.push(backend);
   if (!backend.ok) return buildVerdict(b.backend, { checks, complete: false });
@@ -70,11 +79,18 @@ export async function verifyBundle(bundle: unknown, options: VerifyBundleOptions
   const reportBytes = fromBase64(b.report);
   const evidence = mock
     ? await checkMockEvidence(reportBytes, chain, { ...options, now, trustedRoots: undefined, mockRoots })
-    : await checkAmdEvidence(reportBytes, chain[0] ?? new Uint8Array(0), chain.length > 1 ? chain.slice(1) : undefined, { ...options, now, trustedRoots });
+    : await checkAmdEvidence(
+        reportBytes,
+        chain[0] ?? new Uint8Array(0),
+        chain.length > 1 ? chain.slice(1) : undefined,
+        { ...options, now, trustedRoots },
+      );
   checks.push(...evidence.checks);
   if (evidence.report !== undefined) {
     checks.push(bindingCheck(b, evidence.report, options.nonce, mock));
-    checks.push(measurementCheck(b, evidence.report, mock, options.expectedMeasurement, options.expectedLaunchMeasurement));
+    checks.push(
+      measurementCheck(b, evidence.report, mock, options.expectedMeasurement, options.expectedLaunchMeasurement),
+    );
   }
   return buildVerdict(b.backend, { ...evidence, checks });
 }

@@ -16,7 +16,21 @@ describe('verifyReport on the shared vectors', () => {
   it('Milan VCEK: signature, chain and TCB pass; DEBUG refused by default naming policy.debug', async () => {
     const { report, cert } = milanVcek();
     const v = await verifyReport(report, { cert, now: VECTOR_TIME });
-    expect(passed(v, 'report.parse', 'report.version', 'product', 'chain.ark', 'chain.ask', 'chain.leaf', 'chain.validity', 'report.signature', 'tcb', 'chip-id')).toBe(true);
+    expect(
+      passed(
+        v,
+        'report.parse',
+        'report.version',
+        'product',
+        'chain.ark',
+        'chain.ask',
+        'chain.leaf',
+        'chain.validity',
+        'report.signature',
+        'tcb',
+        'chip-id',
+      ),
+    ).toBe(true);
     expect(v.ok).toBe(false);
     expect(v.hardware).toBe(false);
     expect(firstFailure(v.checks)?.id).toBe('policy.debug');
@@ -61,38 +75,56 @@ describe('verifyReport on the shared vectors', () => {
     const { report, cert } = milanVcek();
     const pem = derToPem(cert);
     expect((await verifyReport(report, { cert: pem, allowDebug: true, now: VECTOR_TIME })).ok).toBe(true);
-    expect((await verifyReport(report, { cert: new TextEncoder().encode(pem), allowDebug: true, now: VECTOR_TIME })).ok).toBe(true);
+    expect(
+      (await verifyReport(report, { cert: new TextEncoder().encode(pem), allowDebug: true, now: VECTOR_TIME })).ok,
+    ).toBe(true);
   });
 
   it('enforces maxVmpl and minTcb only when asked', async () => {
     const { report, cert } = milanVlek();
     expect((await verifyReport(report, { cert, now: VECTOR_TIME, maxVmpl: 1 })).ok).toBe(true);
-    expect(firstFailure((await verifyReport(report, { cert, now: VECTOR_TIME, maxVmpl: 0 })).checks)?.id).toBe('policy.vmpl');
+    expect(firstFailure((await verifyReport(report, { cert, now: VECTOR_TIME, maxVmpl: 0 })).checks)?.id).toBe(
+      'policy.vmpl',
+    );
     expect((await verifyReport(report, { cert, now: VECTOR_TIME, minTcb: { snp: 24, microcode: 217 } })).ok).toBe(true);
-    expect(firstFailure((await verifyReport(report, { cert, now: VECTOR_TIME, minTcb: { snp: 25 } })).checks)?.id).toBe('policy.min-tcb');
+    expect(firstFailure((await verifyReport(report, { cert, now: VECTOR_TIME, minTcb: { snp: 25 } })).checks)?.id).toBe(
+      'policy.min-tcb',
+    );
   });
 
   it('assertReport throws an AttestationError naming the failed check', async () => {
     const { report, cert } = milanVcek();
-    await expect(assertReport(report, { cert, now: VECTOR_TIME })).rejects.toSatisfy((e: unknown) => AttestationError.isInstance(e) && e.check === 'policy.debug');
-    await expect(assertReport(report, { cert, now: VECTOR_TIME, allowDebug: true })).resolves.toMatchObject({ ok: true });
+    await expect(assertReport(report, { cert, now: VECTOR_TIME })).rejects.toSatisfy(
+      (e: unknown) => AttestationError.isInstance(e) && e.check === 'policy.debug',
+    );
+    await expect(assertReport(report, { cert, now: VECTOR_TIME, allowDebug: true })).resolves.toMatchObject({
+      ok: true,
+    });
   });
 
   it('never throws on bad data, but does on bad options', async () => {
     const { report, cert } = milanVcek();
     expect((await verifyReport(new Uint8Array(3), { cert })).ok).toBe(false);
-    expect(firstFailure((await verifyReport(report, { cert: new Uint8Array([1, 2, 3]) })).checks)?.id).toBe('chain.leaf');
-    expect(firstFailure((await verifyReport(report, { cert: '-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----' })).checks)?.id).toBe('chain.leaf');
+    expect(firstFailure((await verifyReport(report, { cert: new Uint8Array([1, 2, 3]) })).checks)?.id).toBe(
+      'chain.leaf',
+    );
+    expect(
+      firstFailure(
+        (await verifyReport(report, { cert: '-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----' })).checks,
+      )?.id,
+    ).toBe('chain.leaf');
     await expect(verifyReport(report, { cert: 5 as unknown as Uint8Array })).rejects.toThrow(TypeError);
     await expect(verifyReport(report, { cert, maxVmpl: 4 })).rejects.toThrow(RangeError);
     await expect(verifyReport(report, { cert, now: new Date('x') })).rejects.toThrow(TypeError);
     await expect(verifyReport(report, { cert, minTcb: { nope: 1 } as never })).rejects.toThrow(RangeError);
   });
 
-  it('accepts the vectors\' high-S signatures (AMD does not normalise s)', async () => {
+  it("accepts the vectors' high-S signatures (AMD does not normalise s)", async () => {
     const { report, cert } = milanVlek();
     const s = report.slice(0x2e8, 0x2e8 + 48).reverse();
-    const n = BigInt('0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973');
+    const n = BigInt(
+      '0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973',
+    );
     expect(BigInt(`0x${Buffer.from(s).toString('hex')}`) > n / 2n).toBe(true);
     expect((await verifyReport(report, { cert, now: VECTOR_TIME })).ok).toBe(true);
   });

@@ -34,8 +34,13 @@ export async function verifyReport(report: Uint8Array, options: VerifyReportOpti
   validatePolicyOptions(options, 'options');
   const leaf = certificateDer(options.cert, 'options.cert');
   const chain = options.chain === undefined ? undefined : certificateList(options.chain, 'options.chain');
-  const trustedRoots = options.trustedRoots === undefined ? undefined : certificateList(options.trustedRoots, 'options.trustedRoots');
-  const result = await checkAmdEvidence(report, leaf, chain, { ...options, now: options.now ?? new Date(), trustedRoots });
+  const trustedRoots =
+    options.trustedRoots === undefined ? undefined : certificateList(options.trustedRoots, 'options.trustedRoots');
+  const result = await checkAmdEvidence(report, leaf, chain, {
+    ...options,
+    now: options.now ?? new Date(),
+    trustedRoots,
+  });
   return buildVerdict('sev-snp', result);
 }
 
@@ -56,5 +61,9 @@ export async function assertReport(report: Uint8Array, options: VerifyReportOpti
 export function throwIfRejected(verdict: Verdict): void {
   if (verdict.ok) return;
   const failed = firstFailure(verdict.checks);
-  throw new AttestationError(failed?.id ?? 'report.parse', failed?.detail ?? 'verification did not complete', verdict.checks);
+  throw new AttestationError(
+    failed?.id ?? 'report.parse',
+    failed?.detail ?? 'verification did not complete',
+    verdict.checks,
+  );
 }

@@ -4,7 +4,18 @@
  */
 import { BasicConstraints } from '@peculiar/asn1-x509';
 import { describe, expect, it } from 'vitest';
-import { DerError, derOid, derSmallInteger, derString, encodeIa5String, encodeInteger, encodeOid, integerContents, parseDer, unsignedInteger } from './asn1.js';
+import {
+  DerError,
+  derOid,
+  derSmallInteger,
+  derString,
+  encodeIa5String,
+  encodeInteger,
+  encodeOid,
+  integerContents,
+  parseDer,
+  unsignedInteger,
+} from './asn1.js';
 
 const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
 

@@ -74,7 +74,8 @@ function decodePrimitive(bytes: Uint8Array, what: string): asn1js.AsnType {
  * decoded block itself would not do: asn1js keeps a long length form it read.)
  */
 function expectEncoding(fresh: asn1js.BaseBlock, input: Uint8Array, what: string): void {
-  if (!bytesEqual(new Uint8Array(fresh.toBER(false)), input)) throw new DerError(`${what} is not DER-encoded (or has trailing bytes)`);
+  if (!bytesEqual(new Uint8Array(fresh.toBER(false)), input))
+    throw new DerError(`${what} is not DER-encoded (or has trailing bytes)`);
 }
 
 /**
@@ -89,7 +90,8 @@ export function unsignedInteger(contents: ArrayBuffer, what: string): Uint8Array
   const value = new asn1js.Integer({ valueHex: bytes }).toBigInt();
   if (value < 0n) throw new DerError(`${what} is a negative INTEGER`);
   // asn1js writes a non-negative INTEGER minimally; any other encoding of the same value is not DER.
-  if (!bytesEqual(asn1js.Integer.fromBigInt(value).valueBlock.valueHexView, bytes)) throw new DerError(`${what} is a non-minimal INTEGER`);
+  if (!bytesEqual(asn1js.Integer.fromBigInt(value).valueBlock.valueHexView, bytes))
+    throw new DerError(`${what} is a non-minimal INTEGER`);
   return bytes.length > 1 && bytes[0] === 0 ? bytes.subarray(1) : bytes;
 }
 

@@ -43,7 +43,9 @@ export interface CertificateSpec {
 /** A Name of `organizationName` (optional) and `commonName`, both UTF8String. */
 export function distinguishedName(commonName: string, organization?: string): Name {
   const rdn = (type: string, text: string): RelativeDistinguishedName =>
-    new RelativeDistinguishedName([new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: text }) })]);
+    new RelativeDistinguishedName([
+      new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: text }) }),
+    ]);
   const rdns = organization === undefined ? [] : [rdn(OID.organizationName, organization)];
   return new Name([...rdns, rdn(OID.commonName, commonName)]);
 }
@@ -60,12 +62,18 @@ export function publicKeyInfoFromDer(der: Uint8Array): SubjectPublicKeyInfo {
 
 /** SubjectPublicKeyInfo for a 32-byte Ed25519 key. */
 export function ed25519PublicKeyInfo(key: Uint8Array): SubjectPublicKeyInfo {
-  return new SubjectPublicKeyInfo({ algorithm: new AlgorithmIdentifier({ algorithm: OID.ed25519 }), subjectPublicKey: key.slice().buffer });
+  return new SubjectPublicKeyInfo({
+    algorithm: new AlgorithmIdentifier({ algorithm: OID.ed25519 }),
+    subjectPublicKey: key.slice().buffer,
+  });
 }
 
 /** SubjectPublicKeyInfo for an uncompressed P-384 point. */
 export function p384PublicKeyInfo(point: Uint8Array): SubjectPublicKeyInfo {
-  const algorithm = new AlgorithmIdentifier({ algorithm: OID.ecPublicKey, parameters: encodeOid(OID.secp384r1).buffer });
+  const algorithm = new AlgorithmIdentifier({
+    algorithm: OID.ecPublicKey,
+    parameters: encodeOid(OID.secp384r1).buffer,
+  });
   return new SubjectPublicKeyInfo({ algorithm, subjectPublicKey: point.slice().buffer });
 }
 
@@ -81,7 +89,11 @@ export function rsaPssSha384Algorithm(): AlgorithmIdentifier {
 
 /** basicConstraints extension (CA or not), critical. */
 export function basicConstraints(ca: boolean): Extension {
-  return rawExtension(id_ce_basicConstraints, new Uint8Array(AsnConvert.serialize(new BasicConstraints({ cA: ca }))), true);
+  return rawExtension(
+    id_ce_basicConstraints,
+    new Uint8Array(AsnConvert.serialize(new BasicConstraints({ cA: ca }))),
+    true,
+  );
 }
 
 /** An extension whose value is a DER INTEGER (AMD SPL extensions). */
@@ -107,7 +119,10 @@ export function rawExtension(id: string, value: Uint8Array, critical = false): E
  *   publicKeyInfo: ed25519PublicKeyInfo(pub), signatureAlgorithm: 'ed25519', sign: (tbs) => ed25519.sign(tbs, secret) });
  */
 export async function buildCertificate(spec: CertificateSpec): Promise<Uint8Array> {
-  const algorithm = spec.signatureAlgorithm === 'ed25519' ? new AlgorithmIdentifier({ algorithm: OID.ed25519 }) : rsaPssSha384Algorithm();
+  const algorithm =
+    spec.signatureAlgorithm === 'ed25519'
+      ? new AlgorithmIdentifier({ algorithm: OID.ed25519 })
+      : rsaPssSha384Algorithm();
   const extensions = spec.extensions ?? [];
   const tbsCertificate = new TBSCertificate({
     version: Version.v3,
@@ -120,6 +135,10 @@ export async function buildCertificate(spec: CertificateSpec): Promise<Uint8Arra
     ...(extensions.length > 0 ? { extensions: new Extensions([...extensions]) } : {}),
   });
   const signature = await spec.sign(new Uint8Array(AsnConvert.serialize(tbsCertificate)));
-  const certificate = new Certificate({ tbsCertificate, signatureAlgorithm: algorithm, signatureValue: signature.slice().buffer });
+  const certificate = new Certificate({
+    tbsCertificate,
+    signatureAlgorithm: algorithm,
+    signatureValue: signature.slice().buffer,
+  });
   return new Uint8Array(AsnConvert.serialize(certificate));
 }

@@ -27,13 +27,20 @@ export async function verifyCertificateSignature(subject: Certificate, issuer: C
   }
   if (key.kind !== 'ed25519') return { ok: false, reason: `issuer key is ${key.kind}, the signature is Ed25519` };
   try {
-    return ed25519.verify(subject.signature, subject.tbs, key.key) ? { ok: true } : { ok: false, reason: 'Ed25519 signature does not verify' };
+    return ed25519.verify(subject.signature, subject.tbs, key.key)
+      ? { ok: true }
+      : { ok: false, reason: 'Ed25519 signature does not verify' };
   } catch {
     return { ok: false, reason: 'Ed25519 signature is malformed' };
   }
 }
 
-async function verifyRsaPss(modulus: Uint8Array, exponent: Uint8Array, signature: Uint8Array, data: Uint8Array): Promise<SignatureResult> {
+async function verifyRsaPss(
+  modulus: Uint8Array,
+  exponent: Uint8Array,
+  signature: Uint8Array,
+  data: Uint8Array,
+): Promise<SignatureResult> {
   try {
     const subtle = globalThis.crypto.subtle;
     const key = await subtle.importKey(
@@ -46,6 +53,9 @@ async function verifyRsaPss(modulus: Uint8Array, exponent: Uint8Array, signature
     const ok = await subtle.verify({ name: 'RSA-PSS', saltLength: 48 }, key, exactCopy(signature), exactCopy(data));
     return ok ? { ok: true } : { ok: false, reason: 'RSASSA-PSS signature does not verify' };
   } catch (error) {
-    return { ok: false, reason: `RSASSA-PSS verification failed: ${error instanceof Error ? error.message : 'unknown error'}` };
+    return {
+      ok: false,
+      reason: `RSASSA-PSS verification failed: ${error instanceof Error ? error.message : 'unknown error'}`,
+    };
   }
 }

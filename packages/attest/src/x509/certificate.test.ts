@@ -10,7 +10,14 @@ import { bytesEqual, toHex } from '../bytes.js';
 import { AMD_ROOTS } from '../amd-roots/index.js';
 import { milanVcek, milanVlek, snpVectorText } from '../testing/vectors.js';
 import { parseCertificate } from './certificate.js';
-import { basicConstraints, buildCertificate, distinguishedName, ed25519PublicKeyInfo, integerExtension, rsaPssSha384Algorithm } from './cert-builder.js';
+import {
+  basicConstraints,
+  buildCertificate,
+  distinguishedName,
+  ed25519PublicKeyInfo,
+  integerExtension,
+  rsaPssSha384Algorithm,
+} from './cert-builder.js';
 import { verifyCertificateSignature } from './cert-signature.js';
 import { OID } from './oids.js';
 import { pemToDerList } from './pem.js';
@@ -106,7 +113,9 @@ describe('buildCertificate', () => {
 
   it("writes AMD's RSASSA-PSS AlgorithmIdentifier byte for byte", () => {
     const vlek = AsnConvert.parse(milanVlek().cert, AsnCertificate);
-    expect(toHex(new Uint8Array(AsnConvert.serialize(rsaPssSha384Algorithm())))).toBe(toHex(new Uint8Array(AsnConvert.serialize(vlek.signatureAlgorithm))));
+    expect(toHex(new Uint8Array(AsnConvert.serialize(rsaPssSha384Algorithm())))).toBe(
+      toHex(new Uint8Array(AsnConvert.serialize(vlek.signatureAlgorithm))),
+    );
   });
 });
 

@@ -20,9 +20,7 @@ import { DerError, derOid, derString, parseBer, parseDer, toBytes, unsignedInteg
 import { OID } from './oids.js';
 
 export type SignatureAlgorithm =
-  | { kind: 'rsa-pss-sha384' }
-  | { kind: 'ed25519' }
-  | { kind: 'unsupported'; detail: string };
+  { kind: 'rsa-pss-sha384' } | { kind: 'ed25519' } | { kind: 'unsupported'; detail: string };
 
 export type PublicKeyInfo =
   | { kind: 'rsa'; modulus: Uint8Array; exponent: Uint8Array }
@@ -125,12 +123,17 @@ function readPublicKey(spki: SubjectPublicKeyInfo): PublicKeyInfo {
   const key = toBytes(spki.subjectPublicKey);
   if (id === id_rsaEncryption || id === id_RSASSA_PSS) {
     const rsa = parseDer(key, RSAPublicKey, 'RSAPublicKey');
-    return { kind: 'rsa', modulus: unsignedInteger(rsa.modulus, 'modulus'), exponent: unsignedInteger(rsa.publicExponent, 'exponent') };
+    return {
+      kind: 'rsa',
+      modulus: unsignedInteger(rsa.modulus, 'modulus'),
+      exponent: unsignedInteger(rsa.publicExponent, 'exponent'),
+    };
   }
   if (id === OID.ecPublicKey) {
     const curve = params instanceof ArrayBuffer ? namedCurve(params) : 'missing';
     if (curve !== OID.secp384r1) return { kind: 'unsupported', detail: `EC key on curve ${curve}, expected P-384` };
-    if (key.length !== 97 || key[0] !== 4) return { kind: 'unsupported', detail: 'P-384 key is not an uncompressed point' };
+    if (key.length !== 97 || key[0] !== 4)
+      return { kind: 'unsupported', detail: 'P-384 key is not an uncompressed point' };
     return { kind: 'ec-p384', point: key };
   }
   if (id === OID.ed25519) {
@@ -159,8 +162,16 @@ function readSignatureAlgorithm(alg: AlgorithmIdentifier): SignatureAlgorithm {
   // the DEFAULT trailerField. The values that matter are all checked below.
   const pss = parseBer(params, RsaSaPssParams, 'RSASSA-PSS-params');
   const mgf = pss.maskGenAlgorithm;
-  const mgfHash = mgf.algorithm === id_mgf1 && mgf.parameters instanceof ArrayBuffer ? hashOid(parseBer(mgf.parameters, AlgorithmIdentifier, 'MGF1 hash')) : '';
-  if (hashOid(pss.hashAlgorithm) !== id_sha384 || mgfHash !== id_sha384 || pss.saltLength !== 48 || pss.trailerField !== 1) {
+  const mgfHash =
+    mgf.algorithm === id_mgf1 && mgf.parameters instanceof ArrayBuffer
+      ? hashOid(parseBer(mgf.parameters, AlgorithmIdentifier, 'MGF1 hash'))
+      : '';
+  if (
+    hashOid(pss.hashAlgorithm) !== id_sha384 ||
+    mgfHash !== id_sha384 ||
+    pss.saltLength !== 48 ||
+    pss.trailerField !== 1
+  ) {
     return { kind: 'unsupported', detail: 'RSASSA-PSS parameters are not SHA-384 / MGF1-SHA-384 / salt 48' };
   }
   return { kind: 'rsa-pss-sha384' };

@@ -29,7 +29,9 @@ export function pemToDerList(text: string): Uint8Array[] {
  * bundle.certChain.push(derToPem(vcekDer));
  */
 export function derToPem(der: Uint8Array): string {
-  const body = toBase64(der).replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const body = toBase64(der)
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`;
 }
 

@@ -50,13 +50,23 @@ export function createFakeBillingStore(options: { interleave?: boolean } = {}): 
     async credit(input) {
       await pause('credit');
       if (!Number.isSafeInteger(input.amountMicros)) throw new RangeError('amountMicros must be a safe integer');
-      if ((balances.get(input.keyId) ?? 0) + input.amountMicros < 0) throw new RangeError('balance would go below zero');
-      return append({ id: input.id, keyId: input.keyId, ts: input.ts, kind: input.kind, amountMicros: input.amountMicros, requestId: input.requestId ?? null, note: input.note ?? null });
+      if ((balances.get(input.keyId) ?? 0) + input.amountMicros < 0)
+        throw new RangeError('balance would go below zero');
+      return append({
+        id: input.id,
+        keyId: input.keyId,
+        ts: input.ts,
+        kind: input.kind,
+        amountMicros: input.amountMicros,
+        requestId: input.requestId ?? null,
+        note: input.note ?? null,
+      });
     },
     async placeHold(hold) {
       await pause('placeHold');
       // Strict on purpose: billing must never ask for an empty or fractional hold.
-      if (!Number.isSafeInteger(hold.amountMicros) || hold.amountMicros <= 0) throw new RangeError('hold.amountMicros must be a positive integer');
+      if (!Number.isSafeInteger(hold.amountMicros) || hold.amountMicros <= 0)
+        throw new RangeError('hold.amountMicros must be a positive integer');
       if (holds.has(hold.id)) throw new Error(`duplicate hold id ${hold.id}`);
       const available = (balances.get(hold.keyId) ?? 0) - heldOf(hold.keyId);
       if (available < hold.amountMicros) return { ok: false, availableMicros: Math.max(0, available) };
@@ -73,7 +83,14 @@ export function createFakeBillingStore(options: { interleave?: boolean } = {}): 
       if (charged === 0) return { chargedMicros: 0 };
       const clamp = charged < input.costMicros ? `clamped from ${input.costMicros}` : undefined;
       const note = [input.note, clamp].filter((n) => n !== undefined).join('; ');
-      const entry = append({ keyId: hold.keyId, ts: input.ts, kind: 'charge', amountMicros: -charged, requestId: hold.requestId, note: note === '' ? null : note });
+      const entry = append({
+        keyId: hold.keyId,
+        ts: input.ts,
+        kind: 'charge',
+        amountMicros: -charged,
+        requestId: hold.requestId,
+        note: note === '' ? null : note,
+      });
       return { chargedMicros: charged, entry };
     },
     async release(holdId) {
@@ -93,7 +110,9 @@ export function createFakeBillingStore(options: { interleave?: boolean } = {}): 
     },
     async ledger(keyId, opts) {
       await pause('ledger');
-      const mine = rows.filter((r) => r.keyId === keyId && (opts?.before === undefined || r.ts < opts.before)).reverse();
+      const mine = rows
+        .filter((r) => r.keyId === keyId && (opts?.before === undefined || r.ts < opts.before))
+        .reverse();
       return mine.slice(0, opts?.limit ?? mine.length);
     },
     async ledgerSum(keyId) {

@@ -63,7 +63,11 @@ export function describeLimiterConformance(name: string, createFixture: () => Pr
     it('refuses past the rpm limit with the seconds left in the minute', async () => {
       now = T0 + 15_000;
       for (let i = 0; i < 3; i++) granted(await limiter.acquire(key, { rpm: 3, concurrency: null }));
-      expect(await limiter.acquire(key, { rpm: 3, concurrency: null })).toEqual({ ok: false, reason: 'rpm', retryAfterSeconds: 45 });
+      expect(await limiter.acquire(key, { rpm: 3, concurrency: null })).toEqual({
+        ok: false,
+        reason: 'rpm',
+        retryAfterSeconds: 45,
+      });
     });
 
     it('rounds Retry-After up to whole seconds, never below 1', async () => {
@@ -155,10 +159,14 @@ export function describeLimiterConformance(name: string, createFixture: () => Pr
     });
 
     it('admits exactly the limit under concurrent acquires', async () => {
-      const rpmOnly = await Promise.all(Array.from({ length: 20 }, () => limiter.acquire(key, { rpm: 7, concurrency: null })));
+      const rpmOnly = await Promise.all(
+        Array.from({ length: 20 }, () => limiter.acquire(key, { rpm: 7, concurrency: null })),
+      );
       expect(rpmOnly.filter((r) => r.ok)).toHaveLength(7);
       const other = `${key}_c`;
-      const slots = await Promise.all(Array.from({ length: 20 }, () => limiter.acquire(other, { rpm: null, concurrency: 5 })));
+      const slots = await Promise.all(
+        Array.from({ length: 20 }, () => limiter.acquire(other, { rpm: null, concurrency: 5 })),
+      );
       expect(slots.filter((r) => r.ok)).toHaveLength(5);
       expect(slots.filter((r) => !r.ok).every((r) => !r.ok && r.reason === 'concurrency')).toBe(true);
     });
@@ -168,8 +176,12 @@ export function describeLimiterConformance(name: string, createFixture: () => Pr
       await expect(limiter.acquire(7 as unknown as string, { rpm: 1, concurrency: 1 })).rejects.toThrow(/keyId/);
       await expect(limiter.acquire(key, { rpm: -1, concurrency: 1 })).rejects.toThrow(InvalidArgumentError);
       await expect(limiter.acquire(key, { rpm: 1.5, concurrency: 1 })).rejects.toThrow(/limits\.rpm/);
-      await expect(limiter.acquire(key, { rpm: 1, concurrency: '2' as unknown as number })).rejects.toThrow(InvalidArgumentError);
-      await expect(limiter.acquire(key, null as unknown as { rpm: null; concurrency: null })).rejects.toThrow(InvalidArgumentError);
+      await expect(limiter.acquire(key, { rpm: 1, concurrency: '2' as unknown as number })).rejects.toThrow(
+        InvalidArgumentError,
+      );
+      await expect(limiter.acquire(key, null as unknown as { rpm: null; concurrency: null })).rejects.toThrow(
+        InvalidArgumentError,
+      );
     });
 
     it('rejects acquire after close, and close twice is fine', async () => {

@@ -46,7 +46,9 @@ describe('checkpoint body', () => {
     const cp: Checkpoint = { origin: 'o', size: 1, rootHash: root, extensions: [] };
     expect(() => formatCheckpoint({ ...cp, origin: 'a\nb' })).toThrow(/checkpoint.origin/);
     expect(() => formatCheckpoint({ ...cp, size: -1 })).toThrow(/checkpoint.size/);
-    expect(() => formatCheckpoint({ ...cp, rootHash: root.subarray(2) })).toThrow(/checkpoint.rootHash must be 32 bytes/);
+    expect(() => formatCheckpoint({ ...cp, rootHash: root.subarray(2) })).toThrow(
+      /checkpoint.rootHash must be 32 bytes/,
+    );
     expect(() => formatCheckpoint({ ...cp, extensions: [''] })).toThrow(/checkpoint.extensions\[0\]/);
   });
 });
@@ -60,7 +62,11 @@ describe('signed checkpoints', () => {
     expect(opened.checkpoint.size).toBe(12);
     expect(opened.text).toBe(formatCheckpoint(cp));
 
-    for (const tampered of [note.replace('\n12\n', '\n13\n'), note.replace(encodeBase64(root), encodeBase64(EMPTY_ROOT)), note.replace('example.com/log\n12', 'example.com/lag\n12')]) {
+    for (const tampered of [
+      note.replace('\n12\n', '\n13\n'),
+      note.replace(encodeBase64(root), encodeBase64(EMPTY_ROOT)),
+      note.replace('example.com/log\n12', 'example.com/lag\n12'),
+    ]) {
       const result = await verifyCheckpoint(tampered, { verifier: log.verifier });
       expect(result.ok).toBe(false);
       expect(result.checks[0]).toMatchObject({ id: 'checkpoint.signature', ok: false });
@@ -71,23 +77,37 @@ describe('signed checkpoints', () => {
   it('requires the log key itself, not just any configured key', async () => {
     const log = await generateSignerKey('example.com/log', { seed: seed(1) });
     const other = await generateSignerKey('other.example/key', { seed: seed(2) });
-    const note = await signCheckpoint({ origin: 'example.com/log', size: 1, rootHash: root, extensions: [] }, [other.signer]);
-    await expect(openCheckpoint(note, { verifier: log.verifier, witnesses: [other.verifier] })).rejects.toMatchObject({ code: 'unverified' });
+    const note = await signCheckpoint({ origin: 'example.com/log', size: 1, rootHash: root, extensions: [] }, [
+      other.signer,
+    ]);
+    await expect(openCheckpoint(note, { verifier: log.verifier, witnesses: [other.verifier] })).rejects.toMatchObject({
+      code: 'unverified',
+    });
   });
 
   it('checks the origin when asked, and the body format', async () => {
     const log = await generateSignerKey('example.com/log', { seed: seed(1) });
-    const note = await signCheckpoint({ origin: 'example.com/log', size: 1, rootHash: root, extensions: [] }, [log.signer]);
+    const note = await signCheckpoint({ origin: 'example.com/log', size: 1, rootHash: root, extensions: [] }, [
+      log.signer,
+    ]);
     const wrongOrigin = await verifyCheckpoint(note, { verifier: log.verifier, origin: 'example.com/other' });
-    expect(wrongOrigin.checks).toMatchObject([{ id: 'checkpoint.signature', ok: true }, { id: 'checkpoint.body', ok: false }]);
+    expect(wrongOrigin.checks).toMatchObject([
+      { id: 'checkpoint.signature', ok: true },
+      { id: 'checkpoint.body', ok: false },
+    ]);
     const notACheckpoint = await signNote('just some text\n', [log.signer]);
-    await expect(openCheckpoint(notACheckpoint, { verifier: log.verifier })).rejects.toMatchObject({ code: 'malformed' });
+    await expect(openCheckpoint(notACheckpoint, { verifier: log.verifier })).rejects.toMatchObject({
+      code: 'malformed',
+    });
   });
 
   it('keeps unknown signatures aside', async () => {
     const log = await generateSignerKey('example.com/log', { seed: seed(1) });
     const stranger = await generateSignerKey('stranger.example/w', { seed: seed(3) });
-    const note = await addNoteSignatures(await signCheckpoint({ origin: 'example.com/log', size: 1, rootHash: root, extensions: [] }, [log.signer]), [stranger.signer]);
+    const note = await addNoteSignatures(
+      await signCheckpoint({ origin: 'example.com/log', size: 1, rootHash: root, extensions: [] }, [log.signer]),
+      [stranger.signer],
+    );
     const opened = await openCheckpoint(note, { verifier: log.verifier });
     expect(opened.unverified.map((s) => s.name)).toEqual(['stranger.example/w']);
     expect(opened.cosignatures).toEqual([]);

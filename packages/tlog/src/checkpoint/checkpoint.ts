@@ -48,7 +48,8 @@ export function parseCheckpoint(text: string): Checkpoint {
   assertString(text, 'text');
   if (!text.endsWith('\n')) throw new TlogError('malformed', 'checkpoint must end with a newline');
   const lines = text.slice(0, -1).split('\n');
-  if (lines.length < 3) throw new TlogError('malformed', 'checkpoint must have an origin, a tree size and a root hash line');
+  if (lines.length < 3)
+    throw new TlogError('malformed', 'checkpoint must have an origin, a tree size and a root hash line');
   const [origin, sizeLine, rootLine, ...extensions] = lines as [string, string, string, ...string[]];
   if (origin === '') throw new TlogError('malformed', 'checkpoint origin must not be empty');
   if (!SIZE_PATTERN.test(sizeLine) || !Number.isSafeInteger(Number(sizeLine))) {
@@ -56,7 +57,8 @@ export function parseCheckpoint(text: string): Checkpoint {
   }
   const rootHash = decodeBase64(rootLine);
   if (rootHash.length !== HASH_SIZE) throw new TlogError('malformed', 'checkpoint root hash must be 32 bytes');
-  if (extensions.some((e) => e === '')) throw new TlogError('malformed', 'checkpoint extension lines must not be empty');
+  if (extensions.some((e) => e === ''))
+    throw new TlogError('malformed', 'checkpoint extension lines must not be empty');
   return { origin, size: Number(sizeLine), rootHash, extensions };
 }
 

@@ -84,7 +84,8 @@ function cosignaturesOf(opened: OpenedNote, options: OpenCheckpointOptions): Ver
       timestamp: s.verifier.type === SIGNATURE_TYPE_COSIGNATURE_V1 ? cosignatureTimestamp(s.signature) : undefined,
     }));
   const quorum = options.witnessQuorum ?? 0;
-  if (cosignatures.length < quorum) throw new TlogError('unverified', `checkpoint has ${cosignatures.length} witness cosignatures, ${quorum} required`);
+  if (cosignatures.length < quorum)
+    throw new TlogError('unverified', `checkpoint has ${cosignatures.length} witness cosignatures, ${quorum} required`);
   return cosignatures;
 }
 
@@ -94,11 +95,19 @@ function cosignaturesOf(opened: OpenedNote, options: OpenCheckpointOptions): Ver
  * @throws {TypeError} when an option has the wrong type.
  * @throws {TlogError} `malformed`, `signature` or `unverified` when the checkpoint cannot be trusted.
  */
-export async function openCheckpoint(note: string | Uint8Array, options: OpenCheckpointOptions): Promise<OpenedCheckpoint> {
+export async function openCheckpoint(
+  note: string | Uint8Array,
+  options: OpenCheckpointOptions,
+): Promise<OpenedCheckpoint> {
   checkOptions(options);
   const opened = await openSigned(note, options);
   const checkpoint = parseBody(opened.text, options);
-  return { checkpoint, text: opened.text, cosignatures: cosignaturesOf(opened, options), unverified: opened.unverified };
+  return {
+    checkpoint,
+    text: opened.text,
+    cosignatures: cosignaturesOf(opened, options),
+    unverified: opened.unverified,
+  };
 }
 
 export interface CheckpointVerification extends Verification {
@@ -109,7 +118,11 @@ export interface CheckpointVerification extends Verification {
  * Records the checkpoint checks into `checks` and returns the opened checkpoint when all pass.
  * Shared by `verifyCheckpoint` and the tile-log verifier.
  */
-export async function checkCheckpoint(note: string | Uint8Array, options: OpenCheckpointOptions, checks: CheckList): Promise<OpenedCheckpoint | undefined> {
+export async function checkCheckpoint(
+  note: string | Uint8Array,
+  options: OpenCheckpointOptions,
+  checks: CheckList,
+): Promise<OpenedCheckpoint | undefined> {
   const opened = await checks.record(
     'checkpoint.signature',
     async () => {
@@ -119,10 +132,18 @@ export async function checkCheckpoint(note: string | Uint8Array, options: OpenCh
     () => `signed by the log key ${options.verifier.name}`,
   );
   if (opened === undefined) return undefined;
-  const checkpoint = await checks.record('checkpoint.body', () => parseBody(opened.text, options), (c) => `${c.origin} at size ${c.size}`);
+  const checkpoint = await checks.record(
+    'checkpoint.body',
+    () => parseBody(opened.text, options),
+    (c) => `${c.origin} at size ${c.size}`,
+  );
   let cosignatures: VerifiedCosignature[] | undefined = [];
   if (options.witnesses !== undefined && options.witnesses.length > 0) {
-    cosignatures = await checks.record('checkpoint.cosignatures', () => cosignaturesOf(opened, options), (c) => `${c.length} witness cosignatures verified`);
+    cosignatures = await checks.record(
+      'checkpoint.cosignatures',
+      () => cosignaturesOf(opened, options),
+      (c) => `${c.length} witness cosignatures verified`,
+    );
   }
   if (checkpoint === undefined || cosignatures === undefined) return undefined;
   return { checkpoint, text: opened.text, cosignatures, unverified: opened.unverified };
@@ -136,7 +157,10 @@ export async function checkCheckpoint(note: string | Uint8Array, options: OpenCh
  * const result = await verifyCheckpoint(note, { verifier });
  * if (!result.ok) console.error(result.issues);
  */
-export async function verifyCheckpoint(note: string | Uint8Array, options: OpenCheckpointOptions): Promise<CheckpointVerification> {
+export async function verifyCheckpoint(
+  note: string | Uint8Array,
+  options: OpenCheckpointOptions,
+): Promise<CheckpointVerification> {
   const checks = new CheckList();
   const checkpoint = await checkCheckpoint(note, options, checks);
   const result = checks.result();

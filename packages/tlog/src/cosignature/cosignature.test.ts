@@ -19,27 +19,37 @@ const clock = (): number => 1_679_315_147_999;
 async function setup() {
   const log = await generateSignerKey('example.com/log', { seed: seed(1) });
   const witness = await createCosigner({ name: 'witness.example/w1', seed: seed(4), clock });
-  const note = await signCheckpoint({ origin: 'example.com/log', size: 20852163, rootHash: root, extensions: [] }, [log.signer]);
+  const note = await signCheckpoint({ origin: 'example.com/log', size: 20852163, rootHash: root, extensions: [] }, [
+    log.signer,
+  ]);
   return { log, witness, note, cosigned: await addNoteSignatures(note, [witness]) };
 }
 
 describe('cosignature/v1', () => {
   it('signs "cosignature/v1\\ntime <t>\\n" + body', () => {
     const body = 'example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n';
-    expect(utf8Decode(cosignatureMessage(1679315147, utf8Encode(body)))).toBe(`cosignature/v1\ntime 1679315147\n${body}`);
+    expect(utf8Decode(cosignatureMessage(1679315147, utf8Encode(body)))).toBe(
+      `cosignature/v1\ntime 1679315147\n${body}`,
+    );
     expect(() => cosignatureMessage(-1, new Uint8Array())).toThrow(RangeError);
     expect(() => cosignatureMessage(2n ** 63n, new Uint8Array())).toThrow(RangeError);
   });
 
   it('reads the timestamp of the spec example line (key ID ‖ u64 time ‖ signature)', () => {
-    const sig = decodeBase64('jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==');
+    const sig = decodeBase64(
+      'jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==',
+    );
     expect(sig.length).toBe(4 + COSIGNATURE_V1_SIZE);
     expect(cosignatureTimestamp(sig.subarray(4))).toBe(1679315147);
   });
 
   it('verifies configured witnesses and reports their timestamps', async () => {
     const { log, witness, cosigned } = await setup();
-    const opened = await openCheckpoint(cosigned, { verifier: log.verifier, witnesses: [witness.verifier], witnessQuorum: 1 });
+    const opened = await openCheckpoint(cosigned, {
+      verifier: log.verifier,
+      witnesses: [witness.verifier],
+      witnessQuorum: 1,
+    });
     expect(opened.cosignatures).toEqual([{ name: 'witness.example/w1', keyId: witness.keyId, timestamp: 1679315147 }]);
     const line = parseNote(cosigned).signatures[1]!;
     expect(line.signature.length).toBe(COSIGNATURE_V1_SIZE);
@@ -51,8 +61,16 @@ describe('cosignature/v1', () => {
     expect(opened.cosignatures).toEqual([]);
     expect(opened.unverified.map((s) => s.name)).toEqual(['witness.example/w1']);
     const other = await createCosigner({ name: 'witness.example/w2', seed: seed(5) });
-    const result = await verifyCheckpoint(cosigned, { verifier: log.verifier, witnesses: [other.verifier], witnessQuorum: 1 });
-    expect(result.checks).toMatchObject([{ id: 'checkpoint.signature', ok: true }, { id: 'checkpoint.body', ok: true }, { id: 'checkpoint.cosignatures', ok: false }]);
+    const result = await verifyCheckpoint(cosigned, {
+      verifier: log.verifier,
+      witnesses: [other.verifier],
+      witnessQuorum: 1,
+    });
+    expect(result.checks).toMatchObject([
+      { id: 'checkpoint.signature', ok: true },
+      { id: 'checkpoint.body', ok: true },
+      { id: 'checkpoint.cosignatures', ok: false },
+    ]);
   });
 
   it('rejects a tampered cosignature, a moved timestamp, and a cosignature of another checkpoint', async () => {
@@ -66,7 +84,9 @@ describe('cosignature/v1', () => {
       const tampered = [...lines.slice(0, -1), `${dash} ${name} ${encodeBase64(sig)}`].join('\n') + '\n';
       await expect(openCheckpoint(tampered, options)).rejects.toMatchObject({ code: 'signature' });
     }
-    const other = await signCheckpoint({ origin: 'example.com/log', size: 20852164, rootHash: root, extensions: [] }, [log.signer]);
+    const other = await signCheckpoint({ origin: 'example.com/log', size: 20852164, rootHash: root, extensions: [] }, [
+      log.signer,
+    ]);
     const transplanted = `${other}${lines.at(-1)!}\n`;
     await expect(openCheckpoint(transplanted, options)).rejects.toMatchObject({ code: 'signature' });
     expect((await openCheckpoint(note, options)).cosignatures).toEqual([]);
@@ -76,13 +96,20 @@ describe('cosignature/v1', () => {
     const { log, witness, note } = await setup();
     const plain = await generateSignerKey('witness.example/w1', { seed: seed(4), type: SIGNATURE_TYPE_ED25519 });
     expect(plain.signer.keyId).not.toBe(witness.keyId);
-    const opened = await openCheckpoint(await addNoteSignatures(note, [plain.signer]), { verifier: log.verifier, witnesses: [witness.verifier] });
+    const opened = await openCheckpoint(await addNoteSignatures(note, [plain.signer]), {
+      verifier: log.verifier,
+      witnesses: [witness.verifier],
+    });
     expect(opened.cosignatures).toEqual([]);
     expect(opened.unverified).toHaveLength(1);
   });
 
   it('round-trips cosigner keys as vkey / skey strings with type 0x04', async () => {
-    const k = await generateSignerKey('witness.example/w3', { seed: seed(6), type: SIGNATURE_TYPE_COSIGNATURE_V1, clock });
+    const k = await generateSignerKey('witness.example/w3', {
+      seed: seed(6),
+      type: SIGNATURE_TYPE_COSIGNATURE_V1,
+      clock,
+    });
     expect(parseVerifierKey(k.vkey).type).toBe(SIGNATURE_TYPE_COSIGNATURE_V1);
     const signer = await parseSignerKey(k.skey, { clock });
     const sig = await signer.sign(utf8Encode('o\n1\nAAAA\n'));

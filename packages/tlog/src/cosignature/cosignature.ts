@@ -8,7 +8,14 @@
 import { concatBytes, utf8Encode } from '../encoding/bytes.js';
 import { TlogError } from '../errors.js';
 import { assertBytes, assertFunction, checkObject } from '../validate.js';
-import { ED25519_SEED_SIZE, ED25519_SIGNATURE_SIZE, ed25519PublicKey, ed25519Sign, ed25519Verify, createKeyedVerifier } from '../note/ed25519.js';
+import {
+  ED25519_SEED_SIZE,
+  ED25519_SIGNATURE_SIZE,
+  ed25519PublicKey,
+  ed25519Sign,
+  ed25519Verify,
+  createKeyedVerifier,
+} from '../note/ed25519.js';
 import { assertKeyName } from '../note/key-id.js';
 import { SIGNATURE_TYPE_COSIGNATURE_V1, type KeyedSigner, type KeyedVerifier } from '../note/signer.js';
 
@@ -40,7 +47,8 @@ export function cosignatureMessage(timestamp: number | bigint, checkpointBody: U
  */
 export function cosignatureTimestamp(signature: Uint8Array): number {
   assertBytes(signature, 'signature');
-  if (signature.length !== COSIGNATURE_V1_SIZE) throw new TlogError('malformed', `a cosignature/v1 signature is ${COSIGNATURE_V1_SIZE} bytes`);
+  if (signature.length !== COSIGNATURE_V1_SIZE)
+    throw new TlogError('malformed', `a cosignature/v1 signature is ${COSIGNATURE_V1_SIZE} bytes`);
   const t = new DataView(signature.buffer, signature.byteOffset, 8).getBigUint64(0, false);
   if (t > MAX_TIMESTAMP) throw new TlogError('malformed', 'cosignature timestamp exceeds 2^63 - 1');
   return Number(t);

@@ -13,9 +13,12 @@ describe('base64', () => {
     }
   });
 
-  it.each([['AQI'], ['AQID='], ['AQ=D'], ['A===' ], ['AR=='], ['AQJ='], ['AQ\nID'], ['AQ-_'], ['é===']])('rejects %j', (text) => {
-    expect(() => decodeBase64(text)).toThrow(TlogError);
-  });
+  it.each([['AQI'], ['AQID='], ['AQ=D'], ['A==='], ['AR=='], ['AQJ='], ['AQ\nID'], ['AQ-_'], ['é===']])(
+    'rejects %j',
+    (text) => {
+      expect(() => decodeBase64(text)).toThrow(TlogError);
+    },
+  );
 
   it('rejects wrong argument types', () => {
     expect(() => decodeBase64(1 as unknown as string)).toThrow(TypeError);

@@ -28,7 +28,23 @@ describe('CompactRange', () => {
     const seen: string[] = [];
     const range = new CompactRange();
     for (let n = 0; n < 8; n++) range.append(leaves[n]!, (level, index) => seen.push(`${level}/${index}`));
-    expect(seen).toEqual(['0/0', '0/1', '1/0', '0/2', '0/3', '1/1', '2/0', '0/4', '0/5', '1/2', '0/6', '0/7', '1/3', '2/1', '3/0']);
+    expect(seen).toEqual([
+      '0/0',
+      '0/1',
+      '1/0',
+      '0/2',
+      '0/3',
+      '1/1',
+      '2/0',
+      '0/4',
+      '0/5',
+      '1/2',
+      '0/6',
+      '0/7',
+      '1/3',
+      '2/1',
+      '3/0',
+    ]);
     const reader = createMemoryHashReader(leaves.slice(0, 8));
     let top: Uint8Array | undefined;
     new CompactRange(7, await reader(rangeNodes(0, 7))).append(leaves[7]!, (level, _i, hash) => {

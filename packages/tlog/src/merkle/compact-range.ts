@@ -28,7 +28,8 @@ export class CompactRange {
   constructor(size = 0, hashes: readonly Uint8Array[] = []) {
     assertCount(size, 'size');
     const nodes = rangeNodes(0, size);
-    if (!Array.isArray(hashes) || hashes.length !== nodes.length) throw new RangeError(`hashes must hold ${nodes.length} hashes for size ${size}`);
+    if (!Array.isArray(hashes) || hashes.length !== nodes.length)
+      throw new RangeError(`hashes must hold ${nodes.length} hashes for size ${size}`);
     hashes.forEach((h, i) => assertBytes(h, `hashes[${i}]`, HASH_SIZE));
     this.#size = size;
     this.#hashes = [...hashes];

@@ -25,7 +25,8 @@ function assertSizes(size1: number, size2: number): void {
   assertCount(size1, 'size1');
   assertCount(size2, 'size2');
   if (size1 > size2) throw new RangeError('size1 must not exceed size2');
-  if (size1 === 0) throw new RangeError('size1 must be positive: a consistency proof from the empty tree proves nothing');
+  if (size1 === 0)
+    throw new RangeError('size1 must be positive: a consistency proof from the empty tree proves nothing');
 }
 
 /**
@@ -67,7 +68,11 @@ export function consistencyProofNodes(size1: number, size2: number): TreeNode[][
  * @throws {RangeError} when `size1` is 0 or exceeds `size2`.
  * @throws {TlogError} whatever the reader throws (`missing`, `corrupt`).
  */
-export async function generateConsistencyProof(size1: number, size2: number, reader: HashReader): Promise<Uint8Array[]> {
+export async function generateConsistencyProof(
+  size1: number,
+  size2: number,
+  reader: HashReader,
+): Promise<Uint8Array[]> {
   assertFunction(reader, 'reader');
   return readRangeHashes(reader, consistencyProofNodes(size1, size2));
 }
@@ -99,7 +104,8 @@ export function assertConsistency(input: ConsistencyProofInput): void {
   assertProof(proof);
   if (size1 === size2) {
     if (proof.length > 0) throw new TlogError('proof', 'consistency proof must be empty when size1 equals size2');
-    if (!bytesEqual(rootHash1, rootHash2)) throw new TlogError('proof', 'trees of equal size have different root hashes');
+    if (!bytesEqual(rootHash1, rootHash2))
+      throw new TlogError('proof', 'trees of equal size have different root hashes');
     return;
   }
   assertBytes(rootHash1, 'rootHash1', HASH_SIZE);
@@ -130,8 +136,10 @@ export function assertConsistency(input: ConsistencyProofInput): void {
     sn = Math.floor(sn / 2);
   }
   if (sn !== 0) throw new TlogError('proof', 'consistency proof has fewer hashes than the trees need');
-  if (!bytesEqual(fr, rootHash1)) throw new TlogError('proof', 'consistency proof does not lead to the first root hash');
-  if (!bytesEqual(sr, rootHash2)) throw new TlogError('proof', 'consistency proof does not lead to the second root hash');
+  if (!bytesEqual(fr, rootHash1))
+    throw new TlogError('proof', 'consistency proof does not lead to the first root hash');
+  if (!bytesEqual(sr, rootHash2))
+    throw new TlogError('proof', 'consistency proof does not lead to the second root hash');
 }
 
 /**

@@ -22,7 +22,10 @@ export type HashReader = (nodes: readonly TreeNode[]) => Promise<readonly Uint8A
  *
  * @throws {TlogError} `corrupt` when the reader answers with the wrong number or size of hashes.
  */
-export async function readRangeHashes(reader: HashReader, ranges: readonly (readonly TreeNode[])[]): Promise<Uint8Array[]> {
+export async function readRangeHashes(
+  reader: HashReader,
+  ranges: readonly (readonly TreeNode[])[],
+): Promise<Uint8Array[]> {
   const keys = new Map<string, number>();
   const nodes: TreeNode[] = [];
   for (const range of ranges) {
@@ -35,9 +38,11 @@ export async function readRangeHashes(reader: HashReader, ranges: readonly (read
     }
   }
   const hashes = nodes.length === 0 ? [] : await reader(nodes);
-  if (hashes.length !== nodes.length) throw new TlogError('corrupt', `hash reader returned ${hashes.length} hashes for ${nodes.length} nodes`);
+  if (hashes.length !== nodes.length)
+    throw new TlogError('corrupt', `hash reader returned ${hashes.length} hashes for ${nodes.length} nodes`);
   for (const h of hashes) {
-    if (!(h instanceof Uint8Array) || h.length !== HASH_SIZE) throw new TlogError('corrupt', 'hash reader returned a hash that is not 32 bytes');
+    if (!(h instanceof Uint8Array) || h.length !== HASH_SIZE)
+      throw new TlogError('corrupt', 'hash reader returned a hash that is not 32 bytes');
   }
   return ranges.map((range) => {
     let hash: Uint8Array | undefined;
@@ -69,7 +74,11 @@ export function createMemoryHashReader(leafHashes: readonly Uint8Array[]): HashR
     const out = nodes.map(({ level, index }) => {
       const width = 2 ** level;
       const start = index * width;
-      if (start + width > leaves.length) throw new TlogError('missing', `subtree ${level}/${index} is not complete in a tree of ${leaves.length} leaves`);
+      if (start + width > leaves.length)
+        throw new TlogError(
+          'missing',
+          `subtree ${level}/${index} is not complete in a tree of ${leaves.length} leaves`,
+        );
       let row = leaves.slice(start, start + width);
       while (row.length > 1) {
         const next: Uint8Array[] = [];

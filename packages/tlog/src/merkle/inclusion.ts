@@ -75,7 +75,12 @@ export async function generateInclusionProof(index: number, size: number, reader
  * @throws {RangeError} when `index` ≥ `size` or a hash is not 32 bytes long.
  * @throws {TlogError} `proof` when the proof has the wrong length for `index` and `size`.
  */
-export function rootFromInclusionProof(index: number, size: number, leafHash: Uint8Array, proof: readonly Uint8Array[]): Uint8Array {
+export function rootFromInclusionProof(
+  index: number,
+  size: number,
+  leafHash: Uint8Array,
+  proof: readonly Uint8Array[],
+): Uint8Array {
   assertIndexInTree(index, size);
   assertBytes(leafHash, 'leafHash', HASH_SIZE);
   assertProof(proof);

@@ -6,10 +6,21 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../encoding/bytes.js';
-import { assertConsistency, consistencyProofNodes, generateConsistencyProof, verifyConsistency } from './consistency.js';
+import {
+  assertConsistency,
+  consistencyProofNodes,
+  generateConsistencyProof,
+  verifyConsistency,
+} from './consistency.js';
 import { EMPTY_ROOT, leafHash, nodeHash } from './hash.js';
 import { createMemoryHashReader } from './hash-reader.js';
-import { assertInclusion, generateInclusionProof, inclusionProofNodes, rootFromInclusionProof, verifyInclusion } from './inclusion.js';
+import {
+  assertInclusion,
+  generateInclusionProof,
+  inclusionProofNodes,
+  rootFromInclusionProof,
+  verifyInclusion,
+} from './inclusion.js';
 import { rootFromLeafHashes, rootFromReader } from './root.js';
 import { splitPoint } from './tree-math.js';
 
@@ -31,7 +42,9 @@ function path(m: number, d: Uint8Array[]): Uint8Array[] {
 function subproof(m: number, d: Uint8Array[], b: boolean): Uint8Array[] {
   if (m === d.length) return b ? [] : [mth(d)];
   const k = splitPoint(d.length);
-  return m <= k ? [...subproof(m, d.slice(0, k), b), mth(d.slice(k))] : [...subproof(m - k, d.slice(k), false), mth(d.slice(0, k))];
+  return m <= k
+    ? [...subproof(m, d.slice(0, k), b), mth(d.slice(k))]
+    : [...subproof(m - k, d.slice(k), false), mth(d.slice(0, k))];
 }
 const hex = (list: Uint8Array[]): string[] => list.map(toHex);
 const flip = (h: Uint8Array): Uint8Array => {
@@ -44,7 +57,9 @@ describe('Merkle hashing', () => {
   it('uses the RFC 6962 prefixes and the empty-tree root', () => {
     expect(toHex(EMPTY_ROOT)).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
     expect(toHex(leafHash(new Uint8Array(0)))).toBe('6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d');
-    expect(toHex(nodeHash(leaves[0]!, leaves[1]!))).toBe(toHex(sha256(new Uint8Array([1, ...leaves[0]!, ...leaves[1]!]))));
+    expect(toHex(nodeHash(leaves[0]!, leaves[1]!))).toBe(
+      toHex(sha256(new Uint8Array([1, ...leaves[0]!, ...leaves[1]!]))),
+    );
   });
 
   it('matches one-shot SHA-256 for every entry length, interleaved (the scratch hasher leaks no state)', () => {
@@ -110,9 +125,15 @@ describe('inclusion proofs', () => {
 
   it('reports through verify and throws through assert', () => {
     const bad = { index: 5, size: 3, leafHash: leaves[0]!, proof: [], rootHash: EMPTY_ROOT };
-    expect(verifyInclusion(bad)).toMatchObject({ ok: false, checks: [{ id: 'inclusion', ok: false }], issues: ['index must be less than size'] });
+    expect(verifyInclusion(bad)).toMatchObject({
+      ok: false,
+      checks: [{ id: 'inclusion', ok: false }],
+      issues: ['index must be less than size'],
+    });
     expect(() => assertInclusion(bad)).toThrow(RangeError);
-    expect(() => assertInclusion({ ...bad, index: 0, size: 2, proof: [leaves[1]!] })).toThrow(/does not lead to the root/);
+    expect(() => assertInclusion({ ...bad, index: 0, size: 2, proof: [leaves[1]!] })).toThrow(
+      /does not lead to the root/,
+    );
     expect(() => rootFromInclusionProof(0, 2, leaves[0]!, [new Uint8Array(5)])).toThrow(/proof\[0\] must be 32 bytes/);
   });
 });
@@ -125,15 +146,30 @@ describe('consistency proofs', () => {
         const proof = await generateConsistencyProof(m, n, reader);
         expect(hex(proof), `${m} → ${n}`).toEqual(m === n ? [] : hex(subproof(m, leaves.slice(0, n), true)));
         const root1 = mth(leaves.slice(0, m));
-        expect(verifyConsistency({ size1: m, size2: n, proof, rootHash1: root1, rootHash2: root2 }).ok, `${m} → ${n}`).toBe(true);
+        expect(
+          verifyConsistency({ size1: m, size2: n, proof, rootHash1: root1, rootHash2: root2 }).ok,
+          `${m} → ${n}`,
+        ).toBe(true);
       }
     }
   });
 
   it('rejects tampered proofs, roots and sizes', async () => {
-    for (const [m, n] of [[3, 7], [4, 8], [6, 13], [16, 33], [31, 64]] as const) {
+    for (const [m, n] of [
+      [3, 7],
+      [4, 8],
+      [6, 13],
+      [16, 33],
+      [31, 64],
+    ] as const) {
       const proof = await generateConsistencyProof(m, n, reader);
-      const base = { size1: m, size2: n, proof, rootHash1: mth(leaves.slice(0, m)), rootHash2: mth(leaves.slice(0, n)) };
+      const base = {
+        size1: m,
+        size2: n,
+        proof,
+        rootHash1: mth(leaves.slice(0, m)),
+        rootHash2: mth(leaves.slice(0, n)),
+      };
       proof.forEach((_, j) => {
         const bad = proof.map((p, k) => (k === j ? flip(p) : p));
         expect(verifyConsistency({ ...base, proof: bad }).ok, `${m}→${n} flip ${j}`).toBe(false);
@@ -152,7 +188,9 @@ describe('consistency proofs', () => {
     expect(verifyConsistency({ size1: 0, size2: 1, proof: [], rootHash1: EMPTY_ROOT, rootHash2: root }).ok).toBe(false);
     expect(verifyConsistency({ size1: 1, size2: 1, proof: [root], rootHash1: root, rootHash2: root }).ok).toBe(false);
     expect(verifyConsistency({ size1: 1, size2: 1, proof: [], rootHash1: root, rootHash2: root }).ok).toBe(true);
-    expect(() => assertConsistency({ size1: 2, size2: 1, proof: [], rootHash1: root, rootHash2: root })).toThrow(RangeError);
+    expect(() => assertConsistency({ size1: 2, size2: 1, proof: [], rootHash1: root, rootHash2: root })).toThrow(
+      RangeError,
+    );
   });
 
   it('reads each node once per proof, O(log n) of them', async () => {

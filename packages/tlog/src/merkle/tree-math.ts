@@ -35,7 +35,6 @@ export function isPowerOfTwo(n: number): boolean {
   return n > 0 && 2 ** (bitLength(n) - 1) === n;
 }
 
-
 /**
  * The complete subtrees that make up the leaf range [lo, hi), largest first, as the RFC's MTH
  * recursion sees it. `lo` must be aligned (true of every range the recursion produces): the

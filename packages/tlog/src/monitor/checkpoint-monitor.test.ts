@@ -22,7 +22,9 @@ async function grow(appender: Appender, sizes: number[], fork?: { at: number }):
   const notes = new Map<number, string>();
   for (const size of sizes) {
     const from = appender.size;
-    const batch = Array.from({ length: size - from }, (_, j) => entry(from + j, fork !== undefined && from + j === fork.at ? ' (forked)' : ''));
+    const batch = Array.from({ length: size - from }, (_, j) =>
+      entry(from + j, fork !== undefined && from + j === fork.at ? ' (forked)' : ''),
+    );
     notes.set(size, (await appender.append(batch)).checkpoint);
   }
   return notes;
@@ -81,7 +83,10 @@ describe('CheckpointMonitor', () => {
     const { signer, verifier } = await key;
     const appender = await createAppender({ storage: createMemoryTileStorage(), signer });
     const notes = await grow(appender, [5, 9]);
-    const monitor = new CheckpointMonitor({ verifier, proveConsistency: () => Promise.reject(new Error('log unreachable')) });
+    const monitor = new CheckpointMonitor({
+      verifier,
+      proveConsistency: () => Promise.reject(new Error('log unreachable')),
+    });
     expect((await monitor.observe(notes.get(5)!)).ok).toBe(true);
     const result = await monitor.observe(notes.get(9)!);
     expect(result.issues.join()).toMatch(/log unreachable/);
@@ -113,7 +118,10 @@ describe('compareCheckpoints', () => {
     expect(compareCheckpoints(eight, four, await appender.consistencyProof(4, 8)).ok).toBe(true);
     expect(compareCheckpoints(four, eight).issues).toEqual(['no consistency proof from size 4 to 8']);
     expect(compareCheckpoints(seen(notes.get(0)!), eight).ok).toBe(true);
-    const badEmpty: SeenCheckpoint = { note: '', checkpoint: { ...seen(notes.get(0)!).checkpoint, rootHash: four.checkpoint.rootHash } };
+    const badEmpty: SeenCheckpoint = {
+      note: '',
+      checkpoint: { ...seen(notes.get(0)!).checkpoint, rootHash: four.checkpoint.rootHash },
+    };
     expect(compareCheckpoints(badEmpty, eight).ok).toBe(false);
     const otherLog: SeenCheckpoint = { note: '', checkpoint: { ...four.checkpoint, origin: 'other.example/log' } };
     expect(compareCheckpoints(otherLog, eight).checks[0]).toMatchObject({ id: 'monitor.origin', ok: false });

@@ -28,7 +28,11 @@ export interface CheckpointComparison extends Verification {
   /** Set when the two are different checkpoints of the same size: the evidence. */
   readonly equivocation?: { readonly first: SeenCheckpoint; readonly second: SeenCheckpoint };
   /** Set when the consistency proof between them fails: the evidence. */
-  readonly inconsistency?: { readonly older: SeenCheckpoint; readonly newer: SeenCheckpoint; readonly proof: readonly Uint8Array[] };
+  readonly inconsistency?: {
+    readonly older: SeenCheckpoint;
+    readonly newer: SeenCheckpoint;
+    readonly proof: readonly Uint8Array[];
+  };
 }
 
 /**
@@ -40,7 +44,11 @@ export interface CheckpointComparison extends Verification {
  * const result = compareCheckpoints(seen, incoming, await appender.consistencyProof(seen.checkpoint.size));
  * if (result.equivocation) publish(result.equivocation);
  */
-export function compareCheckpoints(first: SeenCheckpoint, second: SeenCheckpoint, proof?: readonly Uint8Array[]): CheckpointComparison {
+export function compareCheckpoints(
+  first: SeenCheckpoint,
+  second: SeenCheckpoint,
+  proof?: readonly Uint8Array[],
+): CheckpointComparison {
   const checks = new CheckList();
   const a = first.checkpoint;
   const b = second.checkpoint;
@@ -60,7 +68,8 @@ export function compareCheckpoints(first: SeenCheckpoint, second: SeenCheckpoint
   const o = older.checkpoint;
   const n = newer.checkpoint;
   if (o.size === 0) {
-    if (bytesEqual(o.rootHash, EMPTY_ROOT)) checks.pass('monitor.consistency', 'the empty tree is a prefix of every tree');
+    if (bytesEqual(o.rootHash, EMPTY_ROOT))
+      checks.pass('monitor.consistency', 'the empty tree is a prefix of every tree');
     else checks.fail('monitor.consistency', 'checkpoint of size 0 does not carry the empty tree root');
     return checks.result();
   }
@@ -140,11 +149,17 @@ export class CheckpointMonitor {
     const checks = new CheckList();
     const opened = await checkCheckpoint(note, this.#options, checks);
     if (opened === undefined) return { result: checks.result(), firstError: checks.firstError };
-    const incoming: SeenCheckpoint = { note: typeof note === 'string' ? note : utf8Decode(note), checkpoint: opened.checkpoint };
+    const incoming: SeenCheckpoint = {
+      note: typeof note === 'string' ? note : utf8Decode(note),
+      checkpoint: opened.checkpoint,
+    };
     const size = opened.checkpoint.size;
     const seen = this.seen();
     const same = this.#seen.get(size);
-    const neighbours = same !== undefined ? [same] : [seen.filter((s) => s.checkpoint.size < size).at(-1), seen.find((s) => s.checkpoint.size > size)];
+    const neighbours =
+      same !== undefined
+        ? [same]
+        : [seen.filter((s) => s.checkpoint.size < size).at(-1), seen.find((s) => s.checkpoint.size > size)];
     let evidence: Omit<CheckpointComparison, keyof Verification> = {};
     for (const other of neighbours) {
       if (other === undefined) continue;
@@ -170,7 +185,10 @@ export class CheckpointMonitor {
       proof = await prove(smaller, larger);
     } catch (error) {
       const checks = new CheckList();
-      checks.fail('monitor.consistency', `no consistency proof from size ${smaller} to ${larger}: ${errorMessage(error)}`);
+      checks.fail(
+        'monitor.consistency',
+        `no consistency proof from size ${smaller} to ${larger}: ${errorMessage(error)}`,
+      );
       return checks.result();
     }
     return compareCheckpoints(seen, incoming, proof);

@@ -80,7 +80,17 @@ describe('saferouter-tlog verify (spawned)', () => {
   }, 30_000);
 
   it('verifies the same log over HTTP, printing a binary entry as base64', async () => {
-    const result = await run(['verify', url, '--vkey', vkey, '--entry', '700', '--audit', '--origin', 'example.com/cli-log']);
+    const result = await run([
+      'verify',
+      url,
+      '--vkey',
+      vkey,
+      '--entry',
+      '700',
+      '--audit',
+      '--origin',
+      'example.com/cli-log',
+    ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('ok   tiles.audit');
@@ -139,7 +149,13 @@ describe('runCli (in process)', () => {
     const missing = io();
     expect(await runCli(['verify', join(dir, 'nope'), '--vkey', vkey], missing.io)).toBe(1);
     expect(missing.err.join('')).toMatch(/no checkpoint/);
-    for (const args of [['verify', dir], ['check', dir, '--vkey', vkey], ['verify', dir, '--vkey', 'garbage'], ['verify', dir, '--vkey', vkey, '--entry', '-1'], ['verify', dir, '--vkey', vkey, '--bogus']]) {
+    for (const args of [
+      ['verify', dir],
+      ['check', dir, '--vkey', vkey],
+      ['verify', dir, '--vkey', 'garbage'],
+      ['verify', dir, '--vkey', vkey, '--entry', '-1'],
+      ['verify', dir, '--vkey', vkey, '--bogus'],
+    ]) {
       const bad = io();
       expect(await runCli(args, bad.io), args.join(' ')).toBe(1);
       expect(bad.err.join('')).toMatch(/saferouter-tlog: /);
@@ -153,7 +169,10 @@ describe('runCli (in process)', () => {
 describe('saferouter-tlog keygen', () => {
   it('prints a signer key and its verifier key, which sign and verify together', async () => {
     const out: string[] = [];
-    const code = await runCli(['keygen', 'example.com/new-log'], { stdout: (t) => out.push(t), stderr: (t) => out.push(t) });
+    const code = await runCli(['keygen', 'example.com/new-log'], {
+      stdout: (t) => out.push(t),
+      stderr: (t) => out.push(t),
+    });
     expect(code).toBe(0);
     const [skey, vk] = out.join('').trim().split('\n');
     expect(skey).toMatch(/^PRIVATE\+KEY\+example\.com\/new-log\+[0-9a-f]{8}\+/);

@@ -14,7 +14,10 @@ import { createDirectoryTileStorage } from './directory-storage.js';
 describe('directory tile storage', () => {
   describeTileStorageConformance('directory', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tlog-dir-'));
-    return { open: async () => createDirectoryTileStorage(dir), destroy: () => rm(dir, { recursive: true, force: true }) };
+    return {
+      open: async () => createDirectoryTileStorage(dir),
+      destroy: () => rm(dir, { recursive: true, force: true }),
+    };
   });
 
   it('lays the log out as tlog-tiles files, readable by the directory fetch', async () => {

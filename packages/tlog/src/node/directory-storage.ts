@@ -79,7 +79,8 @@ export function createDirectoryTileStorage(directory: string): TileStorage {
       for (const { bundle, data } of commit.entryBundles) decodeEntryBundle(data, bundle.width);
       await withLock(root, async () => {
         const size = await storedSize();
-        if (size !== commit.previousSize) throw new TlogError('conflict', `storage is at size ${size}, not ${commit.previousSize}`);
+        if (size !== commit.previousSize)
+          throw new TlogError('conflict', `storage is at size ${size}, not ${commit.previousSize}`);
         await Promise.all([
           ...commit.tiles.map(({ tile, data }) => writeAtomically(file(tilePath(tile)), data)),
           ...commit.entryBundles.map(({ bundle, data }) => writeAtomically(file(entryBundlePath(bundle)), data)),

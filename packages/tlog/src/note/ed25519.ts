@@ -23,7 +23,11 @@ function wireSha512(): void {
 }
 
 /** Verifies an Ed25519 signature; false (never a throw) for malformed keys or signatures. */
-export async function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+export async function ed25519Verify(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
   if (signature.length !== ED25519_SIGNATURE_SIZE || publicKey.length !== ED25519_PUBLIC_KEY_SIZE) return false;
   wireSha512();
   try {
@@ -67,7 +71,12 @@ export function formatVerifierKeyString(name: string, type: number, publicKey: U
  * @throws {RangeError} when `name` is not a valid key name or `publicKey` not 32 bytes.
  */
 export function createEd25519Verifier(name: string, publicKey: Uint8Array): KeyedVerifier {
-  return createKeyedVerifier(name, SIGNATURE_TYPE_ED25519, publicKey, (key) => (text, signature) => ed25519Verify(key, text, signature));
+  return createKeyedVerifier(
+    name,
+    SIGNATURE_TYPE_ED25519,
+    publicKey,
+    (key) => (text, signature) => ed25519Verify(key, text, signature),
+  );
 }
 
 /**

@@ -44,7 +44,10 @@ export function isValidKeyName(name: unknown): name is string {
  */
 export function assertKeyName(name: unknown, argument = 'name'): asserts name is string {
   assertString(name, argument);
-  if (!isValidKeyName(name)) throw new RangeError(`${argument} must be 1 to ${MAX_KEY_NAME_LENGTH} characters with no spaces, '+' or control characters`);
+  if (!isValidKeyName(name))
+    throw new RangeError(
+      `${argument} must be 1 to ${MAX_KEY_NAME_LENGTH} characters with no spaces, '+' or control characters`,
+    );
 }
 
 /**

@@ -9,9 +9,20 @@ import { decodeBase64, encodeBase64 } from '../encoding/base64.js';
 import { TlogError } from '../errors.js';
 import { createCosignatureVerifier, createCosigner } from '../cosignature/cosignature.js';
 import { assertBytes, assertFunction, assertString } from '../validate.js';
-import { createEd25519Signer, createEd25519Verifier, ED25519_SEED_SIZE, ed25519PublicKey, randomSeed } from './ed25519.js';
+import {
+  createEd25519Signer,
+  createEd25519Verifier,
+  ED25519_SEED_SIZE,
+  ed25519PublicKey,
+  randomSeed,
+} from './ed25519.js';
 import { computeKeyId, formatKeyId, isValidKeyName } from './key-id.js';
-import { SIGNATURE_TYPE_COSIGNATURE_V1, SIGNATURE_TYPE_ED25519, type KeyedSigner, type KeyedVerifier } from './signer.js';
+import {
+  SIGNATURE_TYPE_COSIGNATURE_V1,
+  SIGNATURE_TYPE_ED25519,
+  type KeyedSigner,
+  type KeyedVerifier,
+} from './signer.js';
 
 /** Longest key string accepted. */
 export const MAX_KEY_STRING_LENGTH = 1024;
@@ -28,7 +39,8 @@ function parseKeyParts(text: string, what: string): { name: string; keyId: numbe
   if (!isValidKeyName(name)) throw new TlogError('malformed', `${what}: invalid key name`);
   if (!/^[0-9a-fA-F]{8}$/.test(hex)) throw new TlogError('malformed', `${what}: key ID must be 8 hex digits`);
   const material = decodeBase64(b64);
-  if (material.length !== KEY_MATERIAL_SIZE) throw new TlogError('malformed', `${what}: key material must be a type byte and 32 key bytes`);
+  if (material.length !== KEY_MATERIAL_SIZE)
+    throw new TlogError('malformed', `${what}: key material must be a type byte and 32 key bytes`);
   const type = material[0]!;
   if (type !== SIGNATURE_TYPE_ED25519 && type !== SIGNATURE_TYPE_COSIGNATURE_V1) {
     throw new TlogError('malformed', `${what}: unsupported signature type 0x${type.toString(16).padStart(2, '0')}`);
@@ -47,8 +59,10 @@ function parseKeyParts(text: string, what: string): { name: string; keyId: numbe
 export function parseVerifierKey(vkey: string): KeyedVerifier {
   assertString(vkey, 'vkey', 1, MAX_KEY_STRING_LENGTH);
   const { name, keyId, type, key } = parseKeyParts(vkey, 'verifier key');
-  const verifier = type === SIGNATURE_TYPE_ED25519 ? createEd25519Verifier(name, key) : createCosignatureVerifier(name, key);
-  if (verifier.keyId !== keyId) throw new TlogError('malformed', 'verifier key: key ID does not match the name and public key');
+  const verifier =
+    type === SIGNATURE_TYPE_ED25519 ? createEd25519Verifier(name, key) : createCosignatureVerifier(name, key);
+  if (verifier.keyId !== keyId)
+    throw new TlogError('malformed', 'verifier key: key ID does not match the name and public key');
   return verifier;
 }
 
@@ -69,8 +83,11 @@ export async function parseSignerKey(skey: string, options: { clock?: () => numb
   const signer =
     type === SIGNATURE_TYPE_ED25519
       ? await createEd25519Signer(name, key)
-      : await createCosigner(options.clock === undefined ? { name, seed: key } : { name, seed: key, clock: options.clock });
-  if (signer.keyId !== keyId) throw new TlogError('malformed', 'signer key: key ID does not match the name and public key');
+      : await createCosigner(
+          options.clock === undefined ? { name, seed: key } : { name, seed: key, clock: options.clock },
+        );
+  if (signer.keyId !== keyId)
+    throw new TlogError('malformed', 'signer key: key ID does not match the name and public key');
   return signer;
 }
 
@@ -82,7 +99,8 @@ export async function parseSignerKey(skey: string, options: { clock?: () => numb
  */
 export async function formatSignerKey(name: string, type: number, seed: Uint8Array): Promise<string> {
   if (!isValidKeyName(name)) throw new RangeError('name must be a valid key name');
-  if (type !== SIGNATURE_TYPE_ED25519 && type !== SIGNATURE_TYPE_COSIGNATURE_V1) throw new RangeError('type must be 0x01 or 0x04');
+  if (type !== SIGNATURE_TYPE_ED25519 && type !== SIGNATURE_TYPE_COSIGNATURE_V1)
+    throw new RangeError('type must be 0x01 or 0x04');
   assertBytes(seed, 'seed', ED25519_SEED_SIZE);
   const keyId = computeKeyId(name, type, await ed25519PublicKey(seed));
   const material = new Uint8Array(KEY_MATERIAL_SIZE);

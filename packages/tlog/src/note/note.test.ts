@@ -23,7 +23,10 @@ interface NoteVectors {
 const vectors = JSON.parse(readFileSync(join(vectorsDir(), 'signed-note', 'vectors.json'), 'utf8')) as NoteVectors;
 
 async function expectTlogError(promise: Promise<unknown>, code: string): Promise<void> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(TlogError.isInstance(error), `expected a TlogError, got ${String(error)}`).toBe(true);
   expect((error as TlogError).code).toBe(code);
 }
@@ -66,7 +69,10 @@ describe('signed-note rules', () => {
     expect(opened.text).toBe(text);
     expect(opened.verified.map((s) => s.name)).toEqual(['a.example/log']);
     expect(opened.unverified.map((s) => s.name)).toEqual(['b.example/log']);
-    await expectTlogError(openNote(note, [(await generateSignerKey('c.example/log', { seed: seed(3) })).verifier]), 'unverified');
+    await expectTlogError(
+      openNote(note, [(await generateSignerKey('c.example/log', { seed: seed(3) })).verifier]),
+      'unverified',
+    );
   });
 
   it('treats a key sharing only the name (or only the ID) as unknown', async () => {
@@ -160,7 +166,9 @@ describe('note keys', () => {
     expect(k.skey).toMatch(/^PRIVATE\+KEY\+example\.com\/log\+[0-9a-f]{8}\+/);
     expect(parseVerifierKey(k.vkey).keyId).toBe(k.signer.keyId);
     expect((await parseSignerKey(k.skey)).verifier.vkey).toBe(k.vkey);
-    expect(await formatSignerKey('example.com/log', SIGNATURE_TYPE_ED25519, seed(5))).toBe((await generateSignerKey('example.com/log', { seed: seed(5) })).skey);
+    expect(await formatSignerKey('example.com/log', SIGNATURE_TYPE_ED25519, seed(5))).toBe(
+      (await generateSignerKey('example.com/log', { seed: seed(5) })).skey,
+    );
   });
 
   it.each([

@@ -51,12 +51,15 @@ function controlCharacterIndex(text: string): number {
 export function assertNoteText(text: string): void {
   assertString(text, 'text');
   if (!text.endsWith('\n')) throw new TlogError('malformed', 'note text must end with a newline');
-  if (controlCharacterIndex(text) >= 0) throw new TlogError('malformed', 'note text must not contain control characters other than newline');
-  if (utf8Encode(text).length > MAX_NOTE_SIZE) throw new TlogError('malformed', `note is larger than ${MAX_NOTE_SIZE} bytes`);
+  if (controlCharacterIndex(text) >= 0)
+    throw new TlogError('malformed', 'note text must not contain control characters other than newline');
+  if (utf8Encode(text).length > MAX_NOTE_SIZE)
+    throw new TlogError('malformed', `note is larger than ${MAX_NOTE_SIZE} bytes`);
 }
 
 function parseSignatureLine(line: string): NoteSignature {
-  if (!line.startsWith(SIGNATURE_LINE_PREFIX)) throw new TlogError('malformed', 'signature line must start with an em dash and a space');
+  if (!line.startsWith(SIGNATURE_LINE_PREFIX))
+    throw new TlogError('malformed', 'signature line must start with an em dash and a space');
   const rest = line.slice(SIGNATURE_LINE_PREFIX.length);
   const space = rest.indexOf(' ');
   if (space < 0) throw new TlogError('malformed', 'signature line must hold a key name and a signature');
@@ -64,7 +67,8 @@ function parseSignatureLine(line: string): NoteSignature {
   const b64 = rest.slice(space + 1);
   if (!isValidKeyName(name)) throw new TlogError('malformed', 'signature line has an invalid key name');
   const bytes = decodeBase64(b64);
-  if (bytes.length < 5) throw new TlogError('malformed', 'signature must hold a 4-byte key ID and at least one signature byte');
+  if (bytes.length < 5)
+    throw new TlogError('malformed', 'signature must hold a 4-byte key ID and at least one signature byte');
   const keyId = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
   return { name, keyId, signature: bytes.slice(4) };
 }
@@ -82,20 +86,24 @@ export function parseNote(note: string | Uint8Array): ParsedNote {
   let message: string;
   if (typeof note === 'string') {
     message = note;
-    if (message.length > MAX_NOTE_SIZE || utf8Encode(message).length > MAX_NOTE_SIZE) throw new TlogError('malformed', `note is larger than ${MAX_NOTE_SIZE} bytes`);
+    if (message.length > MAX_NOTE_SIZE || utf8Encode(message).length > MAX_NOTE_SIZE)
+      throw new TlogError('malformed', `note is larger than ${MAX_NOTE_SIZE} bytes`);
   } else {
     assertBytes(note, 'note');
     if (note.length > MAX_NOTE_SIZE) throw new TlogError('malformed', `note is larger than ${MAX_NOTE_SIZE} bytes`);
     message = utf8Decode(note);
   }
-  if (controlCharacterIndex(message) >= 0) throw new TlogError('malformed', 'note must not contain control characters other than newline');
+  if (controlCharacterIndex(message) >= 0)
+    throw new TlogError('malformed', 'note must not contain control characters other than newline');
   const split = message.lastIndexOf('\n\n');
   if (split < 0) throw new TlogError('malformed', 'note has no blank line before its signatures');
   const text = message.slice(0, split + 1);
   const block = message.slice(split + 2);
-  if (block === '' || !block.endsWith('\n')) throw new TlogError('malformed', 'note signatures must be newline-terminated lines');
+  if (block === '' || !block.endsWith('\n'))
+    throw new TlogError('malformed', 'note signatures must be newline-terminated lines');
   const lines = block.slice(0, -1).split('\n');
-  if (lines.length > MAX_NOTE_SIGNATURES) throw new TlogError('malformed', `note has more than ${MAX_NOTE_SIGNATURES} signatures`);
+  if (lines.length > MAX_NOTE_SIGNATURES)
+    throw new TlogError('malformed', `note has more than ${MAX_NOTE_SIGNATURES} signatures`);
   return { text, signatures: lines.map(parseSignatureLine) };
 }
 
@@ -110,7 +118,8 @@ export function parseNote(note: string | Uint8Array): ParsedNote {
 export function formatSignatureLine(signature: NoteSignature): string {
   checkObject(signature, 'signature');
   if (!isValidKeyName(signature.name)) throw new RangeError('signature.name must be a valid key name');
-  if (!Number.isInteger(signature.keyId) || signature.keyId < 0 || signature.keyId > 0xffffffff) throw new RangeError('signature.keyId must be a uint32');
+  if (!Number.isInteger(signature.keyId) || signature.keyId < 0 || signature.keyId > 0xffffffff)
+    throw new RangeError('signature.keyId must be a uint32');
   assertBytes(signature.signature, 'signature.signature');
   if (signature.signature.length === 0) throw new RangeError('signature.signature must not be empty');
   const bytes = new Uint8Array(4 + signature.signature.length);
@@ -134,6 +143,7 @@ export function formatNote(text: string, signatures: readonly NoteSignature[]): 
   if (signatures.length === 0) throw new RangeError('signatures must not be empty');
   let out = `${text}\n`;
   for (const s of signatures) out += `${formatSignatureLine(s)}\n`;
-  if (utf8Encode(out).length > MAX_NOTE_SIZE) throw new TlogError('malformed', `note is larger than ${MAX_NOTE_SIZE} bytes`);
+  if (utf8Encode(out).length > MAX_NOTE_SIZE)
+    throw new TlogError('malformed', `note is larger than ${MAX_NOTE_SIZE} bytes`);
   return out;
 }

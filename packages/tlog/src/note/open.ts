@@ -98,7 +98,8 @@ export async function openNote(note: string | Uint8Array, verifiers: readonly No
     }
     if (seen.has(key)) throw new TlogError('malformed', `note carries two signatures by ${key}`);
     seen.add(key);
-    if (!(await verifier.verify(textBytes, sig.signature))) throw new TlogError('signature', `signature by ${key} does not verify`);
+    if (!(await verifier.verify(textBytes, sig.signature)))
+      throw new TlogError('signature', `signature by ${key} does not verify`);
     verified.push({ ...sig, verifier });
   }
   if (verified.length === 0) throw new TlogError('unverified', 'note has no signature by a known key');
@@ -116,7 +117,10 @@ export interface NoteVerification extends Verification {
  * @example
  * const { ok, issues } = await verifyNote(note, [verifier]);
  */
-export async function verifyNote(note: string | Uint8Array, verifiers: readonly NoteVerifier[]): Promise<NoteVerification> {
+export async function verifyNote(
+  note: string | Uint8Array,
+  verifiers: readonly NoteVerifier[],
+): Promise<NoteVerification> {
   const checks = new CheckList();
   try {
     const opened = await openNote(note, verifiers);

@@ -30,7 +30,8 @@ export function readJsonVectors(sub: string): [string, unknown][] {
     for (const name of readdirSync(dir).sort()) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.json')) out.push([relative(root, path), JSON.parse(readFileSync(path, 'utf8')) as unknown]);
+      else if (name.endsWith('.json'))
+        out.push([relative(root, path), JSON.parse(readFileSync(path, 'utf8')) as unknown]);
     }
   };
   walk(root);

@@ -39,11 +39,25 @@ describe('tile appender', () => {
       expect(toHex(result.rootHash)).toBe(toHex(rootFromLeafHashes(leaves)));
     }
     expect(appender.size).toBe(70_000);
-    for (const t of partialTiles(70_000)) expect(await storage.readTile(t), `tile ${t.level}/${t.index}.p/${t.width}`).not.toBeNull();
+    for (const t of partialTiles(70_000))
+      expect(await storage.readTile(t), `tile ${t.level}/${t.index}.p/${t.width}`).not.toBeNull();
     expect(await storage.readTile({ level: 1, index: 0, width: 256 })).not.toBeNull();
-    const result = await verifyTileLog({ fetch: createStorageFetch(storage), verifier, entryIndex: 65_535, audit: true });
+    const result = await verifyTileLog({
+      fetch: createStorageFetch(storage),
+      verifier,
+      entryIndex: 65_535,
+      audit: true,
+    });
     expect(result.issues).toEqual([]);
-    expect(result.checks.map((c) => c.id)).toEqual(['checkpoint.fetch', 'checkpoint.signature', 'checkpoint.body', 'tiles.root', 'tiles.audit', 'entry.bundle', 'entry.inclusion']);
+    expect(result.checks.map((c) => c.id)).toEqual([
+      'checkpoint.fetch',
+      'checkpoint.signature',
+      'checkpoint.body',
+      'tiles.root',
+      'tiles.audit',
+      'entry.bundle',
+      'entry.inclusion',
+    ]);
   });
 
   it('appends one entry at a time, each checkpoint signed and agreeing with its tiles', async () => {
@@ -72,11 +86,28 @@ describe('tile appender', () => {
     const entries = Array.from({ length: 70_001 }, (_, i) => entry(i));
     for (let i = 0; i < entries.length; i += 10_000) await appender.append(entries.slice(i, i + 10_000));
     const memory = createMemoryHashReader(entries.map(leafHash));
-    for (const [index, size] of [[0, 70_001], [65_536, 70_001], [70_000, 70_001], [12_345, 65_537], [255, 256], [256, 257]] as const) {
-      expect((await appender.inclusionProof(index, size)).map(toHex), `${index}@${size}`).toEqual((await generateInclusionProof(index, size, memory)).map(toHex));
+    for (const [index, size] of [
+      [0, 70_001],
+      [65_536, 70_001],
+      [70_000, 70_001],
+      [12_345, 65_537],
+      [255, 256],
+      [256, 257],
+    ] as const) {
+      expect((await appender.inclusionProof(index, size)).map(toHex), `${index}@${size}`).toEqual(
+        (await generateInclusionProof(index, size, memory)).map(toHex),
+      );
     }
-    for (const [a, b] of [[1, 70_001], [256, 65_536], [65_535, 65_537], [40_000, 70_000], [7, 7]] as const) {
-      expect((await appender.consistencyProof(a, b)).map(toHex), `${a}→${b}`).toEqual((await generateConsistencyProof(a, b, memory)).map(toHex));
+    for (const [a, b] of [
+      [1, 70_001],
+      [256, 65_536],
+      [65_535, 65_537],
+      [40_000, 70_000],
+      [7, 7],
+    ] as const) {
+      expect((await appender.consistencyProof(a, b)).map(toHex), `${a}→${b}`).toEqual(
+        (await generateConsistencyProof(a, b, memory)).map(toHex),
+      );
     }
     await expect(appender.inclusionProof(1, 70_002)).rejects.toThrow(RangeError);
   });
@@ -104,7 +135,9 @@ describe('tile appender', () => {
         return data;
       },
     };
-    await expect(createAppender({ storage: corrupted, signer })).rejects.toSatisfy((e: unknown) => TlogError.isInstance(e) && e.code === 'corrupt');
+    await expect(createAppender({ storage: corrupted, signer })).rejects.toSatisfy(
+      (e: unknown) => TlogError.isInstance(e) && e.code === 'corrupt',
+    );
     await expect(createAppender({ storage, signer, origin: 'another.example/log' })).rejects.toThrow(/origin/);
   });
 
@@ -114,11 +147,15 @@ describe('tile appender', () => {
     const a = await createAppender({ storage, signer });
     const b = await createAppender({ storage, signer });
     await a.append([entry(0), entry(1)]);
-    await expect(b.append([entry(99)])).rejects.toSatisfy((e: unknown) => TlogError.isInstance(e) && e.code === 'conflict');
+    await expect(b.append([entry(99)])).rejects.toSatisfy(
+      (e: unknown) => TlogError.isInstance(e) && e.code === 'conflict',
+    );
     expect(storage.size).toBe(2);
     const retried = await b.append([entry(2)]);
     expect(retried.firstIndex).toBe(2);
-    expect((await verifyTileLog({ fetch: createStorageFetch(storage), verifier, entryIndex: 2, audit: true })).ok).toBe(true);
+    expect((await verifyTileLog({ fetch: createStorageFetch(storage), verifier, entryIndex: 2, audit: true })).ok).toBe(
+      true,
+    );
   });
 
   it('does not advance when a commit fails', async () => {

@@ -107,7 +107,10 @@ function advance(state: LogState, entries: readonly Uint8Array[]): Advanced {
     buffer = { ...buffer, width: buffer.width + 1 };
     touched.add(tileLevel);
     if (buffer.width === TILE_WIDTH) {
-      tiles.set(`${tileLevel}/${buffer.index}`, { tile: { level: tileLevel, index: buffer.index, width: TILE_WIDTH }, data: buffer.data });
+      tiles.set(`${tileLevel}/${buffer.index}`, {
+        tile: { level: tileLevel, index: buffer.index, width: TILE_WIDTH },
+        data: buffer.data,
+      });
       buffer = emptyLevel(buffer.index + 1);
     }
     levels[tileLevel] = buffer;
@@ -127,7 +130,10 @@ function advance(state: LogState, entries: readonly Uint8Array[]): Advanced {
     }
   }
   if (bundleEntries.length > 0) {
-    entryBundles.push({ bundle: { index: bundleIndex, width: bundleEntries.length }, data: encodeEntryBundle(bundleEntries) });
+    entryBundles.push({
+      bundle: { index: bundleIndex, width: bundleEntries.length },
+      data: encodeEntryBundle(bundleEntries),
+    });
   }
   for (const tileLevel of touched) {
     const buffer = levels[tileLevel]!;
@@ -176,9 +182,15 @@ export async function createAppender(options: AppenderOptions): Promise<Appender
     if (stale) await reloadNow();
     const previousSize = state.range.size;
     if (entries.length === 0 && state.checkpoint !== null) {
-      return { firstIndex: previousSize, size: previousSize, rootHash: state.rootHash.slice(), checkpoint: state.checkpoint };
+      return {
+        firstIndex: previousSize,
+        size: previousSize,
+        rootHash: state.rootHash.slice(),
+        checkpoint: state.checkpoint,
+      };
     }
-    if (previousSize + entries.length > Number.MAX_SAFE_INTEGER) throw new RangeError('entries would grow the log past 2^53 - 1');
+    if (previousSize + entries.length > Number.MAX_SAFE_INTEGER)
+      throw new RangeError('entries would grow the log past 2^53 - 1');
     const next = advance(state, entries);
     const rootHash = next.range.root();
     const checkpoint = await signCheckpoint({ origin, size: next.range.size, rootHash, extensions: [] }, [signer]);
@@ -195,11 +207,19 @@ export async function createAppender(options: AppenderOptions): Promise<Appender
       stale = true;
       throw error;
     }
-    state = { range: next.range, levels: next.levels, bundleIndex: next.bundleIndex, bundleEntries: next.bundleEntries, checkpoint, rootHash };
+    state = {
+      range: next.range,
+      levels: next.levels,
+      bundleIndex: next.bundleIndex,
+      bundleEntries: next.bundleEntries,
+      checkpoint,
+      rootHash,
+    };
     return { firstIndex: previousSize, size: next.range.size, rootHash: rootHash.slice(), checkpoint };
   };
 
-  const hashReader = (): HashReader => createTileHashReader({ readTile: storage.readTile.bind(storage), size: state.range.size, cache });
+  const hashReader = (): HashReader =>
+    createTileHashReader({ readTile: storage.readTile.bind(storage), size: state.range.size, cache });
 
   return {
     origin,

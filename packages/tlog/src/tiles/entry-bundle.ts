@@ -75,6 +75,7 @@ export function decodeEntryBundle(bundle: Uint8Array, width: number): Uint8Array
     entries.push(bundle.slice(offset + 2, end));
     offset = end;
   }
-  if (entries.length !== width) throw new TlogError('malformed', `entry bundle holds ${entries.length} entries, expected ${width}`);
+  if (entries.length !== width)
+    throw new TlogError('malformed', `entry bundle holds ${entries.length} entries, expected ${width}`);
   return entries;
 }

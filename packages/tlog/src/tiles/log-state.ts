@@ -53,12 +53,14 @@ export async function loadLogState(storage: TileStorage, origin: string, cache: 
   }
   const note = utf8Decode(stored);
   const checkpoint = parseCheckpoint(parseNote(note).text);
-  if (checkpoint.origin !== origin) throw new TlogError('malformed', `stored checkpoint is for origin ${checkpoint.origin}, not ${origin}`);
+  if (checkpoint.origin !== origin)
+    throw new TlogError('malformed', `stored checkpoint is for origin ${checkpoint.origin}, not ${origin}`);
   const size = checkpoint.size;
   const readTile = storage.readTile.bind(storage);
   const reader = createTileHashReader({ readTile, size, cache });
   const range = new CompactRange(size, size === 0 ? [] : await reader(rangeNodes(0, size)));
-  if (!bytesEqual(range.root(), checkpoint.rootHash)) throw new TlogError('corrupt', 'stored tiles do not hash to the stored checkpoint root');
+  if (!bytesEqual(range.root(), checkpoint.rootHash))
+    throw new TlogError('corrupt', 'stored tiles do not hash to the stored checkpoint root');
 
   const levels: LevelBuffer[] = [];
   for (let level = 0; level <= MAX_TILE_LEVEL; level++) {
@@ -75,7 +77,8 @@ export async function loadLogState(storage: TileStorage, origin: string, cache: 
   let bundleEntries: Uint8Array[] = [];
   if (bundleWidth > 0) {
     const bundle = await storage.readEntryBundle({ index: bundleIndex, width: bundleWidth });
-    if (bundle === null) throw new TlogError('missing', `entry bundle ${bundleIndex} (width ${bundleWidth}) is missing`);
+    if (bundle === null)
+      throw new TlogError('missing', `entry bundle ${bundleIndex} (width ${bundleWidth}) is missing`);
     bundleEntries = decodeEntryBundle(bundle, bundleWidth);
     const tile = levels[0]!.data;
     bundleEntries.forEach((entry, i) => {

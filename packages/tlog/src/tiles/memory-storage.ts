@@ -83,7 +83,8 @@ export function createMemoryTileStorage(): MemoryTileStorage {
         }
       }
       for (const { bundle, data } of commit.entryBundles) {
-        if (entryBundlePrefixLength(data, bundle.width) !== data.length) throw new TlogError('malformed', `entry bundle ${bundle.index} holds more than ${bundle.width} entries`);
+        if (entryBundlePrefixLength(data, bundle.width) !== data.length)
+          throw new TlogError('malformed', `entry bundle ${bundle.index} holds more than ${bundle.width} entries`);
       }
       for (const { tile, data } of commit.tiles) {
         const level = (tiles[tile.level] ??= []);

@@ -32,14 +32,18 @@ const hashes = (from: number, to: number): Uint8Array => {
   for (let i = from; i < to; i++) out.set(leafHash(entry(i)), (i - from) * 32);
   return out;
 };
-const bundle = (from: number, to: number): Uint8Array => encodeEntryBundle(Array.from({ length: to - from }, (_, i) => entry(from + i)));
+const bundle = (from: number, to: number): Uint8Array =>
+  encodeEntryBundle(Array.from({ length: to - from }, (_, i) => entry(from + i)));
 
 const key = generateSignerKey('conformance.example/log', { seed: new Uint8Array(32).fill(42) });
 
 /** A real signed checkpoint note (backends may parse it), labelled by an extension line. */
 async function checkpointNote(size: number, label = 'current'): Promise<string> {
   const { signer } = await key;
-  return signCheckpoint({ origin: signer.name, size, rootHash: leafHash(utf8Encode(`root ${size}`)), extensions: [label] }, [signer]);
+  return signCheckpoint(
+    { origin: signer.name, size, rootHash: leafHash(utf8Encode(`root ${size}`)), extensions: [label] },
+    [signer],
+  );
 }
 
 async function commitOf(previousSize: number, size: number, label?: string): Promise<TileCommit> {
@@ -58,8 +62,13 @@ async function storedLabel(storage: TileStorage): Promise<string | undefined> {
 }
 
 async function expectConflict(promise: Promise<unknown>): Promise<void> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(TlogError.isInstance(error) && error.code === 'conflict', `expected a conflict, got ${String(error)}`).toBe(true);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(TlogError.isInstance(error) && error.code === 'conflict', `expected a conflict, got ${String(error)}`).toBe(
+    true,
+  );
 }
 
 /**
@@ -95,7 +104,11 @@ export function describeTileStorageConformance(name: string, createFixture: () =
       await storage.commit(await commitOf(0, 3));
       expect(utf8Decode((await storage.readCheckpoint())!)).toBe(await checkpointNote(3));
       expect([...(await storage.readTile({ level: 0, index: 0, width: 3 }))!]).toEqual([...hashes(0, 3)]);
-      expect(decodeEntryBundle((await storage.readEntryBundle({ index: 0, width: 3 }))!, 3).map(utf8Decode)).toEqual(['conformance entry 0', 'conformance entry 1', 'conformance entry 2']);
+      expect(decodeEntryBundle((await storage.readEntryBundle({ index: 0, width: 3 }))!, 3).map(utf8Decode)).toEqual([
+        'conformance entry 0',
+        'conformance entry 1',
+        'conformance entry 2',
+      ]);
       expect(await storage.readTile({ level: 0, index: 0, width: 4 })).toBeNull();
       expect(await storage.readTile({ level: 1, index: 0, width: 1 })).toBeNull();
       expect(await storage.readEntryBundle({ index: 1, width: 1 })).toBeNull();
@@ -128,7 +141,9 @@ export function describeTileStorageConformance(name: string, createFixture: () =
       });
       expect((await storage.readTile({ level: 0, index: 0, width: 256 }))?.length).toBe(8192);
       expect([...(await storage.readTile({ level: 1, index: 0, width: 1 }))!]).toEqual([...hashes(1000, 1001)]);
-      expect(decodeEntryBundle((await storage.readEntryBundle({ index: 1, width: 1 }))!, 1).map(utf8Decode)).toEqual(['conformance entry 256']);
+      expect(decodeEntryBundle((await storage.readEntryBundle({ index: 1, width: 1 }))!, 1).map(utf8Decode)).toEqual([
+        'conformance entry 256',
+      ]);
     });
 
     it('rejects a commit from a stale size with conflict, changing nothing', async () => {
@@ -163,7 +178,12 @@ export function describeTileStorageConformance(name: string, createFixture: () =
       await reopened.append([entry(next++)]);
       await expectConflict(appender.append([entry(999)]));
       await appender.append([entry(next++)]);
-      const result = await verifyTileLog({ fetch: createStorageFetch(storage), verifier, entryIndex: 600, audit: true });
+      const result = await verifyTileLog({
+        fetch: createStorageFetch(storage),
+        verifier,
+        entryIndex: 600,
+        audit: true,
+      });
       expect(result.issues).toEqual([]);
       expect(result.ok).toBe(true);
       expect(result.checkpoint?.checkpoint.size).toBe(626);

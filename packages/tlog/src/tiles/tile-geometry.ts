@@ -58,7 +58,8 @@ export function partialTiles(size: number): TileRef[] {
   for (let level = 0; level <= MAX_TILE_LEVEL; level++) {
     const count = hashCountAtLevel(size, level);
     if (count === 0) break;
-    if (count % TILE_WIDTH !== 0) tiles.push({ level, index: Math.floor(count / TILE_WIDTH), width: count % TILE_WIDTH });
+    if (count % TILE_WIDTH !== 0)
+      tiles.push({ level, index: Math.floor(count / TILE_WIDTH), width: count % TILE_WIDTH });
   }
   return tiles;
 }

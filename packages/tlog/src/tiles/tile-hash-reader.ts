@@ -104,18 +104,22 @@ export function createTileHashReader(options: TileHashReaderOptions): HashReader
   const { readTile, size } = options;
   const cache = options.cache ?? new TileCache();
   const expanded = (tile: TileRef): Promise<ExpandedTile> =>
-    cache.get(`${tile.level}/${tile.index}/${tile.width}`, async () => ({ levels: expandTile(await readTileChecked(readTile, tile)) }));
+    cache.get(`${tile.level}/${tile.index}/${tile.width}`, async () => ({
+      levels: expandTile(await readTileChecked(readTile, tile)),
+    }));
 
   return async (nodes) => {
     const located = nodes.map((node) => {
-      if (!nodeFits(node, size)) throw new RangeError(`subtree ${node.level}/${node.index} is not complete in a tree of size ${size}`);
+      if (!nodeFits(node, size))
+        throw new RangeError(`subtree ${node.level}/${node.index} is not complete in a tree of size ${size}`);
       return locateNode(node, size);
     });
     const tiles = await Promise.all(located.map((l) => expanded(l.tile)));
     return located.map((l, i) => {
       const row = tiles[i]!.levels[l.subLevel];
       const at = (l.offset >> l.subLevel) * HASH_SIZE;
-      if (row === undefined || at + HASH_SIZE > row.length) throw new TlogError('corrupt', `tile ${tilePath(l.tile)} is too short`);
+      if (row === undefined || at + HASH_SIZE > row.length)
+        throw new TlogError('corrupt', `tile ${tilePath(l.tile)} is too short`);
       return row.slice(at, at + HASH_SIZE);
     });
   };

@@ -130,7 +130,11 @@ describe('verifyTileLog', () => {
   });
 
   it('checks witness cosignatures when witnesses are configured', async () => {
-    const witness = await createCosigner({ name: 'witness.example/w', seed: new Uint8Array(32).fill(9), clock: () => 1_700_000_000_000 });
+    const witness = await createCosigner({
+      name: 'witness.example/w',
+      seed: new Uint8Array(32).fill(9),
+      clock: () => 1_700_000_000_000,
+    });
     const cosigned = await addNoteSignatures(utf8Decode((await fetch('checkpoint'))!), [witness]);
     const withWitness = tamper('checkpoint', () => utf8Encode(cosigned));
     const ok = await verifyTileLog({ fetch: withWitness, verifier, witnesses: [witness.verifier], witnessQuorum: 1 });
@@ -147,7 +151,8 @@ describe('verifyTileLog', () => {
     const old = appender.checkpoint!;
     await appender.append(Array.from({ length: 300 }, (_, i) => utf8Encode(`e${300 + i}`)));
     const base = createStorageFetch(storage);
-    const pruned: TileFetch = async (path) => (path === 'checkpoint' ? utf8Encode(old) : path.includes('.p/') && path !== 'tile/1/000.p/1' ? null : base(path));
+    const pruned: TileFetch = async (path) =>
+      path === 'checkpoint' ? utf8Encode(old) : path.includes('.p/') && path !== 'tile/1/000.p/1' ? null : base(path);
     const result = await verifyTileLog({ fetch: pruned, verifier, entryIndex: 299, audit: true });
     expect(result.issues).toEqual([]);
     expect(utf8Decode(result.entry!)).toBe('e299');

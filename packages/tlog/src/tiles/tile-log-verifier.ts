@@ -15,7 +15,15 @@ import { rootFromReader } from '../merkle/root.js';
 import { assertCount, assertFunction, checkObject } from '../validate.js';
 import { CheckList, errorMessage, failure, type Verification } from '../verification.js';
 import { decodeEntryBundle } from './entry-bundle.js';
-import { hashCountAtLevel, MAX_TILE_LEVEL, TILE_HEIGHT, TILE_WIDTH, tileWidth, type EntryBundleRef, type TileRef } from './tile-geometry.js';
+import {
+  hashCountAtLevel,
+  MAX_TILE_LEVEL,
+  TILE_HEIGHT,
+  TILE_WIDTH,
+  tileWidth,
+  type EntryBundleRef,
+  type TileRef,
+} from './tile-geometry.js';
 import { createTileHashReader, expandTile, readTileChecked, TileCache, type ReadTile } from './tile-hash-reader.js';
 import { CHECKPOINT_PATH, entryBundlePath, tilePath } from './tile-path.js';
 import type { TileFetch } from './storage-fetch.js';
@@ -53,7 +61,8 @@ function checkOptions(options: TileLogOptions): void {
 async function fetchBundle(fetch: TileFetch, bundle: EntryBundleRef): Promise<Uint8Array[]> {
   const data = await fetch(entryBundlePath(bundle));
   if (data !== null) return decodeEntryBundle(data, bundle.width);
-  const full = bundle.width < TILE_WIDTH ? await fetch(entryBundlePath({ index: bundle.index, width: TILE_WIDTH })) : null;
+  const full =
+    bundle.width < TILE_WIDTH ? await fetch(entryBundlePath({ index: bundle.index, width: TILE_WIDTH })) : null;
   if (full === null) throw new TlogError('missing', `entry bundle ${entryBundlePath(bundle)} is missing`);
   return decodeEntryBundle(full, TILE_WIDTH).slice(0, bundle.width);
 }
@@ -87,7 +96,10 @@ async function auditTiles(fetch: TileFetch, readTile: ReadTile, size: number): P
       if (tile.width === TILE_WIDTH) {
         const [above] = await upper([{ level: (level + 1) * TILE_HEIGHT, index }]);
         if (!bytesEqual(expandTile(data)[TILE_HEIGHT]!, above!)) {
-          throw new TlogError('corrupt', `tile ${tilePath(tile)} does not hash to its entry in tile level ${level + 1}`);
+          throw new TlogError(
+            'corrupt',
+            `tile ${tilePath(tile)} does not hash to its entry in tile level ${level + 1}`,
+          );
         }
       }
       checked++;
@@ -113,17 +125,26 @@ async function run(options: TileLogOptions, checks: CheckList): Promise<Omit<Til
   if (opened === undefined) return {};
   const { size, rootHash } = opened.checkpoint;
   const readTile = tileReader(fetch);
-  const reader = createTileHashReader({ readTile, size, ...(options.cache === undefined ? {} : { cache: options.cache }) });
+  const reader = createTileHashReader({
+    readTile,
+    size,
+    ...(options.cache === undefined ? {} : { cache: options.cache }),
+  });
 
   await checks.record(
     'tiles.root',
     async () => {
-      if (!bytesEqual(await rootFromReader(size, reader), rootHash)) throw new TlogError('corrupt', 'tiles do not hash to the checkpoint root');
+      if (!bytesEqual(await rootFromReader(size, reader), rootHash))
+        throw new TlogError('corrupt', 'tiles do not hash to the checkpoint root');
     },
     () => `tiles hash to the root of size ${size}`,
   );
   if (options.audit === true) {
-    await checks.record('tiles.audit', () => auditTiles(fetch, readTile, size), (n) => `${n} tiles agree with their entry bundles and parent tiles`);
+    await checks.record(
+      'tiles.audit',
+      () => auditTiles(fetch, readTile, size),
+      (n) => `${n} tiles agree with their entry bundles and parent tiles`,
+    );
   }
   if (options.entryIndex === undefined) return { checkpoint: opened };
 
@@ -178,7 +199,9 @@ export async function verifyTileLog(options: TileLogOptions): Promise<TileLogVer
  * const { checkpoint, entry } = await assertTileLog({ fetch, verifier, entryIndex: 7 });
  * @throws {TlogError} the first failed check's error (`missing`, `signature`, `corrupt`, `proof`, …).
  */
-export async function assertTileLog(options: TileLogOptions): Promise<TileLogVerification & { checkpoint: OpenedCheckpoint }> {
+export async function assertTileLog(
+  options: TileLogOptions,
+): Promise<TileLogVerification & { checkpoint: OpenedCheckpoint }> {
   const checks = new CheckList();
   checkOptions(options);
   const extra = await run(options, checks);

@@ -30,12 +30,22 @@ describe('tile paths', () => {
     }
   });
 
-  it.each(['tile/0/5', 'tile/0/x000/005', 'tile/00/000', 'tile/64/000', 'tile/0/000.p/0', 'tile/0/000.p/256', 'tile/0/000.p/05', 'tile/entries/001.p/', 'tile/0/001/002', '/checkpoint', 'tile/-1/000', ''])(
-    'rejects the non-canonical path %j',
-    (path) => {
-      expect(() => parseTilePath(path)).toThrow(TlogError);
-    },
-  );
+  it.each([
+    'tile/0/5',
+    'tile/0/x000/005',
+    'tile/00/000',
+    'tile/64/000',
+    'tile/0/000.p/0',
+    'tile/0/000.p/256',
+    'tile/0/000.p/05',
+    'tile/entries/001.p/',
+    'tile/0/001/002',
+    '/checkpoint',
+    'tile/-1/000',
+    '',
+  ])('rejects the non-canonical path %j', (path) => {
+    expect(() => parseTilePath(path)).toThrow(TlogError);
+  });
 
   it('rejects out-of-range arguments', () => {
     expect(() => tilePath({ level: 64, index: 0, width: 1 })).toThrow(RangeError);
@@ -58,8 +68,16 @@ describe('tile geometry', () => {
   });
 
   it('locates subtrees inside tiles', () => {
-    expect(locateNode({ level: 12, index: 16 }, 70000)).toEqual({ tile: { level: 1, index: 1, width: 17 }, offset: 0, subLevel: 4 });
-    expect(locateNode({ level: 3, index: 40 }, 70000)).toEqual({ tile: { level: 0, index: 1, width: 256 }, offset: 64, subLevel: 3 });
+    expect(locateNode({ level: 12, index: 16 }, 70000)).toEqual({
+      tile: { level: 1, index: 1, width: 17 },
+      offset: 0,
+      subLevel: 4,
+    });
+    expect(locateNode({ level: 3, index: 40 }, 70000)).toEqual({
+      tile: { level: 0, index: 1, width: 256 },
+      offset: 64,
+      subLevel: 3,
+    });
   });
 });
 

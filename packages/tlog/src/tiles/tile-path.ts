@@ -77,7 +77,8 @@ export function parseTilePath(path: string): TileResource {
   const index = Number(groups.join(''));
   const width = widthText === undefined ? TILE_WIDTH : Number(widthText);
   if (!Number.isSafeInteger(index)) throw new TlogError('malformed', 'tile index is too large');
-  if (widthText !== undefined && width >= TILE_WIDTH) throw new TlogError('malformed', 'partial tile width must be 1 to 255');
+  if (widthText !== undefined && width >= TILE_WIDTH)
+    throw new TlogError('malformed', 'partial tile width must be 1 to 255');
   if (levelText === 'entries') return { kind: 'entries', bundle: { index, width } };
   const level = Number(levelText);
   if (level > MAX_TILE_LEVEL) throw new TlogError('malformed', 'tile level must be 0 to 63');

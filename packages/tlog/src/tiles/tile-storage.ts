@@ -85,7 +85,8 @@ export function assertTileCommit(commit: TileCommit): void {
   assertArray(commit.entryBundles, 'commit.entryBundles');
   commit.tiles.forEach((w, i) => {
     assertTileRef(w.tile, `commit.tiles[${i}].tile`);
-    if (w.tile.level > MAX_TILE_LEVEL) throw new RangeError(`commit.tiles[${i}].tile.level must be at most ${MAX_TILE_LEVEL}`);
+    if (w.tile.level > MAX_TILE_LEVEL)
+      throw new RangeError(`commit.tiles[${i}].tile.level must be at most ${MAX_TILE_LEVEL}`);
     assertBytes(w.data, `commit.tiles[${i}].data`, w.tile.width * HASH_SIZE);
   });
   commit.entryBundles.forEach((w, i) => {
