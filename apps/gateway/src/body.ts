@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
+import { requestHeader } from './request-header.js';
 import type { AppEnv } from './env.js';
 import { ApiError } from './errors.js';
 
@@ -86,7 +87,7 @@ export function nestingDepth(text: string): number {
 
 /** Reads the body (at most `limit` bytes) and parses it as JSON. @throws {ApiError} 400 or 413. */
 export async function readJson(c: Context<AppEnv>, limit: number): Promise<unknown> {
-  const declared = c.req.header('content-length');
+  const declared = requestHeader(c, 'content-length');
   if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
   const incoming = c.env?.incoming;
   let text: string;

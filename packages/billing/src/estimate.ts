@@ -126,7 +126,7 @@ export function estimatePromptTokens(body: PromptSource): number {
 /**
  * Completion tokens for assistant text already delivered to a client, `ceil(UTF-8 bytes / 3)`.
  * For a stream cut before the upstream's `usage` arrived; the text is every `content`,
- * `reasoning_content` and tool-call argument delivered (see `createDeliveredTextCounter`).
+ * `reasoning_content` and tool-call argument delivered (see `deliveredText`).
  * Reasoning an upstream did not stream is invisible here and so not charged.
  *
  * @example estimateCompletionTokens('Bonjour !') // 3

@@ -32,8 +32,8 @@ describe('@saferouter/billing entry', () => {
       'MICROS_PER_USD',
       'estimatePromptTokens',
       'estimateCompletionTokens',
-      'createDeliveredTextCounter',
-      'extractDeliveredText',
+
+      'deliveredText',
       'holdMicros',
       'affordableOutputTokens',
       'insufficientCreditsMessage',

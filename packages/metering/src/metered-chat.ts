@@ -19,7 +19,6 @@
  */
 import {
   estimateCompletionTokens,
-  extractDeliveredText,
   InsufficientCreditsError,
   RateLimitError,
   type Admission,
@@ -31,6 +30,7 @@ import {
 import { SafeRouterError } from '@saferouter/errors';
 import {
   withFallback,
+  type AbortSignalLike,
   type Attempt,
   type Catalog,
   type ChatRequestBody,
@@ -39,6 +39,7 @@ import {
   type Usage,
 } from '@saferouter/router';
 import type { ActivityEntry } from '@saferouter/store';
+import { deliveredCompletionTokens } from './delivered.js';
 import { completionText, holdShape, type HoldShape } from './estimates.js';
 
 /** Where activity entries go (the gateway batches them off the request path). */
@@ -73,7 +74,7 @@ export interface ChatCall {
   /** A validated chat-completions body (see the gateway's schema). */
   body: ChatRequestBody;
   /** Fires when the client is gone: the upstream is aborted and fallback stops. */
-  signal?: AbortSignal | undefined;
+  signal?: AbortSignalLike | undefined;
 }
 
 interface ReplyBase {
@@ -265,12 +266,7 @@ class MeteredRequest {
         : left
           ? 'client_closed_request: the client left mid-stream'
           : `stream_interrupted: ${summary.error?.message ?? 'the upstream ended early'}`;
-      await this.#finish(
-        summary.usage,
-        () => estimateCompletionTokens(extractDeliveredText(Buffer.concat(this.#delivered))),
-        status,
-        error,
-      );
+      await this.#finish(summary.usage, () => deliveredCompletionTokens(this.#delivered), status, error);
     } finally {
       this.#delivered.length = 0;
       this.#release();

@@ -159,17 +159,25 @@ export function createDemoProvider(settings: DemoProviderSettings = {}): (modelI
       const includeUsage = options.body.stream_options?.include_usage === true;
       const events = sseEvents(modelId, Math.floor(now() / 1000), answer, includeUsage);
       const stop = new AbortController();
-      const waitSignal = signal === undefined ? stop.signal : AbortSignal.any([stop.signal, signal]);
+      // The caller's signal may be any AbortSignalLike: forward its abort to our own controller,
+      // and stop listening once the stream is over (a long-lived signal must not collect listeners).
+      const onAbort = (): void => stop.abort(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const waitSignal = stop.signal;
       let index = 0;
       const source = {
         async next(): Promise<IteratorResult<Uint8Array, unknown>> {
-          if (index >= events.length) return { done: true, value: undefined };
+          if (index >= events.length) {
+            signal?.removeEventListener('abort', onAbort);
+            return { done: true, value: undefined };
+          }
           if (index > 0 && chunkDelayMs > 0) await delay(chunkDelayMs, undefined, { signal: waitSignal });
           if (signal?.aborted === true) throw new AbortedError();
           const value = events[index++] as Uint8Array;
           return { done: false, value };
         },
         destroy(): void {
+          signal?.removeEventListener('abort', onAbort);
           stop.abort();
         },
       };

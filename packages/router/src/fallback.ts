@@ -11,6 +11,7 @@
  */
 import { AbortedError, SafeRouterError } from './errors.js';
 import type { Candidate } from './catalog.js';
+import type { AbortSignalLike } from './cancellation.js';
 import type { CallOptions, ChatModelV1, GenerateResult, StreamResult } from './spec.js';
 
 /** One try of one candidate. */
@@ -72,7 +73,7 @@ export function withFallback(candidates: readonly Candidate[], options: Fallback
 
   async function run<R extends { ttfbMs: number }>(
     call: (model: ChatModelV1) => Promise<R>,
-    signal: AbortSignal | undefined,
+    signal: AbortSignalLike | undefined,
   ): Promise<R & FallbackInfo> {
     const attempts: Attempt[] = [];
     let lastError: SafeRouterError | undefined;

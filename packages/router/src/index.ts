@@ -3,6 +3,7 @@
  * catalog, fallback as a wrapper, and the event-level SSE relay every stream goes through.
  */
 export * from './spec.js';
+export * from './cancellation.js';
 export * from './errors.js';
 export * from './openai-compatible.js';
 export { SseFramer, parseEvent, type Frames } from './sse-frames.js';

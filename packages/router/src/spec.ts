@@ -3,6 +3,7 @@
  * A chat model is `{ specificationVersion, provider, modelId }` plus a non-streaming and a
  * streaming call. Cross-cutting behaviour (fallback) wraps models; it never branches inside them.
  */
+import type { AbortSignalLike } from './cancellation.js';
 
 /** Token usage as reported by an OpenAI-compatible upstream. */
 export interface Usage {
@@ -33,8 +34,8 @@ export type Capability = 'reasoning' | 'tools' | 'vision' | 'json';
 export interface CallOptions {
   /** The request body; the model sets `model` to its own upstream id before sending. */
   body: ChatRequestBody;
-  /** Aborts the upstream call (client went away, or the gateway gave up). */
-  signal?: AbortSignal | undefined;
+  /** Aborts the upstream call (client went away, or the gateway gave up): an `AbortSignal`, or a cheaper `Cancellation`. */
+  signal?: AbortSignalLike | undefined;
   /** Extra headers for this one call (e.g. a request id). */
   headers?: Readonly<Record<string, string>> | undefined;
   /** Stream hooks, run by the relay of whichever model answers (`doStream` only). */

@@ -2,7 +2,7 @@
 // independent EventSource implementation) as the reference for where events end and what they hold.
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { describe, expect, it } from 'vitest';
-import { findKey, parseEvent, SseFramer } from './sse-frames.js';
+import { eventData, nextKey, parseEvent, SseFramer } from './sse-frames.js';
 
 const enc = new TextEncoder();
 
@@ -159,11 +159,34 @@ describe('parseEvent', () => {
   });
 });
 
-describe('findKey', () => {
+describe('nextKey', () => {
   it('finds a key followed by the wanted byte, ignoring look-alikes and text inside strings', () => {
     const b = Buffer.from('{"usage":null,"x":"\\"usage\\":{","usage" : {"a":1}}');
-    expect(findKey(b, 'usage"', b.byteLength, 123)).toEqual([b.indexOf('usage" :')]);
-    expect(findKey(b, 'usage"', 5, 123)).toEqual([]);
-    expect(findKey(b, 'usage"', b.byteLength)).toHaveLength(2);
+    const at = b.indexOf('usage" :');
+    expect(nextKey(b, 'usage"', 0, b.byteLength, 123)).toBe(at);
+    expect(nextKey(b, 'usage"', at + 1, b.byteLength, 123)).toBe(-1);
+    expect(nextKey(b, 'usage"', 0, 5, 123)).toBe(-1);
+    expect(nextKey(b, 'usage"', 0, b.byteLength)).toBe(2);
+  });
+});
+
+describe('eventData', () => {
+  it('reads a one-line event directly and agrees with parseEvent on every other shape', () => {
+    for (const text of [
+      'data: {"a":1}\n\n',
+      'data:{"a":1}\r\n\r\n',
+      'data: {"a":1}\r\r',
+      'data: a\rdata: b\n\n',
+      'data: a\ndata: b\n\n',
+      ': c\ndata: x\n\n',
+      'event: e\ndata: x\n\n',
+      'data:  two\n\n',
+      'data\n\n',
+      'datum: x\n\n',
+      'data: 東京 🌸\n\n',
+    ]) {
+      const b = Buffer.from(text);
+      expect(eventData(b, 0, b.byteLength), JSON.stringify(text)).toBe(parseEvent(b, 0, b.byteLength).data);
+    }
   });
 });

@@ -318,6 +318,17 @@ describe('relaySse: reading what billing needs, and rewriting events', () => {
     }
   });
 
+  it('reads finish_reason from the bytes: the key exactly, the last one, look-alikes ignored', async () => {
+    const events = [
+      'data: {"choices":[{"delta":{},"finish_reason" : "length"}],"stop_reason":"end_turn"}\n\n',
+      'data: {"choices":[{"delta":{"content":"\\"finish_reason\\":\\"fake\\""},"finish_reason":null}]}\n\n',
+      'data: [DONE]\n\n',
+    ];
+    const relay = relaySse(source(events), { provider: 'p', mapError });
+    await readAll(relay);
+    expect((await relay.summary).finishReason).toBe('length');
+  });
+
   it('hands on the upstream chunk itself when it holds whole events', async () => {
     const chunk = Buffer.from('data: {}\n\n');
     const relay = relaySse(source([chunk, 'data: [DONE]\n\n']), { provider: 'p', mapError });

@@ -26,8 +26,8 @@
  */
 import type { OpenAIErrorBody } from '@saferouter/errors';
 import { AbortedError, SafeRouterError, StreamInterruptedError } from './errors.js';
-import { readFinishReason, readUsage } from './response-fields.js';
-import { findKey, parseEvent, SseFramer } from './sse-frames.js';
+import { readUsage } from './response-fields.js';
+import { eventData, nextKey, parseEvent, SseFramer } from './sse-frames.js';
 import type { EventRewriter, SseEvent, StreamHooks, StreamSummary, Usage } from './spec.js';
 
 /** Where the chunks come from: usually an undici body. */
@@ -239,8 +239,13 @@ class SseRelay implements Relay {
 
     // Cheap byte probes pick the few events worth parsing.
     let limit = complete;
-    for (const hit of findKey(window, this.#protocol.terminalProbe, complete)) {
-      const [s, e] = eventAround(ends, hit);
+    const probe = this.#protocol.terminalProbe;
+    for (
+      let at = nextKey(window, probe, 0, complete);
+      at !== -1;
+      at = nextKey(window, probe, at + probe.length, complete)
+    ) {
+      const [s, e] = eventAround(ends, at);
       if (this.#protocol.isTerminal(parseEvent(window, s, e))) {
         this.#terminal = completeCrLf(window.subarray(s, e));
         this.#phase = 'terminal';
@@ -248,29 +253,52 @@ class SseRelay implements Relay {
         break;
       }
     }
-    this.#inspect(window, ends, limit);
+    this.#readUsage(window, ends, limit);
+    this.#readFinishReason(window, limit);
     if (limit === 0) return undefined;
     const rewrite = this.#hooks.rewrite;
     if (rewrite !== undefined) return this.#rewrite(window, ends, limit, rewrite);
     return limit === window.byteLength ? window : window.subarray(0, limit);
   }
 
-  /** Reads usage and finish_reason from the events (before `limit`) whose bytes may hold them. */
-  #inspect(window: Buffer, ends: readonly number[], limit: number): void {
-    const parsed = new Set<number>();
-    const hits = [...findKey(window, 'usage"', limit, OPEN_BRACE), ...findKey(window, '_reason"', limit, QUOTE)];
-    for (const hit of hits) {
-      const [s, e] = eventAround(ends, hit);
-      if (parsed.has(s)) continue;
-      parsed.add(s);
+  /** Parses the events (before `limit`) whose bytes hold `"usage":{`: usually one per stream. */
+  #readUsage(window: Buffer, ends: readonly number[], limit: number): void {
+    let last = -1;
+    for (
+      let at = nextKey(window, 'usage"', 0, limit, OPEN_BRACE);
+      at !== -1;
+      at = nextKey(window, 'usage"', at + 6, limit, OPEN_BRACE)
+    ) {
+      const [s, e] = eventAround(ends, at);
+      if (s === last) continue;
+      last = s;
       let json: unknown;
       try {
-        json = JSON.parse(parseEvent(window, s, e).data);
+        json = JSON.parse(eventData(window, s, e));
       } catch {
         continue; // not ours to judge; the bytes still pass through unchanged
       }
       this.#usage = readUsage(json) ?? this.#usage;
-      this.#finishReason = readFinishReason(json) ?? this.#finishReason;
+    }
+  }
+
+  /**
+   * The last string `"finish_reason"` before `limit`, read from the bytes: it is a bare word
+   * (`stop`, `length`, `tool_calls`), so the event's JSON need not be parsed for it. A value
+   * with an escape in it is not a finish reason any client knows, and is skipped.
+   */
+  #readFinishReason(window: Buffer, limit: number): void {
+    const key = '"finish_reason"';
+    for (
+      let at = nextKey(window, key, 0, limit, QUOTE);
+      at !== -1;
+      at = nextKey(window, key, at + key.length, limit, QUOTE)
+    ) {
+      const open = window.indexOf(QUOTE, at + key.length);
+      const close = window.indexOf(QUOTE, open + 1);
+      if (close === -1 || close >= limit || close - open > 64) continue;
+      const value = window.toString('latin1', open + 1, close);
+      if (!value.includes('\\')) this.#finishReason = value;
     }
   }
 
@@ -279,8 +307,9 @@ class SseRelay implements Relay {
     const parts: Uint8Array[] = [];
     let from = 0;
     let last = -1;
-    for (const hit of findKey(window, rewrite.probe, limit)) {
-      const [s, e] = eventAround(ends, hit);
+    const probe = rewrite.probe;
+    for (let at = nextKey(window, probe, 0, limit); at !== -1; at = nextKey(window, probe, at + probe.length, limit)) {
+      const [s, e] = eventAround(ends, at);
       if (s === last) continue;
       last = s;
       const replaced = rewrite.event(parseEvent(window, s, e), window.subarray(s, e));

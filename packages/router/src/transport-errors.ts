@@ -6,6 +6,7 @@
  * Messages never include request headers, so an API key cannot leak through here.
  */
 import { AbortedError, NetworkError, SafeRouterError, TimeoutError } from './errors.js';
+import type { AbortSignalLike } from './cancellation.js';
 
 function codeOf(error: unknown): unknown {
   return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
@@ -18,7 +19,7 @@ function codeOf(error: unknown): unknown {
  * @example
  * try { await pool.request(opts) } catch (e) { throw toRouterError(e, 'deepseek', opts.signal) }
  */
-export function toRouterError(error: unknown, provider: string, signal?: AbortSignal | undefined): SafeRouterError {
+export function toRouterError(error: unknown, provider: string, signal?: AbortSignalLike | undefined): SafeRouterError {
   if (signal?.aborted === true) {
     return SafeRouterError.isInstance(error) && error.code === 'client_closed_request'
       ? error

@@ -7,6 +7,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { AbortedError } from './errors.js';
+import type { AbortSignalLike } from './cancellation.js';
 import type { ChunkSource } from './sse-relay.js';
 
 /** Chunks queued before undici is asked to pause reading from the upstream socket. */
@@ -136,7 +137,7 @@ export function rawHeader(raw: readonly Buffer[], name: string): string | undefi
 export function callUpstream(
   dispatcher: Dispatcher,
   options: Dispatcher.DispatchOptions,
-  signal?: AbortSignal | undefined,
+  signal?: AbortSignalLike | undefined,
 ): Promise<UpstreamResponse> {
   if (signal?.aborted === true) return Promise.reject(new AbortedError(undefined, signal.reason));
   return new Promise((resolve, reject) => {

@@ -4,7 +4,7 @@
  * nothing in this package stores it, logs it or puts it into an error message.
  */
 
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Every SafeRouter API key starts with this. */
 export const API_KEY_PREFIX = 'sk-sr-';
@@ -68,7 +68,9 @@ export function generateApiKey(): GeneratedApiKey {
  */
 export function hashApiKey(secret: string): string {
   if (typeof secret !== 'string') throw new TypeError('secret must be a string');
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  // The one-shot `hash()` is about 3x cheaper than createHash().update().digest(), and this runs
+  // on every authenticated request.
+  return hash('sha256', secret, 'hex');
 }
 
 /**

@@ -8,6 +8,7 @@ import type { MiddlewareHandler } from 'hono';
 import { constantTimeEqualHex, hashApiKey, isApiKeyFormat, type Store } from '@saferouter/store';
 import type { AppEnv, Caller } from '../env.js';
 import { ApiError } from '../errors.js';
+import { requestHeader } from '../request-header.js';
 
 export interface KeyAuthOptions {
   store: Store;
@@ -100,11 +101,11 @@ export function createKeyAuth(options: KeyAuthOptions): KeyAuth {
 
   return {
     requireKey: async (c, next) => {
-      c.set('caller', await authenticate(c.req.header('authorization')));
+      c.set('caller', await authenticate(requestHeader(c, 'authorization')));
       await next();
     },
     requireAdmin: async (c, next) => {
-      const caller = await authenticate(c.req.header('authorization'));
+      const caller = await authenticate(requestHeader(c, 'authorization'));
       if (caller.role !== 'admin') {
         throw new ApiError(403, 'permission_error', 'admin_required', 'This endpoint needs the admin key.');
       }
