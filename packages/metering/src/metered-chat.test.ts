@@ -203,23 +203,32 @@ describe('metered chat, non-stream', () => {
 });
 
 describe('metered chat, stream', () => {
-  it('commits the charge before the client can read [DONE], for [DONE] split anywhere', async () => {
-    const whole = sse(['Hello', ' there'], USAGE).join('');
-    const at = whole.indexOf('data: [DONE]');
-    for (const split of [at, at + 1, at + 6, at + 9, at + 12, at + 13]) {
-      const chunks = [whole.slice(0, split), whole.slice(split)];
-      const requestId = `req_s${split}`;
-      const chat = createMeteredChat(deps([{ entry: PRICEY, script: () => ({ chunks }) }]));
-      const reply = await chat.complete({ caller: caller(), requestId, body: body('pricey', true) });
-      let chargedWhenDoneSeen: unknown;
-      const text = await readAll(streamOf(reply), async (sofar) => {
-        if (sofar.includes('[DONE]') && chargedWhenDoneSeen === undefined) {
-          chargedWhenDoneSeen = (await books.charges()).find((c) => c.requestId === requestId);
-        }
-      });
-      expect(text).toBe(whole);
-      expect(chargedWhenDoneSeen, `split at ${split}`).toEqual({ requestId, amountMicros: -COST_PRICEY });
+  it('commits the charge before the client can read [DONE], split at every byte of it, LF, CRLF and no-space', async () => {
+    const forms: [string, (text: string) => string][] = [
+      ['LF', (t) => t],
+      ['CRLF', (t) => t.replaceAll('\n', '\r\n')],
+      ['no space', (t) => t.replaceAll('data: ', 'data:')],
+    ];
+    let n = 0;
+    for (const [name, form] of forms) {
+      const whole = form(sse(['Hello', ' there'], USAGE).join(''));
+      const done = whole.lastIndexOf('data');
+      for (let split = done; split < whole.length; split++) {
+        const chunks = [whole.slice(0, split), whole.slice(split)];
+        const requestId = `req_s${++n}`;
+        const chat = createMeteredChat(deps([{ entry: PRICEY, script: () => ({ chunks }) }]));
+        const reply = await chat.complete({ caller: caller(), requestId, body: body('pricey', true) });
+        let chargedWhenDoneSeen: unknown;
+        const text = await readAll(streamOf(reply), async (sofar) => {
+          if (sofar.includes('[DONE]') && chargedWhenDoneSeen === undefined) {
+            chargedWhenDoneSeen = (await books.charges()).find((c) => c.requestId === requestId);
+          }
+        });
+        expect(text, `${name}, split at ${split}`).toBe(whole);
+        expect(chargedWhenDoneSeen, `${name}, split at ${split}`).toEqual({ requestId, amountMicros: -COST_PRICEY });
+      }
     }
+    expect(n).toBeGreaterThan(40);
     expect((await books.account()).heldMicros).toBe(0);
   });
 
