@@ -8,6 +8,7 @@ export * from './errors.js';
 export * from './openai-compatible.js';
 export { SseFramer, parseEvent, type Frames } from './sse-frames.js';
 export * from './sse-relay.js';
+export { CHAT_COMPLETIONS_SSE, sseErrorEvent, type SseProtocol } from './sse-protocol.js';
 export * from './response-fields.js';
 export * from './capabilities.js';
 export * from './catalog-schema.js';

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { readText } from '../test/http.js';
 import { AbortedError, NetworkError, SafeRouterError, StreamInterruptedError } from './errors.js';
-import { relaySse, sseErrorEvent, type ChunkSource } from './sse-relay.js';
+import { relaySse, type ChunkSource } from './sse-relay.js';
+import { sseErrorEvent } from './sse-protocol.js';
 import type { StreamHooks, StreamSummary } from './spec.js';
 
 const enc = new TextEncoder();

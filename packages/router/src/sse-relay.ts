@@ -24,11 +24,18 @@
  * Usage and `finish_reason` are read from the events that can hold them (a byte probe picks them;
  * a typical stream parses two events' JSON), for billing and the activity log.
  */
-import type { OpenAIErrorBody } from '@saferouter/errors';
 import { AbortedError, SafeRouterError, StreamInterruptedError } from './errors.js';
 import { readUsage } from './response-fields.js';
 import { eventData, nextKey, parseEvent, SseFramer } from './sse-frames.js';
-import type { EventRewriter, SseEvent, StreamHooks, StreamSummary, Usage } from './spec.js';
+import {
+  CHAT_COMPLETIONS_SSE,
+  completeCrLf,
+  eventAround,
+  hookFailureBody,
+  sseErrorEvent,
+  type SseProtocol,
+} from './sse-protocol.js';
+import type { EventRewriter, StreamHooks, StreamSummary, Usage } from './spec.js';
 
 /** Where the chunks come from: usually an undici body. */
 export interface ChunkSource {
@@ -36,19 +43,6 @@ export interface ChunkSource {
   /** Stops the source and releases what it holds (aborts the upstream request). Idempotent. */
   destroy(): void;
 }
-
-/** What ends a stream of one protocol. */
-export interface SseProtocol {
-  /** Bytes every terminal event contains: events without them are never parsed for the test. */
-  terminalProbe: string;
-  isTerminal(event: SseEvent): boolean;
-}
-
-/** OpenAI chat completions: the stream ends with `data: [DONE]`. */
-export const CHAT_COMPLETIONS_SSE: SseProtocol = {
-  terminalProbe: '[DONE]',
-  isTerminal: (event) => event.data === '[DONE]',
-};
 
 export interface RelayOptions {
   /** Provider id, used to name an interruption. */
@@ -79,34 +73,11 @@ export interface Relay {
   readonly summary: Promise<StreamSummary>;
 }
 
-const encoder = new TextEncoder();
 const OPEN_BRACE = 123; // {
 const QUOTE = 34; // "
 /** After the terminal event, the upstream body is read to its end for at most this long. */
 const DRAIN_MS = 2_000;
 const DRAIN_BYTES = 256 * 1024;
-
-/**
- * The one SSE error writer: an OpenAI-shaped error as an event of its own. Every stream that ends
- * in an error (a cut upstream, a failed end-of-stream hook) ends with exactly this.
- *
- * @example sseErrorEvent(new StreamInterruptedError('deepseek').toJSON()) // data: {"error":{...}}\n\n
- */
-export function sseErrorEvent(body: OpenAIErrorBody): Uint8Array {
-  return encoder.encode(`data: ${JSON.stringify(body)}\n\n`);
-}
-
-/** The error body for a hook failure: the family error's own, or a generic one (never internals). */
-function hookFailureBody(error: unknown): OpenAIErrorBody {
-  if (SafeRouterError.isInstance(error)) return error.toJSON();
-  return {
-    error: {
-      message: 'The stream could not be completed; it is not acknowledged. Retry the request.',
-      type: 'api_error',
-      code: 'stream_finalize_failed',
-    },
-  };
-}
 
 /**
  * Wraps `source` as a pull-based, event-framed stream with a settle-once summary.
@@ -419,29 +390,4 @@ class SseRelay implements Relay {
     };
     void loop();
   }
-}
-
-/**
- * A CRLF stream whose read ended between the final CR and LF leaves the terminal event ending in a
- * lone CR (a complete line end, so the event is whole). Nothing after the terminal event is read,
- * so the LF would be lost; restore it when the event's other lines end in CRLF, keeping the bytes
- * the upstream sent. For a client it changes nothing: the event was already dispatched at the CR.
- */
-function completeCrLf(event: Uint8Array): Uint8Array {
-  const n = event.byteLength;
-  if (n < 3 || event[n - 1] !== 13 || event[n - 2] !== 10 || event[n - 3] !== 13) return event;
-  const out = new Uint8Array(n + 1);
-  out.set(event);
-  out[n] = 10;
-  return out;
-}
-
-/** The event `[s, e)` that contains offset `at`, given the event ends of a window. */
-function eventAround(ends: readonly number[], at: number): [number, number] {
-  let s = 0;
-  for (const e of ends) {
-    if (at < e) return [s, e];
-    s = e;
-  }
-  return [s, s];
 }
