@@ -34,6 +34,8 @@ export interface Summary {
   ratioStream: number | undefined;
   addedP50Ms: number | undefined;
   addedP99Ms: number | undefined;
+  /** The spread: each round's gateway figure against the bare proxy run just before it. */
+  perRound: { nonStream: number[]; stream: number[]; addedP50Ms: number[] };
 }
 
 export function median(xs: number[]): number {
@@ -88,7 +90,25 @@ export function rowsOf(runs: RunRecord[]): Row[] {
   });
 }
 
-export function summarize(rows: Row[], loadConnections: number): Summary {
+/** Per round: gateway vs the bare run of the same round, as `f(gateway, bare)`. */
+function pairwise(
+  runs: readonly RunRecord[],
+  mode: Mode,
+  connections: number,
+  f: (g: LoadResult, b: LoadResult) => number,
+): number[] {
+  const out: number[] = [];
+  for (const g of runs) {
+    if (g.target !== 'gateway' || g.mode !== mode || g.connections !== connections) continue;
+    const b = runs.find(
+      (r) => r.target === 'bare' && r.mode === mode && r.connections === connections && r.round === g.round,
+    );
+    if (b !== undefined) out.push(f(g.measured, b.measured));
+  }
+  return out;
+}
+
+export function summarize(rows: Row[], loadConnections: number, runs: readonly RunRecord[] = []): Summary {
   const find = (t: TargetName, m: Mode, c: number): Row | undefined =>
     rows.find((r) => r.target === t && r.mode === m && r.connections === c);
   const ratio = (m: Mode): number | undefined => {
@@ -103,6 +123,11 @@ export function summarize(rows: Row[], loadConnections: number): Summary {
     ratioStream: ratio('stream'),
     addedP50Ms: b1 === undefined || g1 === undefined ? undefined : g1.p50Ms - b1.p50Ms,
     addedP99Ms: b1 === undefined || g1 === undefined ? undefined : g1.p99Ms - b1.p99Ms,
+    perRound: {
+      nonStream: pairwise(runs, 'non-stream', loadConnections, (g, b) => g.reqPerSec / b.reqPerSec),
+      stream: pairwise(runs, 'stream', loadConnections, (g, b) => g.reqPerSec / b.reqPerSec),
+      addedP50Ms: pairwise(runs, 'non-stream', 1, (g, b) => g.p50Ms - b.p50Ms),
+    },
   };
 }
 
@@ -135,10 +160,13 @@ const fmtRatio = (x: number | undefined): string => (x === undefined ? 'n/a (gat
 const fmtAdded = (x: number | undefined): string =>
   x === undefined ? 'n/a' : `${x >= 0 ? '+' : '-'}${Math.abs(x).toFixed(2)} ms`;
 
+const spread = (xs: number[], fmt: (x: number) => string): string =>
+  xs.length === 0 ? '' : ` (per round: ${xs.map(fmt).join(', ')})`;
+
 export function formatSummary(s: Summary): string {
   return [
-    `ratio gateway/bare (non-stream): ${fmtRatio(s.ratioNonStream)}`,
-    `ratio gateway/bare (stream): ${fmtRatio(s.ratioStream)}`,
-    `added latency @1 conn: p50 ${fmtAdded(s.addedP50Ms)}, p99 ${fmtAdded(s.addedP99Ms)}`,
+    `ratio gateway/bare (non-stream): ${fmtRatio(s.ratioNonStream)}${spread(s.perRound.nonStream, (x) => x.toFixed(2))}`,
+    `ratio gateway/bare (stream): ${fmtRatio(s.ratioStream)}${spread(s.perRound.stream, (x) => x.toFixed(2))}`,
+    `added latency @1 conn: p50 ${fmtAdded(s.addedP50Ms)}, p99 ${fmtAdded(s.addedP99Ms)}${spread(s.perRound.addedP50Ms, fmtAdded)}`,
   ].join('\n');
 }

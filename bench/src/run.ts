@@ -12,7 +12,7 @@
  * Exits non-zero if a server fails to start or any run saw a non-2xx response or an error.
  *
  * Environment: BENCH_DURATION (measured seconds per run, default 10), BENCH_WARMUP (2),
- * BENCH_LATENCY_DURATION (5), BENCH_ROUNDS (2), BENCH_CONNECTIONS (32), BENCH_SKIP_GATEWAY=1
+ * BENCH_LATENCY_DURATION (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32), BENCH_SKIP_GATEWAY=1
  * (bench upstream and bare proxy only), BENCH_GATEWAY_BUILD=0 (use the existing build),
  * BENCH_GATEWAY_ENTRY (server entry relative to the repo root, default apps/gateway/dist/server.mjs).
  */
@@ -52,7 +52,7 @@ const config = {
   durationS: numEnv('BENCH_DURATION', 10, 1),
   warmupS: numEnv('BENCH_WARMUP', 2, 0),
   latencyDurationS: numEnv('BENCH_LATENCY_DURATION', 5, 1),
-  rounds: Math.floor(numEnv('BENCH_ROUNDS', 2, 1)),
+  rounds: Math.floor(numEnv('BENCH_ROUNDS', 3, 1)),
   connections: Math.floor(numEnv('BENCH_CONNECTIONS', 32, 1)),
   skipGateway: process.env['BENCH_SKIP_GATEWAY'] === '1',
   buildGateway: process.env['BENCH_GATEWAY_BUILD'] !== '0',
@@ -166,7 +166,7 @@ async function bench(workDir: string): Promise<number> {
   }
 
   const rows = rowsOf(runs);
-  const summary = summarize(rows, config.connections);
+  const summary = summarize(rows, config.connections, runs);
   const problems = runs.flatMap(problemsOf);
   process.stdout.write(`\n${formatTable(rows)}\n\n${formatSummary(summary)}\n`);
 
