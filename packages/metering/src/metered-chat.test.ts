@@ -77,24 +77,33 @@ async function readAll(result: StreamResult, onChunk?: (text: string) => Promise
   return text;
 }
 
-/** Lets a test hold an admission's settle until it says so. */
-function slowSettle(billing: Billing, gate: Promise<void>): Billing {
+/** Billing whose admissions settle through `settle` (holding, failing) instead of their own. */
+function withSettle(
+  billing: Billing,
+  settle: (admission: Admission, usage: Parameters<Admission['settle']>[0]) => ReturnType<Admission['settle']>,
+): Billing {
   return {
     ...billing,
     admit: async (input) => {
       const admission = await billing.admit(input);
-      const wrapped: Admission = Object.create(admission) as Admission;
-      return Object.assign(wrapped, {
+      return Object.assign(Object.create(admission) as Admission, {
         reprice: admission.reprice.bind(admission),
         release: admission.release.bind(admission),
-        settle: async (usage: Parameters<Admission['settle']>[0]) => {
-          await gate;
-          return admission.settle(usage);
-        },
+        settle: (usage: Parameters<Admission['settle']>[0]) => settle(admission, usage),
       });
     },
   };
 }
+
+/** Lets a test hold an admission's settle until it says so. */
+const slowSettle = (billing: Billing, gate: Promise<void>): Billing =>
+  withSettle(billing, async (admission, usage) => {
+    await gate;
+    return admission.settle(usage);
+  });
+
+/** An admission whose charge cannot be written. */
+const failingSettle = (billing: Billing): Billing => withSettle(billing, () => Promise.reject(new Error('disk full')));
 
 describe('metered chat, non-stream', () => {
   it('charges the reported usage before returning, and records one attempt', async () => {
@@ -182,17 +191,7 @@ describe('metered chat, non-stream', () => {
   });
 
   it('withholds the reply when the charge cannot be written (503 billing_failed), leaving no hold', async () => {
-    const broken: Billing = {
-      ...books.billing,
-      admit: async (input) => {
-        const admission = await books.billing.admit(input);
-        return Object.assign(Object.create(admission) as Admission, {
-          reprice: admission.reprice.bind(admission),
-          release: admission.release.bind(admission),
-          settle: () => Promise.reject(new Error('disk full')),
-        });
-      },
-    };
+    const broken = failingSettle(books.billing);
     const chat = createMeteredChat(deps([{ entry: PRICEY, script: () => ({ usage: USAGE }) }], { billing: broken }));
     const failed = chat.complete({ caller: caller(), requestId: 'req_8', body: body('pricey', false) });
     await expect(failed).rejects.toBeInstanceOf(BillingFailedError);
@@ -280,17 +279,7 @@ describe('metered chat, stream', () => {
   });
 
   it('when the charge fails, the stream ends with billing_failed and no [DONE]', async () => {
-    const broken: Billing = {
-      ...books.billing,
-      admit: async (input) => {
-        const admission = await books.billing.admit(input);
-        return Object.assign(Object.create(admission) as Admission, {
-          reprice: admission.reprice.bind(admission),
-          release: admission.release.bind(admission),
-          settle: () => Promise.reject(new Error('disk full')),
-        });
-      },
-    };
+    const broken = failingSettle(books.billing);
     const chat = createMeteredChat(deps([{ entry: PRICEY, script: () => ({ usage: USAGE }) }], { billing: broken }));
     const text = await readAll(
       streamOf(await chat.complete({ caller: caller(), requestId: 'req_bf', body: body('pricey', true) })),
