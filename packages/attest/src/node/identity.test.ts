@@ -39,6 +39,16 @@ describe('loadOrCreateIdentity', () => {
     expect(() => id.sealingSharedSecret(new Uint8Array(31))).toThrow(RangeError);
   });
 
+  it('signs exactly as RFC 8032 Ed25519 does for the stored seed (node:crypto and noble agree)', async () => {
+    const dataDir = await tempDir();
+    const id = await loadOrCreateIdentity(dataDir);
+    const seed = new Uint8Array(await readFile(id.files.signing));
+    for (const text of ['', 'hello', 'x'.repeat(10_000)]) {
+      const msg = new TextEncoder().encode(text);
+      expect(toHex(id.sign(msg))).toBe(toHex(ed25519.sign(msg, seed)));
+    }
+  });
+
   it('two concurrent first starts agree on one key', async () => {
     const dataDir = await tempDir();
     const [a, b] = await Promise.all([loadOrCreateIdentity(dataDir), loadOrCreateIdentity(dataDir)]);
