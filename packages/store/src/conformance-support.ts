@@ -1,9 +1,10 @@
 /**
- * Helpers shared by the conformance sections (keys, billing, activity): fixed times, key
- * factories and the handle each section uses to reach the store under test.
+ * Helpers shared by the conformance sections (keys, billing, activity, audit): fixed times, key
+ * and sample factories and the handle each section uses to reach the store under test.
  */
 
 import { expect } from 'vitest';
+import type { AuditSample, NewAuditSample } from './audit-types.js';
 import { StoreError } from './errors.js';
 import { generateApiKey } from './keys.js';
 import type { NewKeyRecord, Store } from './types.js';
@@ -57,4 +58,22 @@ export async function expectStoreError(promise: Promise<unknown>, code: StoreErr
   );
   expect(StoreError.isInstance(err), 'expected a StoreError').toBe(true);
   expect((err as StoreError).code).toBe(code);
+}
+
+/** Audit sample number `i` of key `key_a`, at `T0 + i`, with salts derived from `i`. */
+export function newSample(i: number, overrides: Partial<NewAuditSample> = {}): NewAuditSample {
+  return {
+    requestId: `req_${i}`,
+    keyId: 'key_a',
+    ts: T0 + i,
+    entry: new TextEncoder().encode(`{"v":1,"request_commitment":"${i}"}`),
+    requestSalt: new Uint8Array(32).fill(i & 0xff),
+    responseSalt: new Uint8Array(32).fill((i + 128) & 0xff),
+    ...overrides,
+  };
+}
+
+/** The sample as the store hands it back. */
+export function storedSample(s: NewAuditSample, index: number | null = null): AuditSample {
+  return { ...s, index };
 }

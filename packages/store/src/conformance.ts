@@ -2,12 +2,13 @@
  * The behaviour every `Store` implementation must share, as a vitest suite any backend can run:
  * SQLite runs it in `sqlite.test.ts`, Postgres in `postgres.test.ts`. Exported as
  * `@saferouter/store/testing`, never from the main entry, because it imports vitest. Keys, meta
- * and lifecycle live here; billing and activity have their own files.
+ * and lifecycle live here; billing, activity, tlog and audit have their own files.
  */
 
 import { InvalidArgumentError } from '@saferouter/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeActivityConformance } from './conformance-activity.js';
+import { describeAuditConformance } from './conformance-audit.js';
 import { describeBillingConformance } from './conformance-billing.js';
 import { describeTlogConformance } from './conformance-tlog.js';
 import { expectStoreError, newKey, recordOf, T0, type ConformanceContext } from './conformance-support.js';
@@ -285,6 +286,7 @@ export function describeStoreConformance(name: string, createFixture: () => Prom
     describeBillingConformance(ctx);
     describeActivityConformance(ctx);
     describeTlogConformance(ctx);
+    describeAuditConformance(ctx);
   });
 }
 

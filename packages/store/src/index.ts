@@ -17,6 +17,7 @@ export * from './types.js';
 export * from './billing-types.js';
 export * from './activity-types.js';
 export * from './tlog-types.js';
+export * from './audit-types.js';
 export * from './errors.js';
 export * from './keys.js';
 export { timeOrderedId } from './ids.js';

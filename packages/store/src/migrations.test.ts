@@ -27,14 +27,16 @@ function tables(db: Database.Database): string[] {
 describe('applySqliteMigrations', () => {
   it('creates the schema once and records each version', () => {
     const db = memoryDb();
-    expect(applySqliteMigrations(db, migrations, () => 123)).toEqual([1, 2, 3]);
+    expect(applySqliteMigrations(db, migrations, () => 123)).toEqual([1, 2, 3, 4]);
     expect(tables(db)).toEqual([
       'accounts',
       'activity',
       'api_keys',
+      'audit_samples',
       'holds',
       'ledger',
       'meta',
+      'receipts',
       'schema_migrations',
       'tlog_bundles',
       'tlog_checkpoints',
@@ -44,6 +46,7 @@ describe('applySqliteMigrations', () => {
       { version: 1, name: 'api_keys_and_meta', applied_at: 123 },
       { version: 2, name: 'billing_activity_limits', applied_at: 123 },
       { version: 3, name: 'transparency_logs', applied_at: 123 },
+      { version: 4, name: 'audit_receipts_samples', applied_at: 123 },
     ]);
   });
 
@@ -75,7 +78,7 @@ describe('applySqliteMigrations', () => {
     db.prepare(
       "INSERT INTO api_keys (id, name, prefix, hash, role, created_at) VALUES ('key_old', 'n', 'p', 'h', 'user', 1)",
     ).run();
-    expect(applySqliteMigrations(db)).toEqual([2, 3]);
+    expect(applySqliteMigrations(db)).toEqual([2, 3, 4]);
     expect(db.prepare("SELECT rpm_limit, concurrency_limit FROM api_keys WHERE id = 'key_old'").get()).toEqual({
       rpm_limit: null,
       concurrency_limit: null,

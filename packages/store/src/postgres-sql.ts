@@ -24,6 +24,9 @@ export const PG_TYPES = {
 /** A connection pool configured with {@link PG_TYPES}. */
 export type PgSql = postgres.Sql<{ int8: number }>;
 
+/** A transaction on such a pool, as `sql.begin` hands it to its callback. */
+export type PgTx = postgres.TransactionSql<{ int8: number }>;
+
 /** SQLSTATEs the store translates. */
 const UNIQUE_VIOLATION = '23505';
 const FOREIGN_KEY_VIOLATION = '23503';

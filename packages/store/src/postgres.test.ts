@@ -121,6 +121,7 @@ describe('postgres store', () => {
       { version: 1, name: 'api_keys_and_meta' },
       { version: 2, name: 'billing_activity_limits' },
       { version: 3, name: 'transparency_logs' },
+      { version: 4, name: 'audit_receipts_samples' },
     ]);
   });
 
@@ -133,9 +134,11 @@ describe('postgres store', () => {
       'accounts',
       'activity',
       'api_keys',
+      'audit_samples',
       'holds',
       'ledger',
       'meta',
+      'receipts',
       'schema_migrations',
       'tlog_bundles',
       'tlog_checkpoints',
@@ -236,7 +239,7 @@ describe('postgres store', () => {
 
     const tables = await admin<{ table_name: string }[]>`
       SELECT table_name FROM information_schema.tables WHERE table_schema = ${name}`;
-    expect(tables.length).toBe(10);
+    expect(tables.length).toBe(12);
     let dump = '';
     for (const { table_name: t } of tables) {
       const rows = await admin.unsafe<{ row: string }[]>(`SELECT t::text AS row FROM ${name}.${t} t`);

@@ -9,6 +9,7 @@ import { InvalidArgumentError } from '@saferouter/errors';
 import postgres from 'postgres';
 import { StoreError } from './errors.js';
 import { createPostgresActivityStore } from './postgres-activity.js';
+import { createPostgresAuditStore } from './postgres-audit.js';
 import { createPostgresBillingStore } from './postgres-billing.js';
 import { createPostgresKeyStore, createPostgresMetaStore } from './postgres-keys.js';
 import { applyPostgresMigrations } from './postgres-migrate.js';
@@ -101,6 +102,7 @@ function createPostgresStore(sql: PgSql): Store {
     billing: createPostgresBillingStore(sql, ensureOpen),
     activity: createPostgresActivityStore(sql, ensureOpen),
     tlog: createPostgresTlogStores(sql, ensureOpen),
+    audit: createPostgresAuditStore(sql, ensureOpen),
     async close() {
       if (closed) return;
       closed = true;

@@ -37,7 +37,7 @@ import { assertKeyId } from './inputs.js';
 import { LEDGER_COLUMNS, safeInt, toLedgerEntry, type LedgerRow } from './rows.js';
 import { isSqliteUniqueViolation } from './sqlite-keys.js';
 import { assertTimestamp } from './validate.js';
-import { createGroupCommit } from './sqlite-group-commit.js';
+import type { GroupCommit } from './sqlite-group-commit.js';
 import { holdRegistryFor, type MemoryHold } from './sqlite-holds.js';
 
 interface AccountRow {
@@ -46,10 +46,17 @@ interface AccountRow {
 }
 
 /**
+ * `group` is the group commit the durable money operations run in; the store passes the one
+ * it shares with the audit domain, so a request's charge and its audit sample commit together.
+ *
  * @example
- * const billing = createSqliteBillingStore(db, ensureOpen);
+ * const billing = createSqliteBillingStore(db, ensureOpen, createGroupCommit(db));
  */
-export function createSqliteBillingStore(db: Database.Database, ensureOpen: () => void): BillingStore {
+export function createSqliteBillingStore(
+  db: Database.Database,
+  ensureOpen: () => void,
+  group: GroupCommit,
+): BillingStore {
   const stmt = {
     keyExists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM api_keys WHERE id = ?'),
     // Accounts are created lazily, and only for keys that exist.
@@ -89,7 +96,6 @@ export function createSqliteBillingStore(db: Database.Database, ensureOpen: () =
     ),
   };
 
-  const group = createGroupCommit(db);
   const holds = holdRegistryFor(db.name);
   const credit = (input: CreditInput): LedgerEntry => {
     if (stmt.keyExists.get(input.keyId) === undefined) {

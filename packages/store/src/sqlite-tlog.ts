@@ -1,7 +1,9 @@
 /**
  * Transparency logs on SQLite (see tlog-types.ts). A commit is one `BEGIN IMMEDIATE`
  * transaction: the size check, every tile and bundle, and the checkpoint, or nothing. Tiles and
- * bundles are only ever widened (`ON CONFLICT … WHERE` the new version is wider).
+ * bundles are only ever widened (`ON CONFLICT … WHERE` the new version is wider). The commit's
+ * body is exported apart from its transaction, so the audit store can run it together with
+ * other writes (`prepareSqliteTlogCommit`).
  */
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
@@ -19,17 +21,24 @@ import type { TlogCommit, TlogStore, TlogStores } from './tlog-types.js';
 
 const bytes = (b: Buffer | Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
-export function createSqliteTlogStores(db: Database.Database, ensureOpen: () => void): TlogStores {
+/**
+ * The body of a tlog commit, without a transaction of its own: the size check, every tile and
+ * bundle, and the checkpoint. Whoever calls it must already be inside a `BEGIN IMMEDIATE`
+ * transaction (the write lock taken before the size is read); `TlogStore.commit` runs it alone,
+ * `AuditStore.integrate` together with the samples' indexes.
+ *
+ * @throws {TlogError} `conflict` when the stored size is not `previousSize`.
+ */
+export type SqliteTlogCommit = (log: string, c: TlogCommit) => void;
+
+/**
+ * @example
+ * const commitTlog = prepareSqliteTlogCommit(db);
+ * db.transaction(() => { commitTlog('audit', commit); … }).immediate();
+ */
+export function prepareSqliteTlogCommit(db: Database.Database): SqliteTlogCommit {
   const stmt = {
-    checkpoint: db.prepare<[string], { size: number; note: Buffer }>(
-      'SELECT size, note FROM tlog_checkpoints WHERE log = ?',
-    ),
-    tile: db.prepare<[string, number, number], { data: Buffer }>(
-      'SELECT data FROM tlog_tiles WHERE log = ? AND level = ? AND idx = ?',
-    ),
-    bundle: db.prepare<[string, number], { width: number; data: Buffer }>(
-      'SELECT width, data FROM tlog_bundles WHERE log = ? AND idx = ?',
-    ),
+    size: db.prepare<[string], { size: number }>('SELECT size FROM tlog_checkpoints WHERE log = ?'),
     putTile: db.prepare<[string, number, number, Uint8Array]>(
       `INSERT INTO tlog_tiles (log, level, idx, data) VALUES (?, ?, ?, ?)
        ON CONFLICT (log, level, idx) DO UPDATE SET data = excluded.data WHERE length(excluded.data) > length(tlog_tiles.data)`,
@@ -43,16 +52,30 @@ export function createSqliteTlogStores(db: Database.Database, ensureOpen: () => 
        ON CONFLICT (log) DO UPDATE SET size = excluded.size, note = excluded.note`,
     ),
   };
-
-  const commit = db.transaction((log: string, c: TlogCommit) => {
-    const stored = stmt.checkpoint.get(log)?.size ?? 0;
+  return (log, c) => {
+    const stored = stmt.size.get(log)?.size ?? 0;
     if (stored !== c.previousSize) {
       throw new TlogError('conflict', `log ${log} is at size ${stored}, not ${c.previousSize}`);
     }
     for (const { tile, data } of c.tiles) stmt.putTile.run(log, tile.level, tile.index, data);
     for (const { bundle, data } of c.entryBundles) stmt.putBundle.run(log, bundle.index, bundle.width, data);
     stmt.putCheckpoint.run(log, c.size, c.checkpoint);
-  });
+  };
+}
+
+export function createSqliteTlogStores(db: Database.Database, ensureOpen: () => void): TlogStores {
+  const stmt = {
+    checkpoint: db.prepare<[string], { size: number; note: Buffer }>(
+      'SELECT size, note FROM tlog_checkpoints WHERE log = ?',
+    ),
+    tile: db.prepare<[string, number, number], { data: Buffer }>(
+      'SELECT data FROM tlog_tiles WHERE log = ? AND level = ? AND idx = ?',
+    ),
+    bundle: db.prepare<[string, number], { width: number; data: Buffer }>(
+      'SELECT width, data FROM tlog_bundles WHERE log = ? AND idx = ?',
+    ),
+  };
+  const commit = db.transaction(prepareSqliteTlogCommit(db));
 
   // :memory: databases are private to one connection: their locks live with this store.
   const file = db.memory ? undefined : resolve(db.name);

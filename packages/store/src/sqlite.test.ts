@@ -129,6 +129,7 @@ describe('sqlite store on disk', () => {
       { version: 1, name: 'api_keys_and_meta' },
       { version: 2, name: 'billing_activity_limits' },
       { version: 3, name: 'transparency_logs' },
+      { version: 4, name: 'audit_receipts_samples' },
     ]);
   });
 

@@ -9,8 +9,10 @@ import Database from 'better-sqlite3';
 import { StoreError } from './errors.js';
 import { applySqliteMigrations } from './sqlite-migrate.js';
 import { createSqliteActivityStore } from './sqlite-activity.js';
+import { createSqliteAuditStore } from './sqlite-audit.js';
 import { createSqliteBillingStore } from './sqlite-billing.js';
 import { prepareDataDir, securePath } from './sqlite-files.js';
+import { createGroupCommit } from './sqlite-group-commit.js';
 import { createSqliteKeyStore, createSqliteMetaStore } from './sqlite-keys.js';
 import { createSqliteTlogStores } from './sqlite-tlog.js';
 import type { Store } from './types.js';
@@ -129,13 +131,17 @@ function createSqliteStore(db: Database.Database): Store {
   const ensureOpen = (): void => {
     if (closed) throw new StoreError('closed', 'The store has been closed');
   };
+  // One group commit for every write on the request path: a request's charge and its audit
+  // sample, issued in the same event-loop turn, share a transaction.
+  const group = createGroupCommit(db);
   return {
     kind: 'sqlite',
     keys: createSqliteKeyStore(db, ensureOpen),
     meta: createSqliteMetaStore(db, ensureOpen),
-    billing: createSqliteBillingStore(db, ensureOpen),
+    billing: createSqliteBillingStore(db, ensureOpen, group),
     activity: createSqliteActivityStore(db, ensureOpen),
     tlog: createSqliteTlogStores(db, ensureOpen),
+    audit: createSqliteAuditStore(db, ensureOpen, group),
     async close() {
       if (closed) return;
       closed = true;

@@ -7,6 +7,7 @@
 
 import type { BillingStore } from './billing-types.js';
 import type { ActivityStore } from './activity-types.js';
+import type { AuditStore } from './audit-types.js';
 import type { TlogStores } from './tlog-types.js';
 
 /** What a key may do: `user` keys call the API, `admin` keys also manage keys. */
@@ -100,6 +101,8 @@ export interface Store {
   readonly activity: ActivityStore;
   /** Transparency logs (C2SP tlog-tiles storage), by name. */
   readonly tlog: TlogStores;
+  /** Signed receipts and the samples committed to the audit log. */
+  readonly audit: AuditStore;
   /**
    * Releases the connection. Idempotent; any other call afterwards rejects with
    * `StoreError` code `closed`.
