@@ -7,10 +7,10 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { Attestor } from '@saferouter/attest/node';
 import type { Catalog } from '@saferouter/router';
-import { timeOrderedId, type Store } from '@saferouter/store';
+import { timeOrderedId, type ActivityEntry, type Store } from '@saferouter/store';
 import { createBilling, createMemoryLimiter, type Billing, type Limiter } from '@saferouter/billing';
 import { createMeteredChat } from '@saferouter/metering';
-import { createActivityWriter, type ActivityWriter } from './activity-writer.js';
+import { createBatchWriter, type BatchWriter } from './batch-writer.js';
 import type { AppEnv } from './env.js';
 import { ApiError, handleError, notFound } from './errors.js';
 import { createKeyAuth, type KeyAuth } from './middleware/auth.js';
@@ -49,7 +49,7 @@ export interface Gateway {
   app: Hono<AppEnv>;
   auth: KeyAuth;
   billing: Billing;
-  activity: ActivityWriter;
+  activity: BatchWriter<ActivityEntry>;
   /** Flushes batched writes and stops timers. Does not close the store. */
   close(): Promise<void>;
 }
@@ -79,7 +79,10 @@ export function createApp(deps: GatewayDeps): Gateway {
   });
   const billing = createBilling({ store: deps.store.billing, clock });
   const limiter = deps.limiter ?? createMemoryLimiter({ clock });
-  const activity = createActivityWriter(deps.store.activity, { flushIntervalMs: deps.activityFlushMs ?? 200 });
+  const activity = createBatchWriter<ActivityEntry>((batch) => deps.store.activity.insertMany(batch), {
+    what: 'activity entries',
+    flushIntervalMs: deps.activityFlushMs ?? 200,
+  });
   const newId = (): string => timeOrderedId('act');
   const chat = createMeteredChat({ catalog: deps.catalog, billing, limiter, activity, clock, newId });
   const app = new Hono<AppEnv>();

@@ -1,39 +1,48 @@
 /**
- * Batches activity entries off the request path: entries queue in memory and are written in one
- * transaction every `flushIntervalMs` or whenever `maxBatch` are waiting. Money never waits on
- * this: charges are written to the ledger synchronously at settle time; activity is the log.
- * A failed batch is retried on the next flush (bounded, so a dead database cannot eat memory).
+ * Batches records off the request path: they queue in memory and are written in one call every
+ * `flushIntervalMs` or whenever `maxBatch` are waiting. The activity log and the receipts kept for
+ * later lookup go through it. Money never waits on this: charges and audit samples are written
+ * synchronously before a response completes; what is batched here is the log and the lookup
+ * copies (a client already holds its receipt). A failed batch is retried on the next flush
+ * (bounded, so a dead database cannot eat memory).
  */
-import type { ActivityEntry, ActivityStore } from '@saferouter/store';
 
-export interface ActivityWriter {
-  push(entry: ActivityEntry): void;
+export interface BatchWriter<T> {
+  push(record: T): void;
   /** Writes everything queued now. */
   flush(): Promise<void>;
   close(): Promise<void>;
 }
 
-export interface ActivityWriterOptions {
+export interface BatchWriterOptions {
+  /** What the records are, for the log line of a failed write. */
+  what: string;
   flushIntervalMs?: number;
   maxBatch?: number;
-  /** Most entries kept while the database is failing; older ones are dropped past it. */
+  /** Most records kept while the database is failing; older ones are dropped past it. */
   maxQueued?: number;
 }
 
-export function createActivityWriter(store: ActivityStore, options: ActivityWriterOptions = {}): ActivityWriter {
+/**
+ * @example const activity = createBatchWriter((batch) => store.activity.insertMany(batch), { what: 'activity entries' });
+ */
+export function createBatchWriter<T>(
+  write: (batch: readonly T[]) => Promise<void>,
+  options: BatchWriterOptions,
+): BatchWriter<T> {
   const maxBatch = options.maxBatch ?? 500;
   const maxQueued = options.maxQueued ?? 100_000;
-  let queue: ActivityEntry[] = [];
+  let queue: T[] = [];
   let running: Promise<void> | undefined;
 
   async function writeAll(): Promise<void> {
     while (queue.length > 0) {
       const batch = queue.slice(0, maxBatch);
       try {
-        await store.insertMany(batch);
+        await write(batch);
       } catch (err) {
         console.error(
-          `activity: writing ${batch.length} entries failed, will retry:`,
+          `${options.what}: writing ${batch.length} failed, will retry:`,
           err instanceof Error ? err.message : err,
         );
         if (queue.length > maxQueued) queue = queue.slice(queue.length - maxQueued);
@@ -54,13 +63,13 @@ export function createActivityWriter(store: ActivityStore, options: ActivityWrit
   timer.unref();
 
   return {
-    push(entry) {
-      queue.push(entry);
+    push(record) {
+      queue.push(record);
       if (queue.length >= maxBatch) void flush();
     },
     async flush() {
       await flush();
-      // A flush that was already running may have missed entries queued meanwhile.
+      // A flush that was already running may have missed records queued meanwhile.
       if (queue.length > 0) await flush();
     },
     async close() {

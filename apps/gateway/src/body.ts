@@ -87,17 +87,28 @@ export function nestingDepth(text: string): number {
 
 /** Reads the body (at most `limit` bytes) and parses it as JSON. @throws {ApiError} 400 or 413. */
 export async function readJson(c: Context<AppEnv>, limit: number): Promise<unknown> {
+  return (await readJsonBody(c, limit)).json;
+}
+
+/**
+ * Reads the body (at most `limit` bytes) and parses it as JSON, keeping the exact bytes received
+ * (a receipt hashes them).
+ *
+ * @throws {ApiError} 400 or 413.
+ */
+export async function readJsonBody(c: Context<AppEnv>, limit: number): Promise<{ json: unknown; bytes: Uint8Array }> {
   const declared = requestHeader(c, 'content-length');
   if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
   const incoming = c.env?.incoming;
-  let text: string;
+  let bytes: Buffer;
   if (incoming && !incoming.readableEnded && typeof incoming.on === 'function') {
-    text = (await readIncoming(incoming, limit)).toString('utf8');
+    bytes = await readIncoming(incoming, limit);
   } else {
     const buf = await c.req.arrayBuffer();
     if (buf.byteLength > limit) throw tooLarge(limit);
-    text = Buffer.from(buf).toString('utf8');
+    bytes = Buffer.from(buf);
   }
+  let text = bytes.toString('utf8');
   // Some clients (PowerShell, .NET) prefix JSON with a UTF-8 byte-order mark; JSON.parse rejects it.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.length === 0) {
@@ -112,7 +123,7 @@ export async function readJson(c: Context<AppEnv>, limit: number): Promise<unkno
     );
   }
   try {
-    return JSON.parse(text) as unknown;
+    return { json: JSON.parse(text) as unknown, bytes };
   } catch (err) {
     const detail = err instanceof Error ? err.message : 'parse error';
     throw new ApiError(400, 'invalid_request_error', 'invalid_json', `Request body is not valid JSON: ${detail}`);

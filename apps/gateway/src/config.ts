@@ -37,6 +37,19 @@ export interface GatewayConfig {
    * (the gateway identity signs); required with DATABASE_URL, where replicas share one log.
    */
   logKey: string | undefined;
+  /** Share of requests committed to the audit log (SAFEROUTER_AUDIT_RATE), 0 to 1; default 0.05. */
+  auditRate: number;
+  /** How long receipts are kept for lookup (SAFEROUTER_RECEIPT_RETENTION_DAYS); default 30. */
+  receiptRetentionDays: number;
+}
+
+/** A number in [0, 1], like `0.05` or `1`. */
+function rateFrom(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = /^\s*(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?\s*$/i.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(name, `expected a number from 0 to 1, got '${raw}'`);
+  return n;
 }
 
 function intFrom(env: Record<string, string | undefined>, name: string, fallback: number): number {
@@ -44,6 +57,12 @@ function intFrom(env: Record<string, string | undefined>, name: string, fallback
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new ConfigError(name, `expected a non-negative integer, got '${raw}'`);
+  return n;
+}
+
+function positiveIntFrom(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const n = intFrom(env, name, fallback);
+  if (n < 1) throw new ConfigError(name, `expected a whole number of at least 1, got '${env[name] ?? ''}'`);
   return n;
 }
 
@@ -96,5 +115,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
     measuredBinary: env.SAFEROUTER_MEASURED_BINARY ? resolve(env.SAFEROUTER_MEASURED_BINARY) : undefined,
     audience: env.SAFEROUTER_AUDIENCE || undefined,
     logKey: env.SAFEROUTER_LOG_KEY || undefined,
+    auditRate: rateFrom(env, 'SAFEROUTER_AUDIT_RATE', 0.05),
+    receiptRetentionDays: positiveIntFrom(env, 'SAFEROUTER_RECEIPT_RETENTION_DAYS', 30),
   };
 }

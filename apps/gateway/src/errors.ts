@@ -6,7 +6,8 @@
  *   gateway's own `ApiError`) carry their status, body and headers; they are rendered as they are.
  * - attest and tlog keep their own dependency-free errors; `toFamilyError` maps them (and Hono's
  *   `HTTPException`) into the family. It is the only place that knows about them.
- * - An upstream's 4xx comes back with the upstream's own status and error body, as clients expect.
+ * - An upstream's 4xx comes back with the upstream's own status and error body, as clients expect
+ *   (`UpstreamError.responseBody()` decides).
  * - Anything else is a bug: logged with the request id, answered 500 without internals.
  */
 import type { Context } from 'hono';
@@ -91,17 +92,6 @@ export function toFamilyError(err: unknown): SafeRouterError | undefined {
   return undefined;
 }
 
-/** True when the bytes are a JSON object with an `error` member (OpenAI shape), safe to pass on. */
-function isOpenAIErrorJson(body: Uint8Array): boolean {
-  if (body.byteLength === 0 || body.byteLength > 1 << 20) return false;
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
-    return typeof parsed === 'object' && parsed !== null && 'error' in parsed;
-  } catch {
-    return false;
-  }
-}
-
 /** `app.onError`: the one place errors become responses. */
 export function handleError(err: Error, c: Context<AppEnv>): Response {
   const known = toFamilyError(err);
@@ -116,12 +106,9 @@ export function handleError(err: Error, c: Context<AppEnv>): Response {
     console.error(`[${c.get('requestId') ?? '-'}] ${known.code}:`, known.cause ?? known.message);
   }
   for (const [name, value] of Object.entries(known.headers)) c.header(name, value);
-  const status = known.statusCode as ContentfulStatusCode;
-  // Bubble a client error up unchanged: the upstream's status and its own error body.
-  if (known instanceof UpstreamError && known.statusCode < 500 && isOpenAIErrorJson(known.body)) {
-    return c.body(known.body as Uint8Array<ArrayBuffer>, status, { 'content-type': 'application/json' });
-  }
-  return c.json(known.toJSON(), status);
+  // The error's own bytes (an upstream's 4xx passes through unchanged): what a receipt hashed.
+  const body = known.responseBody() as Uint8Array<ArrayBuffer>;
+  return c.body(body, known.statusCode as ContentfulStatusCode, { 'content-type': 'application/json' });
 }
 
 export function errorBody(message: string, type: string, code: string): OpenAIErrorBody {

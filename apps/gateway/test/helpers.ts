@@ -77,6 +77,8 @@ export async function startTestGateway(
     measuredBinary: fileURLToPath(new URL('../src/server.ts', import.meta.url)),
     audience: 'e2e',
     logKey: undefined,
+    auditRate: 0.05,
+    receiptRetentionDays: 30,
     ...overrides,
   };
   const running = await startGateway(config, { FAKE_UP_KEY: 'upstream-secret-do-not-leak' });

@@ -358,6 +358,25 @@ describe('createBilling', () => {
     await expect(billing.topup({ keyId: KEY, amountMicros: 0 })).rejects.toThrow(/input\.amountMicros/);
     await expect(billing.topup({ keyId: '', amountMicros: 1 })).rejects.toThrow(InvalidArgumentError);
   });
+
+  it('refunds a withheld reply as an adjustment naming the request', async () => {
+    const { store, billing } = await setup(0);
+    await billing.topup({ keyId: KEY, amountMicros: 1_000 });
+    const entry = await billing.refund({
+      keyId: KEY,
+      amountMicros: 214,
+      requestId: 'req_1',
+      note: 'refund: audit_failed',
+    });
+    expect(entry).toMatchObject({ keyId: KEY, kind: 'adjustment', amountMicros: 214, requestId: 'req_1' });
+    expect(await store.balance(KEY)).toMatchObject({ balanceMicros: 1_214 });
+    await expect(billing.refund({ keyId: KEY, amountMicros: 0, requestId: 'r', note: 'x' })).rejects.toThrow(
+      /input\.amountMicros/,
+    );
+    await expect(billing.refund({ keyId: KEY, amountMicros: 1, requestId: '', note: 'x' })).rejects.toThrow(
+      InvalidArgumentError,
+    );
+  });
 });
 
 describe('reprice (fallback to another model)', () => {

@@ -116,6 +116,12 @@ export interface Billing {
     note?: string | undefined;
     requestId?: string | undefined;
   }): Promise<LedgerEntry>;
+  /**
+   * Gives back (part of) a charge whose reply was withheld after it committed (an audit log that
+   * could not be written): an `adjustment` credit on the ledger, naming the request.
+   * @throws {InvalidArgumentError} on a malformed key id, amount, note or request id.
+   */
+  refund(input: { keyId: string; amountMicros: number; requestId: string; note: string }): Promise<LedgerEntry>;
   /** Releases holds past their expiry (left by crashed processes); run it periodically. */
   expireHolds(): Promise<number>;
 }
@@ -209,6 +215,23 @@ export function createBilling(options: BillingOptions): Billing {
         ts: clock(),
         note: input.note,
         ...(input.requestId === undefined ? {} : { requestId: input.requestId }),
+      });
+    },
+
+    async refund(input) {
+      checkObject(input, 'input');
+      assertKeyId(input.keyId, 'input.keyId');
+      assertPositiveInteger(input.amountMicros, 'input.amountMicros');
+      assertString(input.requestId, 'input.requestId', 1, 128);
+      assertString(input.note, 'input.note', 1, 500);
+      return store.credit({
+        id: ids('ledger'),
+        keyId: input.keyId,
+        amountMicros: input.amountMicros,
+        kind: 'adjustment',
+        ts: clock(),
+        note: input.note,
+        requestId: input.requestId,
       });
     },
 

@@ -17,6 +17,21 @@ describe('SafeRouterError', () => {
     expect(err.headers).toEqual({ 'retry-after': '3' });
     expect(err.toJSON()).toEqual({ error: { message: 'Slow down', type: 'rate_limit_error', code: 'rate_limit_rpm' } });
     expect(JSON.parse(JSON.stringify(err))).toEqual(err.toJSON());
+    expect(new TextDecoder().decode(err.responseBody())).toBe(JSON.stringify(err.toJSON()));
+  });
+
+  it('copies the headers it is given, so adding one later touches this error only', () => {
+    const shared = { 'retry-after': '1' };
+    const a = new SafeRouterError({
+      message: 'a',
+      statusCode: 429,
+      type: 'rate_limit_error',
+      code: 'x',
+      headers: shared,
+    });
+    a.headers['x-saferouter-receipt'] = 'jws';
+    expect(shared).toEqual({ 'retry-after': '1' });
+    expect(a.headers).toEqual({ 'retry-after': '1', 'x-saferouter-receipt': 'jws' });
   });
 
   it('defaults to not retryable, no param, no headers', () => {

@@ -12,6 +12,7 @@
  */
 
 const marker = Symbol.for('saferouter.error');
+const encoder = new TextEncoder();
 
 /** OpenAI's error `type` values, plus the few SafeRouter adds for upstream and service failures. */
 export type OpenAIErrorType =
@@ -59,7 +60,11 @@ export class SafeRouterError extends Error {
   readonly code: string;
   readonly isRetryable: boolean;
   readonly param: string | undefined;
-  readonly headers: Readonly<Record<string, string>>;
+  /**
+   * Response headers the answer carries. Code that knows more about the request may add to them
+   * before the error is rendered (a receipt for a request that reached an upstream).
+   */
+  readonly headers: Record<string, string>;
 
   constructor(options: SafeRouterErrorOptions) {
     super(options.message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -72,7 +77,7 @@ export class SafeRouterError extends Error {
     this.code = options.code;
     this.isRetryable = options.isRetryable ?? false;
     this.param = options.param;
-    this.headers = options.headers ?? {};
+    this.headers = { ...options.headers };
   }
 
   /**
@@ -89,5 +94,14 @@ export class SafeRouterError extends Error {
     const error: OpenAIErrorBody['error'] = { message: this.message, type: this.type, code: this.code };
     if (this.param !== undefined) error.param = this.param;
     return { error };
+  }
+
+  /**
+   * The exact bytes of the JSON body a client is answered with (`application/json`). One owner
+   * for them: the gateway sends them, and a receipt hashes them. A subclass that relays someone
+   * else's body (an upstream's own 4xx) overrides this.
+   */
+  responseBody(): Uint8Array {
+    return encoder.encode(JSON.stringify(this.toJSON()));
   }
 }

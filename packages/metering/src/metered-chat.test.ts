@@ -20,6 +20,8 @@ import {
 import { entry, fixedCatalog, openBooks, sse, type Books, type Script } from './testing.js';
 
 const dec = new TextDecoder();
+/** Request bytes for tests that do not look at receipts. */
+const REQUEST_BYTES = new TextEncoder().encode('{}');
 const USAGE = { prompt_tokens: 1000, completion_tokens: 2000 };
 const PRICEY = entry('pricey', 2_000_000, 8_000_000);
 const CHEAP = entry('cheap', 1_000_000, 1_000_000);
@@ -108,7 +110,12 @@ const failingSettle = (billing: Billing): Billing => withSettle(billing, () => P
 describe('metered chat, non-stream', () => {
   it('charges the reported usage before returning, and records one attempt', async () => {
     const chat = createMeteredChat(deps([{ entry: PRICEY, script: () => ({ usage: USAGE }) }]));
-    const reply = await chat.complete({ caller: caller(), requestId: 'req_1', body: body('pricey', false) });
+    const reply = await chat.complete({
+      caller: caller(),
+      requestId: 'req_1',
+      requestBytes: REQUEST_BYTES,
+      body: body('pricey', false),
+    });
     expect(reply).toMatchObject({ stream: false, requested: 'pricey', answeredBy: 'pricey' });
     expect(await books.charges()).toEqual([{ requestId: 'req_1', amountMicros: -COST_PRICEY }]);
     expect(await books.account()).toMatchObject({ balanceMicros: 1_000_000 - COST_PRICEY, heldMicros: 0 });
@@ -130,7 +137,12 @@ describe('metered chat, non-stream', () => {
         { entry: CHEAP, script: () => ({ usage: USAGE }) },
       ]),
     );
-    const reply = await chat.complete({ caller: caller(), requestId: 'req_2', body: body('pricey', false) });
+    const reply = await chat.complete({
+      caller: caller(),
+      requestId: 'req_2',
+      requestBytes: REQUEST_BYTES,
+      body: body('pricey', false),
+    });
     expect(reply.answeredBy).toBe('cheap');
     expect(await books.charges()).toEqual([{ requestId: 'req_2', amountMicros: -COST_CHEAP }]);
     expect(books.activity.map((e) => [e.model, e.attempt, e.status, e.costMicros])).toEqual([
@@ -142,7 +154,12 @@ describe('metered chat, non-stream', () => {
 
   it('estimates a reply without usage, and says so', async () => {
     const chat = createMeteredChat(deps([{ entry: CHEAP, script: () => ({ usage: undefined }) }]));
-    await chat.complete({ caller: caller(), requestId: 'req_3', body: body('cheap', false) });
+    await chat.complete({
+      caller: caller(),
+      requestId: 'req_3',
+      requestBytes: REQUEST_BYTES,
+      body: body('cheap', false),
+    });
     expect(books.activity[0]).toMatchObject({ estimated: true, completionTokens: 4 }); // "Hello there": 11 bytes / 3
     expect((await books.charges())[0]?.amountMicros).toBeLessThan(0);
   });
@@ -155,7 +172,7 @@ describe('metered chat, non-stream', () => {
       ]),
     );
     await expect(
-      chat.complete({ caller: caller(), requestId: 'req_4', body: body('pricey', false) }),
+      chat.complete({ caller: caller(), requestId: 'req_4', requestBytes: REQUEST_BYTES, body: body('pricey', false) }),
     ).rejects.toMatchObject({ statusCode: 502 });
     expect(await books.charges()).toEqual([]);
     expect(await books.account()).toMatchObject({ balanceMicros: 1_000_000, heldMicros: 0 });
@@ -167,15 +184,16 @@ describe('metered chat, non-stream', () => {
     const limited = chat.complete({
       caller: caller({ rpm: 0, concurrency: null }),
       requestId: 'req_5',
+      requestBytes: REQUEST_BYTES,
       body: body('pricey', false),
     });
     await expect(limited).rejects.toBeInstanceOf(RateLimitError);
     await expect(limited).rejects.toMatchObject({ statusCode: 429, headers: { 'retry-after': expect.any(String) } });
 
     const huge = { ...body('pricey', false), max_tokens: 10_000_000 };
-    await expect(chat.complete({ caller: caller(), requestId: 'req_6', body: huge })).rejects.toBeInstanceOf(
-      InsufficientCreditsError,
-    );
+    await expect(
+      chat.complete({ caller: caller(), requestId: 'req_6', requestBytes: REQUEST_BYTES, body: huge }),
+    ).rejects.toBeInstanceOf(InsufficientCreditsError);
     expect(books.activity.map((e) => [e.requestId, e.attempt, e.status])).toEqual([
       ['req_5', 0, 429],
       ['req_6', 0, 402],
@@ -185,7 +203,12 @@ describe('metered chat, non-stream', () => {
 
   it('bills nothing to the admin key, but records it', async () => {
     const chat = createMeteredChat(deps([{ entry: PRICEY, script: () => ({ usage: USAGE }) }]));
-    await chat.complete({ caller: caller(undefined, 'admin'), requestId: 'req_7', body: body('pricey', false) });
+    await chat.complete({
+      caller: caller(undefined, 'admin'),
+      requestId: 'req_7',
+      requestBytes: REQUEST_BYTES,
+      body: body('pricey', false),
+    });
     expect(await books.charges()).toEqual([]);
     expect(books.activity[0]).toMatchObject({ status: 200, costMicros: 0 });
   });
@@ -193,7 +216,12 @@ describe('metered chat, non-stream', () => {
   it('withholds the reply when the charge cannot be written (503 billing_failed), leaving no hold', async () => {
     const broken = failingSettle(books.billing);
     const chat = createMeteredChat(deps([{ entry: PRICEY, script: () => ({ usage: USAGE }) }], { billing: broken }));
-    const failed = chat.complete({ caller: caller(), requestId: 'req_8', body: body('pricey', false) });
+    const failed = chat.complete({
+      caller: caller(),
+      requestId: 'req_8',
+      requestBytes: REQUEST_BYTES,
+      body: body('pricey', false),
+    });
     await expect(failed).rejects.toBeInstanceOf(BillingFailedError);
     await expect(failed).rejects.toMatchObject({ statusCode: 503, code: 'billing_failed' });
     expect(await books.account()).toMatchObject({ balanceMicros: 1_000_000, heldMicros: 0 });
@@ -216,7 +244,12 @@ describe('metered chat, stream', () => {
         const chunks = [whole.slice(0, split), whole.slice(split)];
         const requestId = `req_s${++n}`;
         const chat = createMeteredChat(deps([{ entry: PRICEY, script: () => ({ chunks }) }]));
-        const reply = await chat.complete({ caller: caller(), requestId, body: body('pricey', true) });
+        const reply = await chat.complete({
+          caller: caller(),
+          requestId,
+          requestBytes: REQUEST_BYTES,
+          body: body('pricey', true),
+        });
         let chargedWhenDoneSeen: unknown;
         const text = await readAll(streamOf(reply), async (sofar) => {
           if (sofar.includes('[DONE]') && chargedWhenDoneSeen === undefined) {
@@ -235,7 +268,7 @@ describe('metered chat, stream', () => {
     const seen: ChatRequestBody[] = [];
     const chat = createMeteredChat(deps([{ entry: PRICEY, script: () => ({ usage: USAGE }) }]));
     const b = { ...body('pricey', true), stream_options: { include_usage: false } };
-    const reply = await chat.complete({ caller: caller(), requestId: 'req_u', body: b });
+    const reply = await chat.complete({ caller: caller(), requestId: 'req_u', requestBytes: REQUEST_BYTES, body: b });
     seen.push(b);
     await readAll(streamOf(reply));
     expect(seen[0]?.stream_options).toEqual({ include_usage: true });
@@ -252,7 +285,12 @@ describe('metered chat, stream', () => {
       ]),
     );
     const result = streamOf(
-      await chat.complete({ caller: caller(), requestId: 'req_left', body: body('cheap', true) }),
+      await chat.complete({
+        caller: caller(),
+        requestId: 'req_left',
+        requestBytes: REQUEST_BYTES,
+        body: body('cheap', true),
+      }),
     );
     expect(dec.decode(await result.read())).toContain('AAA');
     result.cancel(new Error('client left'));
@@ -269,7 +307,14 @@ describe('metered chat, stream', () => {
   it('an upstream cut before [DONE] is recorded as 502, charged from the usage it did send', async () => {
     const chat = createMeteredChat(deps([{ entry: CHEAP, script: () => ({ chunks: sse(['Hi'], USAGE, '') }) }]));
     const text = await readAll(
-      streamOf(await chat.complete({ caller: caller(), requestId: 'req_cut', body: body('cheap', true) })),
+      streamOf(
+        await chat.complete({
+          caller: caller(),
+          requestId: 'req_cut',
+          requestBytes: REQUEST_BYTES,
+          body: body('cheap', true),
+        }),
+      ),
     );
     expect(text).toContain('"code":"stream_interrupted"');
     expect(text).not.toContain('[DONE]');
@@ -282,7 +327,14 @@ describe('metered chat, stream', () => {
     const broken = failingSettle(books.billing);
     const chat = createMeteredChat(deps([{ entry: PRICEY, script: () => ({ usage: USAGE }) }], { billing: broken }));
     const text = await readAll(
-      streamOf(await chat.complete({ caller: caller(), requestId: 'req_bf', body: body('pricey', true) })),
+      streamOf(
+        await chat.complete({
+          caller: caller(),
+          requestId: 'req_bf',
+          requestBytes: REQUEST_BYTES,
+          body: body('pricey', true),
+        }),
+      ),
     );
     expect(text).toContain('"code":"billing_failed"');
     expect(text).not.toContain('[DONE]');
@@ -301,7 +353,12 @@ describe('metered chat, stream', () => {
       deps([{ entry: PRICEY, script: () => ({ chunks }) }], { billing: slowSettle(books.billing, gate) }),
     );
     const result = streamOf(
-      await chat.complete({ caller: caller(), requestId: 'req_mid', body: body('pricey', true) }),
+      await chat.complete({
+        caller: caller(),
+        requestId: 'req_mid',
+        requestBytes: REQUEST_BYTES,
+        body: body('pricey', true),
+      }),
     );
     const first = await result.read();
     expect(first).toBeDefined();
@@ -326,22 +383,42 @@ describe('metered chat, stream', () => {
     const chat = createMeteredChat(deps([{ entry: CHEAP, script: () => ({ usage: USAGE, gate: () => gate }) }]));
     const limits = { rpm: null, concurrency: 1 };
     const result = streamOf(
-      await chat.complete({ caller: caller(limits), requestId: 'req_c1', body: body('cheap', true) }),
+      await chat.complete({
+        caller: caller(limits),
+        requestId: 'req_c1',
+        requestBytes: REQUEST_BYTES,
+        body: body('cheap', true),
+      }),
     );
     await expect(
-      chat.complete({ caller: caller(limits), requestId: 'req_c2', body: body('cheap', true) }),
+      chat.complete({
+        caller: caller(limits),
+        requestId: 'req_c2',
+        requestBytes: REQUEST_BYTES,
+        body: body('cheap', true),
+      }),
     ).rejects.toMatchObject({ statusCode: 429 });
     open();
     await readAll(result);
     const again = streamOf(
-      await chat.complete({ caller: caller(limits), requestId: 'req_c3', body: body('cheap', true) }),
+      await chat.complete({
+        caller: caller(limits),
+        requestId: 'req_c3',
+        requestBytes: REQUEST_BYTES,
+        body: body('cheap', true),
+      }),
     );
     await readAll(again);
   });
 
   it('a model that does not exist is a 404 before anything is held or recorded', async () => {
     const chat = createMeteredChat(deps([{ entry: CHEAP, script: () => ({ usage: USAGE }) }]));
-    const missing = chat.complete({ caller: caller(), requestId: 'req_404', body: body('nope', true) });
+    const missing = chat.complete({
+      caller: caller(),
+      requestId: 'req_404',
+      requestBytes: REQUEST_BYTES,
+      body: body('nope', true),
+    });
     await expect(missing).rejects.toSatisfy((e: unknown) => SafeRouterError.isInstance(e) && e.statusCode === 404);
     expect(books.activity).toEqual([]);
   });

@@ -19,6 +19,7 @@
  */
 import {
   estimateCompletionTokens,
+  formatUsd,
   InsufficientCreditsError,
   RateLimitError,
   type Admission,
@@ -40,6 +41,7 @@ import {
 } from '@saferouter/router';
 import type { ActivityEntry } from '@saferouter/store';
 import { deliveredCompletionTokens } from './delivered.js';
+import { issueEvidence, type Evidence, type EvidenceSession } from './evidence.js';
 import { completionText, holdShape, type HoldShape } from './estimates.js';
 
 /** Where activity entries go (the gateway batches them off the request path). */
@@ -58,6 +60,8 @@ export interface MeteringDeps {
   newId: () => string;
   /** Where failures nobody awaits are reported (a stream's late settle). Default `console.error`. */
   log?: ((message: string, error: unknown) => void) | undefined;
+  /** Receipts and audit samples. Without it, requests are metered but not receipted. */
+  evidence?: Evidence | undefined;
 }
 
 /** Who pays. The operator's admin key has no account: its calls are logged, not billed. */
@@ -73,6 +77,8 @@ export interface ChatCall {
   requestId: string;
   /** A validated chat-completions body (see the gateway's schema). */
   body: ChatRequestBody;
+  /** The exact request body bytes received: what the receipt's `request_sha256` hashes. */
+  requestBytes: Uint8Array;
   /** Fires when the client is gone: the upstream is aborted and fallback stops. */
   signal?: AbortSignalLike | undefined;
 }
@@ -85,7 +91,12 @@ interface ReplyBase {
 }
 
 export type MeteredReply =
-  | (ReplyBase & { stream: false; body: Uint8Array })
+  | (ReplyBase & {
+      stream: false;
+      body: Uint8Array;
+      /** The signed receipt (a JWS), when evidence is on: the `X-SafeRouter-Receipt` header. */
+      receipt: string | undefined;
+    })
   | (ReplyBase & {
       stream: true;
       /** Read it (or cancel it) to the end: settling and the concurrency slot follow the stream. */
@@ -99,8 +110,10 @@ export interface MeteredChat {
    * @throws {RateLimitError} 429, over a per-key limit (one refusal entry recorded).
    * @throws {InsufficientCreditsError} 402, the hold was refused (one refusal entry recorded).
    * @throws {SafeRouterError} any router failure (404 model, upstream errors, abort) after the
-   *   hold was released and the attempts recorded; `billing_failed` (503) if the charge could not
-   *   be written, in which case the reply is withheld.
+   *   hold was released and the attempts recorded (with the receipt in its `x-saferouter-receipt`
+   *   header when an upstream was reached); `billing_failed` (503) if the charge could not be
+   *   written, `audit_failed` (503) if a sampled request's audit entry could not: the reply is
+   *   withheld either way.
    */
   complete(call: ChatCall): Promise<MeteredReply>;
 }
@@ -153,6 +166,8 @@ class MeteredRequest {
   #done = false;
   readonly #delivered: Uint8Array[] = [];
   #deliveredBytes = 0;
+  /** This request's evidence (receipt, sample), when evidence is on. */
+  #evidence: EvidenceSession | undefined;
 
   constructor(deps: MeteringDeps, call: ChatCall) {
     this.#deps = deps;
@@ -205,14 +220,27 @@ class MeteredRequest {
       throw error;
     }
     this.#started = this.#deps.clock();
+    const evidence = this.#deps.evidence;
+    this.#evidence = evidence?.issuer.begin({
+      requestId,
+      requestBytes: this.#call.requestBytes,
+      stream: this.#stream,
+      sampled: evidence.sample(),
+    });
   }
 
   async #routeGenerate(): Promise<MeteredReply> {
     const { body, signal } = this.#call;
     const result = await this.#route(() => this.#model().doGenerate({ body, signal }));
-    // Charged before the client sees the answer: an acknowledged completion is always billed.
-    await this.#finish(result.usage, () => estimateCompletionTokens(completionText(result.body)), 200, undefined);
-    return { stream: false, body: result.body, requested: this.#requested, answeredBy: result.answeredBy };
+    // Charged (and receipted) before the client sees the answer: an acknowledged completion is always billed.
+    this.#evidence?.response(result.body);
+    const receipt = await this.#finish(
+      result.usage,
+      () => estimateCompletionTokens(completionText(result.body)),
+      200,
+      undefined,
+    );
+    return { stream: false, body: result.body, receipt, requested: this.#requested, answeredBy: result.answeredBy };
   }
 
   async #routeStream(): Promise<MeteredReply> {
@@ -220,11 +248,16 @@ class MeteredRequest {
     // Streams must report usage to be billed; the client receives the usage chunk too.
     body.stream_options = { ...body.stream_options, include_usage: true };
     const hooks = {
-      onChunk: (chunk: Uint8Array): void => this.#retain(chunk),
-      beforeDone: (summary: StreamSummary): Promise<undefined> => this.#endStream(summary).then(() => undefined),
+      onChunk: (chunk: Uint8Array): void => {
+        this.#evidence?.response(chunk);
+        this.#retain(chunk);
+      },
+      // The end of the stream (its [DONE], or a cut): charged and receipted before the client hears it.
+      beforeEnd: (summary: StreamSummary): Promise<Uint8Array | undefined> =>
+        this.#endStream(summary).then((jws) => (jws === undefined ? undefined : receiptComment(jws))),
     };
     const result = await this.#route(() => this.#model().doStream({ body, signal, hooks }));
-    // Every other ending (a cut, the client gone, a failed hook) settles here; after the hook it is a no-op.
+    // A client that left never reaches the hook: its stream settles here (a no-op after the hook).
     void result.summary.then((summary) =>
       this.#endStream(summary).catch((error: unknown) => this.#log('metering: settling an ended stream failed', error)),
     );
@@ -251,13 +284,22 @@ class MeteredRequest {
       this.#done = true;
       await this.#admission.release().catch((cause: unknown) => this.#log('metering: releasing a hold failed', cause));
       this.#record(undefined);
+      // A request that reached an upstream is receipted, failure or not (an upstream's 4xx too).
+      if (this.#evidence !== undefined && this.#attempts.length > 0 && SafeRouterError.isInstance(error)) {
+        this.#evidence.response(error.responseBody());
+        const receipt = await this.#receipt({ prompt: 0, completion: 0, cost: 0 }, 0);
+        if (receipt !== undefined) error.headers['x-saferouter-receipt'] = receipt;
+      }
       throw error;
     }
   }
 
-  /** A stream's end: completed (from `beforeDone`), or cut / left (from its summary). Once only. */
-  async #endStream(summary: StreamSummary): Promise<void> {
-    if (this.#done) return;
+  /**
+   * A stream's end: completed or cut (from `beforeEnd`), or left (from its summary). Once only;
+   * returns the receipt, or undefined when there is none (evidence off, or already ended).
+   */
+  async #endStream(summary: StreamSummary): Promise<string | undefined> {
+    if (this.#done) return undefined;
     try {
       const left = (summary.error as { code?: unknown } | undefined)?.code === 'client_closed_request';
       const status = summary.completed ? 200 : left ? 499 : 502;
@@ -266,7 +308,7 @@ class MeteredRequest {
         : left
           ? 'client_closed_request: the client left mid-stream'
           : `stream_interrupted: ${summary.error?.message ?? 'the upstream ended early'}`;
-      await this.#finish(summary.usage, () => deliveredCompletionTokens(this.#delivered), status, error);
+      return await this.#finish(summary.usage, () => deliveredCompletionTokens(this.#delivered), status, error);
     } finally {
       this.#delivered.length = 0;
       this.#release();
@@ -274,16 +316,18 @@ class MeteredRequest {
   }
 
   /**
-   * Settles at the admission's current pricing (the model that answered) and records the
-   * attempts. If the charge cannot be written, the hold is released and `billing_failed` thrown.
+   * Settles at the admission's current pricing (the model that answered), issues the evidence, and
+   * records the attempts; returns the receipt. If the charge cannot be written, the hold is
+   * released and `billing_failed` thrown; if a sample cannot, the charge is refunded and
+   * `audit_failed` thrown.
    */
   async #finish(
     usage: Usage | undefined,
     completionEstimate: () => number,
     status: number,
     error: string | undefined,
-  ): Promise<void> {
-    if (this.#done) return;
+  ): Promise<string | undefined> {
+    if (this.#done) return undefined;
     this.#done = true;
     const estimated = usage === undefined;
     const prompt = usage?.prompt_tokens ?? this.#shape.promptTokens;
@@ -306,7 +350,58 @@ class MeteredRequest {
       });
       throw failure;
     }
+    let receipt: string | undefined;
+    try {
+      receipt = await this.#receipt({ prompt, completion, cost: charged }, status);
+    } catch (failure) {
+      const known = SafeRouterError.isInstance(failure) ? failure : undefined;
+      this.#record({
+        prompt,
+        completion,
+        cost: 0,
+        estimated,
+        status: known?.statusCode ?? 500,
+        error: known === undefined ? 'internal_error' : `${known.code}: ${known.message}`,
+      });
+      throw failure;
+    }
     this.#record({ prompt, completion, cost: charged, estimated, status, error });
+    return receipt;
+  }
+
+  /** Signs the receipt for what was charged, and commits a sampled request; undefined without evidence. */
+  async #receipt(
+    usage: { prompt: number; completion: number; cost: number },
+    status: number,
+  ): Promise<string | undefined> {
+    const evidence = this.#deps.evidence;
+    const session = this.#evidence;
+    if (evidence === undefined || session === undefined) return undefined;
+    const answered = this.#attempts.find((a) => a.ok);
+    const { caller, requestId } = this.#call;
+    const issued = await issueEvidence({
+      evidence,
+      session,
+      details: {
+        requestedModel: this.#requested,
+        model: answered?.modelId ?? this.#attempts.at(-1)?.modelId ?? this.#requested,
+        provider: answered?.provider ?? this.#attempts.at(-1)?.provider ?? this.#provider,
+        attempts: this.#attempts.map((a) => ({
+          model: a.modelId,
+          provider: a.provider,
+          status: a.ok ? status : (a.error?.statusCode ?? 500),
+        })),
+        usage: { prompt_tokens: usage.prompt, completion_tokens: usage.completion },
+        costUsd: formatUsd(usage.cost),
+      },
+      requestId,
+      keyId: caller.id,
+      ts: this.#deps.clock(),
+      billing: this.#deps.billing,
+      chargedMicros: usage.cost,
+      log: (message, error) => this.#log(message, error),
+    });
+    return issued.jws;
   }
 
   /** One entry per attempt; the successful one carries the usage and the charge. */
@@ -381,4 +476,11 @@ class MeteredRequest {
   #log(message: string, error: unknown): void {
     (this.#deps.log ?? console.error)(message, error);
   }
+}
+
+const encoder = new TextEncoder();
+
+/** The SSE comment that carries a stream's receipt, just before its last event. */
+function receiptComment(jws: string): Uint8Array {
+  return encoder.encode(`: saferouter-receipt ${jws}\n\n`);
 }

@@ -182,3 +182,73 @@ export async function openBooks(credit: number): Promise<Books> {
     },
   };
 }
+
+/** What the fake evidence saw of one request. */
+export interface FakeEvidenceRecord {
+  requestId: string;
+  request: string;
+  /** Every response byte fed before `finish`, decoded. */
+  response: string;
+  sampled: boolean;
+  details: import('./evidence.js').ReceiptDetails | undefined;
+  jws: string | undefined;
+}
+
+/**
+ * An `Evidence` that signs nothing: its "JWS" is `receipt-<n>`. It records what metering fed it,
+ * keeps receipts in memory, and stores samples through `addSample` (which a test may make fail).
+ */
+export function fakeEvidence(options: { sampled?: boolean; addSample?: () => Promise<void> } = {}): {
+  evidence: import('./evidence.js').Evidence;
+  records: FakeEvidenceRecord[];
+  kept: string[];
+  samples: string[];
+} {
+  const dec = new TextDecoder();
+  const records: FakeEvidenceRecord[] = [];
+  const kept: string[] = [];
+  const samples: string[] = [];
+  let n = 0;
+  return {
+    records,
+    kept,
+    samples,
+    evidence: {
+      sample: () => options.sampled === true,
+      keepReceipt: (r) => kept.push(`${r.requestId} ${r.jws}`),
+      addSample: async (s) => {
+        await (options.addSample ?? (() => Promise.resolve()))();
+        samples.push(s.requestId);
+      },
+      issuer: {
+        begin: ({ requestId, requestBytes, sampled }) => {
+          const record: FakeEvidenceRecord = {
+            requestId,
+            request: dec.decode(requestBytes),
+            response: '',
+            sampled,
+            details: undefined,
+            jws: undefined,
+          };
+          records.push(record);
+          return {
+            response: (chunk) => {
+              if (record.jws === undefined) record.response += dec.decode(chunk);
+            },
+            finish: (details) => {
+              record.details = details;
+              record.jws = `receipt-${++n}`;
+              const salt = new Uint8Array(32);
+              return {
+                jws: record.jws,
+                ...(sampled
+                  ? { sample: { entry: enc.encode(`entry-${n}`), requestSalt: salt, responseSalt: salt } }
+                  : {}),
+              };
+            },
+          };
+        },
+      },
+    },
+  };
+}

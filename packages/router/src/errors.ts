@@ -43,6 +43,25 @@ export class UpstreamError extends SafeRouterError {
     this.body = options.body;
     this.contentType = options.contentType;
   }
+
+  /**
+   * A client error bubbles up unchanged: the upstream's own body, when it is an OpenAI-shaped
+   * JSON error (at most 1 MiB). Anything else (a 5xx, an HTML page, junk) is answered in our shape.
+   */
+  override responseBody(): Uint8Array {
+    return this.statusCode < 500 && isOpenAIErrorJson(this.body) ? this.body : super.responseBody();
+  }
+}
+
+/** True when the bytes are a JSON object with an `error` member (OpenAI's shape), safe to pass on. */
+function isOpenAIErrorJson(body: Uint8Array): boolean {
+  if (body.byteLength === 0 || body.byteLength > 1 << 20) return false;
+  try {
+    const parsed: unknown = JSON.parse(new TextDecoder().decode(body));
+    return typeof parsed === 'object' && parsed !== null && 'error' in parsed;
+  } catch {
+    return false;
+  }
 }
 
 /** The upstream could not be reached, or the connection broke. Always retryable. */

@@ -64,19 +64,24 @@ export interface EventRewriter {
 
 /**
  * What a consumer can attach to a stream. The relay owns the protocol's end: it recognises the
- * terminal event (`data: [DONE]`) by parsing events and holds it back until `beforeDone` is done.
+ * terminal event (`data: [DONE]`) by parsing events and holds it back until `beforeEnd` is done.
  */
 export interface StreamHooks {
-  /** Sees every chunk handed to the consumer, in order (e.g. to estimate a cut stream's output). */
+  /** Sees every chunk handed to the consumer, in order (e.g. to hash or estimate what was delivered). */
   onChunk?: ((chunk: Uint8Array) => void) | undefined;
   rewrite?: EventRewriter | undefined;
   /**
-   * Runs once, when the upstream's terminal event has arrived and before it is handed on; the
-   * summary it receives is final (`completed: true`). It may return bytes to send just before the
-   * terminal event (an SSE comment carrying a receipt). If it throws, the consumer gets an SSE
-   * error event (the error's own OpenAI body when it is a `SafeRouterError`) and no terminal event.
+   * Runs once, when the stream reaches its end and before its last event is handed on:
+   * - the upstream's terminal event arrived (`summary.completed` is true): it runs before that
+   *   event is sent. If it throws, the consumer gets an SSE error event (the error's own OpenAI
+   *   body when it is a `SafeRouterError`) and no terminal event;
+   * - the stream was cut (`completed` false, `error` set): it runs before the cut's error event.
+   *   A throw changes nothing there.
+   * It may return bytes to send just before that last event (an SSE comment carrying a receipt).
+   * It does not run for a consumer that cancelled first; one that cancels while it runs lets it
+   * finish, and is sent nothing more.
    */
-  beforeDone?: ((summary: StreamSummary) => Promise<Uint8Array | undefined | void>) | undefined;
+  beforeEnd?: ((summary: StreamSummary) => Promise<Uint8Array | undefined | void>) | undefined;
 }
 
 export interface GenerateResult {
@@ -98,7 +103,7 @@ export interface StreamSummary {
   /** Bytes handed to the consumer. */
   bytes: number;
   /**
-   * True when the upstream's terminal event arrived and `beforeDone` (if any) succeeded: the answer
+   * True when the upstream's terminal event arrived and `beforeEnd` (if any) succeeded: the answer
    * is complete and accounted for. False for a cut, a cancel before that point, or a failed hook.
    */
   completed: boolean;

@@ -87,7 +87,7 @@ const body = [
   'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5,"total_tokens":8}}',
 ];
 
-describe('relaySse: the terminal event is held for beforeDone', () => {
+describe('relaySse: the terminal event is held for beforeEnd', () => {
   for (const [name, eol, space] of [
     ['LF', '\n', ' '],
     ['CRLF', '\r\n', ' '],
@@ -105,7 +105,7 @@ describe('relaySse: the terminal event is held for beforeDone', () => {
         let handedOnBeforeHook = '';
         let out = '';
         const hooks: StreamHooks = {
-          beforeDone: async (summary) => {
+          beforeEnd: async (summary) => {
             seen.push(summary);
             handedOnBeforeHook = out;
             await gate.promise;
@@ -147,7 +147,7 @@ describe('relaySse: the terminal event is held for beforeDone', () => {
     const relay = relaySse(source(['data: {}\n\ndata: [DO', 'NE]\n\n']), {
       provider: 'p',
       mapError,
-      hooks: { beforeDone: () => Promise.reject(failure) },
+      hooks: { beforeEnd: () => Promise.reject(failure) },
     });
     const chunks = await readAll(relay);
     expect(chunks).toEqual(['data: {}\n\n', dec.decode(sseErrorEvent(failure.toJSON()))]);
@@ -160,7 +160,7 @@ describe('relaySse: the terminal event is held for beforeDone', () => {
     const relay = relaySse(source(['data: [DONE]\n\n']), {
       provider: 'p',
       mapError,
-      hooks: { beforeDone: () => Promise.reject(new Error('SQLITE_BUSY: secret path /var/x')) },
+      hooks: { beforeEnd: () => Promise.reject(new Error('SQLITE_BUSY: secret path /var/x')) },
     });
     const text = (await readAll(relay)).join('');
     expect(text).toContain('"code":"stream_finalize_failed"');
@@ -172,7 +172,7 @@ describe('relaySse: the terminal event is held for beforeDone', () => {
     const relay = relaySse(source(['data: {}\n\ndata: [DONE]\n\n']), {
       provider: 'p',
       mapError,
-      hooks: { beforeDone: () => Promise.resolve(enc.encode(': receipt abc\n\n')) },
+      hooks: { beforeEnd: () => Promise.resolve(enc.encode(': receipt abc\n\n')) },
     });
     expect((await readAll(relay)).join('')).toBe('data: {}\n\n: receipt abc\n\ndata: [DONE]\n\n');
   });
@@ -185,7 +185,7 @@ describe('relaySse: the terminal event is held for beforeDone', () => {
       provider: 'p',
       mapError,
       hooks: {
-        beforeDone: async () => {
+        beforeEnd: async () => {
           await gate.promise;
           hookDone = true;
         },
@@ -222,7 +222,7 @@ describe('relaySse: the terminal event is held for beforeDone', () => {
       'data:  [DONE]\n\n',
       'event: x\ndata: [DONE]\n\n',
     ];
-    const relay = relaySse(source(events), { provider: 'p', mapError, hooks: { beforeDone: () => Promise.resolve() } });
+    const relay = relaySse(source(events), { provider: 'p', mapError, hooks: { beforeEnd: () => Promise.resolve() } });
     expect((await readAll(relay)).join('')).toBe(events.join(''));
     expect((await relay.summary).completed).toBe(true);
   });
@@ -265,7 +265,7 @@ describe('relaySse: after [DONE], and streams that never reach it', () => {
     const relay = relaySse(source(['data: {}\n\n']), {
       provider: 'p',
       mapError,
-      hooks: { beforeDone: () => Promise.reject(new Error('never')) },
+      hooks: { beforeEnd: () => Promise.reject(new Error('never')) },
     });
     expect(await readAll(relay)).toEqual(['data: {}\n\n', interrupted]);
     const s = await relay.summary;
@@ -302,6 +302,60 @@ describe('relaySse: after [DONE], and streams that never reach it', () => {
   it('cuts a stream whose event never ends past the size limit', async () => {
     const relay = relaySse(source([`data: ${'x'.repeat(200)}`]), { provider: 'p', mapError, maxEventBytes: 100 });
     expect(await readAll(relay)).toEqual([interrupted]);
+  });
+});
+
+describe('relaySse: beforeEnd on a cut', () => {
+  it('runs before the error event, with the cut in the summary, and sends its bytes first', async () => {
+    const seen: StreamSummary[] = [];
+    const relay = relaySse(source(['data: {}\n\ndata: {"x'], new Error('reset')), {
+      provider: 'p',
+      mapError,
+      hooks: {
+        beforeEnd: (summary) => {
+          seen.push(summary);
+          return Promise.resolve(enc.encode(': receipt r\n\n'));
+        },
+      },
+    });
+    const chunks = await readAll(relay);
+    expect(chunks[0]).toBe('data: {}\n\n');
+    expect(chunks[1]).toMatch(/^: receipt r\n\ndata: \{"error":\{.*"code":"stream_interrupted"\}\}\n\n$/);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ completed: false, bytes: 10 });
+    expect(seen[0]?.error).toBeInstanceOf(NetworkError);
+    expect(await relay.summary).toMatchObject({ completed: false });
+  });
+
+  it('a hook failing on a cut still leaves exactly the error event', async () => {
+    const relay = relaySse(source(['data: {}\n\n']), {
+      provider: 'p',
+      mapError,
+      hooks: { beforeEnd: () => Promise.reject(new Error('no')) },
+    });
+    expect(await readAll(relay)).toEqual(['data: {}\n\n', interrupted]);
+  });
+
+  it('is not run for a consumer that cancelled', async () => {
+    let ran = 0;
+    const src = heldSource();
+    const relay = relaySse(src, {
+      provider: 'p',
+      first: enc.encode('data: {}\n\n'),
+      mapError,
+      hooks: {
+        beforeEnd: () => {
+          ran++;
+          return Promise.resolve();
+        },
+      },
+    });
+    await relay.read();
+    const pending = relay.read();
+    relay.cancel();
+    src.fail(new Error('aborted'));
+    expect(await pending).toBeUndefined();
+    expect(ran).toBe(0);
   });
 });
 
@@ -400,7 +454,7 @@ describe('relaySse: cancel and laziness', () => {
       provider: 'p',
       mapError,
       hooks: {
-        beforeDone: () => {
+        beforeEnd: () => {
           ran = true;
           return Promise.resolve();
         },

@@ -9,20 +9,21 @@
  * - **The terminal event is held for the end-of-stream hook.** The protocol's terminal event
  *   (`data: [DONE]` for chat completions) is recognised by parsing events — split at any byte, over
  *   any number of reads, with LF, CRLF or CR line ends, with or without the space after `data:` —
- *   and held back while `beforeDone` runs (billing charges there). Only when the hook succeeds is
+ *   and held back while `beforeEnd` runs (billing charges there). Only when the hook succeeds is
  *   the terminal event sent; if it fails the consumer gets an error event and no terminal event,
  *   so an acknowledged stream is always an accounted one. Bytes after the terminal event, a second
  *   terminal event included, are dropped: the answer is complete. The upstream body is then
  *   drained briefly in the background so its keep-alive connection survives.
  * - **A cut is never mistaken for an answer.** A stream that ends or breaks before its terminal
- *   event gets one SSE error event (`stream_interrupted`, or the mapped transport error) and closes.
+ *   event gets one SSE error event (code `stream_interrupted`) and closes; `beforeEnd` runs before
+ *   that event too, so a cut stream can be settled (and receipted) before the client hears of it.
  * - **Pull-based, high-water mark 0:** a chunk is read from the source only when the consumer
  *   asks, and nothing is ever enqueued from an event callback after a cancel (Node 20's
  *   `Readable.toWeb()` did exactly that and crashed the process when a client went away).
  * - `summary` settles exactly once, after the hook has finished if it ran, and never rejects.
  *
  * Usage and `finish_reason` are read from the events that can hold them (a byte probe picks them;
- * a typical stream parses two events' JSON), for billing and the activity log.
+ * a typical stream parses one event's JSON), for billing and the activity log.
  */
 import { AbortedError, SafeRouterError, StreamInterruptedError } from './errors.js';
 import { readUsage } from './response-fields.js';
@@ -85,14 +86,14 @@ const DRAIN_BYTES = 256 * 1024;
  * @example
  * const relay = relaySse(source, {
  *   provider: 'deepseek', first, mapError: (e) => new NetworkError('deepseek', e),
- *   hooks: { beforeDone: async (summary) => { await charge(summary.usage) } },
+ *   hooks: { beforeEnd: async (summary) => { await charge(summary.usage) } },
  * });
  */
 export function relaySse(source: ChunkSource, options: RelayOptions): Relay {
   return new SseRelay(source, options);
 }
 
-type Phase = 'streaming' | 'terminal' | 'closing' | 'finished';
+type Phase = 'streaming' | 'terminal' | 'cut' | 'closing' | 'finished';
 
 class SseRelay implements Relay {
   readonly summary: Promise<StreamSummary>;
@@ -103,10 +104,10 @@ class SseRelay implements Relay {
   readonly #framer: SseFramer;
   #pending: Uint8Array | undefined;
   #phase: Phase = 'streaming';
-  /** The terminal event's bytes, held while `beforeDone` runs. */
+  /** The terminal event's bytes, held while `beforeEnd` runs. */
   #terminal: Uint8Array | undefined;
-  /** Why the stream ends, once an error event was handed out (`closing`). */
-  #failure: Error | undefined;
+  /** Why the stream ends early (`cut`), then after the last event was handed out (`closing`). */
+  #failure: SafeRouterError | undefined;
   /** Set by a cancel that arrives while the hook runs: the hook finishes, nothing more is sent. */
   #cancelled = false;
   #hookRunning = false;
@@ -138,6 +139,8 @@ class SseRelay implements Relay {
           return undefined;
         case 'terminal':
           return this.#endWithHook();
+        case 'cut':
+          return this.#cutWithHook();
         case 'streaming': {
           const out = await this.#pull();
           if (out !== undefined) return this.#deliver(out);
@@ -295,35 +298,58 @@ class SseRelay implements Relay {
     return out.byteLength === 0 ? undefined : out;
   }
 
-  /** Runs `beforeDone`, then hands on its bytes and the terminal event; or an error event. */
+  /** Runs `beforeEnd` on a complete answer, then hands on its bytes and the terminal event; or an error event. */
   async #endWithHook(): Promise<Uint8Array | undefined> {
     const terminal = this.#terminal as Uint8Array;
     this.#terminal = undefined;
     this.#drainSource();
     let extra: Uint8Array | undefined;
-    const hook = this.#hooks.beforeDone;
-    if (hook !== undefined) {
-      this.#hookRunning = true;
-      try {
-        extra = (await hook(this.#snapshot(true))) ?? undefined;
-      } catch (error) {
-        this.#hookRunning = false;
-        const failure = SafeRouterError.isInstance(error)
-          ? error
-          : new StreamInterruptedError(this.#options.provider, error);
-        return this.#afterHook(failure, sseErrorEvent(hookFailureBody(error)));
-      }
-      this.#hookRunning = false;
+    try {
+      extra = await this.#runHook(this.#snapshot(true));
+    } catch (error) {
+      const failure = SafeRouterError.isInstance(error)
+        ? error
+        : new StreamInterruptedError(this.#options.provider, error);
+      return this.#afterHook(failure, sseErrorEvent(hookFailureBody(error)));
     }
-    return this.#afterHook(
-      undefined,
-      extra === undefined || extra.byteLength === 0 ? terminal : Buffer.concat([extra, terminal]),
-    );
+    return this.#afterHook(undefined, extra === undefined ? terminal : Buffer.concat([extra, terminal]));
   }
 
-  #afterHook(failure: Error | undefined, last: Uint8Array): Uint8Array | undefined {
+  /**
+   * Runs `beforeEnd` on a cut stream, then hands on its bytes and the one error event. Whatever
+   * broke the stream, the event's code is `stream_interrupted`, the one code a client checks for a
+   * cut; the message says why. A failing hook changes nothing: the stream is failing already.
+   */
+  async #cutWithHook(): Promise<Uint8Array | undefined> {
+    const failure = this.#failure as SafeRouterError;
+    const event = sseErrorEvent({
+      error: { message: failure.message, type: 'upstream_error', code: 'stream_interrupted' },
+    });
+    let extra: Uint8Array | undefined;
+    try {
+      extra = await this.#runHook(this.#snapshot(false, failure));
+    } catch {
+      extra = undefined;
+    }
+    return this.#afterHook(failure, extra === undefined ? event : Buffer.concat([extra, event]));
+  }
+
+  /** The hook's bytes (undefined when there is no hook or it returned none). */
+  async #runHook(summary: StreamSummary): Promise<Uint8Array | undefined> {
+    const hook = this.#hooks.beforeEnd;
+    if (hook === undefined) return undefined;
+    this.#hookRunning = true;
+    try {
+      const extra = await hook(summary);
+      return extra === undefined || extra.byteLength === 0 ? undefined : extra;
+    } finally {
+      this.#hookRunning = false;
+    }
+  }
+
+  #afterHook(failure: SafeRouterError | undefined, last: Uint8Array): Uint8Array | undefined {
     if (this.#cancelled) {
-      // The consumer left while the hook ran; it ran on a complete answer all the same.
+      // The consumer left while the hook ran; the hook ran all the same.
       this.#finish(failure);
       return undefined;
     }
@@ -332,15 +358,12 @@ class SseRelay implements Relay {
     return this.#deliver(last);
   }
 
-  /**
-   * Ends the stream early: one error event now, then the end. Whatever broke it, the event's code
-   * is `stream_interrupted`, the one code a client checks for a cut; the message says why.
-   */
-  #cut(error: SafeRouterError): Uint8Array {
+  /** Ends the stream early: the source is dropped, and the next read runs the hook and hands on the error event. */
+  #cut(error: SafeRouterError): undefined {
     this.#source.destroy();
-    this.#phase = 'closing';
+    this.#phase = 'cut';
     this.#failure = error;
-    return sseErrorEvent({ error: { message: error.message, type: 'upstream_error', code: 'stream_interrupted' } });
+    return undefined;
   }
 
   #deliver(chunk: Uint8Array): Uint8Array {

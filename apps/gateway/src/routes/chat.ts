@@ -1,12 +1,13 @@
 /**
  * `POST /v1/chat/completions`: wiring only. Parse the body, hand it to the metered chat
- * (`@saferouter/metering`: admit → route → settle → record), write what comes back. Everything
- * about money, fallback and the end of a stream lives there and in the relay, not here.
+ * (`@saferouter/metering`: admit → route → settle → record, and the receipt), write what comes
+ * back: a non-stream receipt in `X-SafeRouter-Receipt` (a stream carries its own). Everything
+ * about money, fallback, receipts and the end of a stream lives there and in the relay, not here.
  */
 import { Hono, type Context } from 'hono';
 import type { MeteredChat } from '@saferouter/metering';
 import type { AppEnv } from '../env.js';
-import { readJson } from '../body.js';
+import { readJsonBody } from '../body.js';
 import { parseChatRequest } from '../chat-request.js';
 import { clientAbortSignal } from '../abort.js';
 import { sendStream } from '../stream-response.js';
@@ -32,16 +33,18 @@ export function chatRoutes({ chat, bodyLimitBytes }: ChatRouteOptions): Hono<App
   const app = new Hono<AppEnv>();
 
   app.post('/chat/completions', async (c: Context<AppEnv>) => {
-    const body = parseChatRequest(await readJson(c, bodyLimitBytes));
+    const { json, bytes } = await readJsonBody(c, bodyLimitBytes);
     const caller = c.get('caller');
     const reply = await chat.complete({
       caller: { id: caller.id, role: caller.role, limits: caller.limits },
       requestId: c.get('requestId'),
-      body,
+      body: parseChatRequest(json),
+      requestBytes: bytes,
       signal: clientAbortSignal(c),
     });
     const headers = fallbackHeaders(reply.requested, reply.answeredBy);
     if (reply.stream) return sendStream(c, reply.result, { ...SSE_HEADERS, ...headers });
+    if (reply.receipt !== undefined) headers['x-saferouter-receipt'] = reply.receipt;
     return c.body(reply.body as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/json', ...headers });
   });
 

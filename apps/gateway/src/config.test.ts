@@ -1,0 +1,42 @@
+// The environment as the gateway reads it at start: the audit and receipt settings.
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '@saferouter/router';
+import { loadGatewayConfig } from './config.js';
+
+const base = { SAFEROUTER_DATA_DIR: '/tmp/sr-config-test' };
+
+describe('SAFEROUTER_AUDIT_RATE', () => {
+  it('defaults to 0.05 and takes any value from 0 to 1', () => {
+    expect(loadGatewayConfig(base).auditRate).toBe(0.05);
+    for (const [raw, value] of [
+      ['0', 0],
+      ['1', 1],
+      ['0.5', 0.5],
+      ['.25', 0.25],
+      ['1e-2', 0.01],
+      ['1.0', 1],
+    ] as const) {
+      expect(loadGatewayConfig({ ...base, SAFEROUTER_AUDIT_RATE: raw }).auditRate).toBe(value);
+    }
+  });
+
+  it('stops the start on anything else, naming the variable', () => {
+    for (const raw of ['-0.1', '1.01', '2', 'abc', '5%', 'NaN', 'Infinity', '0x1', '0,5']) {
+      const fails = (): unknown => loadGatewayConfig({ ...base, SAFEROUTER_AUDIT_RATE: raw });
+      expect(fails, raw).toThrow(ConfigError);
+      expect(fails, raw).toThrow(/SAFEROUTER_AUDIT_RATE/);
+    }
+  });
+});
+
+describe('SAFEROUTER_RECEIPT_RETENTION_DAYS', () => {
+  it('defaults to 30; 0 or junk stops the start, naming the variable', () => {
+    expect(loadGatewayConfig(base).receiptRetentionDays).toBe(30);
+    expect(loadGatewayConfig({ ...base, SAFEROUTER_RECEIPT_RETENTION_DAYS: '7' }).receiptRetentionDays).toBe(7);
+    for (const raw of ['0', '-1', 'x', '1.5']) {
+      expect(() => loadGatewayConfig({ ...base, SAFEROUTER_RECEIPT_RETENTION_DAYS: raw }), raw).toThrow(
+        /SAFEROUTER_RECEIPT_RETENTION_DAYS/,
+      );
+    }
+  });
+});
