@@ -7,9 +7,9 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { Attestor } from '@saferouter/attest/node';
 import type { Catalog } from '@saferouter/router';
-import { timeOrderedId, type ActivityEntry, type Store } from '@saferouter/store';
+import { timeOrderedId, type ActivityEntry, type ReceiptRecord, type Store } from '@saferouter/store';
 import { createBilling, createMemoryLimiter, type Billing, type Limiter } from '@saferouter/billing';
-import { createMeteredChat } from '@saferouter/metering';
+import { createMeteredChat, type Evidence } from '@saferouter/metering';
 import { createBatchWriter, type BatchWriter } from './batch-writer.js';
 import type { AppEnv } from './env.js';
 import { ApiError, handleError, notFound } from './errors.js';
@@ -21,7 +21,8 @@ import { creditRoutes } from './routes/credits.js';
 import { activityRoutes } from './routes/activity.js';
 import { attestationRoutes } from './routes/attestation.js';
 import { transparencyRoutes } from './routes/transparency.js';
-import type { StartupLog } from './transparency/startup-log.js';
+import type { AuditLog, ReceiptIssuer, StartupLog } from '@saferouter/audit/node';
+import { receiptRoutes } from './routes/receipts.js';
 
 export interface GatewayDeps {
   store: Store;
@@ -43,6 +44,12 @@ export interface GatewayDeps {
   attestor?: Attestor;
   /** Serves `/attestation/transparency/*` when set. */
   startupLog?: StartupLog;
+  /**
+   * Receipts and the audit log (the server always sets it; unit tests may not): a signed receipt
+   * for every request that reached an upstream, a `sample()` share committed to `log`, receipts
+   * kept `retentionDays` for `GET /v1/receipts/{id}`, and `/attestation/audit/*`.
+   */
+  audit?: { log: AuditLog; issuer: ReceiptIssuer; sample: () => boolean; retentionDays: number };
 }
 
 export interface Gateway {
@@ -84,7 +91,32 @@ export function createApp(deps: GatewayDeps): Gateway {
     flushIntervalMs: deps.activityFlushMs ?? 200,
   });
   const newId = (): string => timeOrderedId('act');
-  const chat = createMeteredChat({ catalog: deps.catalog, billing, limiter, activity, clock, newId });
+  const audit = deps.audit;
+  // Receipts are kept for lookup off the request path: the client already holds its own.
+  const receipts = createBatchWriter<ReceiptRecord>((batch) => deps.store.audit.putReceipts(batch), {
+    what: 'receipts',
+    flushIntervalMs: deps.activityFlushMs ?? 200,
+  });
+  const evidence: Evidence | undefined =
+    audit === undefined
+      ? undefined
+      : {
+          issuer: audit.issuer,
+          sample: audit.sample,
+          keepReceipt: (record) => receipts.push(record),
+          addSample: (sample) => deps.store.audit.addSample(sample),
+        };
+  const chat = createMeteredChat({ catalog: deps.catalog, billing, limiter, activity, clock, newId, evidence });
+  // Receipts past their retention are dropped hourly.
+  const retention =
+    audit === undefined
+      ? undefined
+      : setInterval(() => {
+          deps.store.audit
+            .expireReceipts(clock() - audit.retentionDays * 86_400_000)
+            .catch((err: unknown) => console.error('receipts: expiring old receipts failed:', err));
+        }, 3_600_000);
+  retention?.unref();
   const app = new Hono<AppEnv>();
 
   app.use('*', async (c, next) => {
@@ -124,7 +156,13 @@ export function createApp(deps: GatewayDeps): Gateway {
   }
   if (deps.startupLog !== undefined) {
     if (deps.attestor === undefined) app.use('/attestation/*', cors({ origin: '*', allowMethods: ['GET', 'OPTIONS'] }));
-    app.route('/attestation/transparency', transparencyRoutes(deps.startupLog));
+    app.route(
+      '/attestation/transparency',
+      transparencyRoutes(deps.startupLog.reader, deps.startupLog.key.verifier.vkey),
+    );
+  }
+  if (audit !== undefined) {
+    app.route('/attestation/audit', transparencyRoutes(audit.log.reader, deps.startupLog?.key.verifier.vkey ?? ''));
   }
 
   const isKeysPath = (path: string): boolean => path === '/v1/keys' || path.startsWith('/v1/keys/');
@@ -135,6 +173,7 @@ export function createApp(deps: GatewayDeps): Gateway {
   app.route('/v1', ownKeyRoute(deps.store));
   app.route('/v1', creditRoutes({ store: deps.store, billing, selfTopup: deps.selfTopup ?? false }));
   app.route('/v1', activityRoutes(deps.store, clock));
+  app.route('/v1', receiptRoutes(deps.store, audit?.log.reader));
 
   app.notFound(notFound);
   app.onError(handleError);
@@ -145,8 +184,10 @@ export function createApp(deps: GatewayDeps): Gateway {
     billing,
     activity,
     async close() {
+      if (retention !== undefined) clearInterval(retention);
       await auth.close();
       await activity.close();
+      await receipts.close();
       if (deps.limiter === undefined) await limiter.close();
     },
   };

@@ -9,10 +9,20 @@ import { serve } from '@hono/node-server';
 import { createCatalog } from '@saferouter/router';
 import { openStore, type Store } from '@saferouter/store';
 import type { Limiter } from '@saferouter/billing';
+import { toHex } from '@saferouter/attest';
 import { createAttestor, type Attestor } from '@saferouter/attest/node';
+import { AUDIT_LOG, logOrigin, STARTUP_LOG } from '@saferouter/audit';
+import {
+  appendStartupRecord,
+  auditSampler,
+  createAuditLog,
+  createReceiptIssuer,
+  storedOrigin,
+  type AuditLog,
+  type StartupLog,
+} from '@saferouter/audit/node';
 import { createApp, type Gateway } from './app.js';
 import { measureGateway, type GatewayMeasurement } from './measure.js';
-import { appendStartupRecord, type StartupLog } from './transparency/startup-log.js';
 import { resolveAdminKey } from './admin-key.js';
 import type { GatewayConfig } from './config.js';
 
@@ -26,6 +36,7 @@ export interface RunningGateway {
   attestor: Attestor;
   measurement: GatewayMeasurement;
   startupLog: StartupLog;
+  auditLog: AuditLog;
   close(): Promise<void>;
 }
 
@@ -57,11 +68,27 @@ export async function startGateway(
   }
   const admin = await resolveAdminKey(store, config.adminKey);
   const startupLog = await appendStartupRecord({
-    store,
+    storage: store.tlog.log(STARTUP_LOG),
     attestor,
     buildId: measurement.binarySha256,
     audience: config.audience,
     logSignerKey: config.logKey,
+  });
+  // The audit log sits beside the startup log (<audience>/saferouter/audit), signed by the same key.
+  const auditStorage = store.tlog.log(AUDIT_LOG);
+  const auditLog = await createAuditLog({
+    store: store.audit,
+    storage: auditStorage,
+    signer: startupLog.key.signer,
+    verifier: startupLog.key.verifier,
+    origin: await storedOrigin(auditStorage, logOrigin(startupLog.record.audience, 'audit')),
+  });
+  auditLog.start();
+  const receipts = createReceiptIssuer({
+    sign: (message) => attestor.identity.sign(message),
+    signingPublicKey: attestor.signingPublicKey,
+    measurement: toHex(attestor.measurement),
+    startupIndex: startupLog.index,
   });
   const catalog = createCatalog(config.catalog, {
     env,
@@ -76,6 +103,12 @@ export async function startGateway(
     selfTopup: config.selfTopup,
     attestor,
     startupLog,
+    audit: {
+      log: auditLog,
+      issuer: receipts,
+      sample: auditSampler(config.auditRate),
+      retentionDays: config.receiptRetentionDays,
+    },
     ...(limiter ? { limiter } : {}),
   });
   // Holds left by a crashed replica (Postgres) are released once they expire. On SQLite holds
@@ -108,6 +141,7 @@ export async function startGateway(
     attestor,
     measurement,
     startupLog,
+    auditLog,
     async close() {
       await new Promise<void>((done) => {
         server.close(() => done());
@@ -115,6 +149,7 @@ export async function startGateway(
       });
       clearInterval(sweep);
       await gateway.close();
+      await auditLog.close();
       await limiter?.close();
       await catalog.close();
       await store.close();

@@ -17,7 +17,8 @@ import { createCatalog, parseCatalogConfig, type Catalog } from '@saferouter/rou
 import { hashApiKey } from '@saferouter/store';
 import { createApp, type Gateway } from '../src/app.js';
 import { ADMIN_KEY, REQUEST_ID, createFixture, type Fixture } from '../src/test-fixture.js';
-import { appendStartupRecord, type StartupLog } from '../src/transparency/startup-log.js';
+import { appendStartupRecord, type StartupLog } from '@saferouter/audit/node';
+import { STARTUP_LOG } from '@saferouter/audit';
 
 /** Entries in the startup log, so inclusion and consistency proofs have something to prove. */
 export const LOG_SIZE = 3;
@@ -130,7 +131,7 @@ export async function createFuzzGateway(): Promise<FuzzGateway> {
   let startupLog: StartupLog | undefined;
   for (let i = 0; i < LOG_SIZE; i++) {
     startupLog = await appendStartupRecord({
-      store: fixture.store,
+      storage: fixture.store.tlog.log(STARTUP_LOG),
       attestor,
       buildId: `fuzz-${i}`,
       audience: 'fuzz',

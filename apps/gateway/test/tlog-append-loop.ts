@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import { createAttestor } from '@saferouter/attest/node';
 import { openStore } from '@saferouter/store';
-import { appendStartupRecord } from '../src/transparency/startup-log.js';
+import { appendStartupRecord } from '@saferouter/audit/node';
+import { STARTUP_LOG } from '@saferouter/audit';
 
 const dataDir = process.argv[2] ?? '';
 const store = await openStore({ dataDir });
@@ -18,7 +19,7 @@ const attestor = await createAttestor({
 process.stdout.write('appending\n');
 for (let i = 0; ; i++) {
   const { index } = await appendStartupRecord({
-    store,
+    storage: store.tlog.log(STARTUP_LOG),
     attestor,
     buildId: `loop-${i}`,
     audience: 'e2e',

@@ -25,7 +25,7 @@ import {
 import { startFakeUpstream, type FakeUpstream } from '@saferouter/fake-upstream';
 import { fakeCatalogJson, startTestGateway } from './helpers.js';
 import { killAllGateways, spawnGateway } from './child-gateway.js';
-import { startupNonce, type StartupRecord } from '../src/transparency/startup-record.js';
+import { startupNonce, type StartupRecord } from '@saferouter/audit';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const cli = join(root, 'packages/tlog/src/node/cli.ts');

@@ -4,3 +4,4 @@
  */
 export * from './metered-chat.js';
 export { completionText, DEFAULT_MAX_OUTPUT, holdShape, type HoldShape } from './estimates.js';
+export * from './evidence.js';

@@ -249,6 +249,8 @@ class MeteredRequest {
     body.stream_options = { ...body.stream_options, include_usage: true };
     const hooks = {
       onChunk: (chunk: Uint8Array): void => {
+        // The receipt covers the bytes sent before it; once the request is finished, nothing more.
+        if (this.#done) return;
         this.#evidence?.response(chunk);
         this.#retain(chunk);
       },

@@ -20,6 +20,7 @@ import {
 } from '@saferouter/router';
 import type { ActivityEntry, Store } from '@saferouter/store';
 import { openSqliteStore } from '@saferouter/store/sqlite';
+import type { Evidence, ReceiptDetails } from './evidence.js';
 
 const enc = new TextEncoder();
 
@@ -190,7 +191,7 @@ export interface FakeEvidenceRecord {
   /** Every response byte fed before `finish`, decoded. */
   response: string;
   sampled: boolean;
-  details: import('./evidence.js').ReceiptDetails | undefined;
+  details: ReceiptDetails | undefined;
   jws: string | undefined;
 }
 
@@ -199,7 +200,7 @@ export interface FakeEvidenceRecord {
  * keeps receipts in memory, and stores samples through `addSample` (which a test may make fail).
  */
 export function fakeEvidence(options: { sampled?: boolean; addSample?: () => Promise<void> } = {}): {
-  evidence: import('./evidence.js').Evidence;
+  evidence: Evidence;
   records: FakeEvidenceRecord[];
   kept: string[];
   samples: string[];
@@ -233,7 +234,9 @@ export function fakeEvidence(options: { sampled?: boolean; addSample?: () => Pro
           records.push(record);
           return {
             response: (chunk) => {
-              if (record.jws === undefined) record.response += dec.decode(chunk);
+              // Like the real issuer: feeding a finished session is a bug.
+              if (record.jws !== undefined) throw new Error('response() after finish()');
+              record.response += dec.decode(chunk);
             },
             finish: (details) => {
               record.details = details;

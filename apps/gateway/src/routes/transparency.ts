@@ -1,5 +1,6 @@
 /**
- * The startup log over HTTP, public and CORS-open (mounted under `/attestation/transparency`):
+ * A transparency log over HTTP, public and CORS-open: the startup log (mounted under
+ * `/attestation/transparency`) and the audit log (`/attestation/audit`), the same API for both:
  * - `GET /` entries, paginated (`?start=N&limit=M`, newest size at the time of the call);
  * - `GET /head` the latest checkpoint as a C2SP signed note (text/plain); `?format=json` parsed;
  * - `GET /consistency?from=N&to=M` a consistency proof (`to` defaults to the latest size);
@@ -12,7 +13,7 @@ import { Hono, type Context } from 'hono';
 import { createStorageFetch, encodeBase64 } from '@saferouter/tlog';
 import type { AppEnv } from '../env.js';
 import { ApiError } from '../errors.js';
-import type { StartupLog } from '../transparency/startup-log.js';
+import type { LogReader } from '@saferouter/audit';
 
 const MAX_PAGE = 100;
 const decoder = new TextDecoder();
@@ -43,9 +44,12 @@ function entryView(entry: Uint8Array): { record?: unknown; entry_base64: string 
   }
 }
 
-export function transparencyRoutes(log: StartupLog): Hono<AppEnv> {
+/**
+ * @param reader the log's stored tiles and checkpoint
+ * @param vkey the C2SP verifier key of the log key, published with each checkpoint
+ */
+export function transparencyRoutes(reader: LogReader, vkey: string): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const { reader } = log;
   const tiles = createStorageFetch(reader.storage);
 
   const latest = async () => {
@@ -59,7 +63,7 @@ export function transparencyRoutes(log: StartupLog): Hono<AppEnv> {
     size: head.size,
     root_hash: encodeBase64(head.opened.checkpoint.rootHash),
     note: head.note,
-    vkey: log.key.verifier.vkey,
+    vkey,
   });
 
   app.get('/', async (c) => {

@@ -1,7 +1,7 @@
 /**
- * The key that signs the startup log's checkpoints. By default it is the gateway's own ed25519
- * identity (the key the attestation binds), so a verifier who checked the attestation knows the
- * log key too. Replicas sharing one Postgres log must share one key: give each the same
+ * The key that signs the startup and audit logs' checkpoints. By default it is the gateway's own
+ * ed25519 identity (the key the attestation binds), so a verifier who checked the attestation
+ * knows the log key too. Replicas sharing one Postgres log must share one key: give each the same
  * `SAFEROUTER_LOG_KEY` (a C2SP signer key, `PRIVATE+KEY+name+id+base64`), or their checkpoints
  * would be signed by different keys.
  */
@@ -19,8 +19,17 @@ export interface LogKey {
   verifier: KeyedVerifier;
 }
 
-/** @throws {Error} naming SAFEROUTER_LOG_KEY (never echoing it) when it does not parse. */
-export async function resolveLogKey(name: string, identity: Identity, signerKey: string | undefined): Promise<LogKey> {
+/**
+ * @param name the key name: the startup log's origin.
+ * @example
+ * const key = await resolveLogKey(origin, attestor.identity, config.logKey);
+ * @throws {Error} naming SAFEROUTER_LOG_KEY (never echoing it) when it does not parse.
+ */
+export async function resolveLogKey(
+  name: string,
+  identity: Pick<Identity, 'signingPublicKey' | 'sign'>,
+  signerKey: string | undefined,
+): Promise<LogKey> {
   if (signerKey !== undefined) {
     try {
       const signer = await parseSignerKey(signerKey);
