@@ -25,6 +25,10 @@ export interface GatewayOptions {
   build: boolean;
   /** Server entry, relative to root (default apps/gateway/dist/server.mjs). */
   entry: string;
+  /** The child's name in logs, and its data dir's (default `gateway`). */
+  name?: string;
+  /** Extra environment, e.g. `SAFEROUTER_AUDIT_RATE`. */
+  env?: Record<string, string>;
 }
 
 /** `sk-sr-` + 43 base64url characters: 32 random bytes, the format the gateway expects. */
@@ -67,13 +71,14 @@ export async function startGateway(o: GatewayOptions): Promise<GatewayTarget> {
     );
   }
 
-  const dataDir = join(o.workDir, 'data');
+  const name = o.name ?? 'gateway';
+  const dataDir = join(o.workDir, `${name}-data`);
   await mkdir(dataDir, { recursive: true });
-  const configPath = join(o.workDir, 'config.json');
+  const configPath = join(o.workDir, `${name}-config.json`);
   await writeFile(configPath, JSON.stringify(benchConfig(o.upstreamUrl), null, 2));
   const adminKey = newAdminKey();
   const port = await freePort();
-  const child = spawnChild('gateway', process.execPath, [entry], {
+  const child = spawnChild(name, process.execPath, [entry], {
     cwd: o.root,
     env: {
       ...process.env,
@@ -84,6 +89,7 @@ export async function startGateway(o: GatewayOptions): Promise<GatewayTarget> {
       SAFEROUTER_CONFIG: configPath,
       FAKE_UPSTREAM_KEY: 'bench-upstream-key',
       LOG_LEVEL: 'warn',
+      ...o.env,
     },
   });
   const url = `http://127.0.0.1:${port}`;

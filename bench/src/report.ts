@@ -6,7 +6,8 @@
 import type { LoadResult } from './load.js';
 
 export type Mode = 'non-stream' | 'stream';
-export type TargetName = 'upstream' | 'bare' | 'gateway';
+/** `gateway-audit`: the gateway with every request committed to the audit log (SAFEROUTER_AUDIT_RATE=1). */
+export type TargetName = 'upstream' | 'bare' | 'gateway' | 'gateway-audit';
 
 export interface RunRecord {
   target: TargetName;
@@ -36,6 +37,12 @@ export interface Summary {
   addedP99Ms: number | undefined;
   /** The spread: each round's gateway figure against the bare proxy run just before it. */
   perRound: { nonStream: number[]; stream: number[]; addedP50Ms: number[] };
+  /** The same ratios for the gateway at audit rate 1 (receipts are on in both). */
+  audit?: {
+    ratioNonStream: number | undefined;
+    ratioStream: number | undefined;
+    perRound: { nonStream: number[]; stream: number[] };
+  };
 }
 
 export function median(xs: number[]): number {
@@ -90,16 +97,17 @@ export function rowsOf(runs: RunRecord[]): Row[] {
   });
 }
 
-/** Per round: gateway vs the bare run of the same round, as `f(gateway, bare)`. */
+/** Per round: a gateway target vs the bare run of the same round, as `f(gateway, bare)`. */
 function pairwise(
   runs: readonly RunRecord[],
   mode: Mode,
   connections: number,
   f: (g: LoadResult, b: LoadResult) => number,
+  target: TargetName = 'gateway',
 ): number[] {
   const out: number[] = [];
   for (const g of runs) {
-    if (g.target !== 'gateway' || g.mode !== mode || g.connections !== connections) continue;
+    if (g.target !== target || g.mode !== mode || g.connections !== connections) continue;
     const b = runs.find(
       (r) => r.target === 'bare' && r.mode === mode && r.connections === connections && r.round === g.round,
     );
@@ -111,11 +119,13 @@ function pairwise(
 export function summarize(rows: Row[], loadConnections: number, runs: readonly RunRecord[] = []): Summary {
   const find = (t: TargetName, m: Mode, c: number): Row | undefined =>
     rows.find((r) => r.target === t && r.mode === m && r.connections === c);
-  const ratio = (m: Mode): number | undefined => {
+  const ratio = (m: Mode, target: TargetName = 'gateway'): number | undefined => {
     const b = find('bare', m, loadConnections);
-    const g = find('gateway', m, loadConnections);
+    const g = find(target, m, loadConnections);
     return b === undefined || g === undefined ? undefined : g.reqPerSec / b.reqPerSec;
   };
+  const perSec = (g: LoadResult, b: LoadResult): number => g.reqPerSec / b.reqPerSec;
+  const audited = rows.some((r) => r.target === 'gateway-audit');
   const b1 = find('bare', 'non-stream', 1);
   const g1 = find('gateway', 'non-stream', 1);
   return {
@@ -128,6 +138,18 @@ export function summarize(rows: Row[], loadConnections: number, runs: readonly R
       stream: pairwise(runs, 'stream', loadConnections, (g, b) => g.reqPerSec / b.reqPerSec),
       addedP50Ms: pairwise(runs, 'non-stream', 1, (g, b) => g.p50Ms - b.p50Ms),
     },
+    ...(audited
+      ? {
+          audit: {
+            ratioNonStream: ratio('non-stream', 'gateway-audit'),
+            ratioStream: ratio('stream', 'gateway-audit'),
+            perRound: {
+              nonStream: pairwise(runs, 'non-stream', loadConnections, perSec, 'gateway-audit'),
+              stream: pairwise(runs, 'stream', loadConnections, perSec, 'gateway-audit'),
+            },
+          },
+        }
+      : {}),
   };
 }
 
@@ -135,6 +157,7 @@ const TARGET_LABEL: Record<TargetName, string> = {
   upstream: 'upstream (direct, reference)',
   bare: 'bare proxy',
   gateway: 'gateway',
+  'gateway-audit': 'gateway, audit rate 1.0',
 };
 
 export function formatTable(rows: Row[]): string {
@@ -168,5 +191,11 @@ export function formatSummary(s: Summary): string {
     `ratio gateway/bare (non-stream): ${fmtRatio(s.ratioNonStream)}${spread(s.perRound.nonStream, (x) => x.toFixed(2))}`,
     `ratio gateway/bare (stream): ${fmtRatio(s.ratioStream)}${spread(s.perRound.stream, (x) => x.toFixed(2))}`,
     `added latency @1 conn: p50 ${fmtAdded(s.addedP50Ms)}, p99 ${fmtAdded(s.addedP99Ms)}${spread(s.perRound.addedP50Ms, fmtAdded)}`,
+    ...(s.audit === undefined
+      ? []
+      : [
+          `ratio gateway/bare at audit rate 1.0 (non-stream): ${fmtRatio(s.audit.ratioNonStream)}${spread(s.audit.perRound.nonStream, (x) => x.toFixed(2))}`,
+          `ratio gateway/bare at audit rate 1.0 (stream): ${fmtRatio(s.audit.ratioStream)}${spread(s.audit.perRound.stream, (x) => x.toFixed(2))}`,
+        ]),
   ].join('\n');
 }

@@ -4,7 +4,9 @@
  * Starts three servers as separate processes on 127.0.0.1, each with its own event loop: the fake
  * upstream (packages/fake-upstream, request log off), a bare node:http pass-through proxy (the
  * practical ceiling for a Node proxy, the baseline) and the built gateway (apps/gateway/dist/
- * server.mjs, auth on, with a user key issued through POST /v1/keys). It then drives them with
+ * server.mjs, auth on, with a user key issued through POST /v1/keys; receipts on, audit rate at its
+ * default 0.05), plus a second gateway with every request committed to the audit log
+ * (SAFEROUTER_AUDIT_RATE=1). It then drives them with
  * autocannon from this process: for non-stream and stream chat completions at 32 connections,
  * the upstream once (reference) and bare proxy / gateway alternately for several rounds (medians
  * reported, so machine noise hits both sides), then latency at 1 connection. It prints a table,
@@ -14,7 +16,8 @@
  * Environment: BENCH_DURATION (measured seconds per run, default 10), BENCH_WARMUP (2),
  * BENCH_LATENCY_DURATION (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32), BENCH_SKIP_GATEWAY=1
  * (bench upstream and bare proxy only), BENCH_GATEWAY_BUILD=0 (use the existing build),
- * BENCH_GATEWAY_ENTRY (server entry relative to the repo root, default apps/gateway/dist/server.mjs).
+ * BENCH_GATEWAY_ENTRY (server entry relative to the repo root, default apps/gateway/dist/server.mjs),
+ * BENCH_AUDIT=0 (skip the second gateway, the one at SAFEROUTER_AUDIT_RATE=1).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -57,6 +60,7 @@ const config = {
   skipGateway: process.env['BENCH_SKIP_GATEWAY'] === '1',
   buildGateway: process.env['BENCH_GATEWAY_BUILD'] !== '0',
   gatewayEntry: process.env['BENCH_GATEWAY_ENTRY'] ?? 'apps/gateway/dist/server.mjs',
+  audit: process.env['BENCH_AUDIT'] !== '0',
 };
 
 const REQUEST = { model: 'fake-model', messages: [{ role: 'user', content: 'Say hello' }], max_tokens: 64 };
@@ -86,6 +90,7 @@ async function main(): Promise<number> {
 async function bench(workDir: string): Promise<number> {
   const targets: Partial<Record<TargetName, string>> = {};
   let authorization: string;
+  let auditAuthorization: string | undefined;
   try {
     targets.upstream = await startServer('fake upstream', 'packages/fake-upstream/src/cli.ts', [
       '--port',
@@ -114,6 +119,20 @@ async function bench(workDir: string): Promise<number> {
       });
       targets.gateway = gw.url;
       authorization = `Bearer ${gw.userKey}`;
+      if (config.audit) {
+        // A second gateway committing every request to the audit log (receipts are on in both).
+        const audited = await startGateway({
+          root: ROOT,
+          upstreamUrl: targets.upstream,
+          workDir,
+          build: false,
+          entry: config.gatewayEntry,
+          name: 'gateway-audit',
+          env: { SAFEROUTER_AUDIT_RATE: '1' },
+        });
+        targets['gateway-audit'] = audited.url;
+        auditAuthorization = `Bearer ${audited.userKey}`;
+      }
     }
   } catch (e) {
     log(`SERVER FAILED TO START\n${e instanceof Error ? e.message : String(e)}`);
@@ -121,11 +140,16 @@ async function bench(workDir: string): Promise<number> {
   }
   log(`servers: ${JSON.stringify(targets)}`);
 
-  // Every target gets the identical request, auth header included (the bare proxy forwards it).
+  // Every target gets the identical request, auth header included (the bare proxy forwards it);
+  // the audited gateway has its own data dir, so its own key.
   const headers = { 'content-type': 'application/json', authorization };
+  const headersFor = (target: TargetName): Record<string, string> =>
+    target === 'gateway-audit' && auditAuthorization !== undefined
+      ? { ...headers, authorization: auditAuthorization }
+      : headers;
   for (const [name, url] of Object.entries(targets)) {
     try {
-      await preflight(name, url, headers, REQUEST);
+      await preflight(name, url, headersFor(name as TargetName), REQUEST);
     } catch (e) {
       log(`PREFLIGHT FAILED\n${e instanceof Error ? e.message : String(e)}`);
       return 1;
@@ -142,7 +166,7 @@ async function bench(workDir: string): Promise<number> {
     warmupS: number,
   ): Promise<void> => {
     const url = `${targets[target] ?? ''}/v1/chat/completions`;
-    const spec = { url, connections, headers, body: bodyFor(mode) };
+    const spec = { url, connections, headers: headersFor(target), body: bodyFor(mode) };
     log(
       `${target} ${mode} @${connections} conn, round ${round}: ${warmupS > 0 ? `${warmupS}s warm-up + ` : ''}${durationS}s`,
     );
@@ -153,11 +177,12 @@ async function bench(workDir: string): Promise<number> {
     for (const p of problemsOf(record)) log(`!!! ${p}`);
   };
   const compared: TargetName[] = targets.gateway === undefined ? ['bare'] : ['bare', 'gateway'];
+  const underLoad: TargetName[] = targets['gateway-audit'] === undefined ? compared : [...compared, 'gateway-audit'];
 
   for (const mode of ['non-stream', 'stream'] as const) {
     await load('upstream', mode, config.connections, 1, config.durationS, config.warmupS);
     for (let round = 1; round <= config.rounds; round++) {
-      for (const t of compared) await load(t, mode, config.connections, round, config.durationS, config.warmupS);
+      for (const t of underLoad) await load(t, mode, config.connections, round, config.durationS, config.warmupS);
     }
   }
   for (let round = 1; round <= config.rounds; round++) {

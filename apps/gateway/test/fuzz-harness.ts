@@ -17,8 +17,8 @@ import { createCatalog, parseCatalogConfig, type Catalog } from '@saferouter/rou
 import { hashApiKey } from '@saferouter/store';
 import { createApp, type Gateway } from '../src/app.js';
 import { ADMIN_KEY, REQUEST_ID, createFixture, type Fixture } from '../src/test-fixture.js';
-import { appendStartupRecord, type StartupLog } from '@saferouter/audit/node';
-import { STARTUP_LOG } from '@saferouter/audit';
+import { appendStartupRecord, createAuditLog, createReceiptIssuer, type StartupLog } from '@saferouter/audit/node';
+import { AUDIT_LOG, logOrigin, STARTUP_LOG } from '@saferouter/audit';
 
 /** Entries in the startup log, so inclusion and consistency proofs have something to prove. */
 export const LOG_SIZE = 3;
@@ -138,6 +138,24 @@ export async function createFuzzGateway(): Promise<FuzzGateway> {
       logSignerKey: undefined,
     });
   }
+  if (startupLog === undefined) throw new Error('fuzz setup: no startup log');
+  // Receipts on every response and every request sampled, so the audit routes have data.
+  const auditStorage = fixture.store.tlog.log(AUDIT_LOG);
+  const auditLog = await createAuditLog({
+    store: fixture.store.audit,
+    storage: auditStorage,
+    signer: startupLog.key.signer,
+    verifier: startupLog.key.verifier,
+    origin: logOrigin('fuzz', 'audit'),
+    intervalMs: 50,
+  });
+  auditLog.start();
+  const issuer = createReceiptIssuer({
+    sign: (message) => attestor.identity.sign(message),
+    signingPublicKey: attestor.signingPublicKey,
+    measurement: '07'.repeat(32),
+    startupIndex: startupLog.index,
+  });
   const gateway = createApp({
     store: fixture.store,
     catalog,
@@ -145,7 +163,8 @@ export async function createFuzzGateway(): Promise<FuzzGateway> {
     clock: fixture.now,
     selfTopup: true,
     attestor,
-    ...(startupLog === undefined ? {} : { startupLog }),
+    startupLog,
+    audit: { log: auditLog, issuer, sample: () => true, retentionDays: 30 },
   });
 
   const victimIds: string[] = [];
@@ -216,6 +235,8 @@ export async function createFuzzGateway(): Promise<FuzzGateway> {
     check,
     async dispose() {
       await gateway.close();
+      // A test may have closed the store under the gateway; the last integrate then has nowhere to go.
+      await auditLog.close().catch(() => undefined);
       await catalog.close();
       await upstream.close();
       await fixture.dispose();

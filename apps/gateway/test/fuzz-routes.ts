@@ -4,7 +4,7 @@
  * its lower layers (billing, store, tlog, attest) rather than stopping at authentication.
  */
 import fc from 'fast-check';
-import { LOG_SIZE, MODEL_IDS, PLACEHOLDER, describeRequest, type FuzzRequest } from './fuzz-harness.js';
+import { MODEL_IDS, PLACEHOLDER, describeRequest, type FuzzRequest } from './fuzz-harness.js';
 import {
   authFor,
   contentHeaders,
@@ -21,6 +21,7 @@ import {
   type Json,
   type Path,
 } from './fuzz-values.js';
+import { logTarget } from './fuzz-log-targets.js';
 
 const NO_BODY = new Set(['GET', 'HEAD']);
 
@@ -168,56 +169,6 @@ const quoteBody = nonce.map((n) => obj({ nonce: n }));
 
 const ACTIVITY_PARAMS = ['key_id', 'model', 'provider', 'request_id', 'outcome', 'window', 'since', 'until'];
 
-const tilePath: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom(
-    '0/000.p/3',
-    'entries/000.p/3',
-    '0/000',
-    'entries/000',
-    '1/000.p/1',
-    '0/x001/000',
-    '0/000.p/0',
-    '0/000.p/255',
-    '0/000.p/256',
-    '63/000',
-    '64/000',
-    '0/x999/x999/x999/x999/x999/999',
-    '0/x999/x999/x999/x999/x999/x999/999',
-    '0/-01',
-    'entries/000.p/99999999999999999999',
-    '../checkpoint',
-    'checkpoint',
-    '',
-  ),
-  fc
-    .tuple(
-      fc.oneof(fc.nat(70).map(String), fc.constant('entries'), randomString),
-      fc.array(fc.oneof(fc.stringMatching(/^x?[0-9]{3}$/), randomString), { minLength: 1, maxLength: 7 }),
-      fc.option(fc.oneof(fc.nat(300).map(String), randomString)),
-    )
-    .map(([level, groups, width]) => `${level}/${groups.join('/')}${width === null ? '' : `.p/${width}`}`),
-);
-
-const transparencyTarget: fc.Arbitrary<string> = fc.oneof(
-  fc
-    .tuple(fc.constantFrom('', '/'), query(['start', 'limit']))
-    .map(([slash, q]) => `/attestation/transparency${slash}${q}`),
-  query(['format']).map((q) => `/attestation/transparency/head${q}`),
-  fc
-    .tuple(
-      fc.oneof(
-        fc.nat(LOG_SIZE + 2).map(String),
-        fc.constantFrom('999999999999999', '9007199254740993', '000000000000000', '-1', '1.0', '01', '1e2'),
-      ),
-      query([]),
-    )
-    .map(([i, q]) => `/attestation/transparency/${i}${q}`),
-  query(['from', 'to']).map((q) => `/attestation/transparency/consistency${q}`),
-  query([]).map((q) => `/attestation/transparency/checkpoint${q}`),
-  segment(tilePath).map((p) => `/attestation/transparency/tile/${p}`),
-  tilePath.map((p) => `/attestation/transparency/tile/${p}`),
-);
-
 /** Every path that has a handler, for the wrong-method and mixed properties. */
 const KNOWN_PATHS = [
   '/v1/chat/completions',
@@ -239,6 +190,10 @@ const KNOWN_PATHS = [
   '/attestation/transparency/consistency?from=1',
   '/attestation/transparency/checkpoint',
   '/attestation/transparency/tile/0/000.p/3',
+  '/attestation/audit/head',
+  '/attestation/audit/0',
+  '/v1/receipts/req_0',
+  '/v1/audit/samples',
 ];
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'PROPFIND', 'FOO', 'patch', 'M-SEARCH'];
 
@@ -396,6 +351,26 @@ export const ROUTES: readonly RouteFuzz[] = [
     }),
   ),
   route(
+    'GET /v1/receipts/{id}',
+    3,
+    fc.record({
+      method: fc.constantFrom('GET', 'HEAD'),
+      target: keyId.map((id) => `/v1/receipts/${id}`),
+      auth: authFor('any'),
+      headers: fc.constant({}),
+    }),
+  ),
+  route(
+    'GET /v1/audit/samples',
+    3,
+    fc.record({
+      method: fc.constant('GET'),
+      target: query(['limit', 'cursor']).map((q) => `/v1/audit/samples${q}`),
+      auth: authFor('any'),
+      headers: fc.constant({}),
+    }),
+  ),
+  route(
     'GET /health',
     1,
     fc.record({
@@ -434,7 +409,7 @@ export const ROUTES: readonly RouteFuzz[] = [
     6,
     fc.record({
       method: fc.constantFrom('GET', 'GET', 'GET', 'HEAD', 'OPTIONS'),
-      target: transparencyTarget,
+      target: fc.oneof(logTarget('/attestation/transparency'), logTarget('/attestation/audit')),
       auth: authFor('none'),
       headers: fc.constant({}),
     }),
