@@ -1,13 +1,17 @@
 /**
  * End-to-end: the real gateway on a free port, called through the real `openai` SDK and the
- * Vercel AI SDK, with a fake DeepSeek-like upstream behind it.
+ * Vercel AI SDK, with a fake DeepSeek-like upstream behind it. Both SDKs ignore the receipt
+ * comment of a stream: they are handed the very bytes that carry it (a fetch that keeps a copy)
+ * and still produce exactly the upstream's text.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { generateText, streamText } from 'ai';
 import { startFakeUpstream, type FakeUpstream } from '@saferouter/fake-upstream';
+import { verifyReceipt } from '@saferouter/audit';
 import { startTestGateway, type TestGateway } from './helpers.js';
+import { RECEIPT_COMMENT, splitAtReceipt, verifyingKey } from './receipt-fixtures.js';
 
 let upstream: FakeUpstream;
 let gw: TestGateway;
@@ -135,5 +139,109 @@ describe('Vercel AI SDK (@ai-sdk/openai-compatible)', () => {
     const again = await generateText({ model: provider.chatModel('saferouter/demo'), prompt: 'ping' });
     expect(again.text).toBe(text);
     expect(upstream.requests).toHaveLength(0);
+  });
+});
+
+/** A fetch that hands the caller the response and keeps a copy of its body bytes. */
+function recordingFetch(): { fetch: typeof fetch; bodies: Promise<Uint8Array>[]; requestIds: (string | null)[] } {
+  const bodies: Promise<Uint8Array>[] = [];
+  const requestIds: (string | null)[] = [];
+  return {
+    bodies,
+    requestIds,
+    fetch: async (input, init) => {
+      const res = await fetch(input, init);
+      requestIds.push(res.headers.get('x-request-id'));
+      if (res.body === null) return res;
+      const [mine, theirs] = res.body.tee();
+      bodies.push(new Response(mine).arrayBuffer().then((b) => new Uint8Array(b)));
+      return new Response(theirs, { status: res.status, statusText: res.statusText, headers: res.headers });
+    },
+  };
+}
+
+/** The stream's receipt, verified against the bytes before it and the gateway's signing key. */
+async function expectReceiptIn(body: Uint8Array, requestId: string | null): Promise<void> {
+  const { before, jws, after } = splitAtReceipt(body);
+  expect(after).toBe('data: [DONE]\n\n');
+  const verdict = await verifyReceipt(jws, {
+    signingKey: (await verifyingKey(gw.url)).signingKey,
+    response: before,
+    requestId: requestId ?? '',
+  });
+  expect(verdict.issues).toEqual([]);
+  expect(verdict.payload?.stream).toBe(true);
+}
+
+describe('receipts through the SDKs', () => {
+  it('a raw streamed response carries the receipt comment just before [DONE]', async () => {
+    upstream.setBehavior('m-primary', { content: 'raw bytes', chunks: 3 });
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.userKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm-primary', messages: [{ role: 'user', content: 'hi' }], stream: true }),
+    });
+    expect(res.status).toBe(200);
+    const body = new Uint8Array(await res.arrayBuffer());
+    expect(Buffer.from(body).toString('utf8')).toMatch(
+      new RegExp(`\\n\\n${RECEIPT_COMMENT}[A-Za-z0-9_.-]+\\n\\ndata: \\[DONE\\]\\n\\n$`),
+    );
+    await expectReceiptIn(body, res.headers.get('x-request-id'));
+  });
+
+  it('the openai SDK streams exactly the text, the receipt comment ignored', async () => {
+    upstream.setBehavior('m-primary', { content: 'every word, nothing more', chunks: 5 });
+    const rec = recordingFetch();
+    const recording = new OpenAI({ apiKey: gw.userKey, baseURL: `${gw.url}/v1`, maxRetries: 0, fetch: rec.fetch });
+    const stream = await recording.chat.completions.create({
+      model: 'm-primary',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
+    let content = '';
+    let chunks = 0;
+    for await (const chunk of stream) {
+      chunks++;
+      content += chunk.choices[0]?.delta.content ?? '';
+    }
+    expect(content).toBe('every word, nothing more');
+    expect(chunks).toBeGreaterThan(1);
+    expect(rec.bodies).toHaveLength(1);
+    await expectReceiptIn(await rec.bodies[0]!, rec.requestIds[0]!);
+  });
+
+  it('the Vercel AI SDK streamText produces exactly the text, the receipt comment ignored', async () => {
+    upstream.setBehavior('m-primary', { content: 'the comment is not text', chunks: 4 });
+    const rec = recordingFetch();
+    const provider = createOpenAICompatible({
+      name: 'saferouter',
+      baseURL: `${gw.url}/v1`,
+      apiKey: gw.userKey,
+      includeUsage: true,
+      fetch: rec.fetch,
+    });
+    const result = streamText({ model: provider.chatModel('m-primary'), prompt: 'hello' });
+    let text = '';
+    for await (const part of result.textStream) text += part;
+    expect(text).toBe('the comment is not text');
+    expect(await result.finishReason).toBe('stop');
+    expect(rec.bodies).toHaveLength(1);
+    await expectReceiptIn(await rec.bodies[0]!, rec.requestIds[0]!);
+  });
+
+  it("the openai SDK's withResponse() exposes X-SafeRouter-Receipt on a non-stream reply", async () => {
+    upstream.setBehavior('m-primary', { content: 'with a header' });
+    const { data, response } = await client.chat.completions
+      .create({ model: 'm-primary', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    expect(data.choices[0]?.message.content).toBe('with a header');
+    const jws = response.headers.get('x-saferouter-receipt');
+    expect(jws).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    const verdict = await verifyReceipt(jws!, {
+      signingKey: (await verifyingKey(gw.url)).signingKey,
+      requestId: response.headers.get('x-request-id') ?? '',
+    });
+    expect(verdict.issues).toEqual([]);
+    expect(verdict.payload).toMatchObject({ stream: false, model: 'm-primary', requested_model: 'm-primary' });
   });
 });

@@ -5,19 +5,28 @@
  * upstream provider's API key may appear in any file of the data dir (WAL and SHM included, read
  * as raw bytes), in the Postgres schema (every row of every table as text), or in anything the
  * process wrote to stdout/stderr, except the one line that shows the admin key at first start.
+ *
+ * Every request is committed to the audit log (`SAFEROUTER_AUDIT_RATE=1`) and receipted, and the
+ * prompt and the answer of some are unique strings: neither may appear anywhere either, as text or
+ * hex (how Postgres shows bytea), while their receipts and audit entries must (so the scans look
+ * where plaintext would have gone).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from '@saferouter/fake-upstream';
 import { hashApiKey } from '@saferouter/store';
-import { billingCatalogJson, chat, createKey } from './billing-fixtures.js';
+import { billingCatalogJson, chat, createKey, waitUntil } from './billing-fixtures.js';
 import { killAllGateways, spawnGateway, testLogKey, type ChildGateway } from './child-gateway.js';
 import { createTestSchema, type TestSchema } from './pg-schema.js';
+import { splitAtReceipt, unverifiedPayload } from './receipt-fixtures.js';
 
 const UPSTREAM_KEY = `upk-${randomBytes(24).toString('hex')}`;
+/** A prompt and an answer nobody else could have written. */
+const PROMPT = `prompt-${randomBytes(16).toString('hex')}`;
+const ANSWER = `answer-${randomBytes(16).toString('hex')}`;
 
 let upstream: FakeUpstream;
 let dir = '';
@@ -29,12 +38,17 @@ beforeAll(async () => {
   upstream.setBehavior('b-dear', { status: 503 });
   upstream.setBehavior('b-cheap', { status: 500 });
   upstream.setBehavior('b-solo', { chunks: 40, chunkDelayMs: 5 });
+  // The whole answer in one delta, so it crosses the gateway whole in the stream too.
+  upstream.setBehavior('b-thrift', { content: ANSWER, chunks: 1 });
+  // As an operator sets it: the child gateways inherit this environment.
+  vi.stubEnv('SAFEROUTER_AUDIT_RATE', '1');
   dir = mkdtempSync(join(tmpdir(), 'sr-secrets-'));
   configPath = join(dir, 'catalog.json');
   writeFileSync(configPath, JSON.stringify(billingCatalogJson(upstream.url)));
 });
 
 afterAll(async () => {
+  vi.unstubAllEnvs();
   await killAllGateways();
   await schema?.drop();
   await upstream?.close();
@@ -185,6 +199,65 @@ async function workload(url: string, adminKey: string): Promise<Record<string, s
   return secrets;
 }
 
+interface PrivateTraffic {
+  /** What must appear nowhere: the plaintexts (as text and as hex) and the key that sent them. */
+  secrets: Record<string, string>;
+  /** What must be stored: the requests' receipts, and their audit entries as text and as hex. */
+  receipts: Record<string, string>;
+  entries: Record<string, string>;
+  entriesHex: Record<string, string>;
+}
+
+/**
+ * A request and a stream whose prompt and answer are unique strings, both receipted and sampled
+ * into the audit log (integrated, so its tiles are written too), their receipts stored.
+ */
+async function privateTraffic(url: string, adminKey: string): Promise<PrivateTraffic> {
+  const holder = await createKey(url, adminKey, 'private', '1');
+  const receipts: Record<string, string> = {};
+  for (const stream of [false, true]) {
+    const res = await chat(url, holder.key, {
+      model: 'b-thrift',
+      messages: [{ role: 'user', content: `Please keep ${PROMPT} to yourself.` }],
+      max_tokens: 100,
+      ...(stream ? { stream: true } : {}),
+    });
+    const body = Buffer.from(await res.arrayBuffer());
+    expect(res.status, body.toString('utf8')).toBe(200);
+    // The answer really crossed the gateway, whole.
+    expect(body.includes(ANSWER)).toBe(true);
+    const jws = stream ? splitAtReceipt(body).jws : (res.headers.get('x-saferouter-receipt') ?? '');
+    expect(unverifiedPayload(jws)).toMatchObject({ id: res.headers.get('x-request-id'), audit_sampled: true });
+    receipts[res.headers.get('x-request-id') ?? ''] = jws;
+  }
+  const auth = { authorization: `Bearer ${holder.key}` };
+  const samples = await waitUntil(
+    async () => {
+      const res = await fetch(`${url}/v1/audit/samples`, { headers: auth });
+      const data = ((await res.json()) as { data: { id: string; status: string; entry: string }[] }).data;
+      return data.length === 2 && data.every((s) => s.status === 'integrated') ? data : undefined;
+    },
+    'both private requests to be integrated into the audit log',
+    10_000,
+    100,
+  );
+  expect(samples.map((s) => s.id).sort()).toEqual(Object.keys(receipts).sort());
+  for (const [id, jws] of Object.entries(receipts)) {
+    const stored = await waitUntil(async () => {
+      const res = await fetch(`${url}/v1/receipts/${id}`, { headers: auth });
+      return res.status === 200 ? ((await res.json()) as { receipt: string }).receipt : undefined;
+    }, `the receipt of ${id}`);
+    expect(stored).toBe(jws);
+  }
+  const hex = (s: string): string => Buffer.from(s).toString('hex');
+  return {
+    secrets: { privateKey: holder.key, prompt: PROMPT, promptHex: hex(PROMPT), answer: ANSWER, answerHex: hex(ANSWER) },
+    receipts,
+    entries: Object.fromEntries(samples.map((s) => [s.id, Buffer.from(s.entry, 'base64').toString('utf8')])),
+    entriesHex: Object.fromEntries(samples.map((s) => [s.id, Buffer.from(s.entry, 'base64').toString('hex')])),
+  };
+}
+
 /** stdout+stderr must hold the admin key exactly once, in its banner line, and nothing else secret. */
 function checkLog(log: Buffer, banner: string, secrets: Record<string, string>): void {
   const text = log.toString('utf8');
@@ -206,7 +279,8 @@ describe('no secret at rest or in logs', () => {
     const dataDir = join(dir, 'sqlite');
     const first = await spawnGateway({ dataDir, configPath, upstreamKey: UPSTREAM_KEY });
     const { adminKey, line } = generatedAdminKey(first);
-    const secrets = await workload(first.url, adminKey);
+    const traffic = await privateTraffic(first.url, adminKey);
+    const secrets = { ...(await workload(first.url, adminKey)), ...traffic.secrets };
     checkUpstreamSawItsKey(0);
 
     const live = scanDataDir(dataDir, secrets);
@@ -215,6 +289,8 @@ describe('no secret at rest or in logs', () => {
     await first.stop();
     const allFiles = Buffer.concat(filesUnder(dataDir).map((f) => readFileSync(f)));
     expect(found(allFiles, hashes(secrets))).toEqual(['alpha', 'beta', 'gamma']);
+    expect(found(allFiles, traffic.receipts)).toEqual(Object.keys(traffic.receipts));
+    expect(found(allFiles, traffic.entries)).toEqual(Object.keys(traffic.entries));
 
     // A second start shows no admin key (it is stored only as a hash) and accepts the first one.
     const second = await spawnGateway({ dataDir, configPath, upstreamKey: UPSTREAM_KEY });
@@ -243,7 +319,13 @@ describe('no secret at rest or in logs', () => {
     // The whole SAFEROUTER_LOG_KEY (`PRIVATE+KEY+<name>+<hash>+<base64>`), and its private seed
     // alone. The seed is everything after the fourth '+': base64 may itself contain '+', and a
     // short tail cut at one of those matched random bytes in the dump now and then.
-    const secrets = { ...(await workload(gw.url, adminKey)), logKey, logKeySeed: logKey.split('+').slice(4).join('+') };
+    const traffic = await privateTraffic(gw.url, adminKey);
+    const secrets = {
+      ...(await workload(gw.url, adminKey)),
+      ...traffic.secrets,
+      logKey,
+      logKeySeed: logKey.split('+').slice(4).join('+'),
+    };
     expect(secrets.logKeySeed.length).toBeGreaterThanOrEqual(40);
     checkUpstreamSawItsKey(since);
 
@@ -258,10 +340,14 @@ describe('no secret at rest or in logs', () => {
       'tlog_checkpoints',
       'tlog_tiles',
       'tlog_bundles',
+      'receipts',
+      'audit_samples',
     ])
       expect(dump).toMatch(new RegExp(`^${table}\\t`, 'm'));
     expect(found(Buffer.from(dump), secrets)).toEqual([]);
     expect(found(Buffer.from(dump), hashes(secrets))).toEqual(['alpha', 'beta', 'gamma']);
+    expect(found(Buffer.from(dump), traffic.receipts)).toEqual(Object.keys(traffic.receipts));
+    expect(found(Buffer.from(dump), traffic.entriesHex)).toEqual(Object.keys(traffic.entriesHex));
     await gw.stop();
     const files = scanDataDir(dataDir, secrets);
     expect(files.hits).toEqual([]);

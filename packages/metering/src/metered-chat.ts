@@ -289,7 +289,7 @@ class MeteredRequest {
       // A request that reached an upstream is receipted, failure or not (an upstream's 4xx too).
       if (this.#evidence !== undefined && this.#attempts.length > 0 && SafeRouterError.isInstance(error)) {
         this.#evidence.response(error.responseBody());
-        const receipt = await this.#receipt({ prompt: 0, completion: 0, cost: 0 }, 0);
+        const receipt = await this.#receipt({ prompt: 0, completion: 0, cost: 0 });
         if (receipt !== undefined) error.headers['x-saferouter-receipt'] = receipt;
       }
       throw error;
@@ -354,7 +354,7 @@ class MeteredRequest {
     }
     let receipt: string | undefined;
     try {
-      receipt = await this.#receipt({ prompt, completion, cost: charged }, status);
+      receipt = await this.#receipt({ prompt, completion, cost: charged });
     } catch (failure) {
       const known = SafeRouterError.isInstance(failure) ? failure : undefined;
       this.#record({
@@ -372,10 +372,7 @@ class MeteredRequest {
   }
 
   /** Signs the receipt for what was charged, and commits a sampled request; undefined without evidence. */
-  async #receipt(
-    usage: { prompt: number; completion: number; cost: number },
-    status: number,
-  ): Promise<string | undefined> {
+  async #receipt(usage: { prompt: number; completion: number; cost: number }): Promise<string | undefined> {
     const evidence = this.#deps.evidence;
     const session = this.#evidence;
     if (evidence === undefined || session === undefined) return undefined;
@@ -386,12 +383,14 @@ class MeteredRequest {
       session,
       details: {
         requestedModel: this.#requested,
+        // The model that answered; when none did, the last one tried.
         model: answered?.modelId ?? this.#attempts.at(-1)?.modelId ?? this.#requested,
         provider: answered?.provider ?? this.#attempts.at(-1)?.provider ?? this.#provider,
+        // The upstream's own HTTP status per attempt; 0 when none came (network error, timeout).
         attempts: this.#attempts.map((a) => ({
           model: a.modelId,
           provider: a.provider,
-          status: a.ok ? status : (a.error?.statusCode ?? 500),
+          status: a.upstreamStatus ?? 0,
         })),
         usage: { prompt_tokens: usage.prompt, completion_tokens: usage.completion },
         costUsd: formatUsd(usage.cost),

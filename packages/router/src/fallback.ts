@@ -9,7 +9,7 @@
  * Streams fall back only inside `doStream`, i.e. before the first byte was handed to the client;
  * a stream that breaks later ends with an SSE error event instead (see sse-relay.ts).
  */
-import { AbortedError, SafeRouterError } from './errors.js';
+import { AbortedError, SafeRouterError, UpstreamError } from './errors.js';
 import type { Candidate } from './catalog.js';
 import type { AbortSignalLike } from './cancellation.js';
 import type { CallOptions, ChatModelV1, GenerateResult, StreamResult } from './spec.js';
@@ -26,6 +26,8 @@ export interface Attempt {
   /** From the call's start until it resolved or failed. */
   latencyMs: number;
   ttfbMs?: number | undefined;
+  /** The HTTP status the upstream answered with, when it answered (an `UpstreamError`'s, or the success's). */
+  upstreamStatus?: number | undefined;
 }
 
 export interface FallbackInfo {
@@ -71,7 +73,7 @@ export function withFallback(candidates: readonly Candidate[], options: Fallback
   const now = options.now ?? (() => performance.now());
   const chain = [...candidates];
 
-  async function run<R extends { ttfbMs: number }>(
+  async function run<R extends { ttfbMs: number; status: number }>(
     call: (model: ChatModelV1) => Promise<R>,
     signal: AbortSignalLike | undefined,
   ): Promise<R & FallbackInfo> {
@@ -91,13 +93,25 @@ export function withFallback(candidates: readonly Candidate[], options: Fallback
       const base = { modelId: candidate.entry.id, provider: candidate.entry.provider, attempt: index + 1 };
       try {
         const result = await call(candidate.model);
-        const attempt: Attempt = { ...base, ok: true, latencyMs: now() - started, ttfbMs: result.ttfbMs };
+        const attempt: Attempt = {
+          ...base,
+          ok: true,
+          latencyMs: now() - started,
+          ttfbMs: result.ttfbMs,
+          upstreamStatus: result.status,
+        };
         attempts.push(attempt);
         options.onAttempt?.(attempt);
         return Object.assign(result, { answeredBy: candidate.entry.id, attempts });
       } catch (error) {
         const known = SafeRouterError.isInstance(error) ? error : undefined;
-        const attempt: Attempt = { ...base, ok: false, error: known, latencyMs: now() - started };
+        const attempt: Attempt = {
+          ...base,
+          ok: false,
+          error: known,
+          latencyMs: now() - started,
+          upstreamStatus: known instanceof UpstreamError ? known.statusCode : undefined,
+        };
         attempts.push(attempt);
         options.onAttempt?.(attempt);
         if (known === undefined || !known.isRetryable) throw error;
