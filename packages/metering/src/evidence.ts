@@ -24,14 +24,18 @@ export interface ReceiptDetails {
   costUsd: string;
 }
 
+/** A signed receipt and, for a sampled request, its audit log entry and salts. */
+export interface IssuedReceipt {
+  jws: string;
+  sample?: { entry: Uint8Array; requestSalt: Uint8Array; responseSalt: Uint8Array } | undefined;
+}
+
 /** One request's evidence while it runs: fed the response bytes, then finished once. */
 export interface EvidenceSession {
   /** The exact response body bytes, in order, as they are sent. */
   response(chunk: Uint8Array): void;
-  finish(details: ReceiptDetails): {
-    jws: string;
-    sample?: { entry: Uint8Array; requestSalt: Uint8Array; responseSalt: Uint8Array } | undefined;
-  };
+  /** Signs the receipt (possibly on another thread); the response bytes are fixed when it is called. */
+  finish(details: ReceiptDetails): Promise<IssuedReceipt> | IssuedReceipt;
 }
 
 export interface EvidenceIssuer {
@@ -85,7 +89,7 @@ export async function issueEvidence(input: {
   log: (message: string, error: unknown) => void;
 }): Promise<IssuedEvidence> {
   const { evidence, requestId, keyId, ts } = input;
-  const { jws, sample } = input.session.finish(input.details);
+  const { jws, sample } = await input.session.finish(input.details);
   if (sample !== undefined) {
     try {
       await evidence.addSample({ requestId, keyId, ts, ...sample });

@@ -10,7 +10,7 @@ import type { AppEnv } from '../env.js';
 import { readJsonBody } from '../body.js';
 import { parseChatRequest } from '../chat-request.js';
 import { clientAbortSignal } from '../abort.js';
-import { sendStream } from '../stream-response.js';
+import { sendJson, sendStream } from '../node-response.js';
 
 export interface ChatRouteOptions {
   chat: MeteredChat;
@@ -45,7 +45,7 @@ export function chatRoutes({ chat, bodyLimitBytes }: ChatRouteOptions): Hono<App
     const headers = fallbackHeaders(reply.requested, reply.answeredBy);
     if (reply.stream) return sendStream(c, reply.result, { ...SSE_HEADERS, ...headers });
     if (reply.receipt !== undefined) headers['x-saferouter-receipt'] = reply.receipt;
-    return c.body(reply.body as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/json', ...headers });
+    return sendJson(c, reply.body, headers);
   });
 
   return app;

@@ -23,7 +23,7 @@ describe('createReceiptIssuer', () => {
     for (const sampled of [false, true]) {
       const session = testIssuer(key).begin({ requestId: 'req_1', requestBytes: request, stream: true, sampled });
       for (const c of chunks) session.response(c);
-      const { jws, payload } = session.finish(FINISH);
+      const { jws, payload } = await session.finish(FINISH);
 
       const jwk = await importJWK({ kty: 'OKP', crv: 'Ed25519', x: key.x }, 'EdDSA');
       const verified = await compactVerify(jws, jwk);
@@ -48,14 +48,14 @@ describe('createReceiptIssuer', () => {
     }
   });
 
-  it('writes the documented header and payload, hashing exactly the bytes fed', () => {
+  it('writes the documented header and payload, hashing exactly the bytes fed', async () => {
     const issuer = testIssuer(key);
     expect(issuer.header).toBe(
       `{"alg":"EdDSA","typ":"saferouter-receipt","kid":"${Buffer.from(key.publicKey).toString('hex')}"}`,
     );
     const session = issuer.begin({ requestId: 'req_2', requestBytes: request, stream: false, sampled: false });
     session.response(response);
-    const { jws, payload, sample } = session.finish(FINISH);
+    const { jws, payload, sample } = await session.finish(FINISH);
     expect(sample).toBeUndefined();
     expect(jws.split('.')[0]).toBe(Buffer.from(issuer.header).toString('base64url'));
     expect(Buffer.from(jws.split('.')[1]!, 'base64url').toString()).toBe(
@@ -80,19 +80,19 @@ describe('createReceiptIssuer', () => {
     expect(payload.response_sha256).toBe(sha(response));
   });
 
-  it('hashes an empty response as the SHA-256 of nothing', () => {
-    const { payload } = testIssuer(key)
+  it('hashes an empty response as the SHA-256 of nothing', async () => {
+    const { payload } = await testIssuer(key)
       .begin({ requestId: 'r', requestBytes: new Uint8Array(0), stream: true, sampled: false })
       .finish(FINISH);
     expect(payload.request_sha256).toBe(sha(''));
     expect(payload.response_sha256).toBe(sha(''));
   });
 
-  it('gives a sampled session an audit entry over the same bytes, with fresh salts', () => {
+  it('gives a sampled session an audit entry over the same bytes, with fresh salts', async () => {
     const issuer = testIssuer(key);
     const session = issuer.begin({ requestId: 'req_3', requestBytes: request, stream: true, sampled: true });
     for (const c of chunks) session.response(c);
-    const { jws, payload, sample } = session.finish(FINISH);
+    const { jws, payload, sample } = await session.finish(FINISH);
     expect(payload.audit_sampled).toBe(true);
     expect(sample).toBeDefined();
     const { entry, requestSalt, responseSalt } = sample!;
@@ -106,27 +106,27 @@ describe('createReceiptIssuer', () => {
       receiptSha256: sha(jws),
     });
     const again = issuer.begin({ requestId: 'req_4', requestBytes: request, stream: true, sampled: true });
-    const other = again.finish(FINISH).sample!;
+    const other = (await again.finish(FINISH)).sample!;
     expect(Buffer.from(other.requestSalt).equals(Buffer.from(requestSalt))).toBe(false);
   });
 
-  it('takes its salts from the injected random source', () => {
+  it('takes its salts from the injected random source', async () => {
     const issuer = testIssuer(key, { random: (n) => new Uint8Array(n).map((_, i) => i) });
-    const { sample } = issuer
+    const { sample } = await issuer
       .begin({ requestId: 'r', requestBytes: request, stream: false, sampled: true })
       .finish(FINISH);
     expect([...sample!.requestSalt]).toEqual([...Array(32).keys()]);
     expect([...sample!.responseSalt]).toEqual([...Array(32).keys()].map((i) => i + 32));
   });
 
-  it('refuses a second finish and response after finish', () => {
+  it('refuses a second finish and response after finish', async () => {
     const session = testIssuer(key).begin({ requestId: 'r', requestBytes: request, stream: false, sampled: false });
-    session.finish(FINISH);
+    await session.finish(FINISH);
     expect(() => session.finish(FINISH)).toThrow(/twice/);
     expect(() => session.response(response)).toThrow(/after finish/);
   });
 
-  it('validates options and inputs, naming the argument', () => {
+  it('validates options and inputs, naming the argument', async () => {
     const base = { sign: key.sign, signingPublicKey: key.publicKey, measurement: MEASUREMENT, startupIndex: 0 };
     expect(() => createReceiptIssuer({ ...base, signingPublicKey: new Uint8Array(31) })).toThrow(
       /options.signingPublicKey must be 32 bytes/,
@@ -146,6 +146,6 @@ describe('createReceiptIssuer', () => {
     expect(() => session.finish({ ...FINISH, usage: { prompt_tokens: 1.5, completion_tokens: 0 } })).toThrow(
       /prompt_tokens/,
     );
-    expect(session.finish(FINISH).jws).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect((await session.finish(FINISH)).jws).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
   });
 });

@@ -26,8 +26,11 @@ import {
 import { HEX32 } from '../encoding.js';
 
 export interface ReceiptIssuerOptions {
-  /** Ed25519 (RFC 8032) signature over `message`, 64 bytes: the attested identity's `sign`. */
-  readonly sign: (message: Uint8Array) => Uint8Array;
+  /**
+   * Ed25519 (RFC 8032) signature over `message`, 64 bytes: the attested identity's `sign`, or its
+   * worker-thread signer (`createAsyncSigner().sign`), which keeps the ~50 µs off the event loop.
+   */
+  readonly sign: (message: Uint8Array) => Uint8Array | Promise<Uint8Array>;
   /** The matching public key (32 bytes); becomes the header's `kid`. */
   readonly signingPublicKey: Uint8Array;
   /** The attested measurement, 64 lowercase hex. */
@@ -88,12 +91,12 @@ export interface ReceiptSession {
    */
   response(chunk: Uint8Array): void;
   /**
-   * Signs the receipt. Once per session.
+   * Signs the receipt. Once per session; the response hash is fixed when it is called.
    *
-   * @throws {TypeError} / {RangeError} naming a malformed field.
+   * @throws {TypeError} / {RangeError} naming a malformed field (synchronously).
    * @throws {Error} when called twice.
    */
-  finish(input: FinishReceipt): IssuedReceipt;
+  finish(input: FinishReceipt): Promise<IssuedReceipt>;
 }
 
 export interface ReceiptIssuer {
@@ -152,7 +155,7 @@ function checkFinish(input: FinishReceipt): void {
  * const issuer = createReceiptIssuer({ sign: identity.sign, signingPublicKey, measurement, startupIndex });
  * const session = issuer.begin({ requestId, requestBytes, stream: false, sampled: sampler() });
  * session.response(body);
- * const { jws, sample } = session.finish({ requestedModel, model, provider, attempts, usage, costUsd });
+ * const { jws, sample } = await session.finish({ requestedModel, model, provider, attempts, usage, costUsd });
  * @throws {TypeError} / {RangeError} naming a malformed option.
  */
 export function createReceiptIssuer(options: ReceiptIssuerOptions): ReceiptIssuer {
@@ -230,16 +233,23 @@ export function createReceiptIssuer(options: ReceiptIssuerOptions): ReceiptIssue
           audit_sampled: sampled,
         };
         const signingInput = headerPrefix + Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
-        const signature = sign(Buffer.from(signingInput, 'latin1'));
-        check(signature instanceof Uint8Array && signature.length === 64, 'options.sign()', 'a 64-byte signature');
-        const jws = `${signingInput}.${Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength).toString('base64url')}`;
-        if (salted === undefined) return { jws, payload };
-        const entry = auditEntry({
-          requestCommitment: salted.request,
-          responseCommitment: salted.response.digest('hex'),
-          receiptSha256: hash('sha256', jws, 'hex'),
-        });
-        return { jws, payload, sample: { entry, requestSalt: salted.requestSalt, responseSalt: salted.responseSalt } };
+        const responseCommitment = salted?.response.digest('hex');
+        const complete = (signature: Uint8Array): IssuedReceipt => {
+          check(signature instanceof Uint8Array && signature.length === 64, 'options.sign()', 'a 64-byte signature');
+          const jws = `${signingInput}.${Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength).toString('base64url')}`;
+          if (salted === undefined || responseCommitment === undefined) return { jws, payload };
+          const entry = auditEntry({
+            requestCommitment: salted.request,
+            responseCommitment,
+            receiptSha256: hash('sha256', jws, 'hex'),
+          });
+          return {
+            jws,
+            payload,
+            sample: { entry, requestSalt: salted.requestSalt, responseSalt: salted.responseSalt },
+          };
+        };
+        return Promise.resolve(sign(Buffer.from(signingInput, 'latin1'))).then(complete);
       },
     };
   };

@@ -14,10 +14,10 @@ const enc = new TextEncoder();
 const request = enc.encode('{"model":"auto"}');
 const response = enc.encode('{"choices":[]}');
 
-function issue(): { jws: string; payload: Record<string, unknown> } {
+async function issue(): Promise<{ jws: string; payload: Record<string, unknown> }> {
   const session = testIssuer(key).begin({ requestId: 'req_1', requestBytes: request, stream: false, sampled: false });
   session.response(response);
-  const { jws, payload } = session.finish(FINISH);
+  const { jws, payload } = await session.finish(FINISH);
   return { jws, payload: JSON.parse(JSON.stringify(payload)) as Record<string, unknown> };
 }
 
@@ -38,7 +38,7 @@ async function expectFailure(jws: string, check: string, detail: RegExp, options
 
 describe('verifyReceipt', () => {
   it('passes a good receipt, skipping what was not given; accepts the key as hex', async () => {
-    const { jws } = issue();
+    const { jws } = await issue();
     const hex = Buffer.from(key.publicKey).toString('hex');
     const result = await verifyReceipt(jws, { signingKey: hex.toUpperCase() });
     expect(result.ok).toBe(true);
@@ -57,7 +57,7 @@ describe('verifyReceipt', () => {
   });
 
   it('ignores unknown payload fields', async () => {
-    const { payload } = issue();
+    const { payload } = await issue();
     const jws = craftJws(key, headerFor(key), { ...payload, later_field: { x: 1 } });
     const result = await verifyReceipt(jws, { signingKey: key.publicKey, request, response });
     expect(result.ok).toBe(true);
@@ -65,7 +65,7 @@ describe('verifyReceipt', () => {
   });
 
   it('fails signature when a payload byte is flipped', async () => {
-    const { jws } = issue();
+    const { jws } = await issue();
     const [h, p, s] = jws.split('.') as [string, string, string];
     const bytes = Buffer.from(p, 'base64url');
     bytes[10] = bytes[10]! ^ 1;
@@ -73,14 +73,18 @@ describe('verifyReceipt', () => {
   });
 
   it('fails key and signature for another key', async () => {
-    const { jws } = issue();
+    const { jws } = await issue();
     const result = await verifyReceipt(jws, { signingKey: other.publicKey });
     expect(result.checks.filter((c) => c.status === 'fail').map((c) => c.id)).toEqual(['key', 'signature']);
     expect(result.payload).toBeUndefined();
   });
 
   it('fails key when kid names another key', async () => {
-    await expectFailure(craftJws(key, headerFor(other), issue().payload), 'key', /is not the given signing key/);
+    await expectFailure(
+      craftJws(key, headerFor(other), (await issue()).payload),
+      'key',
+      /is not the given signing key/,
+    );
   });
 
   it.each([
@@ -89,7 +93,7 @@ describe('verifyReceipt', () => {
     ['kid format', { kid: 'AB'.repeat(32) }, /kid must be 64 lowercase hex/],
     ['extra member', { crit: ['exp'] }, /unexpected members: crit/],
   ])('fails format for a header with a wrong %s', async (_name, change, detail) => {
-    await expectFailure(craftJws(key, { ...headerFor(key), ...change }, issue().payload), 'format', detail);
+    await expectFailure(craftJws(key, { ...headerFor(key), ...change }, (await issue()).payload), 'format', detail);
   });
 
   it.each([
@@ -102,7 +106,7 @@ describe('verifyReceipt', () => {
     ['a short signature', (j: string) => j.slice(0, -4), /signature part/],
     ['non-JSON header', () => `${Buffer.from('nope').toString('base64url')}.e30.${'A'.repeat(86)}`, /not UTF-8 JSON/],
   ])('fails format for %s', async (_name, mutate, detail) => {
-    await expectFailure(mutate(issue().jws), 'format', detail);
+    await expectFailure(mutate((await issue()).jws), 'format', detail);
   });
 
   it('fails format for a non-string or oversized receipt', async () => {
@@ -113,7 +117,11 @@ describe('verifyReceipt', () => {
   it('fails payload for non-JSON and non-object payloads', async () => {
     await expectFailure(craftJws(key, headerFor(key), enc.encode('not json')), 'payload', /not UTF-8 JSON/);
     await expectFailure(craftJws(key, headerFor(key), [1, 2]), 'payload', /payload must be a JSON object/);
-    await expectFailure(craftJws(key, headerFor(key), { ...issue().payload, v: 2 }), 'payload', /payload.v must be 1/);
+    await expectFailure(
+      craftJws(key, headerFor(key), { ...(await issue()).payload, v: 2 }),
+      'payload',
+      /payload.v must be 1/,
+    );
   });
 
   const wrong: [string, unknown, RegExp][] = [
@@ -139,12 +147,12 @@ describe('verifyReceipt', () => {
     ['v', undefined, /payload.v is missing/],
   ];
   it.each(wrong)('fails payload when %s is %j', async (field, value, detail) => {
-    const payload = { ...issue().payload, [field]: value };
+    const payload = { ...(await issue()).payload, [field]: value };
     await expectFailure(craftJws(key, headerFor(key), payload), 'payload', detail);
   });
 
   it('fails request, response, measurement and id against the given values', async () => {
-    const { jws } = issue();
+    const { jws } = await issue();
     await expectFailure(jws, 'request', /request_sha256 is not/, { request: enc.encode('{"model":"auto"} ') });
     await expectFailure(jws, 'response', /response_sha256 is not/, { response: response.subarray(1) });
     await expectFailure(jws, 'measurement', /is not the expected/, { measurement: 'cd'.repeat(32) });
@@ -160,7 +168,7 @@ describe('verifyReceipt', () => {
   });
 
   it('never throws on malformed options: they fail the check that uses them', async () => {
-    const { jws } = issue();
+    const { jws } = await issue();
     const bad = await verifyReceipt(jws, { signingKey: new Uint8Array(31) });
     expect(firstFailure(bad)).toMatchObject({ id: 'key', detail: 'options.signingKey must be 32 bytes' });
     expect(bad.checks[2]).toMatchObject({ id: 'signature', status: 'skip' });
