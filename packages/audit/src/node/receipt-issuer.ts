@@ -27,8 +27,8 @@ import { HEX32 } from '../encoding.js';
 
 export interface ReceiptIssuerOptions {
   /**
-   * Ed25519 (RFC 8032) signature over `message`, 64 bytes: the attested identity's `sign`, or its
-   * worker-thread signer (`createAsyncSigner().sign`), which keeps the ~50 µs off the event loop.
+   * Ed25519 (RFC 8032) signature over `message`, 64 bytes: the attested identity's `sign`. It may
+   * return a promise (a signer on another thread or a remote key); the gateway signs in-thread.
    */
   readonly sign: (message: Uint8Array) => Uint8Array | Promise<Uint8Array>;
   /** The matching public key (32 bytes); becomes the header's `kid`. */
