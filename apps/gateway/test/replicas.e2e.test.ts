@@ -120,7 +120,7 @@ describe('per-key limits shared through Redis', () => {
     expect(onA.status).toBe(429);
     await onA.text();
     console.log(`rpm: statuses across A/B ${statuses.join(',')}; Retry-After ${retryAfter} s`);
-  });
+  }, 20_000); // up to ~5 s waiting for the next minute, then the requests
 
   it('concurrency 1: while a stream runs on A, B refuses the key with 429; afterwards B serves it', async () => {
     const { key } = await createKey(a.url, ADMIN_KEY, 'one-at-a-time', '1', { concurrency: 1 });
