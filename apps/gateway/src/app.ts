@@ -23,6 +23,7 @@ import { attestationRoutes } from './routes/attestation.js';
 import { transparencyRoutes } from './routes/transparency.js';
 import type { AuditLog, ReceiptIssuer, StartupLog } from '@saferouter/audit/node';
 import { receiptRoutes } from './routes/receipts.js';
+import { verifierRoutes } from './routes/verifier.js';
 
 export interface GatewayDeps {
   store: Store;
@@ -50,6 +51,11 @@ export interface GatewayDeps {
    * kept `retentionDays` for `GET /v1/receipts/{id}`, and `/attestation/audit/*`.
    */
   audit?: { log: AuditLog; issuer: ReceiptIssuer; sample: () => boolean; retentionDays: number };
+  /**
+   * Serves the static verifier page at `/verify/` from this directory (apps/verifier's built
+   * `dist/`) when set; read per request, so a missing build answers 503, never a crash.
+   */
+  verifierDir?: string;
 }
 
 export interface Gateway {
@@ -140,6 +146,7 @@ export function createApp(deps: GatewayDeps): Gateway {
   });
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
+  if (deps.verifierDir !== undefined) app.route('/verify', verifierRoutes(deps.verifierDir));
 
   // Public trust endpoints: anyone, from any origin, may check this gateway.
   if (deps.attestor !== undefined) {
@@ -152,7 +159,13 @@ export function createApp(deps: GatewayDeps): Gateway {
         exposeHeaders: ['x-request-id'],
       }),
     );
-    app.route('/attestation', attestationRoutes(deps.attestor, deps.startupLog?.key.verifier.vkey));
+    app.route(
+      '/attestation',
+      attestationRoutes(
+        deps.attestor,
+        deps.startupLog && { vkey: deps.startupLog.key.verifier.vkey, index: deps.startupLog.index },
+      ),
+    );
   }
   if (deps.startupLog !== undefined) {
     if (deps.attestor === undefined) app.use('/attestation/*', cors({ origin: '*', allowMethods: ['GET', 'OPTIONS'] }));

@@ -41,6 +41,11 @@ export interface GatewayConfig {
   auditRate: number;
   /** How long receipts are kept for lookup (SAFEROUTER_RECEIPT_RETENTION_DAYS); default 30. */
   receiptRetentionDays: number;
+  /**
+   * The built verifier page served at `/verify/` (SAFEROUTER_VERIFIER_DIR); absent: apps/verifier's
+   * `dist/` next to the gateway's own (see `defaultVerifierDir`).
+   */
+  verifierDir?: string | undefined;
 }
 
 /** A number in [0, 1], like `0.05` or `1`. */
@@ -117,5 +122,6 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
     logKey: env.SAFEROUTER_LOG_KEY || undefined,
     auditRate: rateFrom(env, 'SAFEROUTER_AUDIT_RATE', 0.05),
     receiptRetentionDays: positiveIntFrom(env, 'SAFEROUTER_RECEIPT_RETENTION_DAYS', 30),
+    verifierDir: env.SAFEROUTER_VERIFIER_DIR ? resolve(env.SAFEROUTER_VERIFIER_DIR) : undefined,
   };
 }

@@ -2,6 +2,8 @@
  * The gateway's entry point: read the environment once, start, and shut down cleanly on
  * SIGTERM/SIGINT. A bad config stops the start with a message naming the field.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@saferouter/router';
 import { loadGatewayConfig } from './config.js';
@@ -40,6 +42,15 @@ async function main(): Promise<void> {
   console.log(
     `saferouter: listening on ${running.url} (data dir ${config.dataDir}${config.configPath ? `, config ${config.configPath}` : ', default catalog'})`,
   );
+  if (existsSync(join(running.verifierDir, 'index.html'))) {
+    console.log(
+      `saferouter: verifier page at ${running.url}/verify/ (a copy hosted apart from this gateway is the one to trust)`,
+    );
+  } else {
+    console.warn(
+      `saferouter: no verifier page built in ${running.verifierDir}: /verify answers 503 (run \`pnpm --filter @saferouter/verifier build\` or set SAFEROUTER_VERIFIER_DIR)`,
+    );
+  }
 
   let closing = false;
   const shutdown = (signal: string): void => {

@@ -4,6 +4,7 @@
  * which start the real server on a free port.
  */
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { createCatalog } from '@saferouter/router';
@@ -37,7 +38,17 @@ export interface RunningGateway {
   measurement: GatewayMeasurement;
   startupLog: StartupLog;
   auditLog: AuditLog;
+  /** Where `/verify/` serves the verifier page from (it may not be built). */
+  verifierDir: string;
   close(): Promise<void>;
+}
+
+/**
+ * apps/verifier's `dist/`, found from this module: `../../verifier/dist` from apps/gateway/dist
+ * (the bundle `pnpm start` runs) and from apps/gateway/src (tsx, tests) alike.
+ */
+export function defaultVerifierDir(): string {
+  return fileURLToPath(new URL('../../verifier/dist', import.meta.url));
 }
 
 /**
@@ -98,6 +109,7 @@ export async function startGateway(
     connectTimeoutMs: config.connectTimeoutMs,
     firstByteTimeoutMs: config.firstByteTimeoutMs,
   });
+  const verifierDir = config.verifierDir ?? defaultVerifierDir();
   const gateway = createApp({
     store,
     catalog,
@@ -112,6 +124,7 @@ export async function startGateway(
       sample: auditSampler(config.auditRate),
       retentionDays: config.receiptRetentionDays,
     },
+    verifierDir,
     ...(limiter ? { limiter } : {}),
   });
   // Holds left by a crashed replica (Postgres) are released once they expire. On SQLite holds
@@ -145,6 +158,7 @@ export async function startGateway(
     measurement,
     startupLog,
     auditLog,
+    verifierDir,
     async close() {
       await new Promise<void>((done) => {
         server.close(() => done());

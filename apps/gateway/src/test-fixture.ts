@@ -56,6 +56,8 @@ export const catalogJson = {
 export interface FixtureOptions {
   bodyLimitBytes?: number;
   keyCacheTtlMs?: number;
+  /** Serve `/verify/` from this directory. */
+  verifierDir?: string;
 }
 
 export interface Fixture extends Gateway {

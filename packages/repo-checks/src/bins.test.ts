@@ -81,10 +81,18 @@ beforeAll(async () => {
       const { scripts } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
         scripts?: Record<string, string>;
       };
-      expect(scripts?.['build'], `${dir}: build script`).toBe(BUILD_SCRIPT);
+      // tsc, optionally followed by a node script (e.g. one bundling the CLI into one file).
+      const script = scripts?.['build'] ?? '';
+      const extra = /^tsc -p tsconfig\.build\.json && node ([\w.-]+\.mjs)$/.exec(script)?.[1];
+      expect(extra !== undefined || script === BUILD_SCRIPT, `${dir}: build script ${script}`).toBe(true);
       const build = await spawnNode([TSC, '-p', 'tsconfig.build.json'], dir);
       expect(build.stdout + build.stderr, `${dir}: tsc output`).toBe('');
       expect(build.code, `${dir}: tsc exit code`).toBe(0);
+      if (extra !== undefined) {
+        const post = await spawnNode([extra], dir);
+        expect(post.stdout + post.stderr, `${dir}: node ${extra} output`).toBe('');
+        expect(post.code, `${dir}: node ${extra} exit code`).toBe(0);
+      }
     }),
   );
 }, 120_000);
@@ -92,8 +100,10 @@ beforeAll(async () => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('workspace bins, built and run with plain node', { timeout: 30_000 }, () => {
-  it('include saferouter-tlog and saferouter-attest, each a built file with a node shebang', () => {
-    expect(bins.map((b) => b.name).sort()).toEqual(expect.arrayContaining(['saferouter-attest', 'saferouter-tlog']));
+  it('include saferouter-tlog, saferouter-attest and saferouter-verify, each a built file with a node shebang', () => {
+    expect(bins.map((b) => b.name).sort()).toEqual(
+      expect.arrayContaining(['saferouter-attest', 'saferouter-tlog', 'saferouter-verify']),
+    );
     for (const bin of bins) {
       expect(bin.file, bin.name).toMatch(/[/\\]dist[/\\]/);
       expect(readFileSync(bin.file, 'utf8').split('\n')[0], bin.name).toBe('#!/usr/bin/env node');
@@ -157,6 +167,17 @@ describe('workspace bins, built and run with plain node', { timeout: 30_000 }, (
     const refused = await runBin('saferouter-attest', ...args);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^FAIL policy\.debug: /m);
+  });
+
+  it('saferouter-verify: exit 2, naming the gateway, when it cannot be reached; exit 2 on a usage error', async () => {
+    const down = await runBin('saferouter-verify', 'http://127.0.0.1:9', '--state', join(work, 'verify-state.json'));
+    expect(down.code).toBe(2);
+    expect(down.stdout).toMatch(
+      /^✗ Fresh attestation quote +http:\/\/127\.0\.0\.1:9\/attestation\/quote could not be reached/m,
+    );
+    const usage = await runBin('saferouter-verify', 'ftp://example.com');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/^saferouter-verify: url must be an http:\/\/ or https:\/\/ URL/);
   });
 
   it('exit 2 from saferouter-attest on a usage error, with the usage on stderr', async () => {

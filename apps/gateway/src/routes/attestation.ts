@@ -2,8 +2,9 @@
  * Attestation endpoints, public and CORS-open so a verifier in any browser can call them:
  * - `POST /attestation/quote` `{ "nonce": "<64 hex>" }` → a fresh `AttestationBundle` binding the
  *   nonce, the gateway's signing and sealing keys and its measurement (see docs/attestation.md).
- * - `GET /attestation/verifying-key` → the keys, the measurement, the backend and the startup
- *   log's verifier key. A mock backend says so: `backend: "mock"`, `hardware: false`.
+ * - `GET /attestation/verifying-key` → the keys, the measurement, the backend, the startup log's
+ *   verifier key and this instance's index in it (`startupIndex`, so a verifier need not scan the
+ *   log). A mock backend says so: `backend: "mock"`, `hardware: false`.
  */
 import { Hono } from 'hono';
 import { bundleToJson, fromHex, toHex } from '@saferouter/attest';
@@ -14,8 +15,11 @@ import { ApiError } from '../errors.js';
 
 const NONCE = /^[0-9a-fA-F]{64}$/;
 
-/** @param logKey the startup transparency log's C2SP verifier key, published alongside. */
-export function attestationRoutes(attestor: Attestor, logKey?: string): Hono<AppEnv> {
+/**
+ * @param startupLog the startup transparency log's C2SP verifier key, published alongside, and
+ * this instance's entry index in that log.
+ */
+export function attestationRoutes(attestor: Attestor, startupLog?: { vkey: string; index: number }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.post('/quote', async (c) => {
@@ -43,7 +47,7 @@ export function attestationRoutes(attestor: Attestor, logKey?: string): Hono<App
       measurement: toHex(attestor.measurement),
       backend: attestor.backend,
       hardware: attestor.hardware,
-      ...(logKey === undefined ? {} : { transparencyLogKey: logKey }),
+      ...(startupLog === undefined ? {} : { transparencyLogKey: startupLog.vkey, startupIndex: startupLog.index }),
       ...(attestor.hardware
         ? {}
         : {

@@ -1,0 +1,34 @@
+/**
+ * @saferouter/verify: check a SafeRouter gateway end to end, in a browser or in Node, from the
+ * gateway's own public endpoints only. Composes @saferouter/attest (the hardware report and its
+ * binding), @saferouter/tlog (the transparency logs) and @saferouter/audit (startup records,
+ * receipts, audit samples). No Node built-ins here; the state file and the CLI are at
+ * `@saferouter/verify/node`.
+ *
+ * @example
+ * import { verifyGateway, localStorageState } from '@saferouter/verify';
+ * const result = await verifyGateway('https://router.example.com', { state: localStorageState() });
+ * console.log(result.verdict); // 'verified' | 'demo' | 'failed'
+ */
+export {
+  CHECK_IDS,
+  CHECK_TEXT,
+  type CheckId,
+  type CheckStatus,
+  type GatewayVerification,
+  type SubCheck,
+  type Verdict,
+  type VerifyCheck,
+} from './checks.js';
+export { VerifyError } from './errors.js';
+export type { VerifyGatewayOptions } from './options.js';
+export { bytesBeforeReceipt } from './receipt-check.js';
+export {
+  localStorageState,
+  memoryState,
+  stateKey,
+  type LogKind,
+  type RememberedLog,
+  type StateStore,
+} from './state.js';
+export { assertGateway, verifyGateway } from './verify-gateway.js';
