@@ -17,7 +17,9 @@
  * BENCH_LATENCY_DURATION (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32), BENCH_SKIP_GATEWAY=1
  * (bench upstream and bare proxy only), BENCH_GATEWAY_BUILD=0 (use the existing build),
  * BENCH_GATEWAY_ENTRY (server entry relative to the repo root, default apps/gateway/dist/server.mjs),
- * BENCH_AUDIT=0 (skip the second gateway, the one at SAFEROUTER_AUDIT_RATE=1).
+ * BENCH_AUDIT=0 (skip the second gateway, the one at SAFEROUTER_AUDIT_RATE=1), BENCH_EHBP=0 (skip
+ * the EHBP rows: the gateway with sealed bodies against plaintext, same load generator; see
+ * ehbp-load.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -28,6 +30,7 @@ import { installCleanup, spawnChild, stopAll, waitForUrlLine } from './children.
 import { startGateway } from './gateway.js';
 import { runLoad, type LoadResult } from './load.js';
 import { preflight } from './preflight.js';
+import { benchEhbp, formatEhbp } from './ehbp-load.js';
 import {
   formatSummary,
   formatTable,
@@ -61,6 +64,7 @@ const config = {
   buildGateway: process.env['BENCH_GATEWAY_BUILD'] !== '0',
   gatewayEntry: process.env['BENCH_GATEWAY_ENTRY'] ?? 'apps/gateway/dist/server.mjs',
   audit: process.env['BENCH_AUDIT'] !== '0',
+  ehbp: process.env['BENCH_EHBP'] !== '0',
 };
 
 const REQUEST = { model: 'fake-model', messages: [{ role: 'user', content: 'Say hello' }], max_tokens: 64 };
@@ -190,10 +194,30 @@ async function bench(workDir: string): Promise<number> {
       await load(t, 'non-stream', 1, round, config.latencyDurationS, Math.min(1, config.warmupS));
   }
 
+  // EHBP: the same gateway, sealed against plaintext, driven by one Node load generator.
+  const ehbp =
+    targets.gateway === undefined || !config.ehbp
+      ? []
+      : await benchEhbp({
+          gateway: targets.gateway,
+          authorization,
+          bodyFor,
+          connections: config.connections,
+          durationS: config.durationS,
+          warmupS: config.warmupS,
+          rounds: config.rounds,
+          log,
+        });
+
   const rows = rowsOf(runs);
   const summary = summarize(rows, config.connections, runs);
-  const problems = runs.flatMap(problemsOf);
-  process.stdout.write(`\n${formatTable(rows)}\n\n${formatSummary(summary)}\n`);
+  const problems = [
+    ...runs.flatMap(problemsOf),
+    ...ehbp.filter((r) => r.failures > 0).map((r) => `EHBP ${r.mode}: ${r.failures} failed requests`),
+  ];
+  process.stdout.write(
+    `\n${formatTable(rows)}\n\n${formatSummary(summary)}\n${ehbp.length === 0 ? '' : `${formatEhbp(ehbp)}\n`}`,
+  );
 
   const resultsDir = join(ROOT, 'bench', 'results');
   await mkdir(resultsDir, { recursive: true });
@@ -211,6 +235,7 @@ async function bench(workDir: string): Promise<number> {
     targets,
     rows,
     summary,
+    ehbp,
     problems,
     runs,
   };

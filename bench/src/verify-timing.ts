@@ -47,7 +47,7 @@ function timeCli(app: string, url: string, state: string): Promise<{ ms: number;
 async function installPacked(work: string): Promise<string> {
   const tarballs = join(work, 'tarballs');
   const files: string[] = [];
-  for (const p of ['tlog', 'attest', 'audit', 'verify']) {
+  for (const p of ['tlog', 'attest', 'audit', 'ehbp', 'verify']) {
     const { code, output } = await runToEnd(`pack ${p}`, 'pnpm', ['pack', '--pack-destination', tarballs], {
       cwd: join(ROOT, 'packages', p),
       env: process.env,

@@ -3,7 +3,7 @@
  * clock) and reads nothing from the environment or disk, so tests build it with fakes and call
  * `app.request()`. One sub-app per domain, one error handler speaking OpenAI's error shape.
  */
-import { Hono } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import type { Attestor } from '@saferouter/attest/node';
 import type { Catalog } from '@saferouter/router';
@@ -24,6 +24,10 @@ import { transparencyRoutes } from './routes/transparency.js';
 import type { AuditLog, ReceiptIssuer, StartupLog } from '@saferouter/audit/node';
 import { receiptRoutes } from './routes/receipts.js';
 import { verifierRoutes } from './routes/verifier.js';
+import { KEYS_PATH } from '@saferouter/ehbp';
+import { ehbp, hpkeKeysHandler, type ReplayGuard } from '@saferouter/ehbp/server';
+import { readRawBody } from './body.js';
+import { requestHeader } from './request-header.js';
 
 export interface GatewayDeps {
   store: Store;
@@ -56,6 +60,12 @@ export interface GatewayDeps {
    * `dist/`) when set; read per request, so a missing build answers 503, never a crash.
    */
   verifierDir?: string;
+  /**
+   * EHBP (request and response bodies sealed to the attested X25519 sealing key): the key pair,
+   * its public half (served at `/.well-known/hpke-keys`), the replay guard (Redis when replicas
+   * share one), and whether plaintext bodies on `/v1/*` are refused.
+   */
+  ehbp?: { dh: (peer: Uint8Array) => Uint8Array; publicKey: Uint8Array; replay: ReplayGuard; required: boolean };
 }
 
 export interface Gateway {
@@ -66,6 +76,21 @@ export interface Gateway {
   /** Flushes batched writes and stops timers. Does not close the store. */
   close(): Promise<void>;
 }
+
+/** SAFEROUTER_REQUIRE_EHBP: a request body that is not sealed never reaches a handler. */
+const requireSealedBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const hasBody =
+    requestHeader(c, 'transfer-encoding') !== undefined || Number(requestHeader(c, 'content-length') ?? '0') > 0;
+  if (hasBody && c.get('ehbp') === undefined) {
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      'ehbp_required',
+      'This gateway accepts request bodies only sealed with EHBP (SAFEROUTER_REQUIRE_EHBP=1): fetch /.well-known/hpke-keys, verify it against the attestation, and seal the body (createSecureFetch in @saferouter/verify does both).',
+    );
+  }
+  await next();
+};
 
 /** Paths with a fixed set of methods: anything else on them is a 405, not a 404. */
 const allowedMethods = new Map<string, readonly string[]>([
@@ -79,6 +104,7 @@ const allowedMethods = new Map<string, readonly string[]>([
   ['/v1/activity/stats', ['GET']],
   ['/health', ['GET']],
   ['/attestation/quote', ['POST', 'OPTIONS']],
+  ['/.well-known/hpke-keys', ['GET', 'OPTIONS']],
   ['/attestation/verifying-key', ['GET', 'OPTIONS']],
 ]);
 
@@ -178,9 +204,32 @@ export function createApp(deps: GatewayDeps): Gateway {
     app.route('/attestation/audit', transparencyRoutes(audit.log.reader, deps.startupLog?.key.verifier.vkey ?? ''));
   }
 
+  const bodyLimit = deps.bodyLimitBytes ?? 4 * 1024 * 1024;
+  if (deps.ehbp !== undefined) {
+    const sealing = deps.ehbp;
+    app.get(KEYS_PATH, hpkeKeysHandler(sealing.publicKey));
+    app.options(KEYS_PATH, (c) =>
+      c.body(null, 204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, OPTIONS' }),
+    );
+    // Before auth: a sealed request is opened (or refused) before anything else reads it, and
+    // every answer to it, errors included, leaves sealed.
+    app.use(
+      '/v1/*',
+      ehbp({
+        dh: sealing.dh,
+        publicKey: sealing.publicKey,
+        replay: sealing.replay,
+        maxBodyBytes: bodyLimit,
+        // The sealed body: the plaintext limit plus framing and tags, read straight from Node.
+        readBody: (c) => readRawBody(c as Context<AppEnv>, bodyLimit + 64 * 1024),
+      }),
+    );
+    if (sealing.required) app.use('/v1/*', requireSealedBody);
+  }
+
   const isKeysPath = (path: string): boolean => path === '/v1/keys' || path.startsWith('/v1/keys/');
   app.use('/v1/*', (c, next) => (isKeysPath(c.req.path) ? auth.requireAdmin(c, next) : auth.requireKey(c, next)));
-  app.route('/v1', chatRoutes({ chat, bodyLimitBytes: deps.bodyLimitBytes ?? 4 * 1024 * 1024 }));
+  app.route('/v1', chatRoutes({ chat, bodyLimitBytes: bodyLimit }));
   app.route('/v1', modelRoutes(deps.catalog));
   app.route('/v1', keyRoutes({ store: deps.store, billing, auth, clock }));
   app.route('/v1', ownKeyRoute(deps.store));

@@ -60,6 +60,21 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<Buffer>
 }
 
 /**
+ * Reads the raw body, at most `limit` bytes, straight from the Node request when there is one.
+ *
+ * @throws {ApiError} 400 or 413.
+ */
+export async function readRawBody(c: Context<AppEnv>, limit: number): Promise<Uint8Array> {
+  const declared = requestHeader(c, 'content-length');
+  if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
+  const incoming = c.env?.incoming;
+  if (incoming && !incoming.readableEnded && typeof incoming.on === 'function') return readIncoming(incoming, limit);
+  const buf = await c.req.arrayBuffer();
+  if (buf.byteLength > limit) throw tooLarge(limit);
+  return Buffer.from(buf);
+}
+
+/**
  * Deepest JSON nesting accepted. Tool schemas nest a few dozen levels at most; anything deeper is
  * refused up front, because recursive code further on (estimates, re-serialising for the
  * upstream) would otherwise fail on it with a stack overflow.
@@ -92,22 +107,16 @@ export async function readJson(c: Context<AppEnv>, limit: number): Promise<unkno
 
 /**
  * Reads the body (at most `limit` bytes) and parses it as JSON, keeping the exact bytes received
- * (a receipt hashes them).
+ * (a receipt hashes them). A request sealed with EHBP was opened before any handler ran: its
+ * plaintext is what is read here, so everything after (receipts included) sees plaintext.
  *
  * @throws {ApiError} 400 or 413.
  */
 export async function readJsonBody(c: Context<AppEnv>, limit: number): Promise<{ json: unknown; bytes: Uint8Array }> {
-  const declared = requestHeader(c, 'content-length');
-  if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
-  const incoming = c.env?.incoming;
-  let bytes: Buffer;
-  if (incoming && !incoming.readableEnded && typeof incoming.on === 'function') {
-    bytes = await readIncoming(incoming, limit);
-  } else {
-    const buf = await c.req.arrayBuffer();
-    if (buf.byteLength > limit) throw tooLarge(limit);
-    bytes = Buffer.from(buf);
-  }
+  const sealed = c.get('ehbp');
+  if (sealed !== undefined && sealed.body.length > limit) throw tooLarge(limit);
+  const raw = sealed === undefined ? await readRawBody(c, limit) : sealed.body;
+  const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   let text = bytes.toString('utf8');
   // Some clients (PowerShell, .NET) prefix JSON with a UTF-8 byte-order mark; JSON.parse rejects it.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);

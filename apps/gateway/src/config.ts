@@ -23,6 +23,8 @@ export interface GatewayConfig {
   /** Redis URL for per-key limits shared by replicas; absent means in-memory limits. */
   redisUrl: string | undefined;
   selfTopup: boolean;
+  /** SAFEROUTER_REQUIRE_EHBP=1: request bodies on /v1/* must come sealed with EHBP. */
+  requireEhbp?: boolean | undefined;
   /** configfs-tsm report root (SAFEROUTER_TSM_ROOT); default /sys/kernel/config/tsm/report. */
   tsmRoot: string | undefined;
   /**
@@ -46,6 +48,30 @@ export interface GatewayConfig {
    * `dist/` next to the gateway's own (see `defaultVerifierDir`).
    */
   verifierDir?: string | undefined;
+  /**
+   * PEM files the gateway serves HTTPS with (SAFEROUTER_TLS_CERT, SAFEROUTER_TLS_KEY), both or
+   * neither: TLS then ends inside the attested build, and quotes bind the certificate's key.
+   * Absent: plain HTTP. The files are read, and checked to match, at start (`loadTls`).
+   */
+  tls?: { certPath: string; keyPath: string } | undefined;
+}
+
+/** SAFEROUTER_TLS_CERT and SAFEROUTER_TLS_KEY: both paths, or neither. */
+function tlsFrom(env: Record<string, string | undefined>): GatewayConfig['tls'] {
+  const cert = env.SAFEROUTER_TLS_CERT || undefined;
+  const key = env.SAFEROUTER_TLS_KEY || undefined;
+  if (cert === undefined && key === undefined) return undefined;
+  if (key === undefined)
+    throw new ConfigError(
+      'SAFEROUTER_TLS_KEY',
+      'required with SAFEROUTER_TLS_CERT: the private key of that certificate',
+    );
+  if (cert === undefined)
+    throw new ConfigError(
+      'SAFEROUTER_TLS_CERT',
+      'required with SAFEROUTER_TLS_KEY: the certificate (PEM) for that key',
+    );
+  return { certPath: resolve(cert), keyPath: resolve(key) };
 }
 
 /** A number in [0, 1], like `0.05` or `1`. */
@@ -116,6 +142,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
     selfTopup: env.SAFEROUTER_SELF_TOPUP === '1' || env.SAFEROUTER_SELF_TOPUP === 'true',
+    requireEhbp: env.SAFEROUTER_REQUIRE_EHBP === '1' || env.SAFEROUTER_REQUIRE_EHBP === 'true',
     tsmRoot: env.SAFEROUTER_TSM_ROOT || undefined,
     measuredBinary: env.SAFEROUTER_MEASURED_BINARY ? resolve(env.SAFEROUTER_MEASURED_BINARY) : undefined,
     audience: env.SAFEROUTER_AUDIENCE || undefined,
@@ -123,5 +150,6 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
     auditRate: rateFrom(env, 'SAFEROUTER_AUDIT_RATE', 0.05),
     receiptRetentionDays: positiveIntFrom(env, 'SAFEROUTER_RECEIPT_RETENTION_DAYS', 30),
     verifierDir: env.SAFEROUTER_VERIFIER_DIR ? resolve(env.SAFEROUTER_VERIFIER_DIR) : undefined,
+    tls: tlsFrom(env),
   };
 }

@@ -4,6 +4,7 @@
  * goes through `c.env?.…` and has a portable fallback.
  */
 import type { HttpBindings } from '@hono/node-server';
+import type { EhbpSession } from '@saferouter/ehbp/server';
 import type { KeyLimits } from '@saferouter/store';
 
 /** Who is calling: a user key from the store, or the operator's admin key. */
@@ -19,6 +20,8 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     caller: Caller;
+    /** Set when the request came sealed with EHBP: its opened body, and the sealer of the answer. */
+    ehbp?: EhbpSession;
   };
 }
 
@@ -26,5 +29,6 @@ declare module 'hono' {
   interface ContextVariableMap {
     requestId: string;
     caller: Caller;
+    ehbp?: EhbpSession;
   }
 }

@@ -17,6 +17,11 @@ import type { Context } from 'hono';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { StreamResult } from '@saferouter/router';
 import type { AppEnv } from './env.js';
+import { RESPONSE_NONCE_HEADER } from '@saferouter/ehbp';
+import type { EhbpSession } from '@saferouter/ehbp/server';
+
+const RESPONSE_NONCE = RESPONSE_NONCE_HEADER.toLowerCase();
+const RECEIPT_HEADER = 'x-saferouter-receipt';
 
 /**
  * @param headers the stream's own headers; `x-request-id` is added here. Headers set earlier with
@@ -25,9 +30,15 @@ import type { AppEnv } from './env.js';
  */
 export function sendStream(c: Context<AppEnv>, result: StreamResult, headers: Record<string, string>): Response {
   const outgoing = c.env?.outgoing;
+  // Under EHBP on the web path, the ehbp middleware seals the stream it returns.
   if (outgoing === undefined || typeof outgoing.writeHead !== 'function') return c.body(result.stream, 200, headers);
-  outgoing.writeHead(200, { ...headers, 'x-request-id': c.get('requestId') });
-  void pump(result, outgoing as ServerResponse);
+  const sealed = c.get('ehbp');
+  outgoing.writeHead(200, {
+    ...headers,
+    'x-request-id': c.get('requestId'),
+    ...(sealed === undefined ? {} : { [RESPONSE_NONCE]: sealed.responseNonce }),
+  });
+  void pump(result, outgoing as ServerResponse, sealed);
   return RESPONSE_ALREADY_SENT;
 }
 
@@ -38,6 +49,22 @@ export function sendStream(c: Context<AppEnv>, result: StreamResult, headers: Re
  */
 export function sendJson(c: Context<AppEnv>, body: Uint8Array, headers: Record<string, string>): Response {
   const outgoing = c.env?.outgoing;
+  const sealed = c.get('ehbp');
+  if (sealed !== undefined) {
+    // Under EHBP the receipt travels inside the sealed body only: its request hash in a visible
+    // header would let whoever sees the headers confirm a guessed prompt.
+    const { [RECEIPT_HEADER]: _receipt, ...visible } = headers;
+    if (outgoing === undefined || typeof outgoing.writeHead !== 'function')
+      return c.body(body as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/json', ...visible });
+    outgoing.writeHead(200, {
+      ...visible,
+      'content-type': 'application/json',
+      'x-request-id': c.get('requestId'),
+      [RESPONSE_NONCE]: sealed.responseNonce,
+    });
+    outgoing.end(sealed.seal(body));
+    return RESPONSE_ALREADY_SENT;
+  }
   if (outgoing === undefined || typeof outgoing.writeHead !== 'function') {
     return c.body(body as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/json', ...headers });
   }
@@ -63,7 +90,7 @@ function waitForDrain(out: ServerResponse): Promise<void> {
   });
 }
 
-async function pump(result: StreamResult, out: ServerResponse): Promise<void> {
+async function pump(result: StreamResult, out: ServerResponse, sealed?: EhbpSession): Promise<void> {
   // Writes are corked until the end of the current event-loop turn: nothing waits on the
   // upstream, but a chunk and the stream's end that arrive together leave in one syscall
   // (one fewer per streamed request than writing them separately, measured with strace -c).
@@ -86,7 +113,8 @@ async function pump(result: StreamResult, out: ServerResponse): Promise<void> {
         out.cork();
         setImmediate(uncork);
       }
-      if (!out.write(chunk)) await waitForDrain(out);
+      // Under EHBP each write is its own sealed frame, so tokens still leave one by one.
+      if (!out.write(sealed === undefined ? chunk : sealed.seal(chunk))) await waitForDrain(out);
     }
     if (!out.destroyed) out.end();
   } catch (error) {

@@ -4,8 +4,10 @@
  * which start the real server on a free port.
  */
 import type { AddressInfo } from 'node:net';
+import { createReplayGuard } from './replay-guard.js';
 import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { serve } from '@hono/node-server';
 import { createCatalog } from '@saferouter/router';
 import { openStore, type Store } from '@saferouter/store';
@@ -26,6 +28,7 @@ import { createApp, type Gateway } from './app.js';
 import { measureGateway, type GatewayMeasurement } from './measure.js';
 import { resolveAdminKey } from './admin-key.js';
 import type { GatewayConfig } from './config.js';
+import { loadTls } from './tls.js';
 
 export interface RunningGateway {
   url: string;
@@ -60,11 +63,15 @@ export async function startGateway(
   env: Record<string, string | undefined>,
   entryFile?: string,
 ): Promise<RunningGateway> {
+  // First, so a bad certificate or key stops the start before anything is opened or logged.
+  const tls = config.tls === undefined ? undefined : loadTls(config.tls);
   const binaryPath = config.measuredBinary ?? entryFile ?? process.argv[1] ?? '';
   const measurement = await measureGateway(binaryPath, config.catalog);
   const attestor = await createAttestor({
     dataDir: config.dataDir,
     measurement: measurement.measurement,
+    // Serving TLS itself: quotes are version 2 and bind the certificate's key.
+    ...(tls === undefined ? {} : { tlsSpkiSha256: tls.spkiSha256 }),
     ...(config.tsmRoot === undefined ? {} : { tsmRoot: config.tsmRoot }),
     // AMD's key distribution service, only asked when the host supplies no VCEK (real hardware).
     fetch: (url, init) => fetch(url, init),
@@ -110,6 +117,8 @@ export async function startGateway(
     firstByteTimeoutMs: config.firstByteTimeoutMs,
   });
   const verifierDir = config.verifierDir ?? defaultVerifierDir();
+  // EHBP: bodies sealed to the attested sealing key; a replayed sealed request is refused.
+  const replay = await createReplayGuard(config.redisUrl);
   const gateway = createApp({
     store,
     catalog,
@@ -125,6 +134,12 @@ export async function startGateway(
       retentionDays: config.receiptRetentionDays,
     },
     verifierDir,
+    ehbp: {
+      dh: (peer) => attestor.identity.sealingSharedSecret(peer),
+      publicKey: attestor.sealingPublicKey,
+      replay,
+      required: config.requireEhbp === true,
+    },
     ...(limiter ? { limiter } : {}),
   });
   // Holds left by a crashed replica (Postgres) are released once they expire. On SQLite holds
@@ -137,8 +152,16 @@ export async function startGateway(
   sweep.unref();
 
   const server = await new Promise<Server>((resolveServer) => {
-    const s = serve({ fetch: gateway.app.fetch, port: config.port, hostname: config.host }, () =>
-      resolveServer(s as Server),
+    const s = serve(
+      {
+        fetch: gateway.app.fetch,
+        port: config.port,
+        hostname: config.host,
+        ...(tls === undefined
+          ? {}
+          : { createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } }),
+      },
+      () => resolveServer(s as Server),
     );
   });
   // Slow upstreams stream for minutes: no server-side request timeout on our side.
@@ -149,7 +172,7 @@ export async function startGateway(
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
 
   return {
-    url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
+    url: `${tls === undefined ? 'http' : 'https'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
     port,
     gateway,
     store,
@@ -168,6 +191,7 @@ export async function startGateway(
       await gateway.close();
       await auditLog.close();
       await limiter?.close();
+      await replay.close();
       await catalog.close();
       await store.close();
     },

@@ -16,6 +16,7 @@ import { startFakeUpstream, type FakeUpstream } from '@saferouter/fake-upstream'
 import { createCatalog, parseCatalogConfig, type Catalog } from '@saferouter/router';
 import { hashApiKey } from '@saferouter/store';
 import { createApp, type Gateway } from '../src/app.js';
+import { memoryReplayGuard } from '@saferouter/ehbp/server';
 import { ADMIN_KEY, REQUEST_ID, createFixture, type Fixture } from '../src/test-fixture.js';
 import { appendStartupRecord, createAuditLog, createReceiptIssuer, type StartupLog } from '@saferouter/audit/node';
 import { AUDIT_LOG, logOrigin, STARTUP_LOG } from '@saferouter/audit';
@@ -165,6 +166,13 @@ export async function createFuzzGateway(): Promise<FuzzGateway> {
     attestor,
     startupLog,
     audit: { log: auditLog, issuer, sample: () => true, retentionDays: 30 },
+    // EHBP on, with the attestor's sealing key: sealed-looking junk meets the real opener.
+    ehbp: {
+      dh: (peer) => attestor.identity.sealingSharedSecret(peer),
+      publicKey: attestor.sealingPublicKey,
+      replay: memoryReplayGuard(),
+      required: false,
+    },
   });
 
   const victimIds: string[] = [];
@@ -321,6 +329,15 @@ export async function judge(req: FuzzRequest, res: Response): Promise<string | u
   if (status >= 500) return `gateway-made ${status}: ${answer}`;
   if (!REQUEST_ID.test(res.headers.get('x-request-id') ?? '')) return `no x-request-id on ${answer}`;
   if (req.method === 'HEAD') return undefined;
+  // EHBP's own failures answer the protocol's problem documents (its contract), never a 5xx.
+  if (req.headers['ehbp-encapsulated-key'] !== undefined && type.startsWith('application/problem+json')) {
+    const json = parseJson(read.text);
+    const doc = json.ok ? (json.value as { type?: unknown; title?: unknown }) : undefined;
+    if (status !== 400 && status !== 422) return `EHBP problem with status ${status}: ${answer}`;
+    if (typeof doc?.type !== 'string' || typeof doc.title !== 'string')
+      return `EHBP problem is not {"type","title"}: ${answer}`;
+    return undefined;
+  }
   if (status >= 400) {
     if (!type.startsWith('application/json')) return `error ${status} is not JSON: ${answer}`;
     const json = parseJson(read.text);

@@ -194,6 +194,9 @@ const KNOWN_PATHS = [
   '/attestation/audit/0',
   '/v1/receipts/req_0',
   '/v1/audit/samples',
+  '/.well-known/hpke-keys',
+  '/verify/',
+  '/verify/..%2f..%2fpackage.json',
 ];
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'PROPFIND', 'FOO', 'patch', 'M-SEARCH'];
 
@@ -367,6 +370,66 @@ export const ROUTES: readonly RouteFuzz[] = [
       method: fc.constant('GET'),
       target: query(['limit', 'cursor']).map((q) => `/v1/audit/samples${q}`),
       auth: authFor('any'),
+      headers: fc.constant({}),
+    }),
+  ),
+  route(
+    'POST /v1/receipts/{id}, POST /v1/audit/samples',
+    3,
+    fc.record({
+      method: fc.constant('POST'),
+      target: fc.oneof(
+        keyId.map((id) => `/v1/receipts/${id}`),
+        fc.constant('/v1/audit/samples'),
+      ),
+      auth: authFor('any'),
+      headers: contentHeaders,
+      body: encoded(
+        fc.oneof(
+          junk,
+          fc.tuple(junk, junk).map(([limit, cursor]) => obj({ limit, cursor })),
+        ),
+      ),
+    }),
+  ),
+  route(
+    'EHBP: a sealed-looking request (Ehbp-Encapsulated-Key) with junk',
+    6,
+    fc.record({
+      method: fc.constantFrom('POST', 'POST', 'GET', 'PUT'),
+      target: fc.constantFrom('/v1/chat/completions', '/v1/keys', '/v1/models', '/v1/audit/samples'),
+      auth: authFor('any'),
+      headers: fc
+        .oneof(
+          fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex')),
+          fc.string({ maxLength: 80 }),
+          fc.constant('00'.repeat(32)),
+        )
+        .map((enc) => ({ 'ehbp-encapsulated-key': enc, 'content-type': 'application/json' })),
+      body: fc.oneof(
+        encoded(junk),
+        fc.uint8Array({ maxLength: 300 }),
+        // A well-framed ciphertext of random bytes: passes framing, fails to open.
+        fc.uint8Array({ minLength: 17, maxLength: 200 }).map((ct) => {
+          const out = new Uint8Array(4 + ct.length);
+          new DataView(out.buffer).setUint32(0, ct.length);
+          out.set(ct, 4);
+          return out;
+        }),
+      ),
+    }),
+  ),
+  route(
+    'GET /.well-known/hpke-keys, GET /verify/*',
+    2,
+    fc.record({
+      method: fc.constantFrom('GET', 'HEAD', 'OPTIONS'),
+      target: fc.oneof(
+        query([]).map((q) => `/.well-known/hpke-keys${q}`),
+        segment(fc.string({ maxLength: 20 })).map((seg) => `/verify/${seg}`),
+        fc.constantFrom('/verify', '/verify/', '/verify/assets/../../x', '/verify/%2e%2e/%2e%2e/etc/passwd'),
+      ),
+      auth: authFor('none'),
       headers: fc.constant({}),
     }),
   ),

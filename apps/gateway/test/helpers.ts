@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseCatalogConfig } from '@saferouter/router';
 import type { GatewayConfig } from '../src/config.js';
 import { startGateway, type RunningGateway } from '../src/start.js';
+import { createSecureFetch } from '@saferouter/verify';
 
 export const ADMIN_KEY = 'sk-sr-admin-test-0123456789abcdefghijklmnopqrstuv';
 
@@ -82,7 +83,9 @@ export async function startTestGateway(
     ...overrides,
   };
   const running = await startGateway(config, { FAKE_UP_KEY: 'upstream-secret-do-not-leak' });
-  const res = await fetch(`${running.url}/v1/keys`, {
+  // A gateway that refuses plaintext bodies (SAFEROUTER_REQUIRE_EHBP) gets its key sealed.
+  const send = config.requireEhbp === true ? await createSecureFetch(running.url, { allowMock: true }) : fetch;
+  const res = await send(`${running.url}/v1/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'e2e', credit_usd: '100' }),

@@ -27,6 +27,8 @@ export interface TamperProxy {
   tamper: Tamper | undefined;
   /** Every answer served, by method and path (query included), the latest kept. */
   readonly recorded: Map<string, ProxiedResponse>;
+  /** Every request line, and every body that crossed the proxy (requests and answers), in order. */
+  readonly wire: { method: string; path: string; request: Uint8Array; response: Uint8Array }[];
   close(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export async function startTamperProxy(target: string): Promise<TamperProxy> {
     target,
     tamper: undefined,
     recorded: new Map(),
+    wire: [],
     close: async () => undefined,
   };
   const server: Server = createServer((req, res) => {
@@ -87,6 +90,7 @@ export async function startTamperProxy(target: string): Promise<TamperProxy> {
         state.tamper === undefined || method === 'OPTIONS' ? undefined : await state.tamper({ method, path }, answer);
       const served = replaced ?? answer;
       state.recorded.set(`${method} ${path}`, served);
+      state.wire.push({ method, path, request: new Uint8Array(payload ?? new Uint8Array(0)), response: served.body });
       res.writeHead(served.status, { ...served.headers, 'content-length': String(served.body.length) });
       res.end(served.body);
     })().catch((error: unknown) => {

@@ -23,6 +23,8 @@ export function startVerifyGateway(options: {
   logKey: GeneratedKey;
   upstreamUrl: string;
   verifierDir?: string;
+  /** Serve HTTPS with these PEM files. */
+  tls?: GatewayConfig['tls'];
 }): Promise<RunningGateway> {
   const { dataDir } = options;
   const config: GatewayConfig = {
@@ -45,6 +47,7 @@ export function startVerifyGateway(options: {
     auditRate: 1,
     receiptRetentionDays: 30,
     ...(options.verifierDir === undefined ? {} : { verifierDir: options.verifierDir }),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
   };
   return startGateway(config, { FAKE_UP_KEY: 'upstream-secret' });
 }

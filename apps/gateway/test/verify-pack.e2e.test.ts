@@ -17,7 +17,7 @@ import { startFakeUpstream, type FakeUpstream } from '@saferouter/fake-upstream'
 import { startTestGateway, type TestGateway } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const PACKAGES = ['tlog', 'attest', 'audit', 'verify'];
+const PACKAGES = ['tlog', 'attest', 'audit', 'ehbp', 'verify'];
 
 function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; out: string; stdout: string }> {
   return new Promise((resolve) => {

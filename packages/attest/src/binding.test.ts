@@ -55,6 +55,59 @@ describe('computeReportData', () => {
   });
 });
 
+describe('computeReportData, version 2 (the TLS key bound too)', () => {
+  const v1Input = { nonce: fill(32, 1), signingKey: fill(32, 2), sealingKey: fill(32, 3), measurement: fill(32, 4) };
+
+  it('is SHA-512 over the documented v2 byte layout: a new domain, then the TLS SPKI hash last', () => {
+    const manual = sha512(
+      concatBytes(
+        utf8('saferouter-attest-v2'),
+        new Uint8Array([0]),
+        fill(32, 1),
+        fill(32, 2),
+        fill(32, 3),
+        fill(32, 4),
+        fill(32, 5),
+      ),
+    );
+    const out = computeReportData({ ...v1Input, tlsSpkiSha256: fill(32, 5) });
+    expect(out).toHaveLength(64);
+    expect(toHex(out)).toBe(toHex(manual));
+  });
+
+  it('matches the known answers in docs/attestation.md', () => {
+    const z = (v: number) => fill(32, v);
+    expect(
+      toHex(
+        computeReportData({ nonce: z(0), signingKey: z(0), sealingKey: z(0), measurement: z(0), tlsSpkiSha256: z(0) }),
+      ),
+    ).toBe(
+      '0ffe11488801e9f3f44069f371bf6635ead769e37b8c623d02b4be2ddd4032301a3376af4165667f8de6f0a0f41913d66b27bf3ae9bd515d61bb48034716f5ad',
+    );
+    expect(toHex(computeReportData({ ...v1Input, tlsSpkiSha256: z(5) }))).toBe(
+      '22da8f8007b819e201fab22d49452e05c2acbdee92ab0a954c12f3e3c7c9ab19f79ceffea4f8923dce878d85af8a3be745e15170c381233b54d1b371caa779c4',
+    );
+  });
+
+  it('cannot collide with version 1: no TLS hash, or one that is all zero, gives other bytes', () => {
+    const v1 = toHex(computeReportData(v1Input));
+    expect(toHex(computeReportData({ ...v1Input, tlsSpkiSha256: undefined }))).toBe(v1);
+    expect(toHex(computeReportData({ ...v1Input, tlsSpkiSha256: fill(32, 0) }))).not.toBe(v1);
+    expect(toHex(computeReportData({ ...v1Input, tlsSpkiSha256: fill(32, 6) }))).not.toBe(
+      toHex(computeReportData({ ...v1Input, tlsSpkiSha256: fill(32, 5) })),
+    );
+  });
+
+  it('validates the TLS hash with a named error', () => {
+    expect(() => computeReportData({ ...v1Input, tlsSpkiSha256: fill(31, 0) })).toThrow(
+      /tlsSpkiSha256 must be 32 bytes/,
+    );
+    expect(() => computeReportData({ ...v1Input, tlsSpkiSha256: 'ab'.repeat(32) as unknown as Uint8Array })).toThrow(
+      TypeError,
+    );
+  });
+});
+
 describe('computeMeasurement', () => {
   it('is sha256(binary ‖ JCS(providers) ‖ JCS(models))', () => {
     const binary = utf8('bundle bytes');

@@ -1,13 +1,23 @@
 /**
  * @saferouter/attest, browser-safe entry: the AttestationBundle wire format, the report_data
- * binding, the measurement, the pinned AMD roots, and the verifiers for SEV-SNP reports and
- * bundles (crypto from WebCrypto and @noble/* only; X.509 decoded by @peculiar/asn1-x509).
+ * binding (and the TLS key hash version 2 binds), the measurement, the pinned AMD roots, and the
+ * verifiers for SEV-SNP reports and bundles (crypto from WebCrypto and @noble/* only; X.509
+ * decoded by @peculiar/asn1-x509).
  * Node-only parts (keys on disk, backends, CLI) live at `@saferouter/attest/node`.
  */
 export { toHex, fromHex, toBase64, fromBase64 } from './bytes.js';
 export { canonicalJson } from './canonical-json.js';
 export { computeMeasurement, MEASUREMENT_LENGTH, type MeasurementInput } from './measurement.js';
-export { computeReportData, BINDING_DOMAIN, NONCE_LENGTH, REPORT_DATA_LENGTH, type BindingInput } from './binding.js';
+export {
+  computeReportData,
+  BINDING_DOMAIN,
+  BINDING_DOMAIN_V2,
+  NONCE_LENGTH,
+  REPORT_DATA_LENGTH,
+  TLS_SPKI_SHA256_LENGTH,
+  type BindingInput,
+} from './binding.js';
+export { certificateSpkiSha256, spkiSha256 } from './x509/spki.js';
 export { CHECK_IDS, firstFailure, type Backend, type Check, type CheckId } from './checks.js';
 export { AttestationError } from './errors.js';
 export { PRODUCTS, productFromCpuid, type Product, type SigningKeyKind } from './product.js';

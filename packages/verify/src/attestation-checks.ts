@@ -30,6 +30,8 @@ export interface Attested {
   /** 64 hex, bound by the report. */
   readonly measurement: string;
   readonly signingKey: string;
+  /** The X25519 sealing key bound in the report (64 hex): EHBP seals to it. */
+  readonly sealingKey: string;
   readonly backend: string;
   /** Verified SEV-SNP evidence (never the mock). */
   readonly hardware: boolean;
@@ -186,6 +188,7 @@ export async function checkAttestation(
   return {
     measurement: bundle.measurement,
     signingKey: bundle.signingKey,
+    sealingKey: bundle.sealingKey,
     backend: bundle.backend,
     hardware: bundle.backend === 'sev-snp',
     published,

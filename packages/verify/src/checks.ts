@@ -4,11 +4,16 @@
  * result shapes. Every text a page or the CLI shows about a check lives here and only here.
  */
 
-/** Every check id, in the order they run. Part of the public contract (pages, tests, scripts). */
+/**
+ * Every check id, in the order they are listed. Part of the public contract (pages, tests,
+ * scripts). `tls-binding` is only present in Node runs against an https:// gateway, where the
+ * TLS certificate can be seen (the CLI); a browser never lists it.
+ */
 export const CHECK_IDS = [
   'quote',
   'hardware',
   'binding',
+  'tls-binding',
   'measurement',
   'startup-log',
   'log-consistency',
@@ -55,6 +60,8 @@ export interface GatewayVerification {
   readonly gateway: string;
   /** The attested measurement (64 hex), when the quote bound one. */
   readonly measurement?: string;
+  /** The attested X25519 sealing key (64 hex), the one EHBP requests are sealed to. */
+  readonly sealingKey?: string;
   /** True only for verified AMD SEV-SNP evidence, never for the mock. */
   readonly hardware: boolean;
   /** The attestation backend the gateway answered with (`sev-snp`, `mock`), when known. */
@@ -93,6 +100,13 @@ export const CHECK_TEXT: Readonly<Record<CheckId, CheckText>> = {
     proves:
       "The report's report_data commits to this run's nonce, the gateway's Ed25519 signing key, its X25519 sealing key and its measurement: the quote is fresh, not replayed, and the keys live inside the attested VM.",
     doesNotProve: 'That the keys have not leaked from inside the VM through a flaw in the attested code itself.',
+  },
+  'tls-binding': {
+    title: 'TLS ends inside the attested build',
+    proves:
+      "The certificate on this verifier's TLS connection carries the key whose SubjectPublicKeyInfo hash the attestation report binds (a version-2 bundle): the TLS session ends inside the attested VM, not at a proxy, CDN or load balancer in front of it.",
+    doesNotProve:
+      "That the TLS private key never left the VM: until it is sealed to the VM it is a file in the gateway's data directory that the host can read, copy and use to impersonate the gateway. Browsers cannot run this check (page scripts cannot see the TLS certificate); they rely on EHBP, request bodies encrypted to the attested key, instead.",
   },
   measurement: {
     title: 'Build measurement',

@@ -21,7 +21,7 @@ export {
   type VerifyCheck,
 } from './checks.js';
 export { VerifyError } from './errors.js';
-export type { VerifyGatewayOptions } from './options.js';
+export type { TlsPeerCertificates, VerifyGatewayOptions } from './options.js';
 export { bytesBeforeReceipt } from './receipt-check.js';
 export {
   localStorageState,
@@ -32,3 +32,4 @@ export {
   type StateStore,
 } from './state.js';
 export { assertGateway, verifyGateway } from './verify-gateway.js';
+export { createSecureFetch, type SecureFetchOptions } from './secure-fetch.js';

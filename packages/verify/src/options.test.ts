@@ -17,6 +17,7 @@ describe('options', () => {
     ['http://x', { witnesses: ['a'], quorum: 2 }, /quorum/],
     ['http://x', { timeoutMs: 0 }, /timeoutMs/],
     ['http://x', { strict: 'yes' }, /strict/],
+    ['https://x', { tlsPeerCertificates: 'yes' }, /tlsPeerCertificates must be a function/],
   ])('rejects %s with %j', (url, options, message) => {
     expect(() => checkOptions(url, options as never)).toThrow(message);
   });

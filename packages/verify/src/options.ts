@@ -6,6 +6,9 @@ import type { TcbParts } from '@saferouter/attest';
 import type { AuditSampleJson } from '@saferouter/audit';
 import type { StateStore } from './state.js';
 
+/** Node only: the DER leaf certificate of each TLS connection made to `url`'s origin. */
+export type TlsPeerCertificates = (url: string) => Promise<readonly Uint8Array[]>;
+
 export interface VerifyGatewayOptions {
   /** The measurement you computed yourself (`pnpm measure`), 64 hex. Default: not compared (warn). */
   readonly expectedMeasurement?: string | undefined;
@@ -41,6 +44,12 @@ export interface VerifyGatewayOptions {
   readonly fetch?: typeof globalThis.fetch | undefined;
   /** The time certificates must be valid at (default now). */
   readonly now?: Date | undefined;
+  /**
+   * Node only: the DER leaf certificate of each TLS connection made to the gateway's origin (the
+   * `fetch` above must be the one whose connections it saw; `createTlsTransport` from
+   * `@saferouter/verify/node` supplies both). Given, with an https:// gateway: adds `tls-binding`.
+   */
+  readonly tlsPeerCertificates?: TlsPeerCertificates | undefined;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -87,6 +96,8 @@ export function checkOptions(url: unknown, o: VerifyGatewayOptions): string {
   if (o.timeoutMs !== undefined && (!Number.isSafeInteger(o.timeoutMs) || o.timeoutMs < 1 || o.timeoutMs > 600_000))
     fail('options.timeoutMs', 'an integer from 1 to 600000');
   if (o.fetch !== undefined && typeof o.fetch !== 'function') fail('options.fetch', 'a function', true);
+  if (o.tlsPeerCertificates !== undefined && typeof o.tlsPeerCertificates !== 'function')
+    fail('options.tlsPeerCertificates', 'a function', true);
   if (o.now !== undefined && !(o.now instanceof Date)) fail('options.now', 'a Date', true);
   return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
 }

@@ -14,6 +14,7 @@ import { checkReceipt } from './receipt-check.js';
 import { compareWithRemembered, saveRemembered } from './remembered.js';
 import { checkAttestation, type Attested, type QuoteResult, fetchQuote } from './attestation-checks.js';
 import { memoryState } from './state.js';
+import { runTlsBinding } from './tls-binding.js';
 
 /**
  * Verifies a gateway end to end.
@@ -84,6 +85,9 @@ export async function verifyGateway(url: string, options: VerifyGatewayOptions =
     }
   }
 
+  // Run last, so it judges every TLS connection this run opened; CHECK_IDS lists it after binding.
+  await runTlsBinding(run, gateway, quote?.bundle, options);
+
   const checks = CHECK_IDS.flatMap((id) => run.checks.filter((c) => c.id === id));
   const failed =
     checks.some((c) => c.status === 'fail') || (options.strict === true && checks.some((c) => c.status === 'warn'));
@@ -98,7 +102,7 @@ export async function verifyGateway(url: string, options: VerifyGatewayOptions =
     verdict,
     checks,
     gateway,
-    ...(attested === undefined ? {} : { measurement: attested.measurement }),
+    ...(attested === undefined ? {} : { measurement: attested.measurement, sealingKey: attested.sealingKey }),
     hardware: !failed && attested?.hardware === true,
     ...(run.unreachable ? { unreachable: true as const } : {}),
     ...(backend === undefined ? {} : { backend }),

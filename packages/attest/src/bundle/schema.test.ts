@@ -27,7 +27,10 @@ describe('AttestationBundle schema', () => {
   });
 
   it.each([
-    ['version', { version: 2 }],
+    ['version', { version: 3 }],
+    ['version 2 without tlsSpkiSha256', { version: 2 }],
+    ['version 2 with an uppercase tlsSpkiSha256', { version: 2, tlsSpkiSha256: 'AB'.repeat(32) }],
+    ['version 2 with a short tlsSpkiSha256', { version: 2, tlsSpkiSha256: 'ab'.repeat(31) }],
     ['backend', { backend: 'tdx' }],
     ['hardware', { hardware: 'yes' }],
     ['nonce length', { nonce: 'dd'.repeat(31) }],
@@ -40,6 +43,15 @@ describe('AttestationBundle schema', () => {
   ])('rejects a bad %s', (_name, patch) => {
     const r = safeParseBundle({ ...valid, ...patch });
     expect(r.ok).toBe(false);
+  });
+
+  it('accepts version 2 with the TLS key hash, and keeps it through canonical JSON', () => {
+    const v2: AttestationBundle = { ...valid, version: 2, tlsSpkiSha256: 'ab'.repeat(32) };
+    expect(parseBundle({ ...v2, extra: 1 })).toEqual(v2);
+    expect(bundleFromJson(bundleToJson(v2))).toEqual(v2);
+    expect(bundleToJson(v2)).toContain('"tlsSpkiSha256":"abab');
+    // A version-1 bundle carries no TLS hash: one sent along is dropped like any unknown member.
+    expect(parseBundle({ ...valid, tlsSpkiSha256: 'ab'.repeat(32) })).toEqual(valid);
   });
 
   it('names the issues and throws AttestationError(schema)', () => {

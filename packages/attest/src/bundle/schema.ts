@@ -1,8 +1,9 @@
 /**
- * The wire format both backends produce: `AttestationBundle`, version 1, validated with valibot.
- * Hex is lowercase, the report is standard base64 of the raw 1184 bytes, and `certChain` is PEM
- * certificates, leaf first (VCEK/VLEK then optionally ASK/ASVK and ARK; for the mock: leaf,
- * intermediate, root).
+ * The wire format both backends produce: `AttestationBundle`, validated with valibot. Version 1
+ * binds the nonce, keys and measurement; version 2 adds `tlsSpkiSha256`, the hash of the key the
+ * gateway's TLS certificate carries (see binding.ts). Hex is lowercase, the report is standard
+ * base64 of the raw 1184 bytes, and `certChain` is PEM certificates, leaf first (VCEK/VLEK then
+ * optionally ASK/ASVK and ARK; for the mock: leaf, intermediate, root).
  */
 import * as v from 'valibot';
 import { canonicalJson } from '../canonical-json.js';
@@ -18,9 +19,8 @@ const hex = (chars: number, what: string) =>
 const PEM_CERT = /^-----BEGIN CERTIFICATE-----\r?\n(?:[A-Za-z0-9+/=]+\r?\n)+-----END CERTIFICATE-----\r?\n?$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-/** The valibot schema for `AttestationBundle` (unknown extra members are dropped). */
-export const AttestationBundleSchema = v.object({
-  version: v.literal(1),
+/** The members both versions share. */
+const common = {
   backend: v.picklist(['mock', 'sev-snp']),
   hardware: v.boolean(),
   measurement: hex(64, 'measurement'),
@@ -37,7 +37,24 @@ export const AttestationBundleSchema = v.object({
     v.maxLength(8),
   ),
   timestamp: v.pipe(v.string(), v.isoTimestamp('timestamp must be an ISO 8601 timestamp')),
+};
+
+/** Version 1: report_data binds the nonce, both keys and the measurement. */
+const AttestationBundleV1Schema = v.object({ version: v.literal(1), ...common });
+
+/** Version 2: report_data also binds `tlsSpkiSha256`, SHA-256 of the TLS certificate's SubjectPublicKeyInfo. */
+const AttestationBundleV2Schema = v.object({
+  version: v.literal(2),
+  ...common,
+  tlsSpkiSha256: hex(64, 'tlsSpkiSha256'),
 });
+
+/** The valibot schema for `AttestationBundle`, either version (unknown extra members are dropped). */
+export const AttestationBundleSchema = v.variant(
+  'version',
+  [AttestationBundleV1Schema, AttestationBundleV2Schema],
+  'version must be 1 or 2',
+);
 
 export type AttestationBundle = v.InferOutput<typeof AttestationBundleSchema>;
 

@@ -99,6 +99,28 @@ describe('mock backend end to end', () => {
       expect(v.checks.find((c) => c.id === id)?.detail).toMatch(/MOCK/);
   });
 
+  it('quotes version 2, binding the TLS key hash, when given one; version 1 without', async () => {
+    const dataDir = await tempDir();
+    const tls = new Uint8Array(32).fill(0x42);
+    const base = await tempDir();
+    const none = { tsmRoot: join(base, 'no-tsm'), sevGuestPath: join(base, 'no-sev-guest') };
+    const a = await createAttestor({ dataDir, measurement: MEASUREMENT, tlsSpkiSha256: tls, ...none });
+    tls.fill(0); // the attestor keeps its own copy
+    expect(toHex(a.tlsSpkiSha256 ?? new Uint8Array())).toBe('42'.repeat(32));
+    const nonce = crypto.getRandomValues(new Uint8Array(32));
+    const bundle = await a.quote(nonce);
+    expect(bundle).toMatchObject({ version: 2, tlsSpkiSha256: '42'.repeat(32), nonce: toHex(nonce) });
+    expect((await verifyBundle(bundle, { nonce })).ok).toBe(true);
+    const plain = await mockAttestor(dataDir);
+    expect(plain.tlsSpkiSha256).toBeUndefined();
+    const v1 = await plain.quote(nonce);
+    expect(v1.version).toBe(1);
+    expect('tlsSpkiSha256' in v1).toBe(false);
+    await expect(
+      createAttestor({ dataDir, measurement: MEASUREMENT, tlsSpkiSha256: new Uint8Array(16), ...none }),
+    ).rejects.toThrow(/options.tlsSpkiSha256 must be 32 bytes/);
+  });
+
   it('keeps the mock root and identity across restarts (files 0600), but issues a fresh leaf', async () => {
     const dataDir = await tempDir();
     const first = await mockAttestor(dataDir);

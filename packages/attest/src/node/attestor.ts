@@ -1,11 +1,13 @@
 /**
  * `createAttestor`: the gateway's one entry to attestation. Loads (or makes) the identity, picks
  * the backend (SEV-SNP when configfs-tsm exists; a clear failure for a bare /dev/sev-guest;
- * otherwise the mock, with the reason), and turns a client's nonce into an `AttestationBundle`.
+ * otherwise the mock, with the reason), and turns a client's nonce into an `AttestationBundle`:
+ * version 2, binding the TLS key too, when the gateway serves TLS itself (`tlsSpkiSha256`), else
+ * version 1.
  */
 import { stat } from 'node:fs/promises';
 import { toBase64, toHex } from '../bytes.js';
-import { computeReportData, NONCE_LENGTH } from '../binding.js';
+import { computeReportData, NONCE_LENGTH, TLS_SPKI_SHA256_LENGTH } from '../binding.js';
 import { parseBundle, type AttestationBundle } from '../bundle/schema.js';
 import type { Backend } from '../checks.js';
 import { PRODUCTS, type Product } from '../product.js';
@@ -38,6 +40,11 @@ export interface AttestorOptions {
   log?: Log;
   /** Clock for bundle timestamps and mock certificates. Default: `() => new Date()`. */
   now?: () => Date;
+  /**
+   * SHA-256 of the SubjectPublicKeyInfo of the certificate the gateway serves TLS with (32 bytes,
+   * `certificateSpkiSha256`). Given: quotes are version-2 bundles that bind it. Default: version 1.
+   */
+  tlsSpkiSha256?: Uint8Array | undefined;
 }
 
 export interface Attestor {
@@ -53,6 +60,8 @@ export interface Attestor {
   readonly identity: Identity;
   /** The persistent mock root (PEM) for the mock backend; undefined for SEV-SNP. */
   readonly mockRootPem: string | undefined;
+  /** The TLS key hash quotes bind (version-2 bundles); undefined when they are version 1. */
+  readonly tlsSpkiSha256: Uint8Array | undefined;
   /**
    * A bundle answering `nonce` (32 bytes).
    *
@@ -91,12 +100,15 @@ export async function createAttestor(options: AttestorOptions): Promise<Attestor
   assertOptionalFunction(options.fetch, 'options.fetch');
   assertOptionalFunction(options.log, 'options.log');
   assertOptionalFunction(options.now, 'options.now');
+  if (options.tlsSpkiSha256 !== undefined)
+    assertBytes(options.tlsSpkiSha256, 'options.tlsSpkiSha256', TLS_SPKI_SHA256_LENGTH);
   if (options.product !== undefined && !PRODUCTS.includes(options.product))
     throw new RangeError('options.product must be Milan, Genoa or Turin');
   const now = options.now ?? (() => new Date());
   const tsmRoot = options.tsmRoot ?? DEFAULT_TSM_ROOT;
   const sevGuestPath = options.sevGuestPath ?? DEFAULT_SEV_GUEST_PATH;
   const measurement = options.measurement.slice();
+  const tlsSpkiSha256 = options.tlsSpkiSha256?.slice();
   const identity = await loadOrCreateIdentity(options.dataDir, options.log);
 
   let backend: EvidenceBackend;
@@ -133,6 +145,7 @@ export async function createAttestor(options: AttestorOptions): Promise<Attestor
     measurement,
     identity,
     mockRootPem,
+    tlsSpkiSha256,
     quote(nonce: Uint8Array): Promise<AttestationBundle> {
       assertBytes(nonce, 'nonce', NONCE_LENGTH);
       const reportData = computeReportData({
@@ -140,12 +153,13 @@ export async function createAttestor(options: AttestorOptions): Promise<Attestor
         signingKey: identity.signingPublicKey,
         sealingKey: identity.sealingPublicKey,
         measurement,
+        tlsSpkiSha256,
       });
       // One configfs-tsm entry is shared, so quotes run one at a time.
       const run = queue.then(async () => {
         const evidence = await backend.collect(reportData, measurement);
         return parseBundle({
-          version: 1,
+          ...(tlsSpkiSha256 === undefined ? { version: 1 } : { version: 2, tlsSpkiSha256: toHex(tlsSpkiSha256) }),
           backend: backend.kind,
           hardware: backend.hardware,
           measurement: toHex(measurement),

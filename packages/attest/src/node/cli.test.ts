@@ -1,8 +1,11 @@
 /**
  * The CLI, spawned as users run it: `tsx packages/attest/src/node/cli.ts …`.
  */
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, createPublicKey } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,7 +20,19 @@ const work = mkdtempSync(join(tmpdir(), 'saferouter-attest-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(TSX, [CLI, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
+  return runEnv({}, ...args);
+}
+
+function runEnv(
+  env: Record<string, string>,
+  ...args: string[]
+): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(TSX, [CLI, ...args], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, ...env },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -101,6 +116,59 @@ describe('saferouter-attest CLI', { timeout: 60_000 }, () => {
     const hw = run('verify-bundle', '--bundle', file, '--nonce', toHex(nonce), '--require-hardware');
     expect(hw.code).toBe(1);
     expect(hw.stderr).toMatch(/^FAIL backend:/m);
+  });
+
+  it('tls-csr makes the TLS key once (0600), reuses it, prints a CSR for it and never the key', async () => {
+    const dataDir = join(work, 'tls');
+    const keyFile = join(dataDir, 'attest', 'tls-key.pem');
+    const first = run('tls-csr', '--name', 'router.example.com', '--data-dir', dataDir);
+    expect(first.stderr).toMatch(/^created the TLS key .*tls-key\.pem \(SPKI SHA-256 [0-9a-f]{64}\)/);
+    expect(first.code).toBe(0);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const keyPem = readFileSync(keyFile, 'utf8');
+    const spki = createHash('sha256')
+      .update(createPublicKey(keyPem).export({ type: 'spki', format: 'der' }))
+      .digest('hex');
+
+    // stdout is exactly one CSR (redirect it to a file for the CA); it carries this key.
+    expect(first.stdout).toMatch(
+      /^-----BEGIN CERTIFICATE REQUEST-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE REQUEST-----\n$/,
+    );
+    const csr = new x509.Pkcs10CertificateRequest(first.stdout);
+    expect(await csr.verify()).toBe(true);
+    expect(csr.subject).toBe('CN=router.example.com');
+    expect(createHash('sha256').update(new Uint8Array(csr.publicKey.rawData)).digest('hex')).toBe(spki);
+    expect(first.stderr).toContain(spki);
+
+    const second = run('tls-csr', '--name', 'router.example.com', '--data-dir', dataDir);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(/^reused the TLS key /);
+    expect(readFileSync(keyFile, 'utf8')).toBe(keyPem);
+    const again = new x509.Pkcs10CertificateRequest(second.stdout);
+    expect(createHash('sha256').update(new Uint8Array(again.publicKey.rawData)).digest('hex')).toBe(spki);
+
+    // The key's bytes appear in no output, in any line of its base64 body.
+    const keyLines = keyPem.split('\n').filter((l) => l.length > 0 && !l.startsWith('-----'));
+    for (const out of [first.stdout, first.stderr, second.stdout, second.stderr]) {
+      expect(out).not.toMatch(/PRIVATE KEY/);
+      for (const line of keyLines) expect(out).not.toContain(line);
+    }
+  });
+
+  it('tls-csr defaults to SAFEROUTER_DATA_DIR, and refuses bad or missing names before making a key', () => {
+    const dataDir = join(work, 'tls-env');
+    const r = runEnv({ SAFEROUTER_DATA_DIR: dataDir }, 'tls-csr', '--name', '127.0.0.1');
+    expect(r.code).toBe(0);
+    expect(existsSync(join(dataDir, 'attest', 'tls-key.pem'))).toBe(true);
+
+    const untouched = join(work, 'tls-bad');
+    const missing = run('tls-csr', '--data-dir', untouched);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/tls-csr needs --name/);
+    const bad = run('tls-csr', '--name', 'not a host', '--data-dir', untouched);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--name: 'not a host' is neither a host name nor an IP address/);
+    expect(existsSync(untouched)).toBe(false);
   });
 
   it('prints usage on stdout for --help (exit 0)', () => {

@@ -1,29 +1,35 @@
 #!/usr/bin/env node
 /**
- * saferouter-attest: verify SEV-SNP reports and attestation bundles from the command line.
+ * saferouter-attest: verify SEV-SNP reports and attestation bundles from the command line, and
+ * make the gateway's TLS key and a certificate signing request for it.
  *
  *   saferouter-attest verify-report --report FILE --cert VCEK_OR_VLEK [--chain PEM] [--allow-debug]
  *                                   [--max-vmpl N] [--min-tcb bl=N,tee=N,snp=N,ucode=N[,fmc=N]]
  *                                   [--at ISO_DATE] [--json]
  *   saferouter-attest verify-bundle --bundle FILE --nonce HEX [--measurement HEX] [--require-hardware]
  *                                   [--allow-debug] [--at ISO_DATE] [--json]
+ *   saferouter-attest tls-csr --name HOST [--name HOST]... [--data-dir DIR]
  *
  *   saferouter-attest --help
  *
  * Exit 0 when verified (or for --help), 1 when a check failed (named on stderr), 2 for usage
  * errors. `--at` re-checks old evidence at a past time: certificates are checked for validity then.
+ * `tls-csr` prints the CSR (PEM) on stdout and where the key is on stderr; the key itself never.
  * Installed as the `saferouter-attest` bin: `pnpm build` emits dist/node/cli.js for plain node.
  */
 import { readFile } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { fromHex } from '../bytes.js';
+import { fromHex, toHex } from '../bytes.js';
 import { firstFailure } from '../checks.js';
 import type { TcbParts } from '../report/tcb.js';
 import { verdictToJson, type Verdict } from '../verify/verdict.js';
 import { verifyBundle } from '../verify/verify-bundle.js';
 import { verifyReport } from '../verify/verify-report.js';
+import { assertTlsNames, loadOrCreateTlsKey } from './tls-key.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -35,6 +41,9 @@ const USAGE = `usage:
                                   [--max-vmpl N] [--min-tcb bl=N,tee=N,snp=N,ucode=N[,fmc=N]] [--at ISO_DATE] [--json]
   saferouter-attest verify-bundle --bundle FILE --nonce HEX [--measurement HEX] [--require-hardware]
                                   [--allow-debug] [--at ISO_DATE] [--json]
+  saferouter-attest tls-csr --name HOST [--name HOST]... [--data-dir DIR]
+                                  makes the gateway's TLS key (once) in DIR/attest/tls-key.pem and prints a
+                                  CSR for it; DIR defaults to SAFEROUTER_DATA_DIR or ~/.saferouter
   saferouter-attest --help`;
 
 class UsageError extends Error {}
@@ -98,6 +107,27 @@ async function readInput(path: string | undefined, flag: string): Promise<Buffer
   }
 }
 
+/** The gateway's default: SAFEROUTER_DATA_DIR, else ~/.saferouter. */
+function defaultDataDir(): string {
+  return resolve(process.env.SAFEROUTER_DATA_DIR || join(homedir(), '.saferouter'));
+}
+
+async function tlsCsr(names: string[], dataDir: string | undefined, io: CliIo): Promise<number> {
+  if (names.length === 0) throw new UsageError('tls-csr needs --name HOST (the name clients connect to)');
+  try {
+    assertTlsNames(names);
+  } catch (error) {
+    throw new UsageError(`--name: ${(error as Error).message}`);
+  }
+  const dir = dataDir === undefined || dataDir === '' ? defaultDataDir() : resolve(dataDir);
+  const key = await loadOrCreateTlsKey(dir);
+  io.stdout(key.csr(names));
+  io.stderr(
+    `${key.created ? 'created' : 'reused'} the TLS key ${key.path} (SPKI SHA-256 ${toHex(key.spkiSha256)}); have a CA sign the request above, then start the gateway with SAFEROUTER_TLS_CERT=<the certificate> SAFEROUTER_TLS_KEY=${key.path}\n`,
+  );
+  return 0;
+}
+
 /**
  * Runs the CLI with `argv` (without node and script) and returns the exit code.
  *
@@ -129,9 +159,12 @@ export async function runCli(
         'min-tcb': { type: 'string' },
         at: { type: 'string' },
         json: { type: 'boolean' },
+        name: { type: 'string', multiple: true },
+        'data-dir': { type: 'string' },
       },
       strict: true,
     });
+    if (command === 'tls-csr') return await tlsCsr(values.name ?? [], values['data-dir'], io);
     const now = parseAt(values.at);
     const policy = {
       allowDebug: values['allow-debug'] === true,

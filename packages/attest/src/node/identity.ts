@@ -4,7 +4,7 @@
  * leave this module; callers get public keys, `sign` and `sealingSharedSecret`.
  */
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
-import { createPrivateKey, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { assertBytes, assertNonEmptyString } from '../validate.js';
 import { loadOrCreateSecret, type Log } from './secure-files.js';
@@ -60,6 +60,7 @@ export async function loadOrCreateIdentity(dataDir: string, log?: Log): Promise<
   // Signing runs on the request path (a receipt per response): node:crypto's Ed25519 is several
   // times faster than a pure-JS one, and Ed25519 is deterministic, so the signatures are the same.
   const signingKey = ed25519PrivateKey(signingSecret);
+  const sealingKey = x25519PrivateKey(sealingSecret);
   return {
     signingPublicKey,
     sealingPublicKey,
@@ -70,7 +71,13 @@ export async function loadOrCreateIdentity(dataDir: string, log?: Log): Promise<
     },
     sealingSharedSecret(peerPublicKey: Uint8Array): Uint8Array {
       assertBytes(peerPublicKey, 'peerPublicKey', 32);
-      return x25519.getSharedSecret(sealingSecret, peerPublicKey);
+      // node:crypto (OpenSSL), as for signing: EHBP runs one of these per sealed request.
+      // As a JWK: importing one is ~8× faster than the same key as SPKI DER.
+      const publicKey = createPublicKey({
+        key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(peerPublicKey).toString('base64url') },
+        format: 'jwk',
+      });
+      return new Uint8Array(diffieHellman({ privateKey: sealingKey, publicKey }));
     },
   };
 }
@@ -79,6 +86,19 @@ export async function loadOrCreateIdentity(dataDir: string, log?: Log): Promise<
 const ED25519_PKCS8_PREFIX = Uint8Array.from([
   0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ]);
+
+/** PKCS#8 DER prefix of an X25519 private key (RFC 8410). */
+const X25519_PKCS8_PREFIX = Uint8Array.from([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
+]);
+
+/** A node:crypto key object for an X25519 private key. */
+function x25519PrivateKey(secret: Uint8Array): KeyObject {
+  const der = new Uint8Array(X25519_PKCS8_PREFIX.length + 32);
+  der.set(X25519_PKCS8_PREFIX);
+  der.set(secret, X25519_PKCS8_PREFIX.length);
+  return createPrivateKey({ key: Buffer.from(der), format: 'der', type: 'pkcs8' });
+}
 
 /** A node:crypto key object for an Ed25519 seed. */
 function ed25519PrivateKey(seed: Uint8Array): KeyObject {

@@ -13,4 +13,5 @@ export { requestTsmReport, DEFAULT_TSM_ROOT, SEV_GUEST_PROVIDER, type TsmReport 
 export { parseCertTable, buildCertTable, CERT_TABLE_GUIDS, type CertTableKind } from './cert-table.js';
 export { vcekUrl, getVcek, KDS_BASE_URL, type FetchLike, type VcekRequest } from './kds.js';
 export { MOCK_ROOT_KEY_FILE, MOCK_ROOT_CERT_FILE } from './mock-ca.js';
+export { assertTlsNames, loadOrCreateTlsKey, tlsKeyPath, TLS_KEY_FILE, type TlsKey } from './tls-key.js';
 export type { Log } from './secure-files.js';

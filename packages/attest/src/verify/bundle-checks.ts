@@ -1,7 +1,7 @@
 /**
  * Checks only a bundle has: that its claimed backend matches its evidence, that it answers the
- * caller's nonce, that REPORT_DATA binds the nonce, keys and measurement, and that the
- * measurement is the expected one.
+ * caller's nonce, that REPORT_DATA binds the nonce, keys (and in version 2 the TLS key) and
+ * measurement, and that the measurement is the expected one.
  */
 import { bytesEqual, concatBytes, fromBase64, fromHex, toHex } from '../bytes.js';
 import { computeReportData } from '../binding.js';
@@ -90,29 +90,38 @@ export function nonceCheck(bundle: AttestationBundle, nonce: Uint8Array): Check 
       };
 }
 
-/** 'binding': REPORT_DATA is SHA-512 over the domain, the caller's nonce, both keys and the measurement. */
+/**
+ * 'binding': REPORT_DATA is SHA-512 over the domain, the caller's nonce, both keys and the
+ * measurement, and for a version-2 bundle the TLS certificate's SPKI hash too.
+ */
 export function bindingCheck(bundle: AttestationBundle, report: SnpReport, nonce: Uint8Array, mock: boolean): Check {
+  const v2 = bundle.version === 2;
   const expected = computeReportData({
     nonce,
     signingKey: fromHex(bundle.signingKey),
     sealingKey: fromHex(bundle.sealingKey),
     measurement: fromHex(bundle.measurement),
+    ...(v2 ? { tlsSpkiSha256: fromHex(bundle.tlsSpkiSha256) } : {}),
   });
   if (!bytesEqual(report.reportData, expected)) {
+    const layout = v2
+      ? 'SHA-512("saferouter-attest-v2" ‖ 0x00 ‖ your nonce ‖ signingKey ‖ sealingKey ‖ measurement ‖ tlsSpkiSha256)'
+      : 'SHA-512("saferouter-attest-v1" ‖ 0x00 ‖ your nonce ‖ signingKey ‖ sealingKey ‖ measurement)';
     return {
       id: 'binding',
       ok: false,
-      detail: `${mock ? MOCK_LABEL : ''}the report's REPORT_DATA is not SHA-512("saferouter-attest-v1" ‖ 0x00 ‖ your nonce ‖ signingKey ‖ sealingKey ‖ measurement): the report does not vouch for these keys and this measurement`,
+      detail: `${mock ? MOCK_LABEL : ''}the report's REPORT_DATA is not ${layout}: the report does not vouch for these keys and this measurement`,
     };
   }
   if (bundle.reportData !== toHex(expected)) {
     return { id: 'binding', ok: false, detail: "the bundle's reportData field differs from the report's REPORT_DATA" };
   }
   const who = mock ? `${MOCK_LABEL}the server's own software` : 'the attested guest';
+  const tls = v2 ? `, TLS key (SPKI SHA-256) ${bundle.tlsSpkiSha256.slice(0, 16)}…` : '';
   return {
     id: 'binding',
     ok: true,
-    detail: `REPORT_DATA binds your nonce, ed25519 key ${bundle.signingKey.slice(0, 16)}…, X25519 key ${bundle.sealingKey.slice(0, 16)}… and measurement ${bundle.measurement.slice(0, 16)}…: ${who} vouched for these keys, fresh for your nonce. It does not prove the software holding the keys is honest, only which measurement it claims.`,
+    detail: `REPORT_DATA binds your nonce, ed25519 key ${bundle.signingKey.slice(0, 16)}…, X25519 key ${bundle.sealingKey.slice(0, 16)}…${tls} and measurement ${bundle.measurement.slice(0, 16)}…: ${who} vouched for these keys, fresh for your nonce. It does not prove the software holding the keys is honest, only which measurement it claims.`,
   };
 }
 

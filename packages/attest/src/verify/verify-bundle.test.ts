@@ -25,6 +25,9 @@ let other: Attestor;
 let mockBundle: AttestationBundle;
 let snpBundle: AttestationBundle;
 let otherBundle: AttestationBundle;
+/** SHA-256 of a TLS certificate's SPKI the v2 attestor binds (any 32 bytes do for the binding). */
+const TLS_SPKI = new Uint8Array(32).fill(0x77);
+let v2Bundle: AttestationBundle;
 
 beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'saferouter-attest-bundle-'));
@@ -33,6 +36,9 @@ beforeAll(async () => {
   other = await createAttestor({ dataDir: join(base, 'b'), measurement: MEASUREMENT, ...none });
   mockBundle = await mock.quote(NONCE);
   otherBundle = await other.quote(NONCE);
+  v2Bundle = await (
+    await createAttestor({ dataDir: join(base, 'a'), measurement: MEASUREMENT, tlsSpkiSha256: TLS_SPKI, ...none })
+  ).quote(NONCE);
   const entry = join(base, 'tsm', 'saferouter');
   await mkdir(entry, { recursive: true });
   await writeFile(join(entry, 'provider'), 'sev_guest');
@@ -51,7 +57,7 @@ async function failed(bundle: unknown, options: Partial<VerifyBundleOptions> = {
   return firstFailure((await verifyBundle(bundle, { nonce: NONCE, ...options })).checks)?.id;
 }
 
-const edit = (b: AttestationBundle, patch: Partial<AttestationBundle>): AttestationBundle => ({ ...b, ...patch });
+const edit = <B extends AttestationBundle>(b: B, patch: Partial<B>): B => ({ ...b, ...patch });
 const flipHex = (hex: string): string => (hex[0] === '0' ? '1' : '0') + hex.slice(1);
 function flipReportByte(b: AttestationBundle, offset: number): AttestationBundle {
   const r = fromBase64(b.report);
@@ -82,6 +88,21 @@ describe('verifyBundle', () => {
       'binding',
       'measurement',
     ]);
+  });
+
+  it('accepts a version-2 mock bundle, whose binding names the TLS key, and still version 1', async () => {
+    expect(mockBundle.version).toBe(1);
+    expect(v2Bundle).toMatchObject({ version: 2, tlsSpkiSha256: toHex(TLS_SPKI), signingKey: mockBundle.signingKey });
+    const v2 = await verifyBundle(v2Bundle, { nonce: NONCE, expectedMeasurement: MEASUREMENT });
+    expect(v2.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(v2).toMatchObject({ ok: true, hardware: false, backend: 'mock' });
+    expect(v2.checks.find((c) => c.id === 'binding')?.detail).toMatch(/TLS key \(SPKI SHA-256\) 7777777777777777…/);
+    expect(v2.checks.find((c) => c.id === 'schema')?.detail).toMatch(/AttestationBundle v2/);
+    const v1 = await verifyBundle(mockBundle, { nonce: NONCE, expectedMeasurement: MEASUREMENT });
+    expect(v1.ok).toBe(true);
+    expect(v1.checks.find((c) => c.id === 'binding')?.detail).not.toMatch(/TLS/);
+    // The same keys, nonce and measurement: only the version-2 layout differs.
+    expect(v2Bundle.reportData).not.toBe(mockBundle.reportData);
   });
 
   const cases: [string, string, () => Promise<string | undefined>][] = [
@@ -133,6 +154,24 @@ describe('verifyBundle', () => {
       'binding',
       () => failed(edit(mockBundle, { reportData: flipHex(mockBundle.reportData) })),
     ],
+    [
+      'v2: another TLS key hash than the report binds',
+      'binding',
+      () => failed(edit(v2Bundle, { tlsSpkiSha256: toHex(new Uint8Array(32).fill(0x78)) })),
+    ],
+    [
+      'v2 relabelled v1 (the TLS key hash dropped)',
+      'binding',
+      () => {
+        const { tlsSpkiSha256: _dropped, ...rest } = v2Bundle as Extract<AttestationBundle, { version: 2 }>;
+        return failed({ ...rest, version: 1 });
+      },
+    ],
+    [
+      'v1 relabelled v2 (a TLS key hash added)',
+      'binding',
+      () => failed({ ...mockBundle, version: 2, tlsSpkiSha256: toHex(TLS_SPKI) }),
+    ],
     ['unexpected measurement', 'measurement', () => failed(mockBundle, { expectedMeasurement: new Uint8Array(32) })],
     ['mock report byte flipped', 'report.signature', () => failed(flipReportByte(mockBundle, OFFSET.hostData))],
     ['mock signature byte flipped', 'report.signature', () => failed(flipReportByte(mockBundle, OFFSET.signatureR))],
@@ -154,7 +193,8 @@ describe('verifyBundle', () => {
     ],
     ['schema: missing field', 'schema', () => failed({ ...mockBundle, report: undefined })],
     ['schema: uppercase hex', 'schema', () => failed(edit(mockBundle, { nonce: mockBundle.nonce.toUpperCase() }))],
-    ['schema: wrong version', 'schema', () => failed({ ...mockBundle, version: 2 })],
+    ['schema: wrong version', 'schema', () => failed({ ...mockBundle, version: 3 })],
+    ['schema: version 2 without its TLS key hash', 'schema', () => failed({ ...mockBundle, version: 2 })],
     ['schema: not an object', 'schema', () => failed('bundle')],
   ];
 

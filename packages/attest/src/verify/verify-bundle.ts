@@ -60,7 +60,9 @@ export async function verifyBundle(bundle: unknown, options: VerifyBundleOptions
   const parsed = safeParseBundle(bundle);
   if (!parsed.ok) {
     return buildVerdict(undefined, {
-      checks: [{ id: 'schema', ok: false, detail: `not an AttestationBundle v1: ${parsed.issues.join('; ')}` }],
+      checks: [
+        { id: 'schema', ok: false, detail: `not an AttestationBundle (version 1 or 2): ${parsed.issues.join('; ')}` },
+      ],
       complete: false,
     });
   }
@@ -68,7 +70,7 @@ export async function verifyBundle(bundle: unknown, options: VerifyBundleOptions
   const mock = b.backend === 'mock';
   const chain = b.certChain.map((pem) => pemToDerList(pem)[0] ?? new Uint8Array(0));
   const checks: Check[] = [
-    { id: 'schema', ok: true, detail: 'the bundle is a well-formed AttestationBundle v1 (shape only)' },
+    { id: 'schema', ok: true, detail: `the bundle is a well-formed AttestationBundle v${b.version} (shape only)` },
   ];
   const backend = backendCheck(b, chain[0], options.requireHardware === true);
   checks.push(backend);

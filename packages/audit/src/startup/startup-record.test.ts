@@ -100,7 +100,7 @@ describe('startup record', () => {
     ['another bundle hash', (r) => (r.attestation.sha256 = '00'.repeat(32)), /attestation.sha256 does not match/],
     ['another signing key', (r) => (r.keys.signing = '00'.repeat(32)), /keys.signing does not match/],
     ['another audience', (r) => (r.audience = 'elsewhere'), /nonce/],
-    ['a broken bundle', (r) => (r.attestation.bundle.version = 2 as 1), /attestation.bundle.version/],
+    ['a broken bundle', (r) => (r.attestation.bundle.version = 3 as 1), /attestation.bundle.version/],
   ])('rejects a record with %s', async (_name, change, message) => {
     const error = await tamper(change);
     expect(AuditError.isInstance(error)).toBe(true);

@@ -7,7 +7,10 @@
  *                     [--sample-file FILE] [--allow-mock] [--require-hardware] [--allow-debug]
  *                     [--min-tcb bl=N,tee=N,snp=N,ucode=N] [--state FILE] [--reset-state]
  *                     [--accept-new-log] [--witness VKEY]... [--quorum N] [--strict] [--timeout MS]
+ *                     [--ca FILE]
  *
+ * For an https:// gateway the requests go through a TLS transport that records the certificate of
+ * each connection, which adds the `tls-binding` check (does TLS end inside the attested build?).
  * Exit: 0 verified (or a mock gateway with --allow-mock), 1 a check failed, 2 usage error or the
  * gateway could not be reached, 3 a mock (demo) gateway without --allow-mock.
  * Installed as the `saferouter-verify` bin: `pnpm build` emits dist/node/cli.js for plain node.
@@ -22,6 +25,7 @@ import type { GatewayVerification, VerifyCheck } from '../checks.js';
 import { checkOptions, type VerifyGatewayOptions } from '../options.js';
 import { verifyGateway } from '../verify-gateway.js';
 import { defaultStatePath, fileState, resetState } from './state-file.js';
+import { createTlsTransport, type TlsTransport } from './tls-peer.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -48,6 +52,7 @@ const USAGE = `usage: saferouter-verify <gateway-url> [options]
   --quorum N                     how many witnesses must cosign (default: all)
   --strict                       warnings fail
   --timeout MS                   per request (default 10000)
+  --ca FILE                      https: trust these CA certificates (PEM) instead of Node's default roots
 
 exit: 0 verified · 1 a check failed · 2 usage or network error · 3 demo (mock) without --allow-mock
 `;
@@ -121,6 +126,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
   let url: string;
   let json = false;
   let allowMock = false;
+  let ca: string | undefined;
   try {
     const { values, positionals } = parseArgs({
       args: [...argv],
@@ -147,6 +153,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
         quorum: { type: 'string' },
         strict: { type: 'boolean' },
         timeout: { type: 'string' },
+        ca: { type: 'string' },
       },
     });
     if (values.help === true) {
@@ -173,6 +180,11 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
         if (error instanceof UsageError) throw error;
         throw new UsageError('--sample-file is not JSON');
       }
+    }
+    if (values.ca !== undefined) {
+      ca = new TextDecoder().decode(await readBytes(values.ca, '--ca'));
+      if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+        throw new UsageError(`--ca: ${values.ca} holds no PEM certificate`);
     }
     const statePath = values.state ?? defaultStatePath();
     const timeoutMs = parseCount(values.timeout, '--timeout', 1, 600_000);
@@ -215,7 +227,18 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
     throw error;
   }
 
-  const result = await verifyGateway(url, options);
+  // https: through a transport that shows `tls-binding` the certificate of each connection.
+  let tls: TlsTransport | undefined;
+  if (new URL(url).protocol === 'https:') {
+    tls = createTlsTransport({ ca, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
+    options = { ...options, fetch: tls.fetch, tlsPeerCertificates: tls.peerCertificates };
+  }
+  let result: GatewayVerification;
+  try {
+    result = await verifyGateway(url, options);
+  } finally {
+    await tls?.close();
+  }
   io.stdout(json ? `${JSON.stringify(result, null, 2)}\n` : human(result));
   if (result.verdict === 'failed') return result.unreachable === true ? 2 : 1;
   if (result.verdict === 'demo') return allowMock ? 0 : 3;

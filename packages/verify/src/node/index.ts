@@ -1,3 +1,7 @@
-/** @saferouter/verify/node: the state file the CLI remembers checkpoints in, and the CLI itself. */
+/**
+ * @saferouter/verify/node: the state file the CLI remembers checkpoints in, the TLS transport
+ * that lets `tls-binding` see the gateway's certificate, and the CLI itself.
+ */
 export { defaultStatePath, fileState, resetState } from './state-file.js';
 export { runCli, type CliIo } from './cli.js';
+export { createTlsTransport, type TlsTransport, type TlsTransportOptions } from './tls-peer.js';
