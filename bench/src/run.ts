@@ -95,6 +95,7 @@ async function bench(workDir: string): Promise<number> {
   const targets: Partial<Record<TargetName, string>> = {};
   let authorization: string;
   let auditAuthorization: string | undefined;
+  let gatewayPid: number | undefined;
   try {
     targets.upstream = await startServer('fake upstream', 'packages/fake-upstream/src/cli.ts', [
       '--port',
@@ -122,6 +123,7 @@ async function bench(workDir: string): Promise<number> {
         entry: config.gatewayEntry,
       });
       targets.gateway = gw.url;
+      gatewayPid = gw.child.proc.pid;
       authorization = `Bearer ${gw.userKey}`;
       if (config.audit) {
         // A second gateway committing every request to the audit log (receipts are on in both).
@@ -207,6 +209,7 @@ async function bench(workDir: string): Promise<number> {
           warmupS: config.warmupS,
           rounds: config.rounds,
           log,
+          gatewayPid,
         });
 
   const rows = rowsOf(runs);

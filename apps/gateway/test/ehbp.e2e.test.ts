@@ -13,6 +13,8 @@
 import { randomBytes } from 'node:crypto';
 import { Transport } from 'ehbp';
 import OpenAI from 'openai';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { generateText, streamText } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONTENT, startFakeUpstream, type FakeUpstream } from '@saferouter/fake-upstream';
 import {
@@ -171,6 +173,55 @@ describe('the openai SDK with createSecureFetch', () => {
     });
     expect(samples.status).toBe(200);
     expect(((await samples.json()) as { object: string }).object).toBe('list');
+  });
+});
+
+describe('the Vercel AI SDK with createSecureFetch', () => {
+  it('generateText and streamText go sealed through createOpenAICompatible({ fetch })', async () => {
+    const fetch = await createSecureFetch(proxy.url, { allowMock: true });
+    const provider = createOpenAICompatible({
+      name: 'saferouter',
+      baseURL: `${proxy.url}/v1`,
+      apiKey: gw.userKey,
+      fetch,
+    });
+    const secret = prompt();
+    proxy.wire.length = 0;
+    const { text: generated } = await generateText({ model: provider.chatModel('m-primary'), prompt: secret });
+    expect(generated).toBe(DEFAULT_CONTENT);
+    const streamed = streamText({ model: provider.chatModel('m-primary'), prompt: secret });
+    let out = '';
+    for await (const part of streamed.textStream) out += part;
+    expect(out).toBe(DEFAULT_CONTENT);
+    expect(proxy.wire.filter((w) => w.path === '/v1/chat/completions')).toHaveLength(2);
+    for (const w of proxy.wire) expect(Buffer.from(w.request).includes(secret)).toBe(false);
+  });
+});
+
+describe('replicas with their own sealing keys', () => {
+  it('a request sealed to one replica and answered by another (422) is re-verified and sent once more', async () => {
+    const other = await startTestGateway(upstream.url);
+    const switching = await startTamperProxy(gw.url);
+    try {
+      expect(other.attestor.sealingPublicKey).not.toEqual(gw.attestor.sealingPublicKey);
+      const fetch = await createSecureFetch(switching.url, { allowMock: true });
+      switching.target = other.url; // the load balancer now routes to the other replica
+      const res = await fetch(`${switching.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: auth(other.userKey),
+        body: JSON.stringify({ model: 'm-primary', messages: [{ role: 'user', content: prompt() }] }),
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe(
+        DEFAULT_CONTENT,
+      );
+      const chats = switching.wire.filter((w) => w.path === '/v1/chat/completions').map((w) => w.method);
+      expect(chats).toEqual(['POST', 'POST']); // the 422, then the retry sealed to the replica that answered
+      expect(switching.wire.filter((w) => w.path === '/attestation/quote')).toHaveLength(2);
+    } finally {
+      await switching.close();
+      await other.close();
+    }
   });
 });
 

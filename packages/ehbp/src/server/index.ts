@@ -12,5 +12,5 @@ export {
   type ReplayGuard,
 } from './session.js';
 export { ehbp, hpkeKeysHandler, sealResponse, type EhbpMiddlewareOptions } from './hono.js';
-export { setupRecipient, setupSender, x25519, type HpkeContext } from './hpke-node.js';
+export { hmac, setupRecipient, setupSender, x25519, type HpkeContext } from './hpke-node.js';
 export { nodeSender } from './node-sender.js';
