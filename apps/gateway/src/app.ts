@@ -28,6 +28,7 @@ import { KEYS_PATH } from '@saferouter/ehbp';
 import { ehbp, hpkeKeysHandler, type ReplayGuard } from '@saferouter/ehbp/server';
 import { readRawBody } from './body.js';
 import { requestHeader } from './request-header.js';
+import { loadStaticFiles, type StaticFiles } from './static-files.js';
 
 export interface GatewayDeps {
   store: Store;
@@ -60,6 +61,8 @@ export interface GatewayDeps {
    * `dist/`) when set; read per request, so a missing build answers 503, never a crash.
    */
   verifierDir?: string;
+  /** The verifier page as snapshotted (and measured) at start; preferred over `verifierDir`. */
+  verifierFiles?: StaticFiles;
   /**
    * EHBP (request and response bodies sealed to the attested X25519 sealing key): the key pair,
    * its public half (served at `/.well-known/hpke-keys`), the replay guard (Redis when replicas
@@ -172,7 +175,9 @@ export function createApp(deps: GatewayDeps): Gateway {
   });
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
-  if (deps.verifierDir !== undefined) app.route('/verify', verifierRoutes(deps.verifierDir));
+  const verifierFiles =
+    deps.verifierFiles ?? (deps.verifierDir === undefined ? undefined : loadStaticFiles(deps.verifierDir));
+  if (verifierFiles !== undefined) app.route('/verify', verifierRoutes(verifierFiles));
 
   // Public trust endpoints: anyone, from any origin, may check this gateway.
   if (deps.attestor !== undefined) {

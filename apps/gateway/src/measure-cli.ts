@@ -7,11 +7,19 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@saferouter/router';
 import { loadCatalogConfig } from './config.js';
 import { measureGateway } from './measure.js';
+import { resolve } from 'node:path';
+import { defaultVerifierDir, loadStaticFiles, staticManifest } from './static-files.js';
+import { VERIFY_PREFIX } from './routes/verifier.js';
 
 const binaryPath = fileURLToPath(new URL('./server.mjs', import.meta.url));
 try {
   const catalog = loadCatalogConfig(process.env.SAFEROUTER_CONFIG);
-  const { hex } = await measureGateway(binaryPath, catalog);
+  // The verifier page the gateway would serve, found as the gateway finds it.
+  const verifierDir = process.env.SAFEROUTER_VERIFIER_DIR
+    ? resolve(process.env.SAFEROUTER_VERIFIER_DIR)
+    : defaultVerifierDir();
+  const files = staticManifest(VERIFY_PREFIX, loadStaticFiles(verifierDir));
+  const { hex } = await measureGateway(binaryPath, catalog, files);
   process.stdout.write(`${hex}\n`);
 } catch (err) {
   process.stderr.write(

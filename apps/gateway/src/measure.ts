@@ -1,7 +1,8 @@
 /**
  * The gateway's measurement, computed one way for both `pnpm measure` and the running server:
- * SHA-256 over the deterministic bundle (`dist/server.mjs`) and the routed catalog in RFC 8785
- * canonical JSON (see docs/attestation.md). The catalog is the parsed config, so formatting and
+ * SHA-256 over the deterministic bundle (`dist/server.mjs`), the routed catalog and the manifest of
+ * the static files it serves (the verifier page), both in RFC 8785 canonical JSON (see
+ * docs/attestation.md). The catalog is the parsed config, so formatting and
  * member order in the operator's JSON file do not change the value; any routed field does.
  */
 import { createHash } from 'node:crypto';
@@ -19,9 +20,13 @@ export interface GatewayMeasurement {
 }
 
 /** @throws {Error} when the binary cannot be read. */
-export async function measureGateway(binaryPath: string, catalog: CatalogConfig): Promise<GatewayMeasurement> {
+export async function measureGateway(
+  binaryPath: string,
+  catalog: CatalogConfig,
+  files: Record<string, string>,
+): Promise<GatewayMeasurement> {
   const binary = new Uint8Array(await readFile(binaryPath));
-  const measurement = computeMeasurement({ binary, providers: catalog.providers, models: catalog.models });
+  const measurement = computeMeasurement({ binary, providers: catalog.providers, models: catalog.models, files });
   return {
     measurement,
     hex: toHex(measurement),

@@ -5,7 +5,8 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createReplayGuard } from './replay-guard.js';
-import { fileURLToPath } from 'node:url';
+import { defaultVerifierDir, loadStaticFiles, staticManifest } from './static-files.js';
+import { VERIFY_PREFIX } from './routes/verifier.js';
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { serve } from '@hono/node-server';
@@ -46,13 +47,7 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/**
- * apps/verifier's `dist/`, found from this module: `../../verifier/dist` from apps/gateway/dist
- * (the bundle `pnpm start` runs) and from apps/gateway/src (tsx, tests) alike.
- */
-export function defaultVerifierDir(): string {
-  return fileURLToPath(new URL('../../verifier/dist', import.meta.url));
-}
+export { defaultVerifierDir } from './static-files.js';
 
 /**
  * @param entryFile the running entry (server.ts passes its own file); measured as the binary
@@ -66,7 +61,10 @@ export async function startGateway(
   // First, so a bad certificate or key stops the start before anything is opened or logged.
   const tls = config.tls === undefined ? undefined : loadTls(config.tls);
   const binaryPath = config.measuredBinary ?? entryFile ?? process.argv[1] ?? '';
-  const measurement = await measureGateway(binaryPath, config.catalog);
+  // The verifier page is snapshotted now: the bytes /verify/ serves are the bytes measured.
+  const verifierDir = config.verifierDir ?? defaultVerifierDir();
+  const verifierFiles = loadStaticFiles(verifierDir);
+  const measurement = await measureGateway(binaryPath, config.catalog, staticManifest(VERIFY_PREFIX, verifierFiles));
   const attestor = await createAttestor({
     dataDir: config.dataDir,
     measurement: measurement.measurement,
@@ -116,7 +114,6 @@ export async function startGateway(
     connectTimeoutMs: config.connectTimeoutMs,
     firstByteTimeoutMs: config.firstByteTimeoutMs,
   });
-  const verifierDir = config.verifierDir ?? defaultVerifierDir();
   // EHBP: bodies sealed to the attested sealing key; a replayed sealed request is refused.
   const replay = await createReplayGuard(config.redisUrl);
   const gateway = createApp({
@@ -133,7 +130,7 @@ export async function startGateway(
       sample: auditSampler(config.auditRate),
       retentionDays: config.receiptRetentionDays,
     },
-    verifierDir,
+    verifierFiles,
     ehbp: {
       dh: (peer) => attestor.identity.sealingSharedSecret(peer),
       publicKey: attestor.sealingPublicKey,

@@ -125,6 +125,11 @@ describe('computeMeasurement', () => {
     expect(toHex(computeMeasurement({ binary: utf8('example'), providers, models }))).toBe(
       '65b9c6ecfd085c05dc4a51f03eb49e306636919aeec2dffd929bcf844f16a3b0',
     );
+    // With the static files' manifest (checked with Python's hashlib and json, sort_keys, compact).
+    const files = { '/verify/index.html': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' };
+    expect(toHex(computeMeasurement({ binary: utf8('example'), providers, models, files }))).toBe(
+      'ed37053c38b25f746e36ab76ffab1c8b249a30f2787094bf91d67b8d0099f92c',
+    );
   });
 
   it('does not depend on catalog member order', () => {

@@ -1,6 +1,7 @@
 /**
  * The gateway's measurement: what code and which routed catalog a quote speaks for.
- * measurement = SHA-256( binary ‖ JCS(providers) ‖ JCS(models) ), JCS = RFC 8785 in UTF-8.
+ * measurement = SHA-256( binary ‖ JCS(providers) ‖ JCS(models) [‖ JCS(files)] ), JCS = RFC 8785 in
+ * UTF-8; `files`, the manifest of static files the gateway serves, when there is one.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, utf8 } from './bytes.js';
@@ -17,6 +18,11 @@ export interface MeasurementInput {
   providers: unknown;
   /** The routed models, as JSON data (canonicalised with RFC 8785 before hashing). */
   models: unknown;
+  /**
+   * The static files the gateway serves, `{ "<url path>": "<sha256 hex>" }` (canonicalised with
+   * RFC 8785 and appended when present; a gateway with none passes `{}`).
+   */
+  files?: Record<string, string> | undefined;
 }
 
 /**
@@ -35,5 +41,6 @@ export function computeMeasurement(input: MeasurementInput): Uint8Array {
   assertBytes(input.binary, 'input.binary');
   const providers = utf8(canonicalJson(input.providers));
   const models = utf8(canonicalJson(input.models));
-  return sha256(concatBytes(input.binary, providers, models));
+  const files = input.files === undefined ? new Uint8Array(0) : utf8(canonicalJson(input.files));
+  return sha256(concatBytes(input.binary, providers, models, files));
 }

@@ -3,15 +3,16 @@
  * carries a way to check it. The page says itself that a copy hosted independently is the one to
  * trust: this one comes from the gateway being verified.
  *
- * Files are read at request time from one directory (a rebuilt page needs no restart). A request
- * path is decoded segment by segment and refused when any segment could leave that directory
- * (`..`, an encoded `/` or `\`, a NUL, a dot-file), and the file's real path must still lie inside
- * it (no way out through a symlink). A missing file is a 404 and a missing build a 503, both in
+ * Files come from a snapshot taken at start (../static-files.ts): what is served is exactly what
+ * the measurement covers, and a page rebuilt later needs a restart (a new build, a new
+ * measurement). A request path is decoded segment by segment and refused when any segment could
+ * leave the directory (`..`, an encoded `/` or `\`, a NUL, a dot-file); the snapshot holds regular
+ * files only, never a symlink's target. A missing file is a 404 and a missing build a 503, both in
  * OpenAI's error shape; `/verify` redirects to `/verify/` so the page's relative asset URLs
  * resolve under it.
  */
-import { realpath, readFile, stat } from 'node:fs/promises';
-import { extname, join, sep } from 'node:path';
+import { extname, join } from 'node:path';
+import type { StaticFiles } from '../static-files.js';
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.js';
 import { ApiError } from '../errors.js';
@@ -42,7 +43,16 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
  * @example resolveVerifierPath('/srv/verifier', '..%2fsecret') // undefined
  */
 export function resolveVerifierPath(root: string, rest: string): string | undefined {
-  if (rest === '') return join(root, 'index.html');
+  const relative = verifierRelativePath(rest);
+  return relative === undefined ? undefined : join(root, ...relative.split('/'));
+}
+
+/**
+ * The snapshot key (`index.html`, `assets/x.js`) a raw path under `/verify/` names, or undefined
+ * when any segment could leave the directory (`..`, an encoded `/` or `\`, a NUL, a dot-file).
+ */
+export function verifierRelativePath(rest: string): string | undefined {
+  if (rest === '') return 'index.html';
   const segments: string[] = [];
   for (const raw of rest.split('/')) {
     let segment: string;
@@ -54,8 +64,7 @@ export function resolveVerifierPath(root: string, rest: string): string | undefi
     if (segment === '' || segment.startsWith('.') || /[/\\\0]/.test(segment)) return undefined;
     segments.push(segment);
   }
-  const file = join(root, ...segments);
-  return file.startsWith(root.endsWith(sep) ? root : root + sep) ? file : undefined;
+  return segments.join('/');
 }
 
 /** Public, so it names no server path (the start-up log does). */
@@ -72,44 +81,24 @@ function missing(path: string): ApiError {
   return new ApiError(404, 'not_found_error', 'not_found', `No verifier file at ${path}`);
 }
 
-/** The real path of `root` when it holds a built page (an index.html), else undefined. */
-async function builtRoot(root: string): Promise<string | undefined> {
-  try {
-    const real = await realpath(root);
-    return (await stat(join(real, 'index.html'))).isFile() ? real : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The bytes of a regular file inside `realRoot`, or undefined. */
-async function readInside(file: string, realRoot: string): Promise<Uint8Array | undefined> {
-  try {
-    const real = await realpath(file);
-    if (!real.startsWith(realRoot + sep)) return undefined;
-    if (!(await stat(real)).isFile()) return undefined;
-    return await readFile(real);
-  } catch {
-    return undefined;
-  }
-}
+/** Where the page is served; the measurement's manifest names files under it. */
+export const VERIFY_PREFIX = '/verify/';
 
 /**
- * @param root the verifier's built `dist/` (SAFEROUTER_VERIFIER_DIR, or the default next to the
- *   gateway's bundle); it may not exist yet, which makes `/verify` answer 503.
+ * @param files the verifier's built `dist/` as snapshotted at start (./static-files.ts): the
+ *   measured bytes are the served bytes. Without an index.html, `/verify` answers 503.
  */
-export function verifierRoutes(root: string): Hono<AppEnv> {
+export function verifierRoutes(files: StaticFiles): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.get('/*', async (c) => {
+  app.get('/*', (c) => {
     const url = new URL(c.req.url);
     const below = url.pathname.slice('/verify'.length);
     if (below === '') return c.redirect(`/verify/${url.search}`, 308);
-    const realRoot = await builtRoot(root);
-    if (realRoot === undefined) throw notBuilt();
+    if (!files.has('index.html')) throw notBuilt();
     const rest = below.slice(1);
-    const file = resolveVerifierPath(realRoot, rest);
-    const bytes = file === undefined ? undefined : await readInside(file, realRoot);
+    const file = verifierRelativePath(rest);
+    const bytes = file === undefined ? undefined : files.get(file)?.bytes;
     if (file === undefined || bytes === undefined) throw missing(url.pathname);
     const html = file.endsWith('.html');
     c.header('content-type', CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream');
