@@ -17,6 +17,8 @@ export interface GatewayMeasurement {
   binaryPath: string;
   /** SHA-256 of the binary alone, hex: the build id recorded in the startup log. */
   binarySha256: string;
+  /** How many served static files the measurement covers. */
+  staticFiles: number;
 }
 
 /** @throws {Error} when the binary cannot be read. */
@@ -32,5 +34,6 @@ export async function measureGateway(
     hex: toHex(measurement),
     binaryPath,
     binarySha256: createHash('sha256').update(binary).digest('hex'),
+    staticFiles: Object.keys(files).length,
   };
 }

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   }
   const { attestor, measurement } = running;
   console.log(
-    `saferouter: measurement ${measurement.hex} (of ${measurement.binaryPath} and the catalog); attestation backend ${attestor.backend}${attestor.hardware ? ' (AMD SEV-SNP hardware)' : ' (MOCK, demo only: not hardware)'}`,
+    `saferouter: measurement ${measurement.hex} (of ${measurement.binaryPath}, the catalog and ${measurement.staticFiles} served static file(s)); attestation backend ${attestor.backend}${attestor.hardware ? ' (AMD SEV-SNP hardware)' : ' (MOCK, demo only: not hardware)'}`,
   );
   console.log(
     `saferouter: listening on ${running.url} (data dir ${config.dataDir}${config.configPath ? `, config ${config.configPath}` : ', default catalog'})`,
