@@ -138,6 +138,19 @@ describe('the openai SDK with createSecureFetch', () => {
     }
   });
 
+  it('seals with the node:crypto sender when asked (sender: nodeSender)', async () => {
+    const fetch = await createSecureFetch(gw.url, { allowMock: true, sender: nodeSender });
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: auth(gw.userKey),
+      body: JSON.stringify({ model: 'm-primary', messages: [{ role: 'user', content: prompt() }] }),
+    });
+    expect(res.headers.get(RESPONSE_NONCE_HEADER)).toMatch(/^[0-9a-f]{64}$/);
+    expect(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe(
+      DEFAULT_CONTENT,
+    );
+  });
+
   it('refuses a mock gateway unless allowMock', async () => {
     const error = await createSecureFetch(gw.url).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VerifyError);

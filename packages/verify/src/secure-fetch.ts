@@ -16,6 +16,7 @@ import {
   KEYS_PATH,
   parseKeyConfig,
   toHex,
+  type HpkeSender,
 } from '@saferouter/ehbp';
 import type { GatewayVerification } from './checks.js';
 import { VerifyError } from './errors.js';
@@ -25,6 +26,11 @@ import { assertGateway } from './verify-gateway.js';
 export interface SecureFetchOptions extends VerifyGatewayOptions {
   /** Accept a mock (demo) gateway: for development only, it proves nothing about hardware. */
   readonly allowMock?: boolean;
+  /**
+   * HPKE's sender side (default: WebCrypto, browsers and Node). In Node, `nodeSender` from
+   * `@saferouter/ehbp/server` seals ~10× faster.
+   */
+  readonly sender?: HpkeSender;
 }
 
 type Fetch = typeof globalThis.fetch;
@@ -58,7 +64,13 @@ async function establish(
       `the EHBP key the gateway serves (${toHex(publicKey).slice(0, 16)}…) is not the sealing key its attestation binds (${(result.sealingKey ?? '?').slice(0, 16)}…): refusing to send anything`,
       result,
     );
-  return { fetch: createEhbpFetch(publicKey, { fetch: inner }), result };
+  return {
+    fetch: createEhbpFetch(publicKey, {
+      fetch: inner,
+      ...(options.sender === undefined ? {} : { sender: options.sender }),
+    }),
+    result,
+  };
 }
 
 /**
