@@ -227,6 +227,8 @@ export function createApp(deps: GatewayDeps): Gateway {
         maxBodyBytes: bodyLimit,
         // The sealed body: the plaintext limit plus framing and tags, read straight from Node.
         readBody: (c) => readRawBody(c as Context<AppEnv>, bodyLimit + 64 * 1024),
+        // On every /v1 request, sealed or not: the Node header read, not Hono's web Headers.
+        readHeader: (c, name) => requestHeader(c as Context<AppEnv>, name),
       }),
     );
     if (sealing.required) app.use('/v1/*', requireSealedBody);

@@ -50,32 +50,29 @@ export function sendStream(c: Context<AppEnv>, result: StreamResult, headers: Re
 export function sendJson(c: Context<AppEnv>, body: Uint8Array, headers: Record<string, string>): Response {
   const outgoing = c.env?.outgoing;
   const sealed = c.get('ehbp');
-  if (sealed !== undefined) {
-    // Under EHBP the receipt travels inside the sealed body only: its request hash in a visible
-    // header would let whoever sees the headers confirm a guessed prompt.
-    const { [RECEIPT_HEADER]: _receipt, ...visible } = headers;
-    if (outgoing === undefined || typeof outgoing.writeHead !== 'function')
-      return c.body(body as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/json', ...visible });
-    outgoing.writeHead(200, {
-      ...visible,
-      'content-type': 'application/json',
-      'x-request-id': c.get('requestId'),
-      [RESPONSE_NONCE]: sealed.responseNonce,
-    });
-    outgoing.end(sealed.seal(body));
-    return RESPONSE_ALREADY_SENT;
-  }
+  // Under EHBP the receipt travels inside the sealed body only: its request hash in a visible
+  // header would let whoever sees the headers confirm a guessed prompt.
+  const visible = sealed === undefined ? headers : withoutReceipt(headers);
   if (outgoing === undefined || typeof outgoing.writeHead !== 'function') {
-    return c.body(body as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/json', ...headers });
+    // The web path (tests); under EHBP the ehbp middleware seals what this returns.
+    return c.body(body as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/json', ...visible });
   }
   outgoing.writeHead(200, {
-    ...headers,
+    ...visible,
     'content-type': 'application/json',
-    'content-length': String(body.byteLength),
     'x-request-id': c.get('requestId'),
+    // Sealed: one frame, sent chunked as EHBP asks; plain: its exact length.
+    ...(sealed === undefined
+      ? { 'content-length': String(body.byteLength) }
+      : { [RESPONSE_NONCE]: sealed.responseNonce }),
   });
-  outgoing.end(body);
+  outgoing.end(sealed === undefined ? body : sealed.seal(body));
   return RESPONSE_ALREADY_SENT;
+}
+
+function withoutReceipt(headers: Record<string, string>): Record<string, string> {
+  const { [RECEIPT_HEADER]: _receipt, ...rest } = headers;
+  return rest;
 }
 
 function waitForDrain(out: ServerResponse): Promise<void> {

@@ -55,12 +55,13 @@ export interface TestGateway extends RunningGateway {
   userKey: string;
 }
 
-export async function startTestGateway(
+/** The e2e gateway's config: the fake catalog, the mock backend, small timeouts; `overrides` win. */
+export function testGatewayConfig(
   upstreamUrl: string,
+  dataDir: string,
   overrides: Partial<GatewayConfig> = {},
-): Promise<TestGateway> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'sr-gw-'));
-  const config: GatewayConfig = {
+): GatewayConfig {
+  return {
     port: 0,
     host: '127.0.0.1',
     dataDir,
@@ -82,6 +83,14 @@ export async function startTestGateway(
     receiptRetentionDays: 30,
     ...overrides,
   };
+}
+
+export async function startTestGateway(
+  upstreamUrl: string,
+  overrides: Partial<GatewayConfig> = {},
+): Promise<TestGateway> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sr-gw-'));
+  const config = testGatewayConfig(upstreamUrl, dataDir, overrides);
   const running = await startGateway(config, { FAKE_UP_KEY: 'upstream-secret-do-not-leak' });
   // A gateway that refuses plaintext bodies (SAFEROUTER_REQUIRE_EHBP) gets its key sealed.
   const send = config.requireEhbp === true ? await createSecureFetch(running.url, { allowMock: true }) : fetch;

@@ -3,13 +3,10 @@
  * whose startup log is signed by a key the test holds, so it can forge validly signed forks, and
  * that can be restarted on the same data dir (same identity, a new start in the log).
  */
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseCatalogConfig } from '@saferouter/router';
 import { generateSignerKey, type GeneratedKey } from '@saferouter/tlog';
 import type { GatewayConfig } from '../src/config.js';
 import { startGateway, type RunningGateway } from '../src/start.js';
-import { ADMIN_KEY, fakeCatalogJson } from './helpers.js';
+import { ADMIN_KEY, testGatewayConfig } from './helpers.js';
 
 export const LOG_ORIGIN = 'e2e/saferouter/startup';
 
@@ -26,29 +23,12 @@ export function startVerifyGateway(options: {
   /** Serve HTTPS with these PEM files. */
   tls?: GatewayConfig['tls'];
 }): Promise<RunningGateway> {
-  const { dataDir } = options;
-  const config: GatewayConfig = {
-    port: 0,
-    host: '127.0.0.1',
-    dataDir,
-    adminKey: ADMIN_KEY,
-    configPath: undefined,
-    catalog: parseCatalogConfig(fakeCatalogJson(options.upstreamUrl)),
-    bodyLimitBytes: 4 * 1024 * 1024,
-    connectTimeoutMs: 2000,
-    firstByteTimeoutMs: 1500,
-    databaseUrl: undefined,
-    redisUrl: undefined,
-    selfTopup: false,
-    tsmRoot: join(dataDir, 'no-tsm'),
-    measuredBinary: fileURLToPath(new URL('../src/server.ts', import.meta.url)),
-    audience: 'e2e',
+  const config = testGatewayConfig(options.upstreamUrl, options.dataDir, {
     logKey: options.logKey.skey,
     auditRate: 1,
-    receiptRetentionDays: 30,
     ...(options.verifierDir === undefined ? {} : { verifierDir: options.verifierDir }),
     ...(options.tls === undefined ? {} : { tls: options.tls }),
-  };
+  });
   return startGateway(config, { FAKE_UP_KEY: 'upstream-secret' });
 }
 

@@ -14,6 +14,11 @@ import { EhbpRequestError, openRequest, type EhbpSession, type OpenRequestOption
 export interface EhbpMiddlewareOptions extends OpenRequestOptions {
   /** Reads the sealed request body, bounded (default: `c.req.arrayBuffer()`, refused past 2 × maxBodyBytes). */
   readonly readBody?: (c: Context) => Promise<Uint8Array>;
+  /**
+   * Reads one request header by lower-case name (default `c.req.header`). It runs on every
+   * request the middleware sees, sealed or not: a server with a cheaper header read passes it.
+   */
+  readonly readHeader?: (c: Context, name: Lowercase<string>) => string | undefined;
 }
 
 /** `@hono/node-server` marks a response its handler already wrote to the socket with this header. */
@@ -61,8 +66,10 @@ export function ehbp(options: EhbpMiddlewareOptions): MiddlewareHandler<{ Variab
         throw new EhbpRequestError(400, 'the encrypted request body is too large');
       return body;
     });
+  const readHeader = options.readHeader ?? ((c: Context, name: string) => c.req.header(name));
+  const headerName = ENCAPSULATED_KEY_HEADER.toLowerCase() as Lowercase<string>;
   return async (c, next) => {
-    const encHeader = c.req.header(ENCAPSULATED_KEY_HEADER);
+    const encHeader = readHeader(c, headerName);
     if (encHeader === undefined) return next();
     let session: EhbpSession;
     try {
