@@ -89,6 +89,8 @@ export async function startGateway(o: GatewayOptions): Promise<GatewayTarget> {
       SAFEROUTER_CONFIG: configPath,
       FAKE_UPSTREAM_KEY: 'bench-upstream-key',
       LOG_LEVEL: 'warn',
+      // Demo streams unpaced: a benchmark measures the gateway, not the demo's pacing.
+      SAFEROUTER_DEMO_CHUNK_DELAY_MS: '0',
       ...o.env,
     },
   });

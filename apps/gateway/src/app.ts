@@ -24,6 +24,7 @@ import { transparencyRoutes } from './routes/transparency.js';
 import type { AuditLog, ReceiptIssuer, StartupLog } from '@saferouter/audit/node';
 import { receiptRoutes } from './routes/receipts.js';
 import { verifierRoutes } from './routes/verifier.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { KEYS_PATH } from '@saferouter/ehbp';
 import { ehbp, hpkeKeysHandler, type ReplayGuard } from '@saferouter/ehbp/server';
 import { readRawBody } from './body.js';
@@ -63,6 +64,11 @@ export interface GatewayDeps {
   verifierDir?: string;
   /** The verifier page as snapshotted (and measured) at start; preferred over `verifierDir`. */
   verifierFiles?: StaticFiles;
+  /**
+   * The dashboard (apps/dashboard's built `dist/`) as snapshotted (and measured) at start, served
+   * at `/` and the app's routes (./routes/dashboard.ts). Absent: no dashboard routes at all.
+   */
+  dashboardFiles?: StaticFiles;
   /**
    * EHBP (request and response bodies sealed to the attested X25519 sealing key): the key pair,
    * its public half (served at `/.well-known/hpke-keys`), the replay guard (Redis when replicas
@@ -239,10 +245,12 @@ export function createApp(deps: GatewayDeps): Gateway {
   app.route('/v1', chatRoutes({ chat, bodyLimitBytes: bodyLimit }));
   app.route('/v1', modelRoutes(deps.catalog));
   app.route('/v1', keyRoutes({ store: deps.store, billing, auth, clock }));
-  app.route('/v1', ownKeyRoute(deps.store));
+  app.route('/v1', ownKeyRoute(deps.store, { selfTopup: deps.selfTopup ?? false }));
   app.route('/v1', creditRoutes({ store: deps.store, billing, selfTopup: deps.selfTopup ?? false }));
   app.route('/v1', activityRoutes(deps.store, clock));
   app.route('/v1', receiptRoutes(deps.store, audit?.log.reader));
+  // Last: the dashboard claims only `/`, its own files and its routes, never a path above.
+  if (deps.dashboardFiles !== undefined) app.route('/', dashboardRoutes(deps.dashboardFiles));
 
   app.notFound(notFound);
   app.onError(handleError);

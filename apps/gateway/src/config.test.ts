@@ -1,4 +1,4 @@
-// The environment as the gateway reads it at start: the audit and receipt settings.
+// The environment as the gateway reads it at start: the audit, receipt and demo pacing settings.
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@saferouter/router';
 import { loadGatewayConfig } from './config.js';
@@ -36,6 +36,23 @@ describe('SAFEROUTER_RECEIPT_RETENTION_DAYS', () => {
     for (const raw of ['0', '-1', 'x', '1.5']) {
       expect(() => loadGatewayConfig({ ...base, SAFEROUTER_RECEIPT_RETENTION_DAYS: raw }), raw).toThrow(
         /SAFEROUTER_RECEIPT_RETENTION_DAYS/,
+      );
+    }
+  });
+});
+
+describe('SAFEROUTER_DEMO_CHUNK_DELAY_MS', () => {
+  it('defaults to 40 ms (demo streams a browser can watch); 0 turns the pacing off', () => {
+    expect(loadGatewayConfig(base).demoChunkDelayMs).toBe(40);
+    expect(loadGatewayConfig({ ...base, SAFEROUTER_DEMO_CHUNK_DELAY_MS: '' }).demoChunkDelayMs).toBe(40);
+    expect(loadGatewayConfig({ ...base, SAFEROUTER_DEMO_CHUNK_DELAY_MS: '0' }).demoChunkDelayMs).toBe(0);
+    expect(loadGatewayConfig({ ...base, SAFEROUTER_DEMO_CHUNK_DELAY_MS: '10000' }).demoChunkDelayMs).toBe(10_000);
+  });
+
+  it('stops the start on anything else, naming the variable', () => {
+    for (const raw of ['-1', '1.5', 'fast', '10001', '1e9']) {
+      expect(() => loadGatewayConfig({ ...base, SAFEROUTER_DEMO_CHUNK_DELAY_MS: raw }), raw).toThrow(
+        /SAFEROUTER_DEMO_CHUNK_DELAY_MS/,
       );
     }
   });

@@ -23,6 +23,12 @@ export interface GatewayConfig {
   /** Redis URL for per-key limits shared by replicas; absent means in-memory limits. */
   redisUrl: string | undefined;
   selfTopup: boolean;
+  /**
+   * Pause between the built-in demo model's stream chunks (SAFEROUTER_DEMO_CHUNK_DELAY_MS), so a
+   * browser shows tokens arriving and a Stop button has something to stop. `loadGatewayConfig`
+   * defaults it to 40 ms; absent or 0 (the tests' config): no pause.
+   */
+  demoChunkDelayMs?: number | undefined;
   /** SAFEROUTER_REQUIRE_EHBP=1: request bodies on /v1/* must come sealed with EHBP. */
   requireEhbp?: boolean | undefined;
   /** configfs-tsm report root (SAFEROUTER_TSM_ROOT); default /sys/kernel/config/tsm/report. */
@@ -48,6 +54,11 @@ export interface GatewayConfig {
    * `dist/` next to the gateway's own (see `defaultVerifierDir`).
    */
   verifierDir?: string | undefined;
+  /**
+   * The built dashboard served at `/` (SAFEROUTER_DASHBOARD_DIR); absent: apps/dashboard's
+   * `dist/` next to the gateway's own (see `defaultDashboardDir`).
+   */
+  dashboardDir?: string | undefined;
   /**
    * PEM files the gateway serves HTTPS with (SAFEROUTER_TLS_CERT, SAFEROUTER_TLS_KEY), both or
    * neither: TLS then ends inside the attested build, and quotes bind the certificate's key.
@@ -97,6 +108,14 @@ function positiveIntFrom(env: Record<string, string | undefined>, name: string, 
   return n;
 }
 
+/** SAFEROUTER_DEMO_CHUNK_DELAY_MS: 0 to 10000 ms, default 40. */
+function demoChunkDelayFrom(env: Record<string, string | undefined>): number {
+  const name = 'SAFEROUTER_DEMO_CHUNK_DELAY_MS';
+  const ms = intFrom(env, name, 40);
+  if (ms > 10_000) throw new ConfigError(name, `expected at most 10000 ms, got ${ms}`);
+  return ms;
+}
+
 /** Loads the catalog the way the gateway does: `SAFEROUTER_CONFIG` or the default catalog. */
 export function loadCatalogConfig(path: string | undefined): CatalogConfig {
   if (path === undefined || path === '') return defaultCatalogConfig;
@@ -142,6 +161,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
     selfTopup: env.SAFEROUTER_SELF_TOPUP === '1' || env.SAFEROUTER_SELF_TOPUP === 'true',
+    demoChunkDelayMs: demoChunkDelayFrom(env),
     requireEhbp: env.SAFEROUTER_REQUIRE_EHBP === '1' || env.SAFEROUTER_REQUIRE_EHBP === 'true',
     tsmRoot: env.SAFEROUTER_TSM_ROOT || undefined,
     measuredBinary: env.SAFEROUTER_MEASURED_BINARY ? resolve(env.SAFEROUTER_MEASURED_BINARY) : undefined,
@@ -150,6 +170,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
     auditRate: rateFrom(env, 'SAFEROUTER_AUDIT_RATE', 0.05),
     receiptRetentionDays: positiveIntFrom(env, 'SAFEROUTER_RECEIPT_RETENTION_DAYS', 30),
     verifierDir: env.SAFEROUTER_VERIFIER_DIR ? resolve(env.SAFEROUTER_VERIFIER_DIR) : undefined,
+    dashboardDir: env.SAFEROUTER_DASHBOARD_DIR ? resolve(env.SAFEROUTER_DASHBOARD_DIR) : undefined,
     tls: tlsFrom(env),
   };
 }

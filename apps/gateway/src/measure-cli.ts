@@ -8,18 +8,18 @@ import { ConfigError } from '@saferouter/router';
 import { loadCatalogConfig } from './config.js';
 import { measureGateway } from './measure.js';
 import { resolve } from 'node:path';
-import { defaultVerifierDir, loadStaticFiles, staticManifest } from './static-files.js';
-import { VERIFY_PREFIX } from './routes/verifier.js';
+import { loadServedFiles } from './static-files.js';
 
 const binaryPath = fileURLToPath(new URL('./server.mjs', import.meta.url));
 try {
   const catalog = loadCatalogConfig(process.env.SAFEROUTER_CONFIG);
-  // The verifier page the gateway would serve, found as the gateway finds it.
-  const verifierDir = process.env.SAFEROUTER_VERIFIER_DIR
-    ? resolve(process.env.SAFEROUTER_VERIFIER_DIR)
-    : defaultVerifierDir();
-  const files = staticManifest(VERIFY_PREFIX, loadStaticFiles(verifierDir));
-  const { hex } = await measureGateway(binaryPath, catalog, files);
+  // The dashboard and verifier page the gateway would serve, found as the gateway finds them.
+  const dir = (name: string): string | undefined => (process.env[name] ? resolve(process.env[name]) : undefined);
+  const served = loadServedFiles({
+    dashboardDir: dir('SAFEROUTER_DASHBOARD_DIR'),
+    verifierDir: dir('SAFEROUTER_VERIFIER_DIR'),
+  });
+  const { hex } = await measureGateway(binaryPath, catalog, served.manifest);
   process.stdout.write(`${hex}\n`);
 } catch (err) {
   process.stderr.write(

@@ -54,15 +54,39 @@ export function parseIntParam(raw: string | undefined, name: string, min: number
 }
 
 const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+const MAX_DURATION_MS = 366 * 86_400_000;
+
+const EXAMPLES = { window: "'15m', '24h' or '7d'", bucket: "'5m', '1h' or '1d'" } as const;
+
+/** `15m`, `24h`, `7d` → milliseconds, 1m to 366d; `what` names the kind in the message. */
+function parseDuration(raw: string | undefined, name: string, what: keyof typeof EXAMPLES): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const m = /^(\d{1,4})([mhd])$/.exec(raw);
+  if (!m) throw bad(name, `expected a ${what} like ${EXAMPLES[what]}`);
+  const ms = Number(m[1]) * (UNITS[m[2] as string] as number);
+  if (ms <= 0 || ms > MAX_DURATION_MS) throw bad(name, `expected a ${what} between 1m and 366d`);
+  return ms;
+}
 
 /** `15m`, `24h`, `7d` → milliseconds (at most 366 days). */
 export function parseWindow(raw: string | undefined, name: string): number | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  const m = /^(\d{1,4})([mhd])$/.exec(raw);
-  if (!m) throw bad(name, "expected a window like '15m', '24h' or '7d'");
-  const ms = Number(m[1]) * (UNITS[m[2] as string] as number);
-  if (ms <= 0 || ms > 366 * UNITS.d!) throw bad(name, 'expected a window between 1m and 366d');
-  return ms;
+  return parseDuration(raw, name, 'window');
+}
+
+/**
+ * A chart's bucket size, `1m`, `5m`, `15m`, `1h`, `6h`, `1d` (any whole number of minutes, hours
+ * or days up to 366d) → milliseconds. Buckets are aligned to multiples of it since the epoch (UTC).
+ */
+export function parseBucket(raw: string | undefined, name: string): number | undefined {
+  return parseDuration(raw, name, 'bucket');
+}
+
+/** The 400 for a `bucket` that splits the window into more buckets than the store returns. */
+export function tooManyBuckets(name: string, count: number, max: number): ApiError {
+  return bad(
+    name,
+    `it splits the window into ${count} buckets, at most ${max} are allowed: use a larger bucket or a shorter window`,
+  );
 }
 
 export function parseOutcome(raw: string | undefined): 'success' | 'error' | undefined {

@@ -42,6 +42,13 @@ async function main(): Promise<void> {
   console.log(
     `saferouter: listening on ${running.url} (data dir ${config.dataDir}${config.configPath ? `, config ${config.configPath}` : ', default catalog'})`,
   );
+  if (existsSync(join(running.dashboardDir, 'index.html'))) {
+    console.log(`saferouter: dashboard at ${running.url}/ (sign in with an API key or the admin key)`);
+  } else {
+    console.warn(
+      `saferouter: no dashboard built in ${running.dashboardDir}: / answers 503 (run \`pnpm --filter @saferouter/dashboard build\` or set SAFEROUTER_DASHBOARD_DIR)`,
+    );
+  }
   if (existsSync(join(running.verifierDir, 'index.html'))) {
     console.log(
       `saferouter: verifier page at ${running.url}/verify/ (a copy hosted apart from this gateway is the one to trust)`,

@@ -5,8 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createReplayGuard } from './replay-guard.js';
-import { defaultVerifierDir, loadStaticFiles, staticManifest } from './static-files.js';
-import { VERIFY_PREFIX } from './routes/verifier.js';
+import { loadServedFiles } from './static-files.js';
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { serve } from '@hono/node-server';
@@ -44,10 +43,12 @@ export interface RunningGateway {
   auditLog: AuditLog;
   /** Where `/verify/` serves the verifier page from (it may not be built). */
   verifierDir: string;
+  /** Where `/` serves the dashboard from (it may not be built). */
+  dashboardDir: string;
   close(): Promise<void>;
 }
 
-export { defaultVerifierDir } from './static-files.js';
+export { defaultDashboardDir, defaultVerifierDir } from './static-files.js';
 
 /**
  * @param entryFile the running entry (server.ts passes its own file); measured as the binary
@@ -61,10 +62,9 @@ export async function startGateway(
   // First, so a bad certificate or key stops the start before anything is opened or logged.
   const tls = config.tls === undefined ? undefined : loadTls(config.tls);
   const binaryPath = config.measuredBinary ?? entryFile ?? process.argv[1] ?? '';
-  // The verifier page is snapshotted now: the bytes /verify/ serves are the bytes measured.
-  const verifierDir = config.verifierDir ?? defaultVerifierDir();
-  const verifierFiles = loadStaticFiles(verifierDir);
-  const measurement = await measureGateway(binaryPath, config.catalog, staticManifest(VERIFY_PREFIX, verifierFiles));
+  // The dashboard and the verifier page are snapshotted now: the bytes served are the bytes measured.
+  const served = loadServedFiles({ dashboardDir: config.dashboardDir, verifierDir: config.verifierDir });
+  const measurement = await measureGateway(binaryPath, config.catalog, served.manifest);
   const attestor = await createAttestor({
     dataDir: config.dataDir,
     measurement: measurement.measurement,
@@ -113,6 +113,7 @@ export async function startGateway(
     env,
     connectTimeoutMs: config.connectTimeoutMs,
     firstByteTimeoutMs: config.firstByteTimeoutMs,
+    demoChunkDelayMs: config.demoChunkDelayMs,
   });
   // EHBP: bodies sealed to the attested sealing key; a replayed sealed request is refused.
   const replay = await createReplayGuard(config.redisUrl);
@@ -130,7 +131,8 @@ export async function startGateway(
       sample: auditSampler(config.auditRate),
       retentionDays: config.receiptRetentionDays,
     },
-    verifierFiles,
+    verifierFiles: served.verifier,
+    dashboardFiles: served.dashboard,
     ehbp: {
       dh: (peer) => attestor.identity.sealingSharedSecret(peer),
       publicKey: attestor.sealingPublicKey,
@@ -178,7 +180,8 @@ export async function startGateway(
     measurement,
     startupLog,
     auditLog,
-    verifierDir,
+    verifierDir: served.verifierDir,
+    dashboardDir: served.dashboardDir,
     async close() {
       await new Promise<void>((done) => {
         server.close(() => done());

@@ -1,5 +1,5 @@
 /**
- * Static files the gateway serves (the verifier page at /verify/), snapshotted once at start: the
+ * Static files the gateway serves (the dashboard at `/`, the verifier page at /verify/), snapshotted once at start: the
  * bytes served are exactly the bytes measured. The measurement covers them through a manifest —
  * `{ "<url path>": "<sha256 hex>" }` in RFC 8785 canonical JSON — so a changed page is a changed
  * build (docs/attestation.md). Regular files only; dot-files and symlinks are skipped, so nothing
@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface StaticFile {
@@ -45,6 +45,13 @@ export function loadStaticFiles(dir: string): StaticFiles {
 }
 
 /**
+ * apps/dashboard's `dist/`, found from this module as `defaultVerifierDir` finds the verifier's.
+ */
+export function defaultDashboardDir(): string {
+  return fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
+}
+
+/**
  * apps/verifier's `dist/`, found from this module: `../../verifier/dist` from apps/gateway/dist
  * (the bundles `pnpm start` and `pnpm measure` run) and from apps/gateway/src (tsx, tests) alike.
  */
@@ -57,4 +64,87 @@ export function staticManifest(prefix: string, files: StaticFiles): Record<strin
   const out: Record<string, string> = {};
   for (const [path, file] of files) out[`${prefix}${path}`] = file.sha256;
   return out;
+}
+
+/** The measured manifest of everything the gateway serves: the dashboard at `/`, the verifier at `/verify/`. */
+export function servedManifest(dashboard: StaticFiles, verifier: StaticFiles): Record<string, string> {
+  return { ...staticManifest(DASHBOARD_PREFIX, dashboard), ...staticManifest(VERIFY_PREFIX, verifier) };
+}
+
+/** Where the dashboard is served; the manifest names its files under it (`/index.html`). */
+export const DASHBOARD_PREFIX = '/';
+/** Where the verifier page is served; the manifest names its files under it. */
+export const VERIFY_PREFIX = '/verify/';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.webp': 'image/webp',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/** The Content-Type a served file gets, from its extension. */
+export function contentTypeOf(path: string): string {
+  return CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
+}
+
+/** Vite names everything under assets/ by content hash: such a file never changes. */
+export const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/**
+ * The snapshot key (`index.html`, `assets/x.js`) a raw (still percent-encoded) path below a
+ * served prefix names, or undefined when any segment could leave the directory (`..`, an
+ * encoded `/` or `\`, a NUL, a dot-file).
+ *
+ * @example staticRelativePath('assets/index-abc.js') // 'assets/index-abc.js'
+ * @example staticRelativePath('..%2fsecret') // undefined
+ */
+export function staticRelativePath(rest: string): string | undefined {
+  if (rest === '') return 'index.html';
+  const segments: string[] = [];
+  for (const raw of rest.split('/')) {
+    let segment: string;
+    try {
+      segment = decodeURIComponent(raw);
+    } catch {
+      return undefined;
+    }
+    if (segment === '' || segment.startsWith('.') || /[/\\\0]/.test(segment)) return undefined;
+    segments.push(segment);
+  }
+  return segments.join('/');
+}
+
+/** Everything the gateway serves from disk, snapshotted once, and the manifest measured over it. */
+export interface ServedFiles {
+  dashboardDir: string;
+  verifierDir: string;
+  dashboard: StaticFiles;
+  verifier: StaticFiles;
+  /** `servedManifest(dashboard, verifier)`: what the measurement covers. */
+  manifest: Record<string, string>;
+}
+
+/**
+ * Snapshots the dashboard and the verifier page: the one place the gateway (start.ts) and
+ * `pnpm measure` (measure-cli.ts) find them, so both measure the same files. Absent directories
+ * default to the builds beside this app (apps/dashboard/dist, apps/verifier/dist).
+ */
+export function loadServedFiles(dirs: {
+  dashboardDir?: string | undefined;
+  verifierDir?: string | undefined;
+}): ServedFiles {
+  const dashboardDir = dirs.dashboardDir ?? defaultDashboardDir();
+  const verifierDir = dirs.verifierDir ?? defaultVerifierDir();
+  const dashboard = loadStaticFiles(dashboardDir);
+  const verifier = loadStaticFiles(verifierDir);
+  return { dashboardDir, verifierDir, dashboard, verifier, manifest: servedManifest(dashboard, verifier) };
 }

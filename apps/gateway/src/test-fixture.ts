@@ -4,6 +4,7 @@
  * `app.request()`. Nothing here opens a socket; the end-to-end tests in `test/` do that.
  * Not imported by the server entry point, so it never reaches the bundle.
  */
+import type { StaticFiles } from './static-files.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,9 +56,13 @@ export const catalogJson = {
 
 export interface FixtureOptions {
   bodyLimitBytes?: number;
+  /** SAFEROUTER_SELF_TOPUP: keys may top themselves up. */
+  selfTopup?: boolean;
   keyCacheTtlMs?: number;
   /** Serve `/verify/` from this directory. */
   verifierDir?: string;
+  /** Serve the dashboard at `/` from these files. */
+  dashboardFiles?: StaticFiles;
 }
 
 export interface Fixture extends Gateway {
@@ -156,12 +161,13 @@ export async function expectError(
   expect(res.status).toBe(status);
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
   const json = (await res.json()) as OpenAIErrorBody;
-  // OpenAI's shape; `param` names the field when the error is about one.
-  const { param, ...rest } = json.error;
+  // OpenAI's shape; `param` names the field when the error is about one, `metadata` holds details.
+  const { param, metadata, ...rest } = json.error;
   expect({ error: rest }).toEqual({
     error: { message: expect.any(String), type: expect.any(String), code: expect.any(String) },
   });
   if (param !== undefined) expect(typeof param).toBe('string');
+  if (metadata !== undefined) expect(metadata).toBeTypeOf('object');
   if (code !== undefined) expect(json.error.code).toBe(code);
   if (type !== undefined) expect(json.error.type).toBe(type);
   return json;

@@ -2,13 +2,16 @@
  * Billing end to end against the real server (in process, SQLite): exact micro-dollar charges for
  * non-stream and stream requests, the charge being on the ledger before `[DONE]`, estimated
  * billing of a client that leaves mid-stream, failed attempts costing nothing, and the 402 that
- * says how many tokens a key can afford. Expected costs are computed from the catalog prices.
+ * says how many tokens a key can afford (in its message and its `error.metadata`, plain, streamed
+ * and sealed with EHBP). Expected costs are computed from the catalog prices.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseCatalogConfig } from '@saferouter/router';
 import { estimatePromptTokens } from '@saferouter/billing';
 import { startFakeUpstream, type FakeUpstream } from '@saferouter/fake-upstream';
+import { RESPONSE_NONCE_HEADER } from '@saferouter/ehbp';
+import { createSecureFetch } from '@saferouter/verify';
 import { ADMIN_KEY, startTestGateway, type TestGateway } from './helpers.js';
 import {
   activityOf,
@@ -17,6 +20,7 @@ import {
   createKey,
   credits,
   expectedCost,
+  microsToUsd,
   PRICES,
   sseEvents,
   usdToMicros,
@@ -25,6 +29,20 @@ import {
 
 let upstream: FakeUpstream;
 let gw: TestGateway;
+
+/** The 402's error object, with its `metadata`. */
+interface RefusalError {
+  message: string;
+  type: string;
+  code: string;
+  metadata: {
+    affordable_tokens: number;
+    requested_tokens: number;
+    prompt_tokens: number;
+    available_usd: string;
+    required_usd: string;
+  };
+}
 
 beforeAll(async () => {
   upstream = await startFakeUpstream();
@@ -280,9 +298,18 @@ describe('402 insufficient credits', () => {
 
     const refused = await chat(gw.url, key, { model: 'b-cheap', messages, max_tokens: 100_000 });
     expect(refused.status).toBe(402);
-    const { error } = (await refused.json()) as { error: { message: string; type: string; code: string } };
+    const { error } = (await refused.json()) as { error: RefusalError };
     expect(error.code).toBe('insufficient_credits');
     expect(error.message).toContain(`You requested up to 100000 tokens, but can only afford ${affordable}.`);
+    // The same numbers, machine-readable: a client can retry with max_tokens = affordable_tokens.
+    expect(error.metadata).toEqual({
+      affordable_tokens: affordable,
+      requested_tokens: 100_000,
+      prompt_tokens: prompt,
+      available_usd: '0.001',
+      required_usd: expect.any(String),
+    });
+    expect(usdToMicros(error.metadata.required_usd)).toBe(expectedCost('b-cheap', prompt, 100_000));
     expect(upstream.requests).toHaveLength(0);
 
     const justOver = await chat(gw.url, key, { model: 'b-cheap', messages, max_tokens: affordable + 1 });
@@ -298,6 +325,59 @@ describe('402 insufficient credits', () => {
     const account = await gw.store.billing.balance(id);
     expect(account.balanceMicros).toBe(credit - 2 * expectedCost('b-cheap', 12, 7));
     await expectBooksBalanced(id);
+  });
+});
+
+describe('402 metadata on every path to the client', () => {
+  const refusedRequest = (stream: boolean): Record<string, unknown> => ({
+    model: 'b-solo',
+    messages: [{ role: 'user', content: 'price me' }],
+    max_tokens: 50_000,
+    stream,
+  });
+  /** What the 402 must say for `refusedRequest` with `credit` µ$, computed from the catalog prices. */
+  const expectedMetadata = (credit: number): Record<string, unknown> => {
+    const prompt = estimatePromptTokens({ messages: [{ role: 'user', content: 'price me' }] });
+    return {
+      affordable_tokens: Math.floor(
+        (credit * 1_000_000 - prompt * PRICES['b-solo'].inMicros) / PRICES['b-solo'].outMicros,
+      ),
+      requested_tokens: 50_000,
+      prompt_tokens: prompt,
+      available_usd: microsToUsd(credit).replace(/\.?0+$/, ''),
+      required_usd: microsToUsd(expectedCost('b-solo', prompt, 50_000)).replace(/\.?0+$/, ''),
+    };
+  };
+
+  it('plain: a stream is refused before its first byte with the same JSON body as a non-stream', async () => {
+    const { key } = await createKey(gw.url, ADMIN_KEY, 'poor-plain', '0.002');
+    for (const stream of [false, true]) {
+      const res = await chat(gw.url, key, refusedRequest(stream));
+      expect(res.status).toBe(402);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      const { error } = (await res.json()) as { error: RefusalError };
+      expect(error.code).toBe('insufficient_credits');
+      expect(error.metadata, `stream: ${stream}`).toEqual(expectedMetadata(2_000));
+    }
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('sealed with EHBP: the 402 leaves sealed, and opens to the same metadata', async () => {
+    const { key } = await createKey(gw.url, ADMIN_KEY, 'poor-sealed', '0.002');
+    const sealedFetch = await createSecureFetch(gw.url, { allowMock: true });
+    for (const stream of [false, true]) {
+      const res = await sealedFetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(refusedRequest(stream)),
+      });
+      expect(res.status).toBe(402);
+      expect(res.headers.get(RESPONSE_NONCE_HEADER)).toMatch(/^[0-9a-f]{64}$/);
+      const { error } = (await res.json()) as { error: RefusalError };
+      expect(error.code).toBe('insufficient_credits');
+      expect(error.metadata, `stream: ${stream}`).toEqual(expectedMetadata(2_000));
+    }
+    expect(upstream.requests).toHaveLength(0);
   });
 });
 

@@ -82,6 +82,8 @@ export async function spawnGateway(options: ChildGatewayOptions): Promise<ChildG
       REDIS_URL: options.redisUrl ?? '',
       FAKE_UP_KEY: options.upstreamKey ?? 'fake-upstream-key',
       SAFEROUTER_LOG_KEY: logKey,
+      // Demo streams unpaced (the default, 40 ms a chunk, is for browsers).
+      SAFEROUTER_DEMO_CHUNK_DELAY_MS: '0',
       // No SEV-SNP in tests: a configfs-tsm root that does not exist selects the mock backend.
       SAFEROUTER_TSM_ROOT: join(options.dataDir, 'no-tsm'),
     },

@@ -49,6 +49,7 @@ beforeAll(async () => {
       SAFEROUTER_CONFIG: configPath,
       SAFEROUTER_ADMIN_KEY: ADMIN_KEY,
       FAKE_UP_KEY: 'k',
+      SAFEROUTER_DEMO_CHUNK_DELAY_MS: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

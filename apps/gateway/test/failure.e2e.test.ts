@@ -289,4 +289,33 @@ describe('demo models', () => {
     expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
     expect(upstream.requests).toHaveLength(0);
   });
+
+  it('SAFEROUTER_DEMO_CHUNK_DELAY_MS paces a demo stream chunk by chunk (the tests run unpaced)', async () => {
+    const delayMs = 25;
+    const paced = await startTestGateway(upstream.url, { demoChunkDelayMs: delayMs });
+    try {
+      const res = await fetch(`${paced.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${paced.userKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'saferouter/demo', messages: msg, stream: true }),
+      });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      const arrivals: number[] = [];
+      let text = '';
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        arrivals.push(performance.now());
+        text += new TextDecoder().decode(r.value);
+      }
+      expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+      const events = text.split('\n\n').filter((e) => e.startsWith('data: ')).length;
+      // One pause before every event but the first: the stream takes at least that long and
+      // arrives in many reads, not one burst.
+      expect(events).toBeGreaterThan(8);
+      expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThanOrEqual((events - 1) * delayMs * 0.8);
+      expect(arrivals.length).toBeGreaterThan(events / 2);
+    } finally {
+      await paced.close();
+    }
+  });
 });

@@ -292,17 +292,31 @@ async function readBody(
   return result;
 }
 
-/** True for `{ error: { message, type, code } }` with strings (and an optional `param`). */
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * True for `{ error: { message, type, code } }` with strings, an optional string `param`, and an
+ * optional `metadata` object of JSON scalars (the 402's `affordable_tokens`, …).
+ */
 export function isOpenAIError(json: unknown): boolean {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return false;
+  if (!isPlainObject(json)) return false;
   const keys = Object.keys(json);
   if (keys.length !== 1 || keys[0] !== 'error') return false;
-  const error: unknown = (json as { error: unknown }).error;
-  if (typeof error !== 'object' || error === null || Array.isArray(error)) return false;
-  const e = error as Record<string, unknown>;
-  const extra = Object.keys(e).filter((k) => !['message', 'type', 'code', 'param'].includes(k));
+  const e = json.error;
+  if (!isPlainObject(e)) return false;
+  const extra = Object.keys(e).filter((k) => !['message', 'type', 'code', 'param', 'metadata'].includes(k));
+  const metadataOk =
+    e.metadata === undefined ||
+    (isPlainObject(e.metadata) &&
+      Object.values(e.metadata).every((v) => v === null || ['string', 'number', 'boolean'].includes(typeof v)));
   return (
-    typeof e.message === 'string' && typeof e.type === 'string' && typeof e.code === 'string' && extra.length === 0
+    typeof e.message === 'string' &&
+    typeof e.type === 'string' &&
+    typeof e.code === 'string' &&
+    (e.param === undefined || typeof e.param === 'string') &&
+    metadataOk &&
+    extra.length === 0
   );
 }
 

@@ -348,7 +348,7 @@ export const ROUTES: readonly RouteFuzz[] = [
     5,
     fc.record({
       method: fc.constant('GET'),
-      target: query(ACTIVITY_PARAMS).map((q) => `/v1/activity/stats${q}`),
+      target: query([...ACTIVITY_PARAMS, 'bucket']).map((q) => `/v1/activity/stats${q}`),
       auth: authFor('any'),
       headers: fc.constant({}),
     }),

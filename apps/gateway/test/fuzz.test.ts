@@ -97,6 +97,19 @@ const KNOWN: [name: string, request: FuzzRequest][] = [
   ['GET /v1/activity/stats?model=%00', get('/v1/activity/stats?model=%00')],
   ['GET /v1/activity/stats?until=0 (the default window starts before 1970)', get('/v1/activity/stats?until=0')],
   ['GET /v1/activity/stats?since=9007199254740993', get('/v1/activity/stats?since=9007199254740993')],
+  // Buckets: too many for the window (a 400 naming `bucket`), and windows at the edges of time.
+  ['GET /v1/activity/stats?bucket=1m&window=366d', get('/v1/activity/stats?bucket=1m&window=366d')],
+  ['GET /v1/activity/stats?bucket=1m&since=0', get('/v1/activity/stats?bucket=1m&since=0')],
+  ['GET /v1/activity/stats?bucket=1h&until=0', get('/v1/activity/stats?bucket=1h&until=0')],
+  ['GET /v1/activity/stats?bucket=1d&until=2^53-1', get('/v1/activity/stats?bucket=1d&until=9007199254740991')],
+  [
+    'GET /v1/activity/stats?bucket=366d&since=0&until=2^53-1',
+    get('/v1/activity/stats?bucket=366d&since=0&until=9007199254740991'),
+  ],
+  [
+    'GET /v1/activity/stats?bucket=366d&since=9007199254740991',
+    get('/v1/activity/stats?bucket=366d&since=9007199254740991'),
+  ],
   ['GET /v1/credits?key_id= (empty), admin', admin('GET', '/v1/credits?key_id=')],
   ['GET /v1/credits?key_id= 65 characters, admin', admin('GET', `/v1/credits?key_id=${'k'.repeat(65)}`)],
   [
@@ -140,6 +153,16 @@ describe('the oracle can fail', () => {
     ['a 503', respond(503, error), /gateway-made 503/],
     ['an error without code', respond(400, json({ error: { message: 'm', type: 't' } })), /OpenAI's shape/],
     ['an error as a string', respond(404, json({ error: 'nope' })), /OpenAI's shape/],
+    [
+      'an error with an unknown field',
+      respond(400, json({ error: { message: 'm', type: 't', code: 'c', stack: 'at x' } })),
+      /OpenAI's shape/,
+    ],
+    [
+      'an error whose metadata is not an object of scalars',
+      respond(402, json({ error: { message: 'm', type: 't', code: 'c', metadata: { nested: { a: 1 } } } })),
+      /OpenAI's shape/,
+    ],
     ['an error in plain text', respond(400, 'bad request', 'text/plain'), /not JSON/],
     ['a response without x-request-id', new Response('{}', { status: 200 }), /x-request-id/],
     ['a 200 that says JSON but is not', respond(200, '{"a":'), /says JSON/],
@@ -159,6 +182,8 @@ describe('the oracle can fail', () => {
     expect(await judge(stream, sse('{"choices":[]}', '[DONE]'))).toBeUndefined();
     expect(await judge(stream, sse('{"choices":[]}', error))).toBeUndefined();
     expect(await judge(probe, respond(404, error))).toBeUndefined();
+    const withMetadata = json({ error: { message: 'm', type: 't', code: 'c', metadata: { affordable_tokens: 5 } } });
+    expect(await judge(probe, respond(402, withMetadata))).toBeUndefined();
   });
 
   describe('on a real gateway', () => {

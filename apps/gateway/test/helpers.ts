@@ -74,6 +74,8 @@ export function testGatewayConfig(
     databaseUrl: undefined,
     redisUrl: undefined,
     selfTopup: false,
+    // Demo streams unpaced, so tests keep their speed (the operator's default is 40 ms).
+    demoChunkDelayMs: 0,
     // No SEV-SNP here: point configfs-tsm at a path that does not exist, so the mock is used.
     tsmRoot: join(dataDir, 'no-tsm'),
     measuredBinary: fileURLToPath(new URL('../src/server.ts', import.meta.url)),

@@ -127,9 +127,35 @@ describe('InsufficientCreditsError', () => {
     expect(err.availableMicros).toBe(20_010);
     expect(err.requiredMicros).toBe(124_380);
     expect(err.toJSON()).toEqual({
-      error: { message: insufficientCreditsMessage(info()), type: 'insufficient_quota', code: 'insufficient_credits' },
+      error: {
+        message: insufficientCreditsMessage(info()),
+        type: 'insufficient_quota',
+        code: 'insufficient_credits',
+        metadata: {
+          affordable_tokens: 1234,
+          requested_tokens: 8192,
+          prompt_tokens: 500,
+          available_usd: '0.02001',
+          required_usd: '0.12438',
+        },
+      },
     });
     expect(JSON.parse(JSON.stringify(err))).toEqual(err.toJSON());
+    // The bytes a client gets (and a receipt hashes) carry the same metadata.
+    expect(JSON.parse(new TextDecoder().decode(err.responseBody()))).toEqual(err.toJSON());
+  });
+
+  it('says in metadata when no output token is affordable', () => {
+    const err = new InsufficientCreditsError(
+      info({ affordableTokens: 0, promptAffordable: false, availableMicros: 0, requiredMicros: 1 }),
+    );
+    expect(err.toJSON().error.metadata).toEqual({
+      affordable_tokens: 0,
+      requested_tokens: 8192,
+      prompt_tokens: 500,
+      available_usd: '0',
+      required_usd: '0.000001',
+    });
   });
 
   it('is recognised by marker, and joins the router error family', () => {

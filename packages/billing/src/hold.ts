@@ -111,7 +111,10 @@ const marker = Symbol.for('saferouter.billing.insufficient-credits');
 
 /**
  * A key cannot afford a request: HTTP 402 with OpenAI's error shape, a member of the one error
- * family (`@saferouter/errors`), so the gateway renders it like any other.
+ * family (`@saferouter/errors`), so the gateway renders it like any other. The numbers the
+ * message is made from also travel as `error.metadata`: `affordable_tokens`, `requested_tokens`,
+ * `prompt_tokens`, and `available_usd` / `required_usd` as exact decimal strings, so a client can
+ * retry with `max_tokens: affordable_tokens` without parsing the message.
  *
  * `isRetryable` is true on purpose: thrown while re-pricing for a fallback candidate, it lets
  * fallback move on to a cheaper candidate; a final refusal still reaches the client as this 402.
@@ -134,6 +137,13 @@ export class InsufficientCreditsError extends SafeRouterError {
       type: 'insufficient_quota',
       code: 'insufficient_credits',
       isRetryable: true,
+      metadata: {
+        affordable_tokens: info.affordableTokens,
+        requested_tokens: info.requestedTokens,
+        prompt_tokens: info.promptTokens,
+        available_usd: formatUsd(info.availableMicros),
+        required_usd: formatUsd(info.requiredMicros),
+      },
     });
     this.name = 'InsufficientCreditsError';
     this.requestedTokens = info.requestedTokens;

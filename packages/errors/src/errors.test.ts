@@ -34,12 +34,43 @@ describe('SafeRouterError', () => {
     expect(a.headers).toEqual({ 'retry-after': '1', 'x-saferouter-receipt': 'jws' });
   });
 
-  it('defaults to not retryable, no param, no headers', () => {
+  it('defaults to not retryable, no param, no metadata, no headers', () => {
     const err = new SafeRouterError({ message: 'x', statusCode: 400, type: 'invalid_request_error', code: 'bad' });
     expect(err.isRetryable).toBe(false);
     expect(err.param).toBeUndefined();
+    expect(err.metadata).toBeUndefined();
     expect(err.headers).toEqual({});
     expect('param' in err.toJSON().error).toBe(false);
+    expect('metadata' in err.toJSON().error).toBe(false);
+  });
+
+  it('renders metadata as error.metadata, after param, in toJSON() and the response bytes alike', () => {
+    const metadata: Record<string, string | number | boolean | null> = { affordable_tokens: 12, available_usd: '0.5' };
+    const err = new SafeRouterError({
+      message: 'Too poor',
+      statusCode: 402,
+      type: 'insufficient_quota',
+      code: 'insufficient_credits',
+      param: 'max_tokens',
+      metadata,
+    });
+    metadata['affordable_tokens'] = 99; // a later change to the caller's object does not leak in
+    const body = {
+      error: {
+        message: 'Too poor',
+        type: 'insufficient_quota',
+        code: 'insufficient_credits',
+        param: 'max_tokens',
+        metadata: { affordable_tokens: 12, available_usd: '0.5' },
+      },
+    };
+    expect(err.toJSON()).toEqual(body);
+    expect(err.metadata).toEqual(body.error.metadata);
+    expect(new TextDecoder().decode(err.responseBody())).toBe(JSON.stringify(body));
+    // Each rendering is a copy: changing one leaves the error as it was.
+    err.toJSON().error.metadata!['affordable_tokens'] = 0;
+    expect(err.toJSON().error.metadata?.['affordable_tokens']).toBe(12);
+    expect(JSON.parse(JSON.stringify(err))).toEqual(body);
   });
 
   it('refuses a status that is not an HTTP error', () => {

@@ -27,9 +27,18 @@ export type OpenAIErrorType =
   | 'timeout_error'
   | 'service_unavailable';
 
-/** OpenAI's error body: `{ error: { message, type, code, param? } }`. */
+/** A value of an error's `metadata`: JSON scalars only, so the wire body is plain and stable. */
+export type ErrorMetadataValue = string | number | boolean | null;
+
+/** Machine-readable details of one error, e.g. `{ affordable_tokens: 1234 }` on a 402. */
+export type ErrorMetadata = Readonly<Record<string, ErrorMetadataValue>>;
+
+/**
+ * OpenAI's error body: `{ error: { message, type, code, param?, metadata? } }`. `metadata` (as
+ * OpenRouter sends it) carries details a client can act on without parsing the message.
+ */
 export interface OpenAIErrorBody {
-  error: { message: string; type: string; code: string; param?: string };
+  error: { message: string; type: string; code: string; param?: string; metadata?: Record<string, ErrorMetadataValue> };
 }
 
 export interface SafeRouterErrorOptions {
@@ -45,6 +54,8 @@ export interface SafeRouterErrorOptions {
   param?: string | undefined;
   /** Response headers the answer needs, e.g. `retry-after` on a 429 or `allow` on a 405. */
   headers?: Readonly<Record<string, string>> | undefined;
+  /** Details rendered as `error.metadata` (snake_case keys, JSON scalars), e.g. on a 402. */
+  metadata?: ErrorMetadata | undefined;
   cause?: unknown;
 }
 
@@ -60,6 +71,8 @@ export class SafeRouterError extends Error {
   readonly code: string;
   readonly isRetryable: boolean;
   readonly param: string | undefined;
+  /** Rendered as `error.metadata` by `toJSON()`; undefined when the error has none. */
+  readonly metadata: ErrorMetadata | undefined;
   /**
    * Response headers the answer carries. Code that knows more about the request may add to them
    * before the error is rendered (a receipt for a request that reached an upstream).
@@ -77,6 +90,7 @@ export class SafeRouterError extends Error {
     this.code = options.code;
     this.isRetryable = options.isRetryable ?? false;
     this.param = options.param;
+    this.metadata = options.metadata === undefined ? undefined : Object.freeze({ ...options.metadata });
     this.headers = { ...options.headers };
   }
 
@@ -89,10 +103,15 @@ export class SafeRouterError extends Error {
     return typeof error === 'object' && error !== null && (error as { [marker]?: unknown })[marker] === true;
   }
 
-  /** OpenAI's error shape; `param` only when the error names one. */
+  /**
+   * OpenAI's error shape; `param` only when the error names one, `metadata` only when it has some.
+   * The one owner of the wire body: `responseBody()` (sent, and hashed by receipts) and SSE error
+   * events are both made from it.
+   */
   toJSON(): OpenAIErrorBody {
     const error: OpenAIErrorBody['error'] = { message: this.message, type: this.type, code: this.code };
     if (this.param !== undefined) error.param = this.param;
+    if (this.metadata !== undefined) error.metadata = { ...this.metadata };
     return { error };
   }
 

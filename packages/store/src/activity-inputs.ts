@@ -8,6 +8,7 @@
  */
 import { InvalidArgumentError } from '@saferouter/errors';
 
+import { ACTIVITY_MAX_BUCKETS, activityBucketCount } from './activity-buckets.js';
 import type { ActivityEntry, ActivityFilter } from './activity-types.js';
 import { assertRecordId, MAX_MICROS } from './billing-inputs.js';
 import { assertKeyId } from './inputs.js';
@@ -76,6 +77,44 @@ export function assertActivityFilter(filter: unknown): asserts filter is Activit
   if (filter['outcome'] !== undefined) assertOneOf(filter['outcome'], 'filter.outcome', OUTCOMES);
   if (filter['since'] !== undefined) assertTimestamp(filter['since'], 'filter.since');
   if (filter['until'] !== undefined) assertTimestamp(filter['until'], 'filter.until');
+}
+
+/** The buckets `stats()` was asked for: their size in ms, the first one's number, and how many. */
+export interface ActivityBuckets {
+  bucketMs: number;
+  /** `floor(since / bucketMs)`: the first bucket starts at `first × bucketMs`. */
+  first: number;
+  count: number;
+}
+
+/**
+ * Resolves `stats()` options against an already checked filter: undefined without `bucketMs`.
+ *
+ * @throws {InvalidArgumentError} (reason `type`) when `options` or `bucketMs` has the wrong type.
+ * @throws {InvalidArgumentError} (reason `range`) when `bucketMs` is not a positive safe integer,
+ *   `filter.since` or `filter.until` is missing, or the window has more than `ACTIVITY_MAX_BUCKETS` buckets.
+ */
+export function resolveActivityBuckets(filter: ActivityFilter, options: unknown): ActivityBuckets | undefined {
+  if (options === undefined) return undefined;
+  assertObject(options, 'options');
+  const bucketMs = options['bucketMs'];
+  if (bucketMs === undefined) return undefined;
+  assertInteger(bucketMs, 'options.bucketMs', { min: 1, max: Number.MAX_SAFE_INTEGER });
+  const { since, until } = filter;
+  // Empty buckets are listed too, so the window must have both ends.
+  if (since === undefined)
+    throw new InvalidArgumentError('filter.since', 'filter.since is required with options.bucketMs', 'range');
+  if (until === undefined)
+    throw new InvalidArgumentError('filter.until', 'filter.until is required with options.bucketMs', 'range');
+  const count = activityBucketCount(since, until, bucketMs);
+  if (count > ACTIVITY_MAX_BUCKETS) {
+    throw new InvalidArgumentError(
+      'options.bucketMs',
+      `options.bucketMs splits the window into ${count} buckets; at most ${ACTIVITY_MAX_BUCKETS} are allowed`,
+      'range',
+    );
+  }
+  return { bucketMs, first: Math.floor(since / bucketMs), count };
 }
 
 /**

@@ -4,8 +4,14 @@
  * their SQL here and only the placeholder style (`?` or `$n`) and the percentile differ.
  */
 
-import { encodeActivityCursor, type ActivityCursor } from './activity-inputs.js';
-import type { ActivityBreakdown, ActivityFilter, ActivityPage, ActivityStats } from './activity-types.js';
+import { encodeActivityCursor, type ActivityBuckets, type ActivityCursor } from './activity-inputs.js';
+import type {
+  ActivityBreakdown,
+  ActivityBucket,
+  ActivityFilter,
+  ActivityPage,
+  ActivityStats,
+} from './activity-types.js';
 import { ACTIVITY_COLUMNS, safeInt, toActivityEntry, type ActivityRow } from './rows.js';
 
 /**
@@ -66,9 +72,12 @@ export function activityListSql(
   return { text, values: params.values };
 }
 
-/** A row of `activityStatsSql`: dim `all` once, then one per model and per provider. */
+/**
+ * A row of `activityStatsSql`: dim `all` once, then one per model and per provider, and with
+ * buckets one per non-empty bucket (`key` is the bucket's number, `floor(ts / bucketMs)`).
+ */
 export interface StatsRow {
-  dim: 'all' | 'model' | 'provider';
+  dim: 'all' | 'model' | 'provider' | 'bucket';
   key: string;
   requests: number;
   success: number;
@@ -80,13 +89,26 @@ export interface StatsRow {
 }
 
 /**
- * Totals and both breakdowns in one statement (one round trip on Postgres). Postgres computes
- * the nearest-rank percentiles itself (`percentile_disc` takes row ⌈p·n⌉); SQLite has no such
- * aggregate, so its rows carry NULL and the caller asks `activityPercentileSql`.
+ * SQLite's nearest-rank percentile over a group whose rows carry their 1-based rank `rn` in
+ * latency order and the group's size `n`: the latency of the row with `rn = ⌈pct/100 · n⌉`,
+ * written in integers (`rn ≥ pct·n/100 > rn − 1`) so it agrees with Postgres's
+ * `percentile_disc` (see `nearestRank`).
+ */
+function sqliteRankedPercentile(pct: number): string {
+  return `MAX(CASE WHEN rn * 100 >= ${pct} * n AND (rn - 1) * 100 < ${pct} * n THEN latency_ms END)`;
+}
+
+/**
+ * Totals and both breakdowns in one statement (one round trip on Postgres, and one snapshot, so
+ * the buckets add up to the totals). Postgres computes the nearest-rank percentiles itself
+ * (`percentile_disc` takes row ⌈p·n⌉); SQLite has no such aggregate, so its `all` row carries NULL
+ * and the caller asks `activityPercentileSql`, while its bucket rows rank latencies with window
+ * functions. The bucket number is an integer division (`ts` is never negative, so it floors).
  */
 export function activityStatsSql(
   dialect: SqlDialect,
   filter: ActivityFilter,
+  buckets?: ActivityBuckets,
 ): { text: string; values: (string | number)[] } {
   const params = new SqlParams(dialect);
   const sums = `CAST(COUNT(*) AS BIGINT) AS requests,
@@ -99,12 +121,31 @@ export function activityStatsSql(
       ? `percentile_disc(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,
          percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95`
       : 'NULL AS p50, NULL AS p95';
-  const text = `
+  let text = `
     SELECT 'all' AS dim, '' AS key, ${sums}, ${pct} FROM activity ${whereClause(filter, params)}
     UNION ALL
     SELECT 'model', model, ${sums}, NULL, NULL FROM activity ${whereClause(filter, params)} GROUP BY model
     UNION ALL
     SELECT 'provider', provider, ${sums}, NULL, NULL FROM activity ${whereClause(filter, params)} GROUP BY provider`;
+  if (buckets !== undefined) {
+    // The bucket size is bound as a parameter; the CAST keeps the division integral (SQLite
+    // binds a JS number as REAL).
+    const bucketed = `SELECT ts / CAST(${params.add(buckets.bucketMs)} AS BIGINT) AS b, status, latency_ms,
+        prompt_tokens, completion_tokens, cost_micros FROM activity ${whereClause(filter, params)}`;
+    text +=
+      dialect === 'postgres'
+        ? `
+    UNION ALL
+    SELECT 'bucket', CAST(b AS TEXT), ${sums}, percentile_disc(0.5) WITHIN GROUP (ORDER BY latency_ms),
+      percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms)
+    FROM (${bucketed}) AS t GROUP BY b`
+        : `
+    UNION ALL
+    SELECT 'bucket', CAST(b AS TEXT), ${sums}, ${sqliteRankedPercentile(50)}, ${sqliteRankedPercentile(95)}
+    FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY b ORDER BY latency_ms) AS rn,
+            COUNT(*) OVER (PARTITION BY b) AS n
+          FROM (${bucketed})) GROUP BY b`;
+  }
   return { text, values: params.values };
 }
 
@@ -134,7 +175,12 @@ export function nearestRank(p: number, n: number): number {
  * Assembles `ActivityStats` from the rows of `activityStatsSql`. Breakdowns are sorted by
  * requests, most first, then by key, so the output does not depend on the engine's grouping.
  */
-export function toActivityStats(rows: readonly StatsRow[], p50: number, p95: number): ActivityStats {
+export function toActivityStats(
+  rows: readonly StatsRow[],
+  p50: number,
+  p95: number,
+  buckets?: ActivityBuckets,
+): ActivityStats {
   const all = rows.find((r) => r.dim === 'all');
   const total = all === undefined ? 0 : safeInt(all.requests, 'requests');
   const success = all === undefined ? 0 : safeInt(all.success, 'success');
@@ -150,7 +196,7 @@ export function toActivityStats(rows: readonly StatsRow[], p50: number, p95: num
         costMicros: safeInt(r.cost_micros, 'cost_micros'),
       }))
       .sort((a, b) => b.requests - a.requests || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return {
+  const stats: ActivityStats = {
     total,
     success,
     successRate: total === 0 ? 0 : success / total,
@@ -160,4 +206,38 @@ export function toActivityStats(rows: readonly StatsRow[], p50: number, p95: num
     byModel: breakdown('model'),
     byProvider: breakdown('provider'),
   };
+  if (buckets !== undefined) stats.buckets = toBuckets(rows, buckets);
+  return stats;
+}
+
+/** Every bucket of the window, oldest first: the rows' non-empty ones, zeros for the rest. */
+function toBuckets(rows: readonly StatsRow[], { bucketMs, first, count }: ActivityBuckets): ActivityBucket[] {
+  const filled = new Map<number, StatsRow>();
+  for (const r of rows) if (r.dim === 'bucket') filled.set(Number(r.key), r);
+  return Array.from({ length: count }, (_, i) => {
+    const start = (first + i) * bucketMs;
+    const r = filled.get(first + i);
+    if (r === undefined) {
+      return {
+        start,
+        requests: 0,
+        success: 0,
+        promptTokens: 0,
+        completionTokens: 0,
+        costMicros: 0,
+        p50LatencyMs: 0,
+        p95LatencyMs: 0,
+      };
+    }
+    return {
+      start,
+      requests: safeInt(r.requests, 'requests'),
+      success: safeInt(r.success, 'success'),
+      promptTokens: safeInt(r.prompt_tokens, 'prompt_tokens'),
+      completionTokens: safeInt(r.completion_tokens, 'completion_tokens'),
+      costMicros: safeInt(r.cost_micros, 'cost_micros'),
+      p50LatencyMs: safeInt(r.p50 ?? 0, 'p50'),
+      p95LatencyMs: safeInt(r.p95 ?? 0, 'p95'),
+    };
+  });
 }

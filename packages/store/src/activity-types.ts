@@ -75,6 +75,33 @@ export interface ActivityStats {
   costMicros: number;
   byModel: ActivityBreakdown[];
   byProvider: ActivityBreakdown[];
+  /** Only when `bucketMs` was asked for: every bucket of the window, oldest first. */
+  buckets?: ActivityBucket[];
+}
+
+/**
+ * One time bucket of `stats()`: the entries with `start <= ts < start + bucketMs` that also pass
+ * the filter (so the first and last bucket of a window that is not aligned are partial).
+ */
+export interface ActivityBucket {
+  /** Epoch ms of the bucket's start: a multiple of `bucketMs` (UTC, counted from the epoch). */
+  start: number;
+  requests: number;
+  success: number;
+  promptTokens: number;
+  completionTokens: number;
+  costMicros: number;
+  /** Latency percentiles in ms (nearest-rank, as for the window), 0 for an empty bucket. */
+  p50LatencyMs: number;
+  p95LatencyMs: number;
+}
+
+export interface ActivityStatsOptions {
+  /**
+   * Split the window into buckets this many ms long, aligned to multiples of it since the epoch.
+   * Needs `filter.since` and `filter.until`; at most `ACTIVITY_MAX_BUCKETS` buckets.
+   */
+  bucketMs?: number | undefined;
 }
 
 export interface ActivityStore {
@@ -85,5 +112,14 @@ export interface ActivityStore {
     filter: ActivityFilter,
     page?: { limit?: number | undefined; cursor?: string | undefined },
   ): Promise<ActivityPage>;
-  stats(filter: ActivityFilter): Promise<ActivityStats>;
+  /**
+   * Window statistics; with `options.bucketMs`, also `buckets`: one per bucket of
+   * `[filter.since, filter.until)`, empty ones included with zeros, from one snapshot of the data
+   * (the buckets add up to the totals).
+   *
+   * @throws {InvalidArgumentError} on a malformed filter; with `bucketMs`, when it is not a
+   *   positive integer, `since` or `until` is missing, or the window has more than
+   *   `ACTIVITY_MAX_BUCKETS` buckets.
+   */
+  stats(filter: ActivityFilter, options?: ActivityStatsOptions): Promise<ActivityStats>;
 }

@@ -1,11 +1,12 @@
 /**
  * Activity conformance: idempotent batch inserts, newest-first listing with every filter,
  * cursor pagination that visits each entry exactly once even when timestamps tie, and window
- * statistics with nearest-rank percentiles.
+ * statistics with nearest-rank percentiles, whole or split into aligned time buckets.
  */
 
 import { InvalidArgumentError } from '@saferouter/errors';
 import { describe, expect, it } from 'vitest';
+import { ACTIVITY_MAX_BUCKETS } from './activity-buckets.js';
 import type { ActivityEntry, ActivityFilter } from './activity-types.js';
 import { T0, type ConformanceContext } from './conformance-support.js';
 import type { Store } from './types.js';
@@ -237,6 +238,124 @@ export function describeActivityConformance(ctx: ConformanceContext): void {
         byModel: [],
         byProvider: [],
       });
+    });
+
+    it('splits the window into aligned buckets, empty ones included, adding up to the totals', async () => {
+      const s = ctx.store();
+      // T0 is a multiple of the 1 s bucket; the window [T0 + 500, T0 + 5_200) touches 6 buckets.
+      const window = { since: T0 + 500, until: T0 + 5_200 };
+      const cost = (n: number) => ({ promptTokens: n, completionTokens: 2 * n, costMicros: 1_000 + n });
+      // Bucket 1: 20 entries with latencies 10, 20, …, 200, shuffled, every fourth one failed.
+      const busy = Array.from({ length: 20 }, (_, i) => {
+        const n = (i * 7) % 20;
+        return entry(100 + n, {
+          ts: T0 + 1_000 + n,
+          latencyMs: (n + 1) * 10,
+          status: n % 4 === 3 ? 503 : 200,
+          ...cost(n),
+        });
+      });
+      await s.activity.insertMany([
+        ...busy,
+        entry(1, { ts: T0 + 100, latencyMs: 99_999 }), // in bucket 0's span, before `since`
+        entry(2, { ts: T0 + 600, latencyMs: 30, ...cost(1) }),
+        entry(3, { ts: T0 + 999, latencyMs: 10, status: 500, ...cost(2) }),
+        entry(4, { ts: T0 + 3_500, latencyMs: 40, keyId: 'key_b', model: 'm2', ...cost(3) }),
+        entry(5, { ts: T0 + 5_000, latencyMs: 7, ...cost(4) }),
+        entry(6, { ts: T0 + 5_050, latencyMs: 5, ...cost(5) }),
+        entry(7, { ts: T0 + 5_199, latencyMs: 9, ...cost(6) }),
+        entry(8, { ts: T0 + 5_200, latencyMs: 99_999 }), // `until` is exclusive
+        entry(9, { ts: T0 + 9_000 }),
+      ]);
+      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+      const empty = (start: number) => ({
+        start,
+        requests: 0,
+        success: 0,
+        promptTokens: 0,
+        completionTokens: 0,
+        costMicros: 0,
+        p50LatencyMs: 0,
+        p95LatencyMs: 0,
+      });
+      const bucket = (start: number, ns: number[], ok: number, p50: number, p95: number) => ({
+        start,
+        requests: ns.length,
+        success: ok,
+        promptTokens: sum(ns),
+        completionTokens: 2 * sum(ns),
+        costMicros: sum(ns.map((n) => 1_000 + n)),
+        p50LatencyMs: p50,
+        p95LatencyMs: p95,
+      });
+      const all20 = Array.from({ length: 20 }, (_, n) => n);
+      const stats = await s.activity.stats(window, { bucketMs: 1_000 });
+      expect(stats.buckets).toEqual([
+        // Two latencies: p50 is rank ⌈0.5·2⌉ = 1, p95 rank ⌈0.95·2⌉ = 2.
+        bucket(T0, [1, 2], 1, 10, 30),
+        bucket(T0 + 1_000, all20, 15, 100, 190),
+        empty(T0 + 2_000),
+        bucket(T0 + 3_000, [3], 1, 40, 40),
+        empty(T0 + 4_000),
+        // Three latencies 5, 7, 9: ranks ⌈1.5⌉ = 2 and ⌈2.85⌉ = 3.
+        bucket(T0 + 5_000, [4, 5, 6], 3, 7, 9),
+      ]);
+      const buckets = stats.buckets ?? [];
+      expect(sum(buckets.map((b) => b.requests))).toBe(stats.total);
+      expect(sum(buckets.map((b) => b.success))).toBe(stats.success);
+      expect(sum(buckets.map((b) => b.costMicros))).toBe(stats.costMicros);
+      expect(stats.total).toBe(26);
+
+      // The other filters apply to every bucket.
+      const keyB = await s.activity.stats({ ...window, keyId: 'key_b' }, { bucketMs: 1_000 });
+      expect(keyB.buckets?.map((b) => b.requests)).toEqual([0, 0, 0, 1, 0, 0]);
+      const errors = await s.activity.stats({ ...window, outcome: 'error' }, { bucketMs: 1_000 });
+      expect(errors.buckets?.map((b) => b.requests)).toEqual([1, 5, 0, 0, 0, 0]);
+      expect(errors.buckets?.[0]).toMatchObject({ success: 0, p50LatencyMs: 10, p95LatencyMs: 10 });
+      const m2 = await s.activity.stats({ ...window, model: 'm2', provider: 'openai' }, { bucketMs: 1_000 });
+      expect(m2.buckets?.map((b) => b.requests)).toEqual([0, 0, 0, 1, 0, 0]);
+
+      // Edges are multiples of the bucket size whatever the window: one 2 s bucket covers
+      // [T0 + 4_000, T0 + 6_000), and the 1 s-bucket 3 lands in [T0 + 2_000, T0 + 4_000).
+      const wide = await s.activity.stats(window, { bucketMs: 2_000 });
+      expect(wide.buckets?.map((b) => [b.start, b.requests])).toEqual([
+        [T0, 22],
+        [T0 + 2_000, 1],
+        [T0 + 4_000, 3],
+      ]);
+      // One bucket larger than the window; an empty window has none.
+      const one = await s.activity.stats(window, { bucketMs: 86_400_000 });
+      expect(one.buckets).toHaveLength(1);
+      expect(one.buckets?.[0]?.start).toBe(Math.floor(window.since / 86_400_000) * 86_400_000);
+      expect(one.buckets?.[0]?.requests).toBe(26);
+      expect((await s.activity.stats({ since: T0, until: T0 }, { bucketMs: 1_000 })).buckets).toEqual([]);
+      // Without bucketMs, no buckets at all.
+      expect(await s.activity.stats(window, {})).not.toHaveProperty('buckets');
+      expect(await s.activity.stats(window)).not.toHaveProperty('buckets');
+    });
+
+    it('refuses buckets without a closed window, of a bad size, or more than 1000 of them', async () => {
+      const s = ctx.store();
+      await s.activity.insertMany([entry(1)]);
+      const window = { since: T0, until: T0 + 1_000 };
+      const bad = (filter: ActivityFilter, bucketMs: unknown) =>
+        expect(s.activity.stats(filter, { bucketMs: bucketMs as number }), String(bucketMs)).rejects.toThrow(
+          InvalidArgumentError,
+        );
+      await bad({ since: T0 }, 1_000);
+      await bad({ until: T0 + 1_000 }, 1_000);
+      await bad({}, 1_000);
+      for (const size of [0, -1, 1.5, '1000', Number.NaN, 2 ** 53]) await bad(window, size);
+      // 1000 buckets of 1 ms is the most; 1001 is refused, naming the bucket size.
+      expect((await s.activity.stats(window, { bucketMs: 1 })).buckets).toHaveLength(ACTIVITY_MAX_BUCKETS);
+      const err: unknown = await s.activity.stats({ since: T0, until: T0 + 1_001 }, { bucketMs: 1 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(InvalidArgumentError.isInstance(err) && err.argument).toBe('options.bucketMs');
+      await expect(s.activity.stats(window, null as unknown as { bucketMs: number })).rejects.toThrow(
+        InvalidArgumentError,
+      );
     });
 
     it('stores large batches atomically', async () => {

@@ -16,6 +16,7 @@ import { assertObject, assertString } from './validate.js';
 export * from './types.js';
 export * from './billing-types.js';
 export * from './activity-types.js';
+export * from './activity-buckets.js';
 export * from './tlog-types.js';
 export * from './audit-types.js';
 export * from './errors.js';

@@ -5,7 +5,12 @@
  * transaction so the batch is still all-or-nothing.
  */
 
-import { assertActivityEntries, assertActivityFilter, resolveActivityPage } from './activity-inputs.js';
+import {
+  assertActivityEntries,
+  assertActivityFilter,
+  resolveActivityBuckets,
+  resolveActivityPage,
+} from './activity-inputs.js';
 import { activityListSql, activityStatsSql, toActivityPage, toActivityStats, type StatsRow } from './activity-sql.js';
 import type { ActivityEntry, ActivityStore } from './activity-types.js';
 import type { PgSql } from './postgres-sql.js';
@@ -64,13 +69,15 @@ export function createPostgresActivityStore(sql: PgSql, ensureOpen: () => void):
       return toActivityPage(rows, limit);
     },
 
-    async stats(filter) {
+    async stats(filter, options) {
       ensureOpen();
       assertActivityFilter(filter);
-      const { text, values } = activityStatsSql('postgres', filter);
+      const buckets = resolveActivityBuckets(filter, options);
+      // One statement: the buckets and the totals come from one snapshot.
+      const { text, values } = activityStatsSql('postgres', filter, buckets);
       const rows = await sql.unsafe<StatsRow[]>(text, values, { prepare: true });
       const all = rows.find((r) => r.dim === 'all');
-      return toActivityStats(rows, all?.p50 ?? 0, all?.p95 ?? 0);
+      return toActivityStats(rows, all?.p50 ?? 0, all?.p95 ?? 0, buckets);
     },
   };
 }

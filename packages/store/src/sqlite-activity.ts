@@ -5,7 +5,12 @@
  */
 
 import type Database from 'better-sqlite3';
-import { assertActivityEntries, assertActivityFilter, resolveActivityPage } from './activity-inputs.js';
+import {
+  assertActivityEntries,
+  assertActivityFilter,
+  resolveActivityBuckets,
+  resolveActivityPage,
+} from './activity-inputs.js';
 import {
   activityListSql,
   toActivityPage,
@@ -58,12 +63,13 @@ export function createSqliteActivityStore(db: Database.Database, ensureOpen: () 
       const rows = prepared(text).all(values) as ActivityRow[];
       return toActivityPage(rows, limit);
     },
-    async stats(filter) {
+    async stats(filter, options) {
       ensureOpen();
       assertActivityFilter(filter);
+      const buckets = resolveActivityBuckets(filter, options);
       // One read transaction, so the totals and the percentiles describe the same rows.
       const read = db.transaction(() => {
-        const { text, values } = activityStatsSql('sqlite', filter);
+        const { text, values } = activityStatsSql('sqlite', filter, buckets);
         const rows = prepared(text).all(values) as StatsRow[];
         const total = rows.find((r) => r.dim === 'all')?.requests ?? 0;
         const at = (p: number): number => {
@@ -71,7 +77,7 @@ export function createSqliteActivityStore(db: Database.Database, ensureOpen: () 
           const q = activityPercentileSql(filter, nearestRank(p, total));
           return (prepared(q.text).get(q.values) as { latency_ms: number } | undefined)?.latency_ms ?? 0;
         };
-        return toActivityStats(rows, at(0.5), at(0.95));
+        return toActivityStats(rows, at(0.5), at(0.95), buckets);
       });
       return read.deferred();
     },

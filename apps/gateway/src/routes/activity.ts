@@ -1,14 +1,30 @@
 /**
  * Activity: `GET /v1/activity` lists attempts newest first with filters and cursor pagination
  * (a key sees its own, the admin sees all or `?key_id=`), `GET /v1/activity/stats` summarises a
- * window. A request's cost is found with `?request_id=` (its `X-Request-Id`).
+ * window, and with `?bucket=1h` also splits it into time buckets for charts. A request's cost is
+ * found with `?request_id=` (its `X-Request-Id`).
  */
 import { Hono } from 'hono';
-import type { ActivityEntry, ActivityFilter, Store } from '@saferouter/store';
+import {
+  ACTIVITY_MAX_BUCKETS,
+  activityBucketCount,
+  type ActivityBucket,
+  type ActivityEntry,
+  type ActivityFilter,
+  type Store,
+} from '@saferouter/store';
 import { formatUsd } from '@saferouter/billing';
 import type { AppEnv } from '../env.js';
 import { ApiError } from '../errors.js';
-import { parseIntParam, parseOutcome, parseText, parseTime, parseWindow } from '../query.js';
+import {
+  parseBucket,
+  parseIntParam,
+  parseOutcome,
+  parseText,
+  parseTime,
+  parseWindow,
+  tooManyBuckets,
+} from '../query.js';
 import { keyIdParam } from './key-id.js';
 import type { Context } from 'hono';
 
@@ -34,7 +50,35 @@ export function entryView(e: ActivityEntry): Record<string, unknown> {
   };
 }
 
-function filterFrom(c: Context<AppEnv>, clock: () => number, defaultWindowMs?: number): ActivityFilter {
+/**
+ * One chart bucket on the wire: counts, latency percentiles (nearest-rank, 0 when empty) and the
+ * exact cost, formatted only here.
+ */
+function bucketView(b: ActivityBucket): Record<string, unknown> {
+  return {
+    start: b.start,
+    requests: b.requests,
+    success: b.success,
+    errors: b.requests - b.success,
+    latency_ms: { p50: b.p50LatencyMs, p95: b.p95LatencyMs },
+    cost_usd: formatUsd(b.costMicros),
+    prompt_tokens: b.promptTokens,
+    completion_tokens: b.completionTokens,
+  };
+}
+
+interface FilterDefaults {
+  /** The window when neither `since` nor `window` is given. */
+  windowMs?: number | undefined;
+  /**
+   * Bucketed stats: the window needs an end, so an absent `until` becomes the end of the bucket
+   * holding now (the last bucket is then whole, and with a window a multiple of the bucket, the
+   * first one too).
+   */
+  bucketMs?: number | undefined;
+}
+
+function filterFrom(c: Context<AppEnv>, clock: () => number, defaults: FilterDefaults = {}): ActivityFilter {
   const caller = c.get('caller');
   const q = (name: string): string | undefined => c.req.query(name);
   // An empty value (`?model=`) filters on nothing, as if the parameter were absent.
@@ -43,11 +87,12 @@ function filterFrom(c: Context<AppEnv>, clock: () => number, defaultWindowMs?: n
   if (caller.role !== 'admin' && requestedKey !== undefined && requestedKey !== caller.id) {
     throw new ApiError(403, 'permission_error', 'forbidden', 'A key can only see its own activity.');
   }
-  const window = parseWindow(q('window'), 'window');
+  const window = parseWindow(q('window'), 'window') ?? defaults.windowMs;
   let since = parseTime(q('since'), 'since');
-  const until = parseTime(q('until'), 'until');
-  if (since === undefined && (window ?? defaultWindowMs) !== undefined)
-    since = Math.max(0, (until ?? clock()) - (window ?? defaultWindowMs ?? 0));
+  let until = parseTime(q('until'), 'until');
+  const bucketMs = defaults.bucketMs;
+  if (until === undefined && bucketMs !== undefined) until = (Math.floor(clock() / bucketMs) + 1) * bucketMs;
+  if (since === undefined && window !== undefined) since = Math.max(0, (until ?? clock()) - window);
   if (since !== undefined && until !== undefined && since >= until) {
     throw new ApiError(
       400,
@@ -80,8 +125,14 @@ export function activityRoutes(store: Store, clock: () => number): Hono<AppEnv> 
   });
 
   app.get('/activity/stats', async (c) => {
-    const filter = filterFrom(c, clock, 24 * 3_600_000);
-    const s = await store.activity.stats(filter);
+    const bucketMs = parseBucket(c.req.query('bucket'), 'bucket');
+    const filter = filterFrom(c, clock, { windowMs: 24 * 3_600_000, bucketMs });
+    if (bucketMs !== undefined) {
+      // The store refuses this too; asked first, so the 400 names the query parameter.
+      const count = activityBucketCount(filter.since ?? 0, filter.until ?? 0, bucketMs);
+      if (count > ACTIVITY_MAX_BUCKETS) throw tooManyBuckets('bucket', count, ACTIVITY_MAX_BUCKETS);
+    }
+    const s = await store.activity.stats(filter, { bucketMs });
     const breakdown = (rows: typeof s.byModel) =>
       rows.map((r) => ({
         id: r.key,
@@ -101,6 +152,7 @@ export function activityRoutes(store: Store, clock: () => number): Hono<AppEnv> 
       cost_usd: formatUsd(s.costMicros),
       by_model: breakdown(s.byModel),
       by_provider: breakdown(s.byProvider),
+      ...(s.buckets === undefined ? {} : { bucket_ms: bucketMs, buckets: s.buckets.map(bucketView) }),
     });
   });
 

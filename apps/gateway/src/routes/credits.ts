@@ -26,6 +26,14 @@ export interface CreditRoutesOptions {
   selfTopup: boolean;
 }
 
+/**
+ * Whether `caller` may top up: the admin (any key), or a key itself when the operator allowed
+ * self top-up. `POST /v1/credits/topup` enforces it; `GET /v1/key` reports it.
+ */
+export function mayTopUp(caller: Caller, selfTopup: boolean): boolean {
+  return caller.role === 'admin' || selfTopup;
+}
+
 /** The key a request is about: the caller's own, or any key for the admin. */
 function targetKey(caller: Caller, requested: string | undefined): string {
   if (caller.role === 'admin') {
@@ -67,7 +75,7 @@ export function creditRoutes({ store, billing, selfTopup }: CreditRoutesOptions)
 
   app.post('/credits/topup', async (c) => {
     const caller = c.get('caller');
-    if (caller.role !== 'admin' && !selfTopup) {
+    if (!mayTopUp(caller, selfTopup)) {
       throw new ApiError(
         403,
         'permission_error',

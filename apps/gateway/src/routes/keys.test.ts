@@ -1,6 +1,7 @@
 /**
  * `POST /v1/keys` through `app.request()`: body validation, the 201 answer, and that the issued
- * key works at once while only its hash is stored.
+ * key works at once while only its hash is stored. `GET /v1/key`: the caller's own record, and
+ * whether it may top itself up.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashApiKey, isApiKeyFormat } from '@saferouter/store';
@@ -118,5 +119,40 @@ describe('POST /v1/keys success', () => {
     expect(a.key).not.toBe(b.key);
     expect(a.id).not.toBe(b.id);
     expect(await fx.store.keys.list()).toHaveLength(3);
+  });
+});
+
+describe('GET /v1/key: may this caller top up?', () => {
+  interface OwnKey {
+    id: string;
+    role: string;
+    topup_allowed: boolean;
+    self_topup: boolean;
+  }
+  const ownKey = async (f: Fixture, key?: string): Promise<OwnKey> => {
+    const res = await f.call('/v1/key', key === undefined ? {} : { key });
+    expect(res.status).toBe(200);
+    return (await res.json()) as OwnKey;
+  };
+  const topup = (f: Fixture) => f.call('/v1/credits/topup', { body: { amount_usd: '1' } });
+
+  it('without SAFEROUTER_SELF_TOPUP: the admin may, a key may not, and the top-up route agrees', async () => {
+    expect(await ownKey(fx)).toMatchObject({ id: fx.user.id, role: 'user', topup_allowed: false, self_topup: false });
+    expect(await ownKey(fx, ADMIN_KEY)).toMatchObject({ role: 'admin', topup_allowed: true, self_topup: false });
+    await expectError(await topup(fx), 403, 'admin_required');
+  });
+
+  it('with SAFEROUTER_SELF_TOPUP=1: a key may too, and its top-up succeeds', async () => {
+    const selfService = await createFixture({ selfTopup: true });
+    try {
+      const own = await ownKey(selfService);
+      expect(own).toMatchObject({ id: selfService.user.id, topup_allowed: true, self_topup: true });
+      // The rest of the record is still there.
+      expect(own).toHaveProperty('balance_usd', '100');
+      expect(await ownKey(selfService, ADMIN_KEY)).toMatchObject({ topup_allowed: true, self_topup: true });
+      expect((await topup(selfService)).status).toBe(200);
+    } finally {
+      await selfService.dispose();
+    }
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Key management. Admin only: create (the secret is returned exactly once; the store keeps only
- * its hash), list, rename / set limits, revoke. Any key may read its own record at `GET /v1/key`.
+ * its hash), list, rename / set limits, revoke. Any key may read its own record at `GET /v1/key`,
+ * which also says whether it may top itself up (`topup_allowed`, `self_topup`).
  * A revoked key is refused on this replica at once and on every other within the key cache TTL.
  */
 import { Hono } from 'hono';
@@ -14,6 +15,7 @@ import type { KeyAuth } from '../middleware/auth.js';
 import { parseOr400 } from '../validation.js';
 import { hasControlCharacter } from '../query.js';
 import { keyIdParam, keyNotFound } from './key-id.js';
+import { mayTopUp } from './credits.js';
 
 const Name = v.pipe(
   v.string('"name" must be a string'),
@@ -144,11 +146,21 @@ export function keyRoutes({ store, billing, auth, clock }: KeyRoutesOptions): Ho
   return app;
 }
 
-/** `GET /v1/key`: the calling key's own record (any key). */
-export function ownKeyRoute(store: Store): Hono<AppEnv> {
+export interface OwnKeyRouteOptions {
+  /** SAFEROUTER_SELF_TOPUP: keys may top themselves up. */
+  selfTopup: boolean;
+}
+
+/**
+ * `GET /v1/key`: the calling key's own record (any key), with `topup_allowed` (may this caller
+ * use `POST /v1/credits/topup`; the rule is `mayTopUp`'s) and `self_topup` (the operator's
+ * setting), so a client can offer a top-up button only where it would work.
+ */
+export function ownKeyRoute(store: Store, { selfTopup }: OwnKeyRouteOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/key', async (c) => {
     const caller = c.get('caller');
+    const topup = { topup_allowed: mayTopUp(caller, selfTopup), self_topup: selfTopup };
     if (caller.role === 'admin') {
       return c.json({
         id: caller.id,
@@ -156,12 +168,13 @@ export function ownKeyRoute(store: Store): Hono<AppEnv> {
         name: caller.name,
         role: 'admin',
         limits: { rpm: null, concurrency: null },
+        ...topup,
       });
     }
     const rec = await store.keys.get(caller.id);
     if (!rec)
       throw new ApiError(401, 'authentication_error', 'invalid_api_key', 'Invalid API key: unknown or revoked.');
-    return c.json(await keyView(store, rec));
+    return c.json({ ...(await keyView(store, rec)), ...topup });
   });
   return app;
 }

@@ -11,29 +11,13 @@
  * OpenAI's error shape; `/verify` redirects to `/verify/` so the page's relative asset URLs
  * resolve under it.
  */
-import { extname, join } from 'node:path';
-import type { StaticFiles } from '../static-files.js';
+import { join } from 'node:path';
+import { contentTypeOf, IMMUTABLE, staticRelativePath, type StaticFiles } from '../static-files.js';
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.js';
 import { ApiError } from '../errors.js';
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.webp': 'image/webp',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-/** Vite names everything under assets/ by content hash: such a file never changes. */
-const IMMUTABLE = 'public, max-age=31536000, immutable';
+export { VERIFY_PREFIX } from '../static-files.js';
 
 /**
  * The file a path under `/verify/` names, inside `root`, or undefined when the path is not one
@@ -43,29 +27,12 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
  * @example resolveVerifierPath('/srv/verifier', '..%2fsecret') // undefined
  */
 export function resolveVerifierPath(root: string, rest: string): string | undefined {
-  const relative = verifierRelativePath(rest);
+  const relative = staticRelativePath(rest);
   return relative === undefined ? undefined : join(root, ...relative.split('/'));
 }
 
-/**
- * The snapshot key (`index.html`, `assets/x.js`) a raw path under `/verify/` names, or undefined
- * when any segment could leave the directory (`..`, an encoded `/` or `\`, a NUL, a dot-file).
- */
-export function verifierRelativePath(rest: string): string | undefined {
-  if (rest === '') return 'index.html';
-  const segments: string[] = [];
-  for (const raw of rest.split('/')) {
-    let segment: string;
-    try {
-      segment = decodeURIComponent(raw);
-    } catch {
-      return undefined;
-    }
-    if (segment === '' || segment.startsWith('.') || /[/\\\0]/.test(segment)) return undefined;
-    segments.push(segment);
-  }
-  return segments.join('/');
-}
+/** The snapshot key a raw path under `/verify/` names (see `staticRelativePath`). */
+export const verifierRelativePath = staticRelativePath;
 
 /** Public, so it names no server path (the start-up log does). */
 function notBuilt(): ApiError {
@@ -80,9 +47,6 @@ function notBuilt(): ApiError {
 function missing(path: string): ApiError {
   return new ApiError(404, 'not_found_error', 'not_found', `No verifier file at ${path}`);
 }
-
-/** Where the page is served; the measurement's manifest names files under it. */
-export const VERIFY_PREFIX = '/verify/';
 
 /**
  * @param files the verifier's built `dist/` as snapshotted at start (./static-files.ts): the
@@ -101,7 +65,7 @@ export function verifierRoutes(files: StaticFiles): Hono<AppEnv> {
     const bytes = file === undefined ? undefined : files.get(file)?.bytes;
     if (file === undefined || bytes === undefined) throw missing(url.pathname);
     const html = file.endsWith('.html');
-    c.header('content-type', CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream');
+    c.header('content-type', contentTypeOf(file));
     c.header('x-content-type-options', 'nosniff');
     c.header('cache-control', rest.startsWith('assets/') ? IMMUTABLE : 'no-cache');
     if (html) {

@@ -1,0 +1,30 @@
+/** Boots the dashboard: theme first (before the first paint), then the query client, the router and the session. */
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { BrowserRouter } from 'react-router';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { App } from './App';
+import { applyTheme, initialTheme } from './lib/theme';
+import { SessionProvider } from './session';
+import 'uplot/dist/uPlot.min.css';
+import './styles.css';
+
+applyTheme(initialTheme());
+
+const client = new QueryClient({
+  defaultOptions: { queries: { refetchOnWindowFocus: false, retry: 1 } },
+});
+
+const root = document.getElementById('root');
+if (root === null) throw new Error('index.html has no #root');
+createRoot(root).render(
+  <StrictMode>
+    <QueryClientProvider client={client}>
+      <BrowserRouter>
+        <SessionProvider>
+          <App />
+        </SessionProvider>
+      </BrowserRouter>
+    </QueryClientProvider>
+  </StrictMode>,
+);
