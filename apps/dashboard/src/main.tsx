@@ -5,7 +5,8 @@ import { BrowserRouter } from 'react-router';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { App } from './App';
 import { applyTheme, initialTheme } from './lib/theme';
-import { SessionProvider } from './session';
+import { SessionProvider, storedKey } from './session';
+import { meQuery, modelsQuery, verifyingKeyQuery } from './lib/api';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 
@@ -14,6 +15,14 @@ applyTheme(initialTheme());
 const client = new QueryClient({
   defaultOptions: { queries: { refetchOnWindowFocus: false, retry: 1 } },
 });
+
+// Start what the first page needs now, while React is still mounting.
+void client.prefetchQuery(verifyingKeyQuery);
+const key = storedKey();
+if (key !== undefined) {
+  void client.prefetchQuery(meQuery(key));
+  void client.prefetchQuery(modelsQuery(key));
+}
 
 const root = document.getElementById('root');
 if (root === null) throw new Error('index.html has no #root');

@@ -3,9 +3,9 @@
  * sent only as a bearer header to this origin. No cookies, so no CSRF surface. The key's own
  * record (`GET /v1/key`) says who it is; a refused key signs the user out with a clear message.
  */
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, ApiError, modelsQuery, type KeyInfo } from './lib/api';
+import { ApiError, meQuery, type KeyInfo } from './lib/api';
 import { isString, readJson, writeJson } from './lib/storage';
 
 export interface Session {
@@ -25,23 +25,17 @@ interface SessionContext {
   signOut(): void;
 }
 
+/** The key this browser keeps, if any. */
+export function storedKey(): string | undefined {
+  return readJson('key', isString);
+}
+
 const Context = createContext<SessionContext | undefined>(undefined);
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const client = useQueryClient();
-  const [key, setKey] = useState<string | undefined>(() => readJson('key', isString));
-  // The models list is what the first page shows: fetched alongside the key's record rather than
-  // after it, saving a round trip on every load.
-  useEffect(() => {
-    if (key !== undefined) void client.prefetchQuery(modelsQuery(key));
-  }, [client, key]);
-  const me = useQuery({
-    queryKey: ['me', key],
-    queryFn: () => api.me(key ?? ''),
-    enabled: key !== undefined,
-    retry: (count, error) => !(error instanceof ApiError && error.status === 401) && count < 2,
-    staleTime: 60_000,
-  });
+  const [key, setKey] = useState<string | undefined>(storedKey);
+  const me = useQuery({ ...meQuery(key ?? ''), enabled: key !== undefined });
   const signIn = useCallback(
     (next: string, info: KeyInfo) => {
       writeJson('key', next);

@@ -4,10 +4,10 @@
  * gateway honest, so the badge links to the verifier, which checks the claims from outside.
  */
 import { useQuery } from '@tanstack/react-query';
-import { api } from '../lib/api';
+import { verifyingKeyQuery } from '../lib/api';
 
 export function TrustBadge() {
-  const info = useQuery({ queryKey: ['verifying-key'], queryFn: api.verifyingKey, staleTime: Infinity });
+  const info = useQuery(verifyingKeyQuery);
   if (info.isPending)
     return (
       <span className="trust trust-pending" data-testid="trust-badge">

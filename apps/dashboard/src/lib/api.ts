@@ -236,9 +236,25 @@ export const api = {
   },
 };
 
-/** The models list's query, shared by the page that shows it and the session that prefetches it. */
+// Queries the first page needs, defined once: the pages use them, and main.tsx starts them
+// before React renders (a stored key's first page then needs no extra round trip).
+
 export const modelsQuery = (key: string) => ({
   queryKey: ['models', key] as const,
   queryFn: () => api.models(key),
   staleTime: 60_000,
 });
+
+/** The key's own record: who is signed in. A 401 is final (the key is refused), not retried. */
+export const meQuery = (key: string) => ({
+  queryKey: ['me', key] as const,
+  queryFn: () => api.me(key),
+  retry: (count: number, error: unknown) => !(error instanceof ApiError && error.status === 401) && count < 2,
+  staleTime: 60_000,
+});
+
+export const verifyingKeyQuery = {
+  queryKey: ['verifying-key'] as const,
+  queryFn: api.verifyingKey,
+  staleTime: Infinity,
+};
