@@ -8,6 +8,7 @@
  * anything, is wrong with it. Kept apart from the generators so an exploratory run can collect
  * every failure with the same rules the test asserts.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,8 @@ import { startFakeUpstream, type FakeUpstream } from '@saferouter/fake-upstream'
 import { createCatalog, parseCatalogConfig, type Catalog } from '@saferouter/router';
 import { hashApiKey } from '@saferouter/store';
 import { createApp, type Gateway } from '../src/app.js';
+import { DASHBOARD_CSP } from '../src/routes/dashboard-csp.js';
+import type { StaticFiles } from '../src/static-files.js';
 import { memoryReplayGuard } from '@saferouter/ehbp/server';
 import { ADMIN_KEY, REQUEST_ID, createFixture, type Fixture } from '../src/test-fixture.js';
 import { appendStartupRecord, createAuditLog, createReceiptIssuer, type StartupLog } from '@saferouter/audit/node';
@@ -166,6 +169,8 @@ export async function createFuzzGateway(): Promise<FuzzGateway> {
     attestor,
     startupLog,
     audit: { log: auditLog, issuer, sample: () => true, retentionDays: 30 },
+    // A dashboard build (a stand-in for apps/dashboard/dist): `/` and the app's routes have files.
+    dashboardFiles: FUZZ_DASHBOARD,
     // EHBP on, with the attestor's sealing key: sealed-looking junk meets the real opener.
     ehbp: {
       dh: (peer) => attestor.identity.sealingSharedSecret(peer),
@@ -328,6 +333,21 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
+const staticFile = (text: string) => {
+  const bytes = new TextEncoder().encode(text);
+  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+};
+
+/** The fuzz gateway's dashboard: an index, a hashed asset, a top-level file. */
+export const FUZZ_DASHBOARD: StaticFiles = new Map([
+  [
+    'index.html',
+    staticFile('<!doctype html><title>dashboard</title><script type="module" src="/assets/index-f.js"></script>'),
+  ],
+  ['assets/index-f.js', staticFile('console.log(1)')],
+  ['favicon.svg', staticFile('<svg xmlns="http://www.w3.org/2000/svg"/>')],
+]);
+
 /**
  * The oracle: the rules every response keeps, whatever was sent. Reads the whole body (a stream
  * must end). Returns what is wrong, or undefined.
@@ -359,6 +379,9 @@ export async function judge(req: FuzzRequest, res: Response): Promise<string | u
       return `error ${status} is not in OpenAI's shape {"error":{"message","type","code"}}: ${answer}`;
     return undefined;
   }
+  // A page the gateway serves runs where users keep their keys: never without the strict CSP.
+  if (type.startsWith('text/html') && res.headers.get('content-security-policy') !== DASHBOARD_CSP)
+    return `an HTML page without the dashboard's CSP: ${answer}`;
   if (type.startsWith('application/json') && !parseJson(read.text).ok)
     return `${status} says JSON but is not: ${answer}`;
   if (type.startsWith('text/event-stream')) return inspectStream(read.text, read.cancelled, answer);

@@ -197,6 +197,11 @@ const KNOWN_PATHS = [
   '/.well-known/hpke-keys',
   '/verify/',
   '/verify/..%2f..%2fpackage.json',
+  '/',
+  '/chat',
+  '/keys/x',
+  '/assets/index-f.js',
+  '/favicon.svg',
 ];
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'PROPFIND', 'FOO', 'patch', 'M-SEARCH'];
 
@@ -430,6 +435,33 @@ export const ROUTES: readonly RouteFuzz[] = [
         fc.constantFrom('/verify', '/verify/', '/verify/assets/../../x', '/verify/%2e%2e/%2e%2e/etc/passwd'),
       ),
       auth: authFor('none'),
+      headers: fc.constant({}),
+    }),
+  ),
+  route(
+    'GET / and the dashboard',
+    2,
+    fc.record({
+      method: fc.constantFrom('GET', 'HEAD', 'GET', 'POST', 'OPTIONS'),
+      target: fc.oneof(
+        fc
+          .tuple(fc.constantFrom('/', '/models', '/chat', '/compare', '/activity', '/keys', '/credits'), query([]))
+          .map(([p, q]) => `${p}${q}`),
+        fc
+          .tuple(
+            fc.constantFrom('/chat/', '/keys/', '/assets/', '/'),
+            segment(fc.oneof(fc.string({ maxLength: 20 }), specialString)),
+          )
+          .map(([p, seg]) => `${p}${seg}`),
+        fc.constantFrom(
+          '/assets/index-f.js',
+          '/favicon.svg',
+          '/index.html',
+          '/assets/..%2f..%2fpackage.json',
+          '/%2e%2e/x',
+        ),
+      ),
+      auth: authFor('any'),
       headers: fc.constant({}),
     }),
   ),
