@@ -18,13 +18,18 @@ export function ModelPicker({
 }) {
   const models = useModels();
   const dialog = useRef<HTMLDialogElement>(null);
+  const searchInput = useRef<HTMLInputElement>(null);
   const [open, setOpen] = useState(false);
   const [search, setSearch] = useState('');
   const titleId = useId();
   useEffect(() => {
     const d = dialog.current;
     if (d === null) return;
-    if (open && !d.open) d.showModal();
+    if (open && !d.open) {
+      d.showModal();
+      // The search field, not the close button, takes focus: type to filter at once.
+      searchInput.current?.focus();
+    }
     if (!open && d.open) d.close();
   }, [open]);
   const shown = useMemo(() => {
@@ -37,6 +42,10 @@ export function ModelPicker({
     onChange(id);
     setOpen(false);
   };
+  // Each opening starts with the whole list.
+  useEffect(() => {
+    if (!open) setSearch('');
+  }, [open]);
   return (
     <>
       <button
@@ -44,11 +53,11 @@ export function ModelPicker({
         className="pill"
         data-testid="model-picker"
         aria-haspopup="dialog"
-        aria-label={`${label}: ${value ?? 'none'}. Change model`}
         onClick={() => setOpen(true)}
       >
         <span className="pill-label">{label}</span>
         <span className="pill-value">{value ?? 'choose…'}</span>
+        <span className="visually-hidden">, change model</span>
         <span aria-hidden="true">▾</span>
       </button>
       <dialog
@@ -56,6 +65,14 @@ export function ModelPicker({
         className="drawer"
         aria-labelledby={titleId}
         onClose={() => setOpen(false)}
+        onKeyDown={(e) => {
+          // Escape closes from anywhere in the drawer, the search field included (where the
+          // browser would otherwise spend it clearing the field).
+          if (e.key === 'Escape') {
+            e.preventDefault();
+            setOpen(false);
+          }
+        }}
         onClick={(e) => {
           if (e.target === dialog.current) setOpen(false);
         }}
@@ -72,7 +89,7 @@ export function ModelPicker({
           placeholder="Search models"
           aria-label="Search models"
           value={search}
-          autoFocus
+          ref={searchInput}
           onChange={(e) => setSearch(e.target.value)}
         />
         {models.isPending && <p className="muted">Loading models…</p>}

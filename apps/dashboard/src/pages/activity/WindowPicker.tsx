@@ -10,12 +10,13 @@ export function WindowPicker({ value, onChange }: { value: WindowId; onChange: (
           type="button"
           className={`tab${value === w.id ? ' tab-active' : ''}`}
           aria-pressed={value === w.id}
-          aria-label={`Last ${w.label}`}
+          title={`Last ${w.label}`}
           data-testid="window-option"
           data-window={w.id}
           onClick={() => onChange(w.id)}
         >
           {w.id}
+          <span className="visually-hidden"> (last {w.label})</span>
         </button>
       ))}
     </div>
