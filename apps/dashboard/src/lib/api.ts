@@ -72,13 +72,21 @@ export function describeError(error: unknown): string {
 
 export type Fetch = typeof globalThis.fetch;
 
+async function channelFetch(): Promise<Fetch> {
+  const { channel } = await import('./channel');
+  return (await channel()).fetch;
+}
+
 /** Calls the gateway with the key; answers the parsed JSON or throws `ApiError`. */
 export async function request<T>(
   key: string,
   path: string,
   init: { method?: string; body?: unknown; signal?: AbortSignal; fetch?: Fetch } = {},
 ): Promise<T> {
-  const send = init.fetch ?? globalThis.fetch.bind(globalThis);
+  // A body (a new key, a rename, a top-up) goes through the prompt channel: sealed with EHBP to
+  // the attested key when the gateway offers it, as a gateway with SAFEROUTER_REQUIRE_EHBP
+  // insists. Loaded on first use, so the first page does not carry the verifier.
+  const send = init.fetch ?? (init.body === undefined ? globalThis.fetch.bind(globalThis) : await channelFetch());
   const headers: Record<string, string> = { authorization: `Bearer ${key}` };
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   const res = await send(path, {
