@@ -9,7 +9,8 @@
  * page will not send prompts, not retried behind the user's back.
  */
 import { createSecureFetch, localStorageState } from '@saferouter/verify';
-import type { Fetch } from './api';
+/** The fetch shape (declared here, not imported: api.ts loads this module lazily). */
+type Fetch = typeof globalThis.fetch;
 
 export interface Channel {
   fetch: Fetch;
