@@ -19,17 +19,13 @@ import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { installCleanup, runToEnd, stopAll } from './children.js';
 import { startGateway } from './gateway.js';
+import { median } from './report.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIST = join(ROOT, 'apps', 'dashboard', 'dist');
 const RUNS = 10;
 const CHROMIUM = process.env['SAFEROUTER_CHROMIUM'] ?? '/usr/bin/chromium';
 const log = (msg: string): void => void process.stderr.write(`bench:dashboard: ${msg}\n`);
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-};
 
 /** The files index.html makes the browser load at once: scripts, modulepreloads, stylesheets. */
 async function firstRouteSizes(): Promise<{

@@ -27,6 +27,7 @@ import {
 } from '@saferouter/ehbp';
 import { hmac, setupSender } from '@saferouter/ehbp/server';
 import { Pool } from 'undici';
+import { median } from './report.js';
 
 export interface EhbpRound {
   plainReqPerSec: number;
@@ -136,12 +137,6 @@ async function drive(
   await Promise.all(Array.from({ length: connections }, worker));
   return { ok, failed };
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-};
 
 export async function benchEhbp(options: {
   gateway: string;

@@ -19,16 +19,12 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { installCleanup, runToEnd, stopAll } from './children.js';
 import { startGateway } from './gateway.js';
+import { median } from './report.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RUNS = 10;
 const CHROMIUM = process.env['SAFEROUTER_CHROMIUM'] ?? '/usr/bin/chromium';
 const log = (msg: string): void => void process.stderr.write(`bench:verify: ${msg}\n`);
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-};
 
 function timeCli(app: string, url: string, state: string): Promise<{ ms: number; code: number | null; out: string }> {
   const started = performance.now();

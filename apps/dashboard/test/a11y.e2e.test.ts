@@ -10,15 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ADMIN_KEY,
-  openPage,
-  signIn,
-  SKIP_BROWSER,
-  startDashboardEnv,
-  type DashboardEnv,
-  type OpenedPage,
-} from './fixtures.js';
+import { ADMIN_KEY, openPage, signIn, SKIP_BROWSER, startDashboardEnv, type DashboardEnv } from './fixtures.js';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -76,7 +68,6 @@ async function tabTo(page: Page, test: (id: string) => boolean, max = 30): Promi
 
 describe.skipIf(SKIP_BROWSER)('accessibility in Chromium', { timeout: 180_000 }, () => {
   let env: DashboardEnv;
-  const opened: OpenedPage[] = [];
 
   beforeAll(async () => {
     env = await startDashboardEnv();
@@ -89,7 +80,7 @@ describe.skipIf(SKIP_BROWSER)('accessibility in Chromium', { timeout: 180_000 },
     expect(res.status).toBe(200);
   });
   afterAll(async () => {
-    for (const o of opened) {
+    for (const o of env.pages) {
       expect(o.errors, 'console errors').toEqual([]);
       expect(o.httpErrors, 'HTTP errors').toEqual([]);
     }
@@ -98,7 +89,6 @@ describe.skipIf(SKIP_BROWSER)('accessibility in Chromium', { timeout: 180_000 },
 
   it('axe finds no WCAG A/AA violation on any page, light or dark', async () => {
     const o = await openPage(env);
-    opened.push(o);
     const { page } = o;
     const problems: string[] = [];
     for (const theme of ['light', 'dark'] as const) {
@@ -145,7 +135,6 @@ describe.skipIf(SKIP_BROWSER)('accessibility in Chromium', { timeout: 180_000 },
 
   it('works from the keyboard alone, with a visible focus ring', async () => {
     const o = await openPage(env);
-    opened.push(o);
     const { page } = o;
     await page.getByTestId('key-input').waitFor();
     const skip = await tabTo(page, () => true, 1);

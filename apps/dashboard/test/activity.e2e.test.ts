@@ -42,12 +42,6 @@ async function until(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<
 describe.skipIf(SKIP_BROWSER)('the Activity page in Chromium', { timeout: 90_000 }, () => {
   let env: DashboardEnv;
   let key: string;
-  const opened: OpenedPage[] = [];
-  const open = async (options: Parameters<typeof openPage>[1] = {}): Promise<OpenedPage> => {
-    const page = await openPage(env, options);
-    opened.push(page);
-    return page;
-  };
 
   const chat = async (model: string, stream = false): Promise<number> => {
     const res = await fetch(`${env.gw.url}/v1/chat/completions`, {
@@ -82,7 +76,7 @@ describe.skipIf(SKIP_BROWSER)('the Activity page in Chromium', { timeout: 90_000
   });
 
   afterAll(async () => {
-    for (const o of opened) {
+    for (const o of env.pages) {
       expect(o.errors, 'console errors').toEqual([]);
       expect(o.httpErrors, 'failed requests').toEqual([]);
     }
@@ -90,7 +84,7 @@ describe.skipIf(SKIP_BROWSER)('the Activity page in Chromium', { timeout: 90_000
   });
 
   const openActivity = async (options: Parameters<typeof openPage>[1] = {}): Promise<OpenedPage> => {
-    const o = await open(options);
+    const o = await openPage(env, options);
     await signIn(o.page, key);
     await o.page.getByTestId('nav-activity').click();
     await o.page.getByRole('heading', { level: 1, name: 'Activity' }).waitFor();
@@ -197,7 +191,7 @@ describe.skipIf(SKIP_BROWSER)('the Activity page in Chromium', { timeout: 90_000
 
   it('greets a key without activity with the empty state and a way to the chat', async () => {
     const fresh = await createKey(env, 'quiet', '1');
-    const o = await open();
+    const o = await openPage(env);
     await signIn(o.page, fresh);
     await o.page.getByTestId('nav-activity').click();
     await o.page.getByText('No activity yet').waitFor();

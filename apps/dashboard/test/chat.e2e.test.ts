@@ -103,24 +103,18 @@ async function stopWhenContentStarts(page: Page): Promise<void> {
 describe.skipIf(SKIP_BROWSER)('the Chat page in Chromium', { timeout: 90_000 }, () => {
   let env: DashboardEnv;
   let chat: OpenedPage;
-  const opened: OpenedPage[] = [];
-  const open = async (options: Parameters<typeof openPage>[1] = {}): Promise<OpenedPage> => {
-    const page = await openPage(env, options);
-    opened.push(page);
-    return page;
-  };
 
   beforeAll(async () => {
     env = await startDashboardEnv();
   });
 
   afterAll(async () => {
-    for (const o of opened) expect(o.errors, 'console errors').toEqual([]);
+    for (const o of env.pages) expect(o.errors, 'console errors').toEqual([]);
     await env?.close();
   });
 
   it('streams a thinking model token by token: thinking open, then folded once the answer starts', async () => {
-    chat = await open({ path: '/chat' });
+    chat = await openPage(env, { path: '/chat' });
     const { page } = chat;
     await signIn(page, env.gw.userKey);
     expect(new URL(page.url()).pathname).toBe('/chat');
@@ -283,7 +277,7 @@ describe.skipIf(SKIP_BROWSER)('the Chat page in Chromium', { timeout: 90_000 }, 
 
   it('shows a 402 inline with the tokens the balance affords', async () => {
     const poor = await createKey(env, 'poor', '0.000001');
-    const { page } = await open({ path: '/chat' });
+    const { page } = await openPage(env, { path: '/chat' });
     await signIn(page, poor);
     await pickModel(page, 'm-primary');
     await send(page, 'Can I afford this?');
@@ -306,7 +300,7 @@ describe.skipIf(SKIP_BROWSER)('the Chat page in Chromium', { timeout: 90_000 }, 
     });
     expect(res.status).toBe(201);
     const key = ((await res.json()) as { key: string }).key;
-    const { page } = await open({ path: '/chat' });
+    const { page } = await openPage(env, { path: '/chat' });
     await signIn(page, key);
     await expect.poll(() => page.getByTestId('model-picker').textContent(), POLL).toContain('saferouter/demo');
     await expect.poll(() => page.getByTestId('channel-note').getAttribute('data-sealed'), POLL).not.toBe('pending');
@@ -332,7 +326,7 @@ describe.skipIf(SKIP_BROWSER)('the Chat page in Chromium', { timeout: 90_000 }, 
   });
 
   it('fits a 360 px phone, with the conversations folded away', async () => {
-    const { page } = await open({ path: '/chat', width: 360, height: 780 });
+    const { page } = await openPage(env, { path: '/chat', width: 360, height: 780 });
     await signIn(page, env.gw.userKey);
     await send(page, 'Hello from a phone');
     await page.locator('[data-testid="assistant-message"][data-status="done"]').waitFor();

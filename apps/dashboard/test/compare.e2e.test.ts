@@ -12,15 +12,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  openPage,
-  shoot,
-  signIn,
-  SKIP_BROWSER,
-  startDashboardEnv,
-  type DashboardEnv,
-  type OpenedPage,
-} from './fixtures.js';
+import { openPage, shoot, signIn, SKIP_BROWSER, startDashboardEnv, type DashboardEnv } from './fixtures.js';
 
 const DEMO = 'saferouter/demo';
 const THINKING = 'saferouter/demo-thinking';
@@ -74,24 +66,18 @@ async function recordColumns(page: Page): Promise<void> {
 
 describe.skipIf(SKIP_BROWSER)('the Compare page in Chromium', { timeout: 90_000 }, () => {
   let env: DashboardEnv;
-  const opened: OpenedPage[] = [];
-  const open = async (options: Parameters<typeof openPage>[1] = {}): Promise<OpenedPage> => {
-    const page = await openPage(env, options);
-    opened.push(page);
-    return page;
-  };
 
   beforeAll(async () => {
     env = await startDashboardEnv();
   });
 
   afterAll(async () => {
-    for (const o of opened) expect(o.errors, 'console errors').toEqual([]);
+    for (const o of env.pages) expect(o.errors, 'console errors').toEqual([]);
     await env?.close();
   });
 
   it('streams one prompt into two columns in parallel, each with its status, timers, tokens and cost', async () => {
-    const { page } = await open({ path: '/compare' });
+    const { page } = await openPage(env, { path: '/compare' });
     await signIn(page, env.gw.userKey);
     await expect.poll(() => page.getByTestId('compare-column').count(), POLL).toBe(2);
     // The free demo models are the defaults; pick them through the drawer anyway.
@@ -136,7 +122,7 @@ describe.skipIf(SKIP_BROWSER)('the Compare page in Chromium', { timeout: 90_000 
   });
 
   it('stops every column with Stop all', async () => {
-    const { page } = await open({ path: '/compare' });
+    const { page } = await openPage(env, { path: '/compare' });
     await signIn(page, env.gw.userKey);
     await expect.poll(() => pickedModels(page), POLL).toEqual([DEMO, THINKING]);
     await page.getByTestId('compare-input').fill('Stop us both');
@@ -153,7 +139,7 @@ describe.skipIf(SKIP_BROWSER)('the Compare page in Chromium', { timeout: 90_000 
   });
 
   it('adds columns up to four, removes them, and remembers each column’s model across a reload', async () => {
-    const { page } = await open({ path: '/compare' });
+    const { page } = await openPage(env, { path: '/compare' });
     await signIn(page, env.gw.userKey);
     const columns = page.getByTestId('compare-column');
     const add = page.getByTestId('compare-add-column');
@@ -181,7 +167,7 @@ describe.skipIf(SKIP_BROWSER)('the Compare page in Chromium', { timeout: 90_000 
   });
 
   it('fits a 360 px phone', async () => {
-    const { page } = await open({ path: '/compare', width: 360, height: 780 });
+    const { page } = await openPage(env, { path: '/compare', width: 360, height: 780 });
     await signIn(page, env.gw.userKey);
     await expect.poll(() => page.getByTestId('compare-column').count(), POLL).toBeGreaterThan(0);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

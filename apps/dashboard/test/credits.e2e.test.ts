@@ -28,14 +28,8 @@ describe.skipIf(SKIP_BROWSER)('the Credits page in Chromium', { timeout: 90_000 
   /** The same build and browser, served by a gateway that lets keys top themselves up. */
   let selfEnv: DashboardEnv;
   let selfGw: TestGateway | undefined;
-  const opened: OpenedPage[] = [];
-  const open = async (on: DashboardEnv, options: Parameters<typeof openPage>[1] = {}): Promise<OpenedPage> => {
-    const page = await openPage(on, options);
-    opened.push(page);
-    return page;
-  };
   const openCredits = async (on: DashboardEnv, key: string): Promise<OpenedPage> => {
-    const o = await open(on);
+    const o = await openPage(on);
     await signIn(o.page, key);
     await o.page.getByTestId('nav-credits').click();
     await o.page.getByRole('heading', { level: 1, name: 'Credits' }).waitFor();
@@ -57,7 +51,7 @@ describe.skipIf(SKIP_BROWSER)('the Credits page in Chromium', { timeout: 90_000 
   });
 
   afterAll(async () => {
-    for (const o of opened) {
+    for (const o of env.pages) {
       expect(o.errors, 'console errors').toEqual([]);
       expect(o.httpErrors, 'failed requests').toEqual([]);
     }
@@ -145,7 +139,7 @@ describe.skipIf(SKIP_BROWSER)('the Credits page in Chromium', { timeout: 90_000 
   });
 
   it('fits a 360 px phone without horizontal scrolling', async () => {
-    const { page } = await open(env, { width: 360, height: 780 });
+    const { page } = await openPage(env, { width: 360, height: 780 });
     await signIn(page, env.gw.userKey);
     await page.getByTestId('nav-credits').click();
     await page.getByTestId('credits-balance').waitFor();

@@ -63,6 +63,8 @@ export interface DashboardEnv {
   browser: Browser;
   /** The built dashboard the gateway serves. */
   dist: string;
+  /** Every page `openPage` opened on this env: a suite's afterAll checks them all. */
+  pages: OpenedPage[];
   close(): Promise<void>;
 }
 
@@ -79,6 +81,7 @@ export async function startDashboardEnv(overrides: Partial<GatewayConfig> = {}):
     upstream,
     browser,
     dist,
+    pages: [],
     async close() {
       await browser.close();
       await gw.close();
@@ -101,7 +104,7 @@ export interface OpenedPage {
   httpErrors: number[];
 }
 
-/** A fresh browser context (empty localStorage) on the gateway's origin. */
+/** A fresh browser context (empty localStorage) on the gateway's origin, kept in `env.pages`. */
 export async function openPage(
   env: DashboardEnv,
   options: { path?: string; width?: number; height?: number } = {},
@@ -121,8 +124,10 @@ export async function openPage(
     else errors.push(`console: ${msg.text()}`);
   });
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  const opened = { page, context, errors, httpErrors };
+  env.pages.push(opened);
   await page.goto(env.gw.url + (options.path ?? '/'));
-  return { page, context, errors, httpErrors };
+  return opened;
 }
 
 /** Signs in through the form and waits for the navigation to appear. */

@@ -13,16 +13,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ADMIN_KEY,
-  openPage,
-  shoot,
-  signIn,
-  SKIP_BROWSER,
-  startDashboardEnv,
-  type DashboardEnv,
-  type OpenedPage,
-} from './fixtures.js';
+import { ADMIN_KEY, openPage, shoot, signIn, SKIP_BROWSER, startDashboardEnv, type DashboardEnv } from './fixtures.js';
 
 interface WireKey {
   id: string;
@@ -33,12 +24,6 @@ interface WireKey {
 
 describe.skipIf(SKIP_BROWSER)('the Keys page in Chromium', { timeout: 90_000 }, () => {
   let env: DashboardEnv;
-  const opened: OpenedPage[] = [];
-  const open = async (options: Parameters<typeof openPage>[1] = {}): Promise<OpenedPage> => {
-    const page = await openPage(env, options);
-    opened.push(page);
-    return page;
-  };
   const allKeys = async (): Promise<WireKey[]> => {
     const res = await fetch(`${env.gw.url}/v1/keys`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
     return ((await res.json()) as { data: WireKey[] }).data;
@@ -46,7 +31,7 @@ describe.skipIf(SKIP_BROWSER)('the Keys page in Chromium', { timeout: 90_000 }, 
   const status = async (secret: string): Promise<number> =>
     (await fetch(`${env.gw.url}/v1/key`, { headers: { authorization: `Bearer ${secret}` } })).status;
   const openKeys = async (): Promise<Page> => {
-    const { page } = await open();
+    const { page } = await openPage(env);
     await signIn(page, ADMIN_KEY);
     await page.getByTestId('nav-keys').click();
     await page.getByRole('heading', { level: 1, name: 'Keys' }).waitFor();
@@ -63,8 +48,8 @@ describe.skipIf(SKIP_BROWSER)('the Keys page in Chromium', { timeout: 90_000 }, 
   });
 
   afterAll(async () => {
-    for (const o of opened) expect(o.errors, 'console errors').toEqual([]);
-    expect(opened.flatMap((o) => o.httpErrors)).toEqual([400]);
+    for (const o of env.pages) expect(o.errors, 'console errors').toEqual([]);
+    expect(env.pages.flatMap((o) => o.httpErrors)).toEqual([400]);
     await env?.close();
   });
 
@@ -180,7 +165,7 @@ describe.skipIf(SKIP_BROWSER)('the Keys page in Chromium', { timeout: 90_000 }, 
   });
 
   it('is not offered to a user key, and says "Admin only" when opened', async () => {
-    const { page } = await open();
+    const { page } = await openPage(env);
     await signIn(page, env.gw.userKey);
     expect(await page.getByTestId('nav-keys').count()).toBe(0);
     await page.goto(`${env.gw.url}/keys`);
@@ -189,7 +174,7 @@ describe.skipIf(SKIP_BROWSER)('the Keys page in Chromium', { timeout: 90_000 }, 
   });
 
   it('fits a 360 px phone without horizontal scrolling', async () => {
-    const { page } = await open({ width: 360, height: 780 });
+    const { page } = await openPage(env, { width: 360, height: 780 });
     await signIn(page, ADMIN_KEY);
     await page.getByTestId('nav-keys').click();
     await page.getByTestId('key-row').first().waitFor();

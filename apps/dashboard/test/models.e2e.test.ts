@@ -12,16 +12,7 @@
  * - no console errors anywhere.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ADMIN_KEY,
-  openPage,
-  shoot,
-  signIn,
-  SKIP_BROWSER,
-  startDashboardEnv,
-  type DashboardEnv,
-  type OpenedPage,
-} from './fixtures.js';
+import { ADMIN_KEY, openPage, shoot, signIn, SKIP_BROWSER, startDashboardEnv, type DashboardEnv } from './fixtures.js';
 
 interface WireModel {
   id: string;
@@ -32,12 +23,6 @@ interface WireModel {
 describe.skipIf(SKIP_BROWSER)('sign-in and the Models page in Chromium', { timeout: 90_000 }, () => {
   let env: DashboardEnv;
   let models: WireModel[];
-  const opened: OpenedPage[] = [];
-  const open = async (options: Parameters<typeof openPage>[1] = {}): Promise<OpenedPage> => {
-    const page = await openPage(env, options);
-    opened.push(page);
-    return page;
-  };
 
   beforeAll(async () => {
     env = await startDashboardEnv();
@@ -46,14 +31,14 @@ describe.skipIf(SKIP_BROWSER)('sign-in and the Models page in Chromium', { timeo
   });
 
   afterAll(async () => {
-    for (const o of opened) expect(o.errors, 'console errors').toEqual([]);
+    for (const o of env.pages) expect(o.errors, 'console errors').toEqual([]);
     // The only HTTP error any page met is the bad key's 401, provoked on purpose.
-    expect(opened.flatMap((o) => o.httpErrors)).toEqual([401]);
+    expect(env.pages.flatMap((o) => o.httpErrors)).toEqual([401]);
     await env?.close();
   });
 
   it('refuses a bad key with a clear message, and stays signed out', async () => {
-    const { page } = await open();
+    const { page } = await openPage(env);
     await shoot(page, 'signin');
     await page.getByTestId('key-input').fill('sk-sr-not-a-real-key-000000000000000000');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -63,7 +48,7 @@ describe.skipIf(SKIP_BROWSER)('sign-in and the Models page in Chromium', { timeo
   });
 
   it('signs in with a key, keeps it across a reload, and forgets it on sign-out', async () => {
-    const { page } = await open();
+    const { page } = await openPage(env);
     await signIn(page, env.gw.userKey);
     await page.reload();
     await page.getByTestId('nav-models').waitFor();
@@ -74,7 +59,7 @@ describe.skipIf(SKIP_BROWSER)('sign-in and the Models page in Chromium', { timeo
   });
 
   it('shows the DEMO trust badge with the measurement this gateway reports, linking to the verifier', async () => {
-    const { page } = await open();
+    const { page } = await openPage(env);
     await signIn(page, env.gw.userKey);
     const badge = page.getByTestId('trust-badge');
     await expect.poll(() => badge.getAttribute('data-hardware')).toBe('false');
@@ -86,7 +71,7 @@ describe.skipIf(SKIP_BROWSER)('sign-in and the Models page in Chromium', { timeo
   });
 
   it('renders a card per model, marks the unavailable ones, and filters by search and provider', async () => {
-    const { page } = await open();
+    const { page } = await openPage(env);
     await signIn(page, env.gw.userKey);
     const cards = page.getByTestId('model-card');
     await expect.poll(() => cards.count()).toBe(models.length);
@@ -112,7 +97,7 @@ describe.skipIf(SKIP_BROWSER)('sign-in and the Models page in Chromium', { timeo
   });
 
   it('"Try it" masks the key on screen and copies it complete', async () => {
-    const { page } = await open();
+    const { page } = await openPage(env);
     await signIn(page, env.gw.userKey);
     const card = page.locator('[data-testid="model-card"][data-model-id="saferouter/demo"]');
     await card.getByText('Try it').click();
@@ -130,7 +115,7 @@ describe.skipIf(SKIP_BROWSER)('sign-in and the Models page in Chromium', { timeo
   });
 
   it('shows Keys only to the admin, and a deep link reloads into the app', async () => {
-    const { page } = await open({ path: '/credits' });
+    const { page } = await openPage(env, { path: '/credits' });
     await signIn(page, ADMIN_KEY);
     expect(await page.getByTestId('nav-keys').count()).toBe(1);
     expect(new URL(page.url()).pathname).toBe('/credits');
@@ -142,7 +127,7 @@ describe.skipIf(SKIP_BROWSER)('sign-in and the Models page in Chromium', { timeo
   });
 
   it('fits a 360 px phone without horizontal scrolling', async () => {
-    const { page } = await open({ width: 360, height: 780 });
+    const { page } = await openPage(env, { width: 360, height: 780 });
     await signIn(page, env.gw.userKey);
     await page.getByTestId('model-card').first().waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -7,28 +7,19 @@
  */
 import type { Request as PwRequest } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ADMIN_KEY,
-  openPage,
-  signIn,
-  SKIP_BROWSER,
-  startDashboardEnv,
-  type DashboardEnv,
-  type OpenedPage,
-} from './fixtures.js';
+import { ADMIN_KEY, openPage, signIn, SKIP_BROWSER, startDashboardEnv, type DashboardEnv } from './fixtures.js';
 
 const PROMPT = 'a prompt that must never cross the wire in plaintext 7f3a';
 const POLL = { timeout: 20_000 };
 
 describe.skipIf(SKIP_BROWSER)('sealed prompts against a gateway that requires EHBP', { timeout: 120_000 }, () => {
   let env: DashboardEnv;
-  const opened: OpenedPage[] = [];
 
   beforeAll(async () => {
     env = await startDashboardEnv({ requireEhbp: true });
   });
   afterAll(async () => {
-    for (const o of opened) {
+    for (const o of env.pages) {
       expect(o.errors, 'console errors').toEqual([]);
       expect(o.httpErrors, 'HTTP errors').toEqual([]);
     }
@@ -46,7 +37,6 @@ describe.skipIf(SKIP_BROWSER)('sealed prompts against a gateway that requires EH
 
   it('chats, with the prompt sealed on the wire', async () => {
     const o = await openPage(env, { path: '/chat' });
-    opened.push(o);
     const { page } = o;
     const sent: PwRequest[] = [];
     page.on('request', (r) => {
@@ -68,7 +58,6 @@ describe.skipIf(SKIP_BROWSER)('sealed prompts against a gateway that requires EH
 
   it('compares two models through the sealed channel', async () => {
     const o = await openPage(env, { path: '/compare' });
-    opened.push(o);
     const { page } = o;
     await signIn(page, env.gw.userKey);
     await expect.poll(() => page.getByTestId('channel-note').getAttribute('data-sealed'), POLL).toBe('true');
@@ -81,7 +70,6 @@ describe.skipIf(SKIP_BROWSER)('sealed prompts against a gateway that requires EH
 
   it('creates a key (a request with a body) through the sealed channel', async () => {
     const o = await openPage(env, { path: '/keys' });
-    opened.push(o);
     const { page } = o;
     await signIn(page, ADMIN_KEY);
     await page.getByTestId('key-create-name').fill('sealed create');
