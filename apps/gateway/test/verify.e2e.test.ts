@@ -149,7 +149,7 @@ describe('honest runs against a mock gateway', () => {
     const down = await bin('http://127.0.0.1:9', '--state', state, '--timeout', '2000');
     expect(down.status).toBe(2);
     expect(down.stdout).toMatch(/^✗ Fresh attestation quote .*could not be reached/m);
-  });
+  }, 60_000);
 });
 
 describe('each tampering fails exactly its check', () => {
