@@ -117,6 +117,53 @@ describe('admit', () => {
     expect((await store.ledger(KEY))[0]).toMatchObject({ amountMicros: -3, note: 'estimated' });
   });
 
+  it('charges cached prompt tokens at the cached input price, in one rounding', async () => {
+    const { store, billing, input } = await setup(1_000_000);
+    const cachedPrice: Pricing = { ...P, cachedInputMicrosPerMillion: 500_000 };
+    // 200 × 2 + 800 × 0.5 + 100 × 10 = 1800 µ$ (3000 µ$ if the cache were ignored).
+    const cached = await billing.admit(input({ pricing: cachedPrice }));
+    expect(await cached.settle({ promptTokens: 1000, completionTokens: 100, cachedTokens: 800 })).toMatchObject({
+      costMicros: 1_800,
+      chargedMicros: 1_800,
+    });
+    expect((await store.ledger(KEY))[0]).toMatchObject({ kind: 'charge', amountMicros: -1_800, requestId: 'req_1' });
+    expect(await store.balance(KEY)).toEqual({ keyId: KEY, balanceMicros: 998_200, heldMicros: 0 });
+
+    // Without a cached price, cached tokens cost the input price.
+    const plain = await billing.admit(input());
+    expect((await plain.settle({ promptTokens: 1000, completionTokens: 100, cachedTokens: 800 })).chargedMicros).toBe(
+      3_000,
+    );
+    // More cached tokens than prompt tokens: the whole prompt at the cached price, no more.
+    const over = await billing.admit(input({ pricing: cachedPrice }));
+    expect((await over.settle({ promptTokens: 1000, completionTokens: 100, cachedTokens: 5_000 })).chargedMicros).toBe(
+      1_500,
+    );
+    // One rounding for the whole request: 4 × 0.15 + 3 × 0.015 = 0.645 µ$ → 1 (not 1 + 1).
+    const tiny = await billing.admit(
+      input({
+        pricing: { inputMicrosPerMillion: 150_000, outputMicrosPerMillion: 0, cachedInputMicrosPerMillion: 15_000 },
+      }),
+    );
+    expect(await tiny.settle({ promptTokens: 7, completionTokens: 0, cachedTokens: 3 })).toMatchObject({
+      costMicros: 1,
+      chargedMicros: 1,
+    });
+    // A free admission stays free.
+    const free = await billing.admit(input({ pricing: cachedPrice, free: true }));
+    expect((await free.settle({ promptTokens: 1000, completionTokens: 100, cachedTokens: 800 })).chargedMicros).toBe(0);
+    expect(await store.balance(KEY)).toEqual({ keyId: KEY, balanceMicros: 998_200 - 3_000 - 1_500 - 1, heldMicros: 0 });
+
+    const bad = await billing.admit(input({ pricing: cachedPrice }));
+    await expect(bad.settle({ promptTokens: 10, completionTokens: 1, cachedTokens: -1 })).rejects.toThrow(
+      /usage\.cachedTokens/,
+    );
+    await expect(bad.settle({ promptTokens: 10, completionTokens: 1, cachedTokens: 1.5 })).rejects.toThrow(
+      InvalidArgumentError,
+    );
+    expect(bad.state).toBe('held');
+  });
+
   it('settles once: repeated and concurrent settles return the first outcome', async () => {
     const { store, billing, input } = await setup(1_000_000, { interleave: true });
     const admission = await billing.admit(input());

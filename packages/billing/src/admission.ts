@@ -60,6 +60,8 @@ export interface AdmitInput {
 export interface SettleUsage {
   promptTokens: number;
   completionTokens: number;
+  /** Prompt tokens served from the provider's cache, charged at the cached input price. Default 0. */
+  cachedTokens?: number | undefined;
   /** True when the counts are estimates (a cut stream without `usage`); noted on the charge row. */
   estimated?: boolean | undefined;
 }
@@ -302,11 +304,14 @@ export function createBilling(options: BillingOptions): Billing {
         checkObject(usage, 'usage');
         assertCount(usage.promptTokens, 'usage.promptTokens');
         assertCount(usage.completionTokens, 'usage.completionTokens');
+        if (usage.cachedTokens !== undefined) assertCount(usage.cachedTokens, 'usage.cachedTokens');
         if (usage.estimated !== undefined && typeof usage.estimated !== 'boolean')
           throw new InvalidArgumentError('usage.estimated', 'usage.estimated must be a boolean', 'type');
         return serial(async () => {
           if (outcome !== undefined) return outcome;
-          const cost = free ? 0 : exactCostMicros(pricing, usage.promptTokens, usage.completionTokens);
+          const cost = free
+            ? 0
+            : exactCostMicros(pricing, usage.promptTokens, usage.completionTokens, usage.cachedTokens);
           if (state === 'released') return { costMicros: cost, chargedMicros: 0, holdMissing: false };
           const [primary, ...extras] = holdIds;
           let result: SettleOutcome = { costMicros: cost, chargedMicros: 0, holdMissing: false };

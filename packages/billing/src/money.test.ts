@@ -28,6 +28,22 @@ describe('costMicros', () => {
     expect(costMicros(price(2_500_000, 600_000), { promptTokens: 1, completionTokens: 1 })).toBe(4);
   });
 
+  it('prices cached prompt tokens at the cached price, the rest at the input price', () => {
+    const cachedPrice: Pricing = { ...price(300_000, 1_200_000), cachedInputMicrosPerMillion: 30_000 };
+    // 200 × 0.3 + 800 × 0.03 + 100 × 1.2 = 60 + 24 + 120 = 204 µ$.
+    expect(costMicros(cachedPrice, { promptTokens: 1000, completionTokens: 100, cachedTokens: 800 })).toBe(204);
+    // Without a cached price the cache changes nothing.
+    expect(
+      costMicros(price(300_000, 1_200_000), { promptTokens: 1000, completionTokens: 100, cachedTokens: 800 }),
+    ).toBe(420);
+    // More cached than prompt (a confused upstream) is capped at the prompt.
+    expect(costMicros(cachedPrice, { promptTokens: 10, completionTokens: 0, cachedTokens: 50 })).toBe(1);
+    expect(() => costMicros(cachedPrice, { promptTokens: 10, completionTokens: 0, cachedTokens: -1 })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(isFreePricing({ ...price(0, 0), cachedInputMicrosPerMillion: 5 })).toBe(false);
+  });
+
   it('never bills a non-zero usage as free, and bills nothing for nothing', () => {
     expect(costMicros(price(1, 1), { promptTokens: 0, completionTokens: 1 })).toBe(1);
     expect(costMicros(price(1_000_000, 1_000_000), { promptTokens: 0, completionTokens: 0 })).toBe(0);

@@ -26,12 +26,16 @@ const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 export interface Pricing {
   inputMicrosPerMillion: number;
   outputMicrosPerMillion: number;
+  /** Price of prompt tokens served from the provider's cache; absent means the input price. */
+  cachedInputMicrosPerMillion?: number | undefined;
 }
 
 /** Token counts of one request. */
 export interface TokenCounts {
   promptTokens: number;
   completionTokens: number;
+  /** How many of `promptTokens` the provider served from its cache (charged at the cached price). */
+  cachedTokens?: number | undefined;
 }
 
 /**
@@ -43,6 +47,8 @@ export function assertPricing(pricing: unknown, name = 'pricing'): asserts prici
   assertObject(pricing, name);
   assertCount(pricing['inputMicrosPerMillion'], `${name}.inputMicrosPerMillion`);
   assertCount(pricing['outputMicrosPerMillion'], `${name}.outputMicrosPerMillion`);
+  if (pricing['cachedInputMicrosPerMillion'] !== undefined)
+    assertCount(pricing['cachedInputMicrosPerMillion'], `${name}.cachedInputMicrosPerMillion`);
 }
 
 /**
@@ -51,7 +57,11 @@ export function assertPricing(pricing: unknown, name = 'pricing'): asserts prici
  * @example isFreePricing({ inputMicrosPerMillion: 0, outputMicrosPerMillion: 0 }) // true
  */
 export function isFreePricing(pricing: Pricing): boolean {
-  return pricing.inputMicrosPerMillion === 0 && pricing.outputMicrosPerMillion === 0;
+  return (
+    pricing.inputMicrosPerMillion === 0 &&
+    pricing.outputMicrosPerMillion === 0 &&
+    (pricing.cachedInputMicrosPerMillion ?? 0) === 0
+  );
 }
 
 /**
@@ -73,18 +83,29 @@ export function costMicros(pricing: Pricing, tokens: TokenCounts): number {
   checkObject(tokens, 'tokens');
   assertCount(tokens.promptTokens, 'tokens.promptTokens');
   assertCount(tokens.completionTokens, 'tokens.completionTokens');
-  return exactCostMicros(pricing, tokens.promptTokens, tokens.completionTokens);
+  if (tokens.cachedTokens !== undefined) assertCount(tokens.cachedTokens, 'tokens.cachedTokens');
+  return exactCostMicros(pricing, tokens.promptTokens, tokens.completionTokens, tokens.cachedTokens);
 }
 
 /**
- * `costMicros` without the argument checks, for callers that validated already.
+ * `costMicros` without the argument checks, for callers that validated already. Of the prompt,
+ * `cachedTokens` (at most all of it) are priced at `cachedInputMicrosPerMillion` (the input price
+ * when absent), the rest at the input price; one rounding for the whole request.
  *
  * @example exactCostMicros(pricing, 1000, 500) // same as costMicros(pricing, { promptTokens: 1000, completionTokens: 500 })
+ * @example exactCostMicros({ inputMicrosPerMillion: 300_000, outputMicrosPerMillion: 1_200_000, cachedInputMicrosPerMillion: 30_000 }, 1000, 0, 800) // 66
  * @throws {InvalidArgumentError} (reason `range`) when the cost would exceed `Number.MAX_SAFE_INTEGER` µ$.
  */
-export function exactCostMicros(pricing: Pricing, promptTokens: number, completionTokens: number): number {
+export function exactCostMicros(
+  pricing: Pricing,
+  promptTokens: number,
+  completionTokens: number,
+  cachedTokens = 0,
+): number {
+  const cached = Math.min(cachedTokens, promptTokens);
   const numerator =
-    BigInt(promptTokens) * BigInt(pricing.inputMicrosPerMillion) +
+    BigInt(promptTokens - cached) * BigInt(pricing.inputMicrosPerMillion) +
+    BigInt(cached) * BigInt(pricing.cachedInputMicrosPerMillion ?? pricing.inputMicrosPerMillion) +
     BigInt(completionTokens) * BigInt(pricing.outputMicrosPerMillion);
   const micros = (numerator + TOKENS_PER_MILLION_BIG - 1n) / TOKENS_PER_MILLION_BIG;
   if (micros > MAX_SAFE_BIG)

@@ -9,6 +9,7 @@
 import { InvalidArgumentError } from '@saferouter/errors';
 
 import { ACTIVITY_MAX_BUCKETS, activityBucketCount } from './activity-buckets.js';
+import { ACTIVITY_EXCLUDED_MAX_BYTES, activityExcludedBytes } from './activity-excluded.js';
 import type { ActivityEntry, ActivityFilter } from './activity-types.js';
 import { assertRecordId, MAX_MICROS } from './billing-inputs.js';
 import { assertKeyId } from './inputs.js';
@@ -17,6 +18,13 @@ import { assertBoolean, assertInteger, assertObject, assertOneOf, assertString, 
 /** Default and maximum page size of `list()`. */
 export const ACTIVITY_DEFAULT_LIMIT = 50;
 export const ACTIVITY_MAX_LIMIT = 500;
+
+/** The most samples one `endpointSamples()` call returns. */
+export const ACTIVITY_MAX_SAMPLES = 10_000;
+
+/** Longest `generationId` (an upstream's completion id; ours are far shorter) and `finishReason`. */
+const GENERATION_ID_MAX = 200;
+const FINISH_REASON_MAX = 64;
 
 /** A position in the newest-first order: strictly older entries come next. */
 export interface ActivityCursor {
@@ -52,6 +60,63 @@ export function assertActivityEntry(entry: unknown, name: string): asserts entry
   assertInteger(entry['costMicros'], `${name}.costMicros`, { min: 0, max: MAX_MICROS });
   assertBoolean(entry['stream'], `${name}.stream`);
   assertBoolean(entry['estimated'], `${name}.estimated`);
+  // Added by migration 5; absent (or `undefined`, from plain JS) means the default.
+  const generationId = entry['generationId'];
+  if (generationId !== undefined && generationId !== null)
+    assertString(generationId, `${name}.generationId`, { min: 1, max: GENERATION_ID_MAX });
+  const finishReason = entry['finishReason'];
+  if (finishReason !== undefined && finishReason !== null)
+    assertString(finishReason, `${name}.finishReason`, { min: 1, max: FINISH_REASON_MAX });
+  if (entry['cachedTokens'] !== undefined) assertInteger(entry['cachedTokens'], `${name}.cachedTokens`, INT32);
+  if (entry['reasoningTokens'] !== undefined) assertInteger(entry['reasoningTokens'], `${name}.reasoningTokens`, INT32);
+  if (entry['excluded'] !== undefined) assertExcluded(entry['excluded'], `${name}.excluded`);
+  const generationMs = entry['generationMs'];
+  if (generationMs !== undefined && generationMs !== null) assertInteger(generationMs, `${name}.generationMs`, INT32);
+}
+
+/**
+ * @throws {InvalidArgumentError} (reason `type`) when `value` is not an array of objects with
+ *   string `model`, `provider` and `reason`.
+ * @throws {InvalidArgumentError} (reason `range`) when a string is empty or too long, or the list's
+ *   JSON exceeds `ACTIVITY_EXCLUDED_MAX_BYTES` (trim it with `fitActivityExcluded`).
+ */
+function assertExcluded(value: unknown, name: string): asserts value is ActivityEntry['excluded'] {
+  if (!Array.isArray(value)) throw new InvalidArgumentError(name, `${name} must be an array`, 'type');
+  value.forEach((item: unknown, i) => {
+    assertObject(item, `${name}[${i}]`);
+    assertString(item['model'], `${name}[${i}].model`, { min: 1, max: 200 });
+    assertString(item['provider'], `${name}[${i}].provider`, { min: 1, max: 100 });
+    assertString(item['reason'], `${name}[${i}].reason`, { min: 1, max: 200 });
+  });
+  if (activityExcludedBytes(value) > ACTIVITY_EXCLUDED_MAX_BYTES) {
+    throw new InvalidArgumentError(
+      name,
+      `${name} must be at most ${ACTIVITY_EXCLUDED_MAX_BYTES} bytes as JSON; trim it with fitActivityExcluded`,
+      'range',
+    );
+  }
+}
+
+/**
+ * The arguments of `generation()`: a request id or a generation id, and optionally the key it
+ * must belong to.
+ *
+ * @throws {InvalidArgumentError} when `id` is not a 1–200 character string or `keyId` is malformed.
+ */
+export function assertGenerationLookup(id: unknown, keyId: unknown): asserts id is string {
+  assertString(id, 'id', { min: 1, max: GENERATION_ID_MAX });
+  if (keyId !== undefined) assertKeyId(keyId, 'keyId');
+}
+
+/**
+ * The arguments of `endpointSamples()`.
+ *
+ * @throws {InvalidArgumentError} when `since` is not a timestamp or `limit` is not an integer
+ *   from 1 to `ACTIVITY_MAX_SAMPLES`.
+ */
+export function assertSamplesQuery(since: unknown, limit: unknown): asserts since is number {
+  assertTimestamp(since, 'since');
+  assertInteger(limit, 'limit', { min: 1, max: ACTIVITY_MAX_SAMPLES });
 }
 
 /**

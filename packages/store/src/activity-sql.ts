@@ -73,6 +73,45 @@ export function activityListSql(
 }
 
 /**
+ * Every entry of one request, in attempt order. The request is found by its id first, else as the
+ * newest request with an entry carrying that generation id: an upstream that repeats completion
+ * ids must not merge several requests into one answer. Both lookups ride an index
+ * (`activity_request_id`, and the partial `activity_generation_id`, which `generation_id = ?`
+ * implies), and with `keyId` another key's request is never found.
+ */
+export function activityGenerationSql(
+  dialect: SqlDialect,
+  id: string,
+  keyId: string | undefined,
+): { text: string; values: (string | number)[] } {
+  const params = new SqlParams(dialect);
+  const byKey = (): string => (keyId === undefined ? '' : ` AND key_id = ${params.add(keyId)}`);
+  const byRequest = `SELECT request_id, 0 AS pass, ts, id FROM activity WHERE request_id = ${params.add(id)}${byKey()}`;
+  const byGeneration = `SELECT request_id, 1, ts, id FROM activity WHERE generation_id = ${params.add(id)}${byKey()}`;
+  const found = `SELECT request_id FROM (${byRequest} UNION ALL ${byGeneration}) AS found
+    ORDER BY pass, ts DESC, id DESC LIMIT 1`;
+  const text = `SELECT ${ACTIVITY_COLUMNS} FROM activity WHERE request_id = (${found})${byKey()}
+    ORDER BY attempt, ts, id`;
+  return { text, values: params.values };
+}
+
+/**
+ * Recent successful attempts with measured tokens, newest first: walks the (ts DESC, id DESC)
+ * index from the newest entry and stops after `limit` matches.
+ */
+export function activityEndpointSamplesSql(
+  dialect: SqlDialect,
+  since: number,
+  limit: number,
+): { text: string; values: (string | number)[] } {
+  const params = new SqlParams(dialect);
+  const text = `SELECT model, provider, latency_ms, completion_tokens, generation_ms FROM activity
+    WHERE ts >= ${params.add(since)} AND ${SUCCESS} AND attempt >= 1 AND NOT estimated
+    ORDER BY ts DESC, id DESC LIMIT ${params.add(limit)}`;
+  return { text, values: params.values };
+}
+
+/**
  * A row of `activityStatsSql`: dim `all` once, then one per model and per provider, and with
  * buckets one per non-empty bucket (`key` is the bucket's number, `floor(ts / bucketMs)`).
  */

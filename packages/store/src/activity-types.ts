@@ -32,6 +32,54 @@ export interface ActivityEntry {
   stream: boolean;
   /** True when tokens were estimated (client left mid-stream, or the upstream sent no usage). */
   estimated: boolean;
+  // The fields below came with migration 5. They are optional so that a writer that does not know
+  // them keeps working; every read returns them, with the defaults noted (see `StoredActivityEntry`).
+  /** The completion `id` the response carried (what a client passes to `/v1/generation`); default null. */
+  generationId?: string | null;
+  /** The upstream's `finish_reason` (`stop`, `length`, `tool_calls`, …); default null. */
+  finishReason?: string | null;
+  /** Prompt tokens served from the provider's cache (part of `promptTokens`); default 0. */
+  cachedTokens?: number;
+  /** Completion tokens spent on reasoning (part of `completionTokens`); default 0. */
+  reasoningTokens?: number;
+  /**
+   * The endpoints routing left out of this request, and why; default `[]`. Bounded: its JSON is
+   * at most `ACTIVITY_EXCLUDED_MAX_BYTES` (see `fitActivityExcluded`).
+   */
+  excluded?: readonly ActivityExcludedEndpoint[];
+  /** Milliseconds from the request's admission to the end of its response (the answering entry only); default null. */
+  generationMs?: number | null;
+}
+
+/** One endpoint routing did not try, as recorded with the request's activity. */
+export interface ActivityExcludedEndpoint {
+  model: string;
+  provider: string;
+  /** The constraint that excluded it, e.g. `provider.ignore` or `missing capability: tools`. */
+  reason: string;
+}
+
+/** An entry as every read returns it: the fields that are optional on write are always present. */
+export interface StoredActivityEntry extends ActivityEntry {
+  generationId: string | null;
+  finishReason: string | null;
+  cachedTokens: number;
+  reasoningTokens: number;
+  excluded: readonly ActivityExcludedEndpoint[];
+  generationMs: number | null;
+}
+
+/**
+ * One observation of an endpoint's speed, from a successful attempt: what routing's `sort:
+ * latency` / `throughput` learns from (see `ActivityStore.endpointSamples`).
+ */
+export interface EndpointSample {
+  model: string;
+  provider: string;
+  latencyMs: number;
+  completionTokens: number;
+  /** Null when the attempt recorded no generation time. */
+  generationMs: number | null;
 }
 
 export interface ActivityFilter {
@@ -49,7 +97,7 @@ export interface ActivityFilter {
 
 export interface ActivityPage {
   /** Newest first. */
-  entries: ActivityEntry[];
+  entries: StoredActivityEntry[];
   /** Opaque; pass back as `cursor` for the next (older) page. Absent on the last page. */
   nextCursor?: string | undefined;
 }
@@ -122,4 +170,24 @@ export interface ActivityStore {
    *   `ACTIVITY_MAX_BUCKETS` buckets.
    */
   stats(filter: ActivityFilter, options?: ActivityStatsOptions): Promise<ActivityStats>;
+  /**
+   * Every entry of one request, in attempt order: the request whose `requestId` is `id`, or else
+   * the newest one with an entry whose `generationId` is `id`. With `keyId`, only that key's
+   * requests are found (another key's id gives `[]`, as an unknown one does).
+   *
+   * @example
+   * const attempts = await store.activity.generation('chatcmpl-123', caller.id);
+   * @throws {InvalidArgumentError} when `id` is not a 1–200 character string or `keyId` is malformed.
+   */
+  generation(id: string, keyId?: string): Promise<StoredActivityEntry[]>;
+  /**
+   * Recent speed observations, newest first: at most `limit` (1–`ACTIVITY_MAX_SAMPLES`) entries
+   * with `ts >= since` of attempts that succeeded (2xx, `attempt >= 1`) with measured, not
+   * estimated, tokens.
+   *
+   * @example
+   * stats.load(await store.activity.endpointSamples(Date.now() - 3_600_000, 1_000));
+   * @throws {InvalidArgumentError} when `since` is not a timestamp or `limit` is out of bounds.
+   */
+  endpointSamples(since: number, limit: number): Promise<EndpointSample[]>;
 }

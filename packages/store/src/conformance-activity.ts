@@ -8,31 +8,10 @@ import { InvalidArgumentError } from '@saferouter/errors';
 import { describe, expect, it } from 'vitest';
 import { ACTIVITY_MAX_BUCKETS } from './activity-buckets.js';
 import type { ActivityEntry, ActivityFilter } from './activity-types.js';
-import { T0, type ConformanceContext } from './conformance-support.js';
+import { newActivityEntry, storedActivity, T0, type ConformanceContext } from './conformance-support.js';
 import type { Store } from './types.js';
 
-function entry(n: number, overrides: Partial<ActivityEntry> = {}): ActivityEntry {
-  return {
-    id: `act_${String(n).padStart(4, '0')}`,
-    requestId: `req_${n}`,
-    ts: T0 + n,
-    keyId: 'key_a',
-    model: 'gpt-x',
-    provider: 'openai',
-    originalModel: 'gpt-x',
-    attempt: 1,
-    status: 200,
-    error: null,
-    latencyMs: 100,
-    ttfbMs: 20,
-    promptTokens: 10,
-    completionTokens: 5,
-    costMicros: 30,
-    stream: false,
-    estimated: false,
-    ...overrides,
-  };
-}
+const entry = newActivityEntry;
 
 /** Follows cursors to the end, returning every id in visiting order. */
 async function walk(store: Store, filter: ActivityFilter, limit: number): Promise<{ ids: string[]; pages: number }> {
@@ -74,10 +53,10 @@ export function describeActivityConformance(ctx: ConformanceContext): void {
       const { entries } = await s.activity.list({});
       expect(entries.map((e) => e.id)).toEqual(['act_0003', 'act_0002', 'act_0001']);
       expect(entries[1]?.model).toBe('gpt-x');
-      expect(entries[2]).toEqual(full);
+      expect(entries[2]).toEqual(storedActivity(full));
       // A duplicate inside one batch is ignored too.
       await s.activity.insertMany([entry(4), entry(4, { model: 'second' })]);
-      expect((await s.activity.list({ requestId: 'req_4' })).entries).toEqual([entry(4)]);
+      expect((await s.activity.list({ requestId: 'req_4' })).entries).toEqual([storedActivity(entry(4))]);
     });
 
     it('lists newest first and applies each filter', async () => {

@@ -4,6 +4,7 @@
  */
 
 import { expect } from 'vitest';
+import type { ActivityEntry, StoredActivityEntry } from './activity-types.js';
 import type { AuditSample, NewAuditSample } from './audit-types.js';
 import { StoreError } from './errors.js';
 import { generateApiKey } from './keys.js';
@@ -76,4 +77,44 @@ export function newSample(i: number, overrides: Partial<NewAuditSample> = {}): N
 /** The sample as the store hands it back. */
 export function storedSample(s: NewAuditSample, index: number | null = null): AuditSample {
   return { ...s, index };
+}
+
+/**
+ * Activity entry number `n` of key `key_a`, at `T0 + n`, a successful first attempt, written the
+ * way a writer from before migration 5 writes it: without the fields that migration added.
+ */
+export function newActivityEntry(n: number, overrides: Partial<ActivityEntry> = {}): ActivityEntry {
+  return {
+    id: `act_${String(n).padStart(4, '0')}`,
+    requestId: `req_${n}`,
+    ts: T0 + n,
+    keyId: 'key_a',
+    model: 'gpt-x',
+    provider: 'openai',
+    originalModel: 'gpt-x',
+    attempt: 1,
+    status: 200,
+    error: null,
+    latencyMs: 100,
+    ttfbMs: 20,
+    promptTokens: 10,
+    completionTokens: 5,
+    costMicros: 30,
+    stream: false,
+    estimated: false,
+    ...overrides,
+  };
+}
+
+/** The entry as the store hands it back: the migration 5 fields it lacks read as their defaults. */
+export function storedActivity(e: ActivityEntry): StoredActivityEntry {
+  return {
+    ...e,
+    generationId: e.generationId ?? null,
+    finishReason: e.finishReason ?? null,
+    cachedTokens: e.cachedTokens ?? 0,
+    reasoningTokens: e.reasoningTokens ?? 0,
+    excluded: e.excluded ?? [],
+    generationMs: e.generationMs ?? null,
+  };
 }

@@ -7,6 +7,7 @@
 
 import { InvalidArgumentError } from '@saferouter/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describeActivityGenerationConformance } from './conformance-activity-generation.js';
 import { describeActivityConformance } from './conformance-activity.js';
 import { describeAuditConformance } from './conformance-audit.js';
 import { describeBillingConformance } from './conformance-billing.js';
@@ -280,11 +281,14 @@ export function describeStoreConformance(name: string, createFixture: () => Prom
         await expectStoreError(store.billing.settle('hold_x', { costMicros: 1, ts: T0 }), 'closed');
         await expectStoreError(store.activity.list({}), 'closed');
         await expectStoreError(store.activity.insertMany([]), 'closed');
+        await expectStoreError(store.activity.generation('req_x'), 'closed');
+        await expectStoreError(store.activity.endpointSamples(T0, 10), 'closed');
       });
     });
 
     describeBillingConformance(ctx);
     describeActivityConformance(ctx);
+    describeActivityGenerationConformance(ctx);
     describeTlogConformance(ctx);
     describeAuditConformance(ctx);
   });

@@ -17,6 +17,8 @@ export * from './types.js';
 export * from './billing-types.js';
 export * from './activity-types.js';
 export * from './activity-buckets.js';
+export { ACTIVITY_EXCLUDED_MAX_BYTES, fitActivityExcluded } from './activity-excluded.js';
+export { ACTIVITY_MAX_SAMPLES } from './activity-inputs.js';
 export * from './tlog-types.js';
 export * from './audit-types.js';
 export * from './errors.js';

@@ -27,7 +27,7 @@ function tables(db: Database.Database): string[] {
 describe('applySqliteMigrations', () => {
   it('creates the schema once and records each version', () => {
     const db = memoryDb();
-    expect(applySqliteMigrations(db, migrations, () => 123)).toEqual([1, 2, 3, 4]);
+    expect(applySqliteMigrations(db, migrations, () => 123)).toEqual([1, 2, 3, 4, 5]);
     expect(tables(db)).toEqual([
       'accounts',
       'activity',
@@ -47,6 +47,7 @@ describe('applySqliteMigrations', () => {
       { version: 2, name: 'billing_activity_limits', applied_at: 123 },
       { version: 3, name: 'transparency_logs', applied_at: 123 },
       { version: 4, name: 'audit_receipts_samples', applied_at: 123 },
+      { version: 5, name: 'activity_generation', applied_at: 123 },
     ]);
   });
 
@@ -78,7 +79,7 @@ describe('applySqliteMigrations', () => {
     db.prepare(
       "INSERT INTO api_keys (id, name, prefix, hash, role, created_at) VALUES ('key_old', 'n', 'p', 'h', 'user', 1)",
     ).run();
-    expect(applySqliteMigrations(db)).toEqual([2, 3, 4]);
+    expect(applySqliteMigrations(db)).toEqual([2, 3, 4, 5]);
     expect(db.prepare("SELECT rpm_limit, concurrency_limit FROM api_keys WHERE id = 'key_old'").get()).toEqual({
       rpm_limit: null,
       concurrency_limit: null,
@@ -101,6 +102,62 @@ describe('applySqliteMigrations', () => {
     expect(() => ledger.run('l3', 'refund', 5)).toThrow(/CHECK/);
     expect(() => ledger.run('l4', 'topup', 5)).not.toThrow();
     expect(() => db.prepare("INSERT INTO holds VALUES ('h', 'key_nobody', 1, 'r', 0, 0)").run()).toThrow(/FOREIGN KEY/);
+  });
+
+  it('upgrades a version-4 database with activity in it, giving old rows the new defaults', () => {
+    const db = memoryDb();
+    applySqliteMigrations(db, migrations.slice(0, 4));
+    db.prepare(
+      `INSERT INTO activity VALUES ('act_old', 'req_old', 1, 'key_a', 'm', 'p', 'm', 1, 200, NULL, 5, 1, 3, 4, 7, 0, 0)`,
+    ).run();
+    expect(applySqliteMigrations(db)).toEqual([5]);
+    expect(
+      db
+        .prepare(
+          `SELECT id, generation_id, finish_reason, cached_tokens, reasoning_tokens, excluded, generation_ms
+             FROM activity`,
+        )
+        .all(),
+    ).toEqual([
+      {
+        id: 'act_old',
+        generation_id: null,
+        finish_reason: null,
+        cached_tokens: 0,
+        reasoning_tokens: 0,
+        excluded: null,
+        generation_ms: null,
+      },
+    ]);
+  });
+
+  it('enforces the activity CHECKs of migration 5', () => {
+    const db = memoryDb();
+    applySqliteMigrations(db);
+    const row = (column: string, value: string | number | null) =>
+      db
+        .prepare(
+          `INSERT INTO activity (id, request_id, ts, key_id, model, provider, original_model, attempt, status,
+             latency_ms, prompt_tokens, completion_tokens, cost_micros, stream, estimated, ${column})
+           VALUES (?, 'r', 1, 'k', 'm', 'p', 'm', 1, 200, 1, 1, 1, 1, 0, 0, ?)`,
+        )
+        .run(`act_${column}_${String(value).length}`, value);
+    const json = (n: number) => `[${'"x",'.repeat(n)}"x"]`;
+    expect(() => row('generation_id', '')).toThrow(/activity_generation_id_length/);
+    expect(() => row('generation_id', 'g'.repeat(201))).toThrow(/activity_generation_id_length/);
+    expect(() => row('finish_reason', 'r'.repeat(65))).toThrow(/activity_finish_reason_length/);
+    expect(() => row('cached_tokens', -1)).toThrow(/activity_cached_tokens_nonnegative/);
+    expect(() => row('reasoning_tokens', -1)).toThrow(/activity_reasoning_tokens_nonnegative/);
+    expect(() => row('generation_ms', -1)).toThrow(/activity_generation_ms_nonnegative/);
+    expect(() => row('excluded', '{"a":1}')).toThrow(/activity_excluded_json/);
+    expect(() => row('excluded', '[oops')).toThrow(/activity_excluded_json/);
+    expect(() => row('excluded', '')).toThrow(/activity_excluded_json/);
+    // `json(n)` is 4n + 5 bytes: 4089 and 4093 fit, 4097 does not.
+    expect(() => row('excluded', json(1021))).not.toThrow();
+    expect(() => row('excluded', json(1022))).not.toThrow();
+    expect(() => row('excluded', json(1023))).toThrow(/activity_excluded_json/);
+    expect(() => row('generation_id', 'g'.repeat(200))).not.toThrow();
+    expect(() => row('excluded', null)).not.toThrow();
   });
 
   it('gives every migration Postgres SQL too', () => {

@@ -8,15 +8,32 @@
 import {
   assertActivityEntries,
   assertActivityFilter,
+  assertGenerationLookup,
+  assertSamplesQuery,
   resolveActivityBuckets,
   resolveActivityPage,
 } from './activity-inputs.js';
-import { activityListSql, activityStatsSql, toActivityPage, toActivityStats, type StatsRow } from './activity-sql.js';
+import {
+  activityEndpointSamplesSql,
+  activityGenerationSql,
+  activityListSql,
+  activityStatsSql,
+  toActivityPage,
+  toActivityStats,
+  type StatsRow,
+} from './activity-sql.js';
 import type { ActivityEntry, ActivityStore } from './activity-types.js';
 import type { PgSql } from './postgres-sql.js';
-import { ACTIVITY_COLUMNS, activityValues, type ActivityRow } from './rows.js';
+import {
+  ACTIVITY_COLUMNS,
+  activityValues,
+  toActivityEntry,
+  toEndpointSample,
+  type ActivityRow,
+  type EndpointSampleRow,
+} from './rows.js';
 
-/** Rows per INSERT: 17 columns × 1000 stays well under the protocol's 65,535 parameters. */
+/** Rows per INSERT: 23 columns × 1000 stays well under the protocol's 65,535 parameters. */
 const ROWS_PER_STATEMENT = 1000;
 
 type Value = string | number | boolean | null;
@@ -78,6 +95,22 @@ export function createPostgresActivityStore(sql: PgSql, ensureOpen: () => void):
       const rows = await sql.unsafe<StatsRow[]>(text, values, { prepare: true });
       const all = rows.find((r) => r.dim === 'all');
       return toActivityStats(rows, all?.p50 ?? 0, all?.p95 ?? 0, buckets);
+    },
+
+    async generation(id, keyId) {
+      ensureOpen();
+      assertGenerationLookup(id, keyId);
+      const { text, values } = activityGenerationSql('postgres', id, keyId);
+      const rows = await sql.unsafe<ActivityRow[]>(text, values, { prepare: true });
+      return rows.map(toActivityEntry);
+    },
+
+    async endpointSamples(since, limit) {
+      ensureOpen();
+      assertSamplesQuery(since, limit);
+      const { text, values } = activityEndpointSamplesSql('postgres', since, limit);
+      const rows = await sql.unsafe<EndpointSampleRow[]>(text, values, { prepare: true });
+      return rows.map(toEndpointSample);
     },
   };
 }

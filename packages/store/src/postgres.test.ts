@@ -10,9 +10,14 @@ import { describeTileStorageConformance } from '@saferouter/tlog/testing';
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { activityGenerationSql } from './activity-sql.js';
+import { storedActivity } from './conformance-support.js';
 import { describeStoreConformance } from './conformance.js';
 import { StoreError } from './errors.js';
 import { generateApiKey } from './keys.js';
+import { migrations } from './migrations.js';
+import { applyPostgresMigrations } from './postgres-migrate.js';
+import { PG_TYPES } from './postgres-sql.js';
 import { openPostgresStore, type PostgresStoreOptions } from './postgres.js';
 import type { Store } from './types.js';
 
@@ -122,6 +127,7 @@ describe('postgres store', () => {
       { version: 2, name: 'billing_activity_limits' },
       { version: 3, name: 'transparency_logs' },
       { version: 4, name: 'audit_receipts_samples' },
+      { version: 5, name: 'activity_generation' },
     ]);
   });
 
@@ -183,6 +189,90 @@ describe('postgres store', () => {
     await store.billing.credit({ id: 'led_1', keyId: id, amountMicros: 1, kind: 'topup', ts: 1 });
     await admin.unsafe(`UPDATE ${name}.accounts SET balance_micros = 9007199254740993`);
     await expect(store.billing.balance(id)).rejects.toThrow(RangeError);
+  });
+
+  it('upgrades a version-4 schema: its activity reads with the defaults and is found by request id', async () => {
+    const name = await schema();
+    const v4 = postgres(DB_URL, {
+      max: 1,
+      onnotice: () => undefined,
+      types: PG_TYPES,
+      connection: { search_path: name },
+    });
+    try {
+      expect(await applyPostgresMigrations(v4, migrations.slice(0, 4))).toEqual([1, 2, 3, 4]);
+      await v4.unsafe(
+        `INSERT INTO activity VALUES ('act_old', 'req_old', 5, 'key_a', 'm', 'p', 'auto', 2, 200, NULL, 50, 10, 3, 4, 7, true, false)`,
+      );
+    } finally {
+      await v4.end();
+    }
+    const store = await open({ schema: name });
+    const old = storedActivity({
+      id: 'act_old',
+      requestId: 'req_old',
+      ts: 5,
+      keyId: 'key_a',
+      model: 'm',
+      provider: 'p',
+      originalModel: 'auto',
+      attempt: 2,
+      status: 200,
+      error: null,
+      latencyMs: 50,
+      ttfbMs: 10,
+      promptTokens: 3,
+      completionTokens: 4,
+      costMicros: 7,
+      stream: true,
+      estimated: false,
+    });
+    expect((await store.activity.list({})).entries).toEqual([old]);
+    expect(await store.activity.generation('req_old', 'key_a')).toEqual([old]);
+    expect(await store.activity.endpointSamples(0, 10)).toEqual([
+      { model: 'm', provider: 'p', latencyMs: 50, completionTokens: 4, generationMs: null },
+    ]);
+  });
+
+  it('enforces the activity CHECKs of migration 5', async () => {
+    const name = await schema();
+    await open({ schema: name });
+    let n = 0;
+    const row = (column: string, value: string | number | null) =>
+      admin.unsafe(
+        `INSERT INTO ${name}.activity (id, request_id, ts, key_id, model, provider, original_model, attempt, status,
+           latency_ms, prompt_tokens, completion_tokens, cost_micros, stream, estimated, ${column})
+         VALUES ($1, 'r', 1, 'k', 'm', 'p', 'm', 1, 200, 1, 1, 1, 1, false, false, $2)`,
+        [`act_${++n}`, value],
+      );
+    const json = (k: number) => `[${'"x",'.repeat(k)}"x"]`; // 4k + 5 bytes
+    await expect(row('generation_id', '')).rejects.toThrow(/activity_generation_id_length/);
+    await expect(row('generation_id', 'g'.repeat(201))).rejects.toThrow(/activity_generation_id_length/);
+    await expect(row('finish_reason', 'r'.repeat(65))).rejects.toThrow(/activity_finish_reason_length/);
+    await expect(row('cached_tokens', -1)).rejects.toThrow(/activity_cached_tokens_nonnegative/);
+    await expect(row('reasoning_tokens', -1)).rejects.toThrow(/activity_reasoning_tokens_nonnegative/);
+    await expect(row('generation_ms', -1)).rejects.toThrow(/activity_generation_ms_nonnegative/);
+    await expect(row('excluded', '{"a":1}')).rejects.toThrow(/activity_excluded_json/);
+    await expect(row('excluded', json(1023))).rejects.toThrow(/activity_excluded_json/);
+    await expect(row('excluded', '[oops')).rejects.toThrow(/json/);
+    await row('excluded', json(1022));
+    await row('generation_id', 'g'.repeat(200));
+    await row('excluded', null);
+  });
+
+  it('can look a generation id up through its partial index', async () => {
+    const name = await schema();
+    await open({ schema: name });
+    const { text, values } = activityGenerationSql('postgres', 'chatcmpl-1', 'key_a');
+    const plan = await admin.begin(async (tx) => {
+      // The tables are empty, so the planner would rightly scan them; forbid that to see the index.
+      await tx.unsafe('SET LOCAL enable_seqscan = off');
+      await tx.unsafe(`SET LOCAL search_path = ${name}`);
+      const rows = await tx.unsafe<{ 'QUERY PLAN': string }[]>(`EXPLAIN ${text}`, values);
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    expect(plan).toContain('activity_generation_id');
+    expect(plan).toContain('activity_request_id');
   });
 
   it('refuses to open a schema migrated by a newer build', async () => {

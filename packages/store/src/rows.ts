@@ -8,7 +8,8 @@
  * hold exactly fails loudly instead of silently becoming the wrong amount of money.
  */
 
-import type { ActivityEntry } from './activity-types.js';
+import { decodeActivityExcluded, encodeActivityExcluded } from './activity-excluded.js';
+import type { ActivityEntry, EndpointSample, StoredActivityEntry } from './activity-types.js';
 import type { LedgerEntry, LedgerKind } from './billing-types.js';
 import type { KeyRecord, KeyRole } from './types.js';
 
@@ -103,6 +104,12 @@ export interface ActivityRow {
   cost_micros: number;
   stream: boolean | number;
   estimated: boolean | number;
+  generation_id: string | null;
+  finish_reason: string | null;
+  cached_tokens: number;
+  reasoning_tokens: number;
+  excluded: string | null;
+  generation_ms: number | null;
 }
 
 /** Column order used for inserts and selects; matches `activityValues`. */
@@ -124,11 +131,20 @@ export const ACTIVITY_COLUMN_LIST = [
   'cost_micros',
   'stream',
   'estimated',
+  'generation_id',
+  'finish_reason',
+  'cached_tokens',
+  'reasoning_tokens',
+  'excluded',
+  'generation_ms',
 ] as const;
 
 export const ACTIVITY_COLUMNS = ACTIVITY_COLUMN_LIST.join(', ');
 
-/** An entry's values in `ACTIVITY_COLUMN_LIST` order, booleans as the dialect wants them. */
+/**
+ * An entry's values in `ACTIVITY_COLUMN_LIST` order, booleans as the dialect wants them, and the
+ * defaults for the fields an older writer leaves out.
+ */
 export function activityValues<B>(e: ActivityEntry, bool: (b: boolean) => B): (string | number | null | B)[] {
   return [
     e.id,
@@ -148,10 +164,16 @@ export function activityValues<B>(e: ActivityEntry, bool: (b: boolean) => B): (s
     e.costMicros,
     bool(e.stream),
     bool(e.estimated),
+    e.generationId ?? null,
+    e.finishReason ?? null,
+    e.cachedTokens ?? 0,
+    e.reasoningTokens ?? 0,
+    encodeActivityExcluded(e.excluded ?? []),
+    e.generationMs ?? null,
   ];
 }
 
-export function toActivityEntry(row: ActivityRow): ActivityEntry {
+export function toActivityEntry(row: ActivityRow): StoredActivityEntry {
   return {
     id: row.id,
     requestId: row.request_id,
@@ -170,5 +192,30 @@ export function toActivityEntry(row: ActivityRow): ActivityEntry {
     costMicros: safeInt(row.cost_micros, 'activity.cost_micros'),
     stream: row.stream === true || row.stream === 1,
     estimated: row.estimated === true || row.estimated === 1,
+    generationId: row.generation_id,
+    finishReason: row.finish_reason,
+    cachedTokens: row.cached_tokens,
+    reasoningTokens: row.reasoning_tokens,
+    excluded: decodeActivityExcluded(row.excluded),
+    generationMs: row.generation_ms,
+  };
+}
+
+/** A row of the `endpointSamples()` query. */
+export interface EndpointSampleRow {
+  model: string;
+  provider: string;
+  latency_ms: number;
+  completion_tokens: number;
+  generation_ms: number | null;
+}
+
+export function toEndpointSample(row: EndpointSampleRow): EndpointSample {
+  return {
+    model: row.model,
+    provider: row.provider,
+    latencyMs: row.latency_ms,
+    completionTokens: row.completion_tokens,
+    generationMs: row.generation_ms,
   };
 }

@@ -8,10 +8,14 @@ import type Database from 'better-sqlite3';
 import {
   assertActivityEntries,
   assertActivityFilter,
+  assertGenerationLookup,
+  assertSamplesQuery,
   resolveActivityBuckets,
   resolveActivityPage,
 } from './activity-inputs.js';
 import {
+  activityEndpointSamplesSql,
+  activityGenerationSql,
   activityListSql,
   toActivityPage,
   activityPercentileSql,
@@ -21,7 +25,14 @@ import {
   type StatsRow,
 } from './activity-sql.js';
 import type { ActivityStore } from './activity-types.js';
-import { ACTIVITY_COLUMNS, activityValues, type ActivityRow } from './rows.js';
+import {
+  ACTIVITY_COLUMNS,
+  activityValues,
+  toActivityEntry,
+  toEndpointSample,
+  type ActivityRow,
+  type EndpointSampleRow,
+} from './rows.js';
 
 /**
  * @example
@@ -80,6 +91,18 @@ export function createSqliteActivityStore(db: Database.Database, ensureOpen: () 
         return toActivityStats(rows, at(0.5), at(0.95), buckets);
       });
       return read.deferred();
+    },
+    async generation(id, keyId) {
+      ensureOpen();
+      assertGenerationLookup(id, keyId);
+      const { text, values } = activityGenerationSql('sqlite', id, keyId);
+      return (prepared(text).all(values) as ActivityRow[]).map(toActivityEntry);
+    },
+    async endpointSamples(since, limit) {
+      ensureOpen();
+      assertSamplesQuery(since, limit);
+      const { text, values } = activityEndpointSamplesSql('sqlite', since, limit);
+      return (prepared(text).all(values) as EndpointSampleRow[]).map(toEndpointSample);
     },
   };
 }

@@ -10,8 +10,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { storedActivity } from './conformance-support.js';
 import { describeStoreConformance } from './conformance.js';
 import { generateApiKey } from './keys.js';
+import { migrations } from './migrations.js';
+import { applySqliteMigrations } from './sqlite-migrate.js';
 import { openSqliteDatabase, openSqliteStore, SQLITE_FILE_NAME, type SqliteStoreOptions } from './sqlite.js';
 import type { Store } from './types.js';
 
@@ -130,6 +133,42 @@ describe('sqlite store on disk', () => {
       { version: 2, name: 'billing_activity_limits' },
       { version: 3, name: 'transparency_logs' },
       { version: 4, name: 'audit_receipts_samples' },
+      { version: 5, name: 'activity_generation' },
+    ]);
+  });
+
+  it('upgrades a version-4 database: its activity reads with the defaults and is found by request id', async () => {
+    const path = join(root, 'v4.db');
+    const v4 = new Database(path);
+    applySqliteMigrations(v4, migrations.slice(0, 4));
+    v4.prepare(
+      `INSERT INTO activity VALUES ('act_old', 'req_old', 5, 'key_a', 'm', 'p', 'auto', 2, 200, NULL, 50, 10, 3, 4, 7, 1, 0)`,
+    ).run();
+    v4.close();
+    const store = await openStore({ path });
+    const old = storedActivity({
+      id: 'act_old',
+      requestId: 'req_old',
+      ts: 5,
+      keyId: 'key_a',
+      model: 'm',
+      provider: 'p',
+      originalModel: 'auto',
+      attempt: 2,
+      status: 200,
+      error: null,
+      latencyMs: 50,
+      ttfbMs: 10,
+      promptTokens: 3,
+      completionTokens: 4,
+      costMicros: 7,
+      stream: true,
+      estimated: false,
+    });
+    expect((await store.activity.list({})).entries).toEqual([old]);
+    expect(await store.activity.generation('req_old', 'key_a')).toEqual([old]);
+    expect(await store.activity.endpointSamples(0, 10)).toEqual([
+      { model: 'm', provider: 'p', latencyMs: 50, completionTokens: 4, generationMs: null },
     ]);
   });
 
