@@ -4,4 +4,4 @@
  */
 export { startFakeUpstream } from './server.js';
 export { DEFAULT_CONTENT, DEFAULT_REASONING, DEFAULT_CHUNKS } from './payloads.js';
-export type { FakeBehavior, FakeUpstream, RecordedRequest, StartOptions } from './types.js';
+export type { FakeBehavior, FakeToolCall, FakeUpstream, FakeUsage, RecordedRequest, StartOptions } from './types.js';

@@ -4,7 +4,7 @@
  * the benchmark pushes tens of thousands of requests through here and the fake must never be
  * the bottleneck it measures.
  */
-import type { FakeBehavior } from './types.js';
+import type { FakeBehavior, FakeToolCall } from './types.js';
 import { buildWire, type Wire } from './wire.js';
 
 export const DEFAULT_CONTENT = 'Hello! This is a deterministic reply from the SafeRouter fake upstream.';
@@ -17,10 +17,14 @@ export interface Plan {
   behavior: FakeBehavior;
   /** `"choices":[…]` of the non-stream body. */
   messageChoices: string;
-  /** `"choices":[…]` of every stream chunk, in order: role, reasoning…, content…, finish. */
+  /** `"choices":[…]` of every stream chunk, in order: role, reasoning…, content…, tool calls…, finish. */
   chunkChoices: string[];
   completionTokens: number;
   reasoningTokens: number;
+  /** `usage` fields besides the two counts, sent verbatim; undefined for DeepSeek's default shape. */
+  usageExtra: Record<string, unknown> | undefined;
+  /** Stream usage rides on the last choice chunk instead of a `choices: []` chunk of its own. */
+  usageInLastChunk: boolean;
   /** The stream's wire shape; undefined for the default one (`data: …\n\n`, one `[DONE]`). */
   wire: Wire | undefined;
 }
@@ -41,15 +45,45 @@ export function estimateTokens(chars: number): number {
   return Math.ceil(chars / 4);
 }
 
+type Delta = Record<string, unknown>;
+
+/** The tool-call deltas of a stream: per call, a header delta, then its arguments in pieces. */
+function toolCallDeltas(calls: readonly FakeToolCall[], pieces: number): Delta[] {
+  const deltas: Delta[] = [];
+  calls.forEach((call, index) => {
+    const head = { index, id: toolCallId(index), type: 'function', function: { name: call.name, arguments: '' } };
+    deltas.push({ tool_calls: [head] });
+    for (const args of splitText(call.arguments, pieces)) {
+      deltas.push({ tool_calls: [{ index, function: { arguments: args } }] });
+    }
+  });
+  return deltas;
+}
+
+const toolCallId = (index: number): string => `call_fake_${index}`;
+
 export function buildPlan(behavior: FakeBehavior): Plan {
-  const content = behavior.content ?? DEFAULT_CONTENT;
-  const reasoning = behavior.reasoning === true ? DEFAULT_REASONING : undefined;
-  const message: Record<string, string> = { role: 'assistant', content };
+  const empty = behavior.emptyCompletion === true;
+  const calls = behavior.toolCalls;
+  // With tool calls the content is null unless set explicitly; an empty answer has ''.
+  const content = empty ? '' : calls !== undefined ? behavior.content : (behavior.content ?? DEFAULT_CONTENT);
+  const reasoning = behavior.reasoning === true && !empty ? DEFAULT_REASONING : undefined;
+  const finish =
+    behavior.finishReason === undefined ? (calls === undefined ? 'stop' : 'tool_calls') : behavior.finishReason;
+
+  const message: Record<string, unknown> = { role: 'assistant', content: content ?? null };
   if (reasoning !== undefined) message['reasoning_content'] = reasoning;
-  const messageChoices = `"choices":${JSON.stringify([{ index: 0, message, logprobs: null, finish_reason: 'stop' }])}`;
+  if (calls !== undefined) {
+    message['tool_calls'] = calls.map((c, i) => ({
+      id: toolCallId(i),
+      type: 'function',
+      function: { name: c.name, arguments: c.arguments },
+    }));
+  }
+  const messageChoices = `"choices":${JSON.stringify([{ index: 0, message, logprobs: null, finish_reason: finish }])}`;
 
   const pieces = behavior.chunks ?? DEFAULT_CHUNKS;
-  const deltas: Record<string, string | null>[] = [];
+  const deltas: Delta[] = [];
   // DeepSeek opens with the role; the reasoner sets content null and reasoning_content '' there.
   deltas.push(
     reasoning === undefined
@@ -59,23 +93,30 @@ export function buildPlan(behavior: FakeBehavior): Plan {
   if (reasoning !== undefined) {
     for (const r of splitText(reasoning, pieces)) deltas.push({ content: null, reasoning_content: r });
   }
-  for (const c of splitText(content, pieces)) {
+  for (const c of splitText(content ?? '', pieces)) {
     deltas.push(reasoning === undefined ? { content: c } : { content: c, reasoning_content: null });
   }
+  if (calls !== undefined) deltas.push(...toolCallDeltas(calls, pieces));
   const chunkChoices = deltas.map(
     (delta) => `"choices":${JSON.stringify([{ index: 0, delta, logprobs: null, finish_reason: null }])}`,
   );
-  chunkChoices.push(
-    `"choices":${JSON.stringify([{ index: 0, delta: { content: '' }, logprobs: null, finish_reason: 'stop' }])}`,
-  );
+  if (finish !== null) {
+    // DeepSeek closes a text answer with an empty content delta, OpenAI a tool-call one with {}.
+    const delta = calls === undefined ? { content: '' } : {};
+    chunkChoices.push(`"choices":${JSON.stringify([{ index: 0, delta, logprobs: null, finish_reason: finish }])}`);
+  }
 
   const reasoningTokens = reasoning === undefined ? 0 : estimateTokens(reasoning.length);
+  const callChars = (calls ?? []).reduce((n, c) => n + c.name.length + c.arguments.length, 0);
+  const { prompt_tokens: _p, completion_tokens: _c, ...extra } = behavior.usage ?? {};
   return {
     behavior,
     messageChoices,
     chunkChoices,
-    completionTokens: estimateTokens(content.length) + reasoningTokens,
+    completionTokens: estimateTokens((content ?? '').length + callChars) + reasoningTokens,
     reasoningTokens,
+    usageExtra: Object.keys(extra).length > 0 ? extra : undefined,
+    usageInLastChunk: behavior.usageIn === 'last-content-chunk',
     wire: buildWire(behavior),
   };
 }
@@ -98,10 +139,21 @@ export function promptChars(messages: unknown): number {
   return n;
 }
 
-/** DeepSeek's usage object, including its cache counters (all misses here). */
+/**
+ * DeepSeek's usage object, including its cache counters (all misses here); with extras, the two
+ * counts, their total and the extras as given.
+ */
 export function usageJson(plan: Plan, messages: unknown): string {
   const prompt = plan.behavior.usage?.prompt_tokens ?? estimateTokens(promptChars(messages));
   const completion = plan.behavior.usage?.completion_tokens ?? plan.completionTokens;
+  if (plan.usageExtra !== undefined) {
+    return JSON.stringify({
+      prompt_tokens: prompt,
+      completion_tokens: completion,
+      total_tokens: prompt + completion,
+      ...plan.usageExtra,
+    });
+  }
   const details =
     plan.reasoningTokens > 0 ? `,"completion_tokens_details":{"reasoning_tokens":${plan.reasoningTokens}}` : '';
   return (
@@ -120,8 +172,9 @@ export function completionBody(plan: Plan, id: string, model: string, messages: 
 }
 
 /**
- * Every `data:` event of a stream reply, in order, without `[DONE]`. The usage chunk
- * (`choices: []`) is present only when the client asked for it, as with OpenAI and DeepSeek.
+ * Every `data:` event of a stream reply, in order, without `[DONE]`. Usage is present only when
+ * the client asked for it, as with OpenAI and DeepSeek: in a `choices: []` chunk of its own, or
+ * in the last choice chunk with `usageIn: 'last-content-chunk'`.
  */
 export function streamEvents(
   plan: Plan,
@@ -133,7 +186,14 @@ export function streamEvents(
   const created = Math.floor(Date.now() / 1000);
   const head = `data: {"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"system_fingerprint":"${FINGERPRINT}",`;
   const events = plan.chunkChoices.map((choices) => `${head}${choices}}\n\n`);
-  if (includeUsage) events.push(`${head}"choices":[],"usage":${usageJson(plan, messages)}}\n\n`);
+  if (!includeUsage) return events;
+  const usage = `"usage":${usageJson(plan, messages)}`;
+  if (plan.usageInLastChunk) {
+    const last = events.length - 1;
+    events[last] = `${head}${plan.chunkChoices[last] ?? '"choices":[]'},${usage}}\n\n`;
+  } else {
+    events.push(`${head}"choices":[],${usage}}\n\n`);
+  }
   return events;
 }
 

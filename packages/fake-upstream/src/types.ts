@@ -34,8 +34,42 @@ export interface FakeBehavior {
   content?: string;
   /** Stream: number of content (and reasoning) deltas to split the text into (default 8). */
   chunks?: number;
-  /** Override the reported usage; by default it is estimated at ~4 characters per token. */
-  usage?: { prompt_tokens: number; completion_tokens: number };
+  /**
+   * Override the reported usage; by default the counts are estimated at ~4 characters per token
+   * and DeepSeek's cache counters (all misses) are added. Any field besides the two counts is an
+   * extra, sent verbatim (e.g. `prompt_cache_hit_tokens`, `prompt_tokens_details: { cached_tokens }`,
+   * `completion_tokens_details: { reasoning_tokens }`, even `total_tokens`): with one or more
+   * extras the usage object is exactly `prompt_tokens`, `completion_tokens`, `total_tokens` (their
+   * sum) and the extras, without the default cache counters. Stream and non-stream alike.
+   */
+  usage?: FakeUsage;
+  /**
+   * Answer with these tool calls (finish reason `tool_calls`): `message.tool_calls` in a
+   * non-stream reply; in a stream, OpenAI-style deltas per call, one with `index`, `id`
+   * (`call_fake_<index>`), `type` and `function.name` with empty `arguments`, then the arguments
+   * split across `chunks` deltas (`{ index, function: { arguments } }`), so a client must
+   * reassemble them. The message content is null unless `content` is set too (then it is
+   * streamed before the calls). `reasoning` still comes first.
+   */
+  toolCalls?: FakeToolCall[];
+  /**
+   * Override the finish reason (default `stop`, or `tool_calls` with `toolCalls`). `null` omits
+   * it: a stream then has no finish chunk at all, a non-stream reply has `finish_reason: null`.
+   */
+  finishReason?: string | null;
+  /**
+   * An answer with nothing in it: no content (or reasoning) deltas, `content: ''`, and
+   * `completion_tokens` 0 unless `usage` says otherwise. Not with `content`, `reasoning` or
+   * `toolCalls`.
+   */
+  emptyCompletion?: boolean;
+  /**
+   * Stream: where usage goes when the client asked for it (`stream_options.include_usage`):
+   * `'final-chunk'` (default, OpenAI style) is a chunk of its own with `choices: []` after the
+   * finish chunk; `'last-content-chunk'` (DeepSeek/GLM style) puts `usage` in the last chunk that
+   * has a choice, the finish chunk (or the last delta when `finishReason` is null).
+   */
+  usageIn?: 'final-chunk' | 'last-content-chunk';
 
   // The fields below shape the stream's bytes, to test that a client or gateway recognises the
   // end of an SSE stream by parsing events, not by matching bytes. `cutAfterChunks` wins over all
@@ -68,12 +102,26 @@ export interface FakeBehavior {
   endDelayMs?: number;
 }
 
+/** Reported usage: the two counts (estimated when absent) and any extra field, verbatim. */
+export interface FakeUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  [extra: string]: unknown;
+}
+
+/** One tool call of a `toolCalls` answer; `arguments` is the JSON text the model "wrote". */
+export interface FakeToolCall {
+  name: string;
+  arguments: string;
+}
+
 /** One request as the fake saw it. `aborted` and `finished` change while the response runs. */
 export interface RecordedRequest {
   id: number;
   path: string;
   model: string;
   stream: boolean;
+  /** The request body as received: `JSON.parse` of the bytes the client sent, never altered. */
   body: Record<string, unknown>;
   headers: Record<string, string | string[] | undefined>;
   startedAt: number;

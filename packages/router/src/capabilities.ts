@@ -1,8 +1,15 @@
 /**
- * Which capabilities a request needs from a model. Fallback uses this to skip models that would
- * certainly reject (or silently ignore) the request: no tools model for a tool call, no vision
- * model for an image. The primary model is never filtered; the client chose it.
+ * Which capabilities a request needs from a model, in two strengths.
+ *
+ * - `requiredCapabilities`: what a model without it would certainly reject or silently get wrong
+ *   (no tools model for a tool call, no vision model for an image). Fallback skips such models;
+ *   the requested model is never filtered, the client chose it.
+ * - `requestedCapabilities`: the above plus `reasoning` when the request turns reasoning on. A
+ *   model without reasoning still answers such a request correctly, only without thinking, so
+ *   fallback does not hold it against a model (OpenRouter treats `reasoning` as best effort too).
+ *   Only `provider.require_parameters: true` asks for it, and then of every endpoint.
  */
+import { reasoningIntent } from './adapters/index.js';
 import type { Capability, ChatRequestBody } from './spec.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -33,5 +40,19 @@ export function requiredCapabilities(body: ChatRequestBody): Capability[] {
   const format = body.response_format;
   if (isRecord(format) && (format['type'] === 'json_object' || format['type'] === 'json_schema')) needs.push('json');
   if (Array.isArray(body.messages) && hasImagePart(body.messages)) needs.push('vision');
+  return needs;
+}
+
+/**
+ * Everything `body` asks of a model: `requiredCapabilities(body)` plus `reasoning` when its
+ * `reasoning` object turns reasoning on (any object but `enabled: false` or `effort: 'none'`,
+ * read by the same `reasoningIntent` the adapters use).
+ *
+ * @example requestedCapabilities({ model: 'x', messages: [], reasoning: { effort: 'high' } }) // ['reasoning']
+ * @example requestedCapabilities({ model: 'x', messages: [], reasoning: { enabled: false } }) // []
+ */
+export function requestedCapabilities(body: ChatRequestBody): Capability[] {
+  const needs = requiredCapabilities(body);
+  if (reasoningIntent(body['reasoning'])?.on === true) needs.push('reasoning');
   return needs;
 }

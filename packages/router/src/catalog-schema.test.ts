@@ -33,6 +33,13 @@ const valid = () => ({
   ],
 });
 
+/** Turns `models[1]` (glm-4.6 on zai) into the `endpoints` form with the given endpoints. */
+function endpointsForm(c: ReturnType<typeof valid>, endpoints: unknown[]): void {
+  const model = c.models[1] as Record<string, unknown>;
+  delete model['provider'];
+  model['endpoints'] = endpoints;
+}
+
 function configError(input: unknown): ConfigError {
   try {
     parseCatalogConfig(input);
@@ -112,6 +119,106 @@ describe('parseCatalogConfig', () => {
     expect(config.models[1]?.demo).toBe(true);
   });
 
+  it('reads a cached input price, and leaves it out when not given', () => {
+    const input = valid();
+    input.models[0]!.pricing = { inputPerMillion: 0.3, outputPerMillion: 1.2, cachedInputPerMillion: 0.006 } as never;
+    const [flash, glm] = parseCatalogConfig(input).models;
+    expect(flash?.pricing).toEqual({
+      inputMicrosPerMillion: 300_000,
+      outputMicrosPerMillion: 1_200_000,
+      cachedInputMicrosPerMillion: 6_000,
+    });
+    expect(glm?.pricing).toEqual({ inputMicrosPerMillion: 600_000, outputMicrosPerMillion: 2_200_000 });
+    expect(Object.keys(glm?.pricing ?? {})).not.toContain('cachedInputMicrosPerMillion');
+  });
+
+  it('accepts the deepseek and zai kinds and a data retention, unknown by default', () => {
+    const input = valid();
+    Object.assign(input.providers[0]!, { kind: 'deepseek', dataRetention: 'retained' });
+    Object.assign(input.providers[1]!, { kind: 'zai' });
+    const [deepseek, zai] = parseCatalogConfig(input).providers;
+    expect(deepseek).toMatchObject({ kind: 'deepseek', dataRetention: 'retained' });
+    expect(zai).toMatchObject({ kind: 'zai', dataRetention: undefined });
+  });
+
+  it('gives the one-provider form a single endpoint', () => {
+    const [flash] = parseCatalogConfig(valid()).models;
+    expect(flash?.endpoints).toEqual([
+      {
+        provider: 'deepseek',
+        upstreamId: 'deepseek-v4-flash',
+        contextLength: 128000,
+        maxOutputTokens: 8192,
+        pricing: { inputMicrosPerMillion: 270_000, outputMicrosPerMillion: 1_100_000 },
+        capabilities: ['reasoning', 'tools'],
+      },
+    ]);
+  });
+
+  it('fills endpoints from the model-level defaults; the model fields describe the first endpoint', () => {
+    const input = valid();
+    endpointsForm(input, [
+      {
+        provider: 'zai',
+        upstreamModel: 'glm-4.6-fast',
+        pricing: { inputPerMillion: 1, outputPerMillion: 3, cachedInputPerMillion: 0.2 },
+        capabilities: ['tools'],
+      },
+      { provider: 'deepseek', contextLength: 64000, maxOutputTokens: 4096 },
+    ]);
+    Object.assign(input.models[1]!, { upstreamId: 'glm-4.6-shared', capabilities: ['json', 'json'] });
+    const glm = parseCatalogConfig(input).models[1];
+    expect(glm?.endpoints).toEqual([
+      {
+        provider: 'zai',
+        upstreamId: 'glm-4.6-fast',
+        contextLength: 200000,
+        maxOutputTokens: 131072,
+        pricing: {
+          inputMicrosPerMillion: 1_000_000,
+          outputMicrosPerMillion: 3_000_000,
+          cachedInputMicrosPerMillion: 200_000,
+        },
+        capabilities: ['tools'],
+      },
+      {
+        provider: 'deepseek',
+        upstreamId: 'glm-4.6-shared',
+        contextLength: 64000,
+        maxOutputTokens: 4096,
+        pricing: { inputMicrosPerMillion: 600_000, outputMicrosPerMillion: 2_200_000 },
+        capabilities: ['json'],
+      },
+    ]);
+    expect(glm).toMatchObject({
+      provider: 'zai',
+      upstreamId: 'glm-4.6-fast',
+      contextLength: 200000,
+      pricing: { inputMicrosPerMillion: 1_000_000 },
+      capabilities: ['tools'],
+    });
+  });
+
+  it('needs no model-level price, context or max output when every endpoint has its own', () => {
+    const config = parseCatalogConfig({
+      providers: [{ id: 'a', baseUrl: 'https://a.test/v1' }],
+      models: [
+        {
+          id: 'm',
+          endpoints: [
+            {
+              provider: 'a',
+              contextLength: 10,
+              maxOutputTokens: 5,
+              pricing: { inputPerMillion: 1, outputPerMillion: 2 },
+            },
+          ],
+        },
+      ],
+    });
+    expect(config.models[0]).toMatchObject({ provider: 'a', upstreamId: 'm', contextLength: 10, capabilities: [] });
+  });
+
   it.each([
     [
       'a string price',
@@ -189,12 +296,104 @@ describe('parseCatalogConfig', () => {
       'providers[1].id',
     ],
     ['an empty id', (c: ReturnType<typeof valid>) => Object.assign(c.models[0]!, { id: '' }), 'models[0].id'],
+    [
+      'a cached price above the input price',
+      (c: ReturnType<typeof valid>) => Object.assign(c.models[0]!.pricing, { cachedInputPerMillion: 0.5 }),
+      'models[0].pricing.cachedInputPerMillion',
+    ],
+    [
+      'a string cached price',
+      (c: ReturnType<typeof valid>) => Object.assign(c.models[1]!.pricing, { cachedInputPerMillion: '0.1' }),
+      'models[1].pricing.cachedInputPerMillion',
+    ],
+    [
+      'an unknown provider kind',
+      (c: ReturnType<typeof valid>) => Object.assign(c.providers[0]!, { kind: 'anthropic' }),
+      'providers[0].kind',
+    ],
+    [
+      'a deepseek provider without a base URL',
+      (c: ReturnType<typeof valid>) => {
+        Object.assign(c.providers[0]!, { kind: 'deepseek' });
+        delete (c.providers[0] as Partial<(typeof c.providers)[0]>).baseUrl;
+      },
+      'providers[0].baseUrl',
+    ],
+    [
+      'a bad data retention',
+      (c: ReturnType<typeof valid>) => Object.assign(c.providers[1]!, { dataRetention: 'never' }),
+      'providers[1].dataRetention',
+    ],
+    [
+      'both `provider` and `endpoints`',
+      (c: ReturnType<typeof valid>) => Object.assign(c.models[0]!, { endpoints: [{ provider: 'zai' }] }),
+      'models[0].endpoints',
+    ],
+    [
+      'neither `provider` nor `endpoints`',
+      (c: ReturnType<typeof valid>) => delete (c.models[1] as { provider?: string }).provider,
+      'models[1].provider',
+    ],
+    ['an empty `endpoints`', (c: ReturnType<typeof valid>) => endpointsForm(c, []), 'models[1].endpoints'],
+    [
+      'an endpoint with an unknown provider',
+      (c: ReturnType<typeof valid>) => endpointsForm(c, [{ provider: 'zai' }, { provider: 'openai' }]),
+      'models[1].endpoints[1].provider',
+    ],
+    [
+      'two endpoints on one provider',
+      (c: ReturnType<typeof valid>) => endpointsForm(c, [{ provider: 'zai' }, { provider: 'zai', upstreamModel: 'x' }]),
+      'models[1].endpoints[1].provider',
+    ],
+    [
+      'an endpoint without a price anywhere',
+      (c: ReturnType<typeof valid>) => {
+        endpointsForm(c, [{ provider: 'zai' }]);
+        delete (c.models[1] as { pricing?: unknown }).pricing;
+      },
+      'models[1].endpoints[0].pricing',
+    ],
+    [
+      'an endpoint without a context length anywhere',
+      (c: ReturnType<typeof valid>) => {
+        endpointsForm(c, [{ provider: 'deepseek', contextLength: 10 }, { provider: 'zai' }]);
+        delete (c.models[1] as { contextLength?: unknown }).contextLength;
+      },
+      'models[1].endpoints[1].contextLength',
+    ],
+    [
+      'a bad endpoint price',
+      (c: ReturnType<typeof valid>) =>
+        endpointsForm(c, [{ provider: 'zai', pricing: { inputPerMillion: -1, outputPerMillion: 1 } }]),
+      'models[1].endpoints[0].pricing.inputPerMillion',
+    ],
+    [
+      'a typo in an endpoint key',
+      (c: ReturnType<typeof valid>) => endpointsForm(c, [{ provider: 'zai', upstreamId: 'glm' }]),
+      'models[1].endpoints[0].upstreamId',
+    ],
   ])('rejects %s, naming %s', (_name, mutate, path) => {
     const input = valid();
     mutate(input);
     const error = configError(input);
     expect(error.path).toBe(path);
     expect(error.message).toContain(path);
+  });
+
+  it('names the allowed keys when a key is unknown, for every strict object', () => {
+    const at = (mutate: (c: ReturnType<typeof valid>) => void): string => {
+      const input = valid();
+      mutate(input);
+      return configError(input).message;
+    };
+    expect(at((c) => Object.assign(c.providers[0]!, { retention: 'none' }))).toContain('dataRetention');
+    expect(at((c) => Object.assign(c.models[0]!, { endpoint: [] }))).toContain('endpoints, upstreamId');
+    expect(at((c) => Object.assign(c.models[0]!.pricing, { cachedPerMillion: 0.1 }))).toContain(
+      'inputPerMillion, outputPerMillion, cachedInputPerMillion',
+    );
+    expect(at((c) => endpointsForm(c, [{ provider: 'zai', model: 'x' }]))).toContain(
+      'allowed: provider, upstreamModel, pricing, contextLength, maxOutputTokens, capabilities',
+    );
   });
 
   it('rejects a config that is not an object', () => {

@@ -1,7 +1,7 @@
 // The catalog: listing, exact and prefix resolution, candidate chains and capability filtering.
 import { afterEach, describe, expect, it } from 'vitest';
 import { readText, startServer, type TestServer } from '../test/http.js';
-import { requiredCapabilities } from './capabilities.js';
+import { requestedCapabilities, requiredCapabilities } from './capabilities.js';
 import { createCatalog, type Catalog } from './catalog.js';
 import { parseCatalogConfig, type CatalogConfigInput } from './catalog-schema.js';
 import { InvalidRequestError, ModelNotFoundError, ProviderUnavailableError } from './errors.js';
@@ -145,6 +145,69 @@ describe('list and resolve', () => {
     }
   });
 
+  it('lists each model with its endpoints; a prefix-routed model has one', () => {
+    const c = catalog();
+    expect(c.resolve('glm-4.6').endpoints).toEqual([
+      {
+        provider: 'zai',
+        upstreamId: 'glm-4.6',
+        pricing: { inputMicrosPerMillion: 600_000, outputMicrosPerMillion: 2_200_000 },
+        contextLength: 200000,
+        maxOutputTokens: 131072,
+        capabilities: ['tools', 'json'],
+        available: true,
+        dataRetention: undefined,
+      },
+    ]);
+    expect(c.resolve('glm-9-preview').endpoints).toEqual([
+      {
+        provider: 'zai',
+        upstreamId: 'glm-9-preview',
+        pricing: { inputMicrosPerMillion: 2_000_000, outputMicrosPerMillion: 8_000_000 },
+        contextLength: undefined,
+        maxOutputTokens: undefined,
+        capabilities: [],
+        available: true,
+        dataRetention: undefined,
+      },
+    ]);
+    expect(c.list().every((m) => m.endpoints.length === 1 && m.endpoints[0]?.provider === m.provider)).toBe(true);
+  });
+
+  it('shares one chat model per (provider, upstream id), whatever the catalog id', () => {
+    const config = parseCatalogConfig({
+      providers: [
+        { id: 'a', baseUrl: 'https://a.test/v1', apiKeyEnv: 'K' },
+        { id: 'b', baseUrl: 'https://b.test/v1', apiKeyEnv: 'K' },
+      ],
+      models: [
+        {
+          id: 'x',
+          upstreamId: 'same',
+          contextLength: 1,
+          maxOutputTokens: 1,
+          pricing: { inputPerMillion: 1, outputPerMillion: 1 },
+          endpoints: [{ provider: 'a' }, { provider: 'b' }],
+        },
+        {
+          id: 'y',
+          provider: 'a',
+          upstreamId: 'same',
+          contextLength: 1,
+          maxOutputTokens: 1,
+          pricing: { inputPerMillion: 2, outputPerMillion: 2 },
+        },
+      ],
+    });
+    const c = createCatalog(config, { env: { K: 'k' } });
+    catalogs.push(c);
+    const [xa, xb] = c.plan({ model: 'x', messages: msg }).candidates;
+    const [ya] = c.plan({ model: 'y', messages: msg }).candidates;
+    expect(xa?.model).toBe(ya?.model);
+    expect(xa?.model).not.toBe(xb?.model);
+    expect(xb?.model).toMatchObject({ provider: 'b', modelId: 'same' });
+  });
+
   it('creates each chat model once, with the upstream id', () => {
     const c = catalog();
     const entry = c.resolve('deepseek-v4-flash');
@@ -236,6 +299,21 @@ describe('candidates', () => {
   });
 });
 
+describe('requestedCapabilities', () => {
+  it('adds reasoning when the request turns it on, and only then', () => {
+    const body = (reasoning: unknown): ChatRequestBody => ({ model: 'm', messages: msg, tools: [{}], reasoning });
+    expect(requestedCapabilities(body({ effort: 'high' }))).toEqual(['tools', 'reasoning']);
+    expect(requestedCapabilities(body({}))).toEqual(['tools', 'reasoning']);
+    expect(requestedCapabilities(body({ exclude: true }))).toEqual(['tools', 'reasoning']);
+    expect(requestedCapabilities(body({ max_tokens: 100 }))).toEqual(['tools', 'reasoning']);
+    expect(requestedCapabilities(body({ enabled: false, effort: 'high' }))).toEqual(['tools']);
+    expect(requestedCapabilities(body({ effort: 'none' }))).toEqual(['tools']);
+    expect(requestedCapabilities(body(undefined))).toEqual(['tools']);
+    // requiredCapabilities, what fallback filters on, never asks for reasoning.
+    expect(requiredCapabilities(body({ effort: 'high' }))).toEqual(['tools']);
+  });
+});
+
 describe('requiredCapabilities', () => {
   it('derives tools, json and vision from the body', () => {
     expect(requiredCapabilities({ model: 'm', messages: msg })).toEqual([]);
@@ -263,6 +341,49 @@ describe('models built by the catalog', () => {
     expect(server.requests[0]?.url).toBe('/v1/chat/completions');
     expect(server.requests[0]?.headers['authorization']).toBe(`Bearer ${SECRET}`);
     expect(JSON.parse(server.requests[0]?.body ?? '{}')).toMatchObject({ model: 'deepseek-v4-flash-upstream' });
+  });
+
+  it('speaks each provider kind through its body adapter', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"choices":[{"finish_reason":"stop"}]}');
+    });
+    servers.push(server);
+    const config = parseCatalogConfig({
+      providers: [
+        { id: 'z', kind: 'zai', baseUrl: `${server.origin}/z`, apiKeyEnv: 'Z_KEY' },
+        { id: 'o', baseUrl: `${server.origin}/o`, apiKeyEnv: 'Z_KEY' },
+      ],
+      models: [
+        {
+          id: 'glm',
+          contextLength: 10,
+          maxOutputTokens: 10,
+          pricing: { inputPerMillion: 1, outputPerMillion: 1 },
+          endpoints: [{ provider: 'z', upstreamModel: 'glm-4.6' }, { provider: 'o' }],
+        },
+      ],
+    });
+    const c = createCatalog(config, { env: { Z_KEY: 'k' } });
+    catalogs.push(c);
+    const body = {
+      model: 'glm',
+      messages: msg,
+      models: ['glm'],
+      provider: { sort: 'price' },
+      reasoning: { enabled: false },
+      temperature: 0.2,
+    } as ChatRequestBody;
+    for (const candidate of c.plan(body).candidates) await candidate.model.doGenerate({ body });
+    const [zai, plain] = server.requests.map((r) => JSON.parse(r.body) as Record<string, unknown>);
+    expect(server.requests.map((r) => r.url)).toEqual(['/z/chat/completions', '/o/chat/completions']);
+    expect(zai).toEqual({ model: 'glm-4.6', messages: msg, temperature: 0.2, thinking: { type: 'disabled' } });
+    for (const sent of [zai, plain]) {
+      expect(sent).not.toHaveProperty('provider');
+      expect(sent).not.toHaveProperty('models');
+      expect(sent).not.toHaveProperty('reasoning');
+    }
+    expect(plain).toMatchObject({ model: 'glm', temperature: 0.2 });
+    expect(plain).not.toHaveProperty('thinking');
   });
 
   it('gives keyless providers a model that fails retryably without a network call', async () => {

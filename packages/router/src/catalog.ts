@@ -2,20 +2,57 @@
  * The model catalog: turns a validated config plus the environment into resolvable models.
  *
  * It answers three questions for the gateway: which models exist (`list`), what a requested id
- * means (`resolve`: exact entry, else a provider prefix, else 404), and which models to try in
- * which order (`candidates`: the client's `models` list or the curated fallbacks, filtered by what
- * the request needs). API keys are read from `env` once, at creation; they are handed to the
- * provider factory and never logged or returned.
+ * means (`resolve`: exact entry, else a provider prefix, else 404), and which endpoints to try in
+ * which order (`plan`: the requested model, then the client's `models` list or the curated
+ * fallbacks, each expanded into its endpoints and shaped by the request's `provider` preferences
+ * and needs; see provider-preferences.ts). API keys are read from `env` once, at creation; they
+ * are handed to the provider factory and never logged or returned.
  */
 import type { Dispatcher } from 'undici';
-import { requiredCapabilities } from './capabilities.js';
-import type { CatalogConfig, ModelConfig, Pricing, ProviderConfig } from './catalog-schema.js';
+import { bodyAdapterFor } from './adapters/index.js';
+import { requestedCapabilities, requiredCapabilities } from './capabilities.js';
+import type {
+  CatalogConfig,
+  DataRetention,
+  EndpointConfig,
+  ModelConfig,
+  Pricing,
+  ProviderConfig,
+} from './catalog-schema.js';
 import { createDemoProvider } from './demo.js';
-import { InvalidRequestError, ModelNotFoundError } from './errors.js';
+import type { EndpointStats } from './endpoint-stats.js';
+import { InvalidRequestError, ModelNotFoundError, NoEndpointError, type ExcludedEndpoint } from './errors.js';
 import { createOpenAICompatible, type OpenAICompatibleProvider } from './openai-compatible.js';
+import {
+  assertKnownProviders,
+  parseProviderPreferences,
+  routeEndpoints,
+  type RouteEndpoint,
+  type RouteModel,
+} from './provider-preferences.js';
 import type { Capability, ChatModelV1, ChatRequestBody } from './spec.js';
 
-/** One model as the router sees it. */
+/** One provider serving a model. */
+export interface CatalogEndpoint {
+  provider: string;
+  /** The id sent to this provider. */
+  upstreamId: string;
+  /** Integer micro-dollars per million tokens. */
+  pricing: Pricing;
+  /** Unknown (`undefined`) for models reached by provider prefix only. */
+  contextLength: number | undefined;
+  maxOutputTokens: number | undefined;
+  capabilities: readonly Capability[];
+  /** The provider has an API key (demo providers always do). */
+  available: boolean;
+  /** From the provider's config; `undefined` is unknown. */
+  dataRetention: DataRetention | undefined;
+}
+
+/**
+ * One model as the router sees it. Its provider-specific fields describe one endpoint: the first
+ * in `list()` and `resolve()`, the one it stands for in a `Candidate`.
+ */
 export interface CatalogModel {
   /** Catalog id, what clients ask for. */
   id: string;
@@ -38,12 +75,25 @@ export interface CatalogModel {
   demo: boolean;
   /** True when the entry was made up from a provider prefix rather than listed in the config. */
   synthesized: boolean;
+  /** Every endpoint serving the model, in catalog order (one for a prefix-routed model). */
+  endpoints: readonly CatalogEndpoint[];
 }
 
-/** One step of a fallback chain. */
+/** One step of a fallback chain: one endpoint of a model (`entry` is the model as it serves it). */
 export interface Candidate {
   entry: CatalogModel;
   model: ChatModelV1;
+}
+
+/** What to try for a request, and what was left out and why. */
+export interface RoutePlan {
+  candidates: Candidate[];
+  excluded: ExcludedEndpoint[];
+}
+
+export interface PlanOptions {
+  /** Recent latency and throughput, for `provider.sort: "latency" | "throughput"`. */
+  stats?: EndpointStats | undefined;
 }
 
 export interface CatalogOptions {
@@ -70,10 +120,14 @@ export interface Catalog {
   /** The chat model for an entry, created once per id. */
   model(entry: CatalogModel): ChatModelV1;
   /**
-   * The ordered chain to try for a request.
+   * The ordered endpoints to try for a request, and the ones left out with the reason.
    * @throws {ModelNotFoundError} for an unknown `model` or an unknown id in `models`.
-   * @throws {InvalidRequestError} when no model is named or `models` is malformed.
+   * @throws {InvalidRequestError} when no model is named, `models` is malformed, or `provider`
+   *   is invalid or names an unknown provider (`param` names the field).
+   * @throws {NoEndpointError} when the `provider` preferences exclude every endpoint.
    */
+  plan(body: ChatRequestBody, options?: PlanOptions): RoutePlan;
+  /** `plan(body).candidates`. */
   candidates(body: ChatRequestBody): Candidate[];
   /** Closes the HTTP pools the catalog opened. */
   close(): Promise<void>;
@@ -91,22 +145,42 @@ function isAvailable(provider: ProviderConfig, env: CatalogOptions['env']): bool
   return key !== undefined && key !== '';
 }
 
-function entryOf(model: ModelConfig, provider: ProviderConfig, available: boolean): CatalogModel {
+function endpointOf(e: EndpointConfig, provider: ProviderConfig, available: boolean): CatalogEndpoint {
+  return {
+    provider: e.provider,
+    upstreamId: e.upstreamId,
+    pricing: e.pricing,
+    contextLength: e.contextLength,
+    maxOutputTokens: e.maxOutputTokens,
+    capabilities: e.capabilities,
+    available,
+    dataRetention: provider.dataRetention,
+  };
+}
+
+/** The model as served by `endpoint`. */
+function entryOf(
+  model: ModelConfig,
+  endpoints: readonly CatalogEndpoint[],
+  endpoint: CatalogEndpoint,
+  demo: boolean,
+): CatalogModel {
   return {
     id: model.id,
-    upstreamId: model.upstreamId,
-    provider: model.provider,
+    upstreamId: endpoint.upstreamId,
+    provider: endpoint.provider,
     name: model.name,
     description: model.description,
-    contextLength: model.contextLength,
-    maxOutputTokens: model.maxOutputTokens,
-    pricing: model.pricing,
+    contextLength: endpoint.contextLength,
+    maxOutputTokens: endpoint.maxOutputTokens,
+    pricing: endpoint.pricing,
     priced: true,
-    capabilities: model.capabilities,
+    capabilities: endpoint.capabilities,
     fallbacks: model.fallbacks,
-    available,
-    demo: model.demo || provider.kind === 'demo',
+    available: endpoint.available,
+    demo: model.demo || demo,
     synthesized: false,
+    endpoints,
   };
 }
 
@@ -115,22 +189,35 @@ function entryOf(model: ModelConfig, provider: ProviderConfig, available: boolea
  *
  * @example
  * const catalog = createCatalog(defaultCatalogConfig, { env: process.env });
- * const chain = catalog.candidates({ model: 'deepseek-v4-flash', messages });
- * const result = await withFallback(chain).doStream({ body });
+ * const { candidates, excluded } = catalog.plan({ model: 'deepseek-flash', messages, provider: { sort: 'price' } });
+ * const result = await withFallback(candidates).doStream({ body });
  */
 export function createCatalog(config: CatalogConfig, options: CatalogOptions): Catalog {
   const providers = new Map(config.providers.map((p) => [p.id, p]));
+  const providerIds: ReadonlySet<string> = new Set(providers.keys());
   const availability = new Map(config.providers.map((p) => [p.id, isAvailable(p, options.env)]));
-  const entries = new Map<string, CatalogModel>();
+  /** Per model: the model as served by each of its endpoints, in catalog order. */
+  const served = new Map<string, RouteEndpoint<CatalogModel>[]>();
   for (const m of config.models) {
-    const provider = providers.get(m.provider);
-    if (provider === undefined) throw new TypeError(`model '${m.id}' names unknown provider '${m.provider}'`);
-    entries.set(m.id, entryOf(m, provider, availability.get(provider.id) === true));
+    const endpoints = m.endpoints.map((e) => {
+      const provider = providers.get(e.provider);
+      if (provider === undefined) throw new TypeError(`model '${m.id}' names unknown provider '${e.provider}'`);
+      return {
+        endpoint: endpointOf(e, provider, availability.get(provider.id) === true),
+        demo: provider.kind === 'demo',
+      };
+    });
+    const list = endpoints.map((e) => e.endpoint);
+    served.set(
+      m.id,
+      endpoints.map(({ endpoint, demo }) => ({ entry: entryOf(m, list, endpoint, demo), endpoint })),
+    );
   }
-  const listed = [...entries.values()];
+  const listed = [...served.values()].map((endpoints) => (endpoints[0] as RouteEndpoint<CatalogModel>).entry);
 
   const factories = new Map<string, (modelId: string) => ChatModelV1>();
   const pools: OpenAICompatibleProvider[] = [];
+  /** Chat models by (provider, upstream id): endpoints of different catalog ids may share one. */
   const models = new Map<string, ChatModelV1>();
   const synthesizedModels = new Map<string, ChatModelV1>();
 
@@ -150,6 +237,7 @@ export function createCatalog(config: CatalogConfig, options: CatalogOptions): C
         firstByteTimeoutMs: options.firstByteTimeoutMs,
         bodyTimeoutMs: options.bodyTimeoutMs,
         connections: options.connections,
+        adapter: bodyAdapterFor(provider.kind),
       });
       pools.push(http);
       made = http;
@@ -159,10 +247,22 @@ export function createCatalog(config: CatalogConfig, options: CatalogOptions): C
   }
 
   function resolve(modelId: string): CatalogModel {
-    const exact = entries.get(modelId);
-    if (exact !== undefined) return exact;
+    const exact = served.get(modelId);
+    if (exact !== undefined) return (exact[0] as RouteEndpoint<CatalogModel>).entry;
     for (const provider of config.providers) {
       if (!provider.modelPrefixes.some((prefix) => modelId.startsWith(prefix))) continue;
+      const pricing = provider.defaultPricing ?? ZERO_PRICE;
+      const available = availability.get(provider.id) === true;
+      const endpoint: CatalogEndpoint = {
+        provider: provider.id,
+        upstreamId: modelId,
+        pricing,
+        contextLength: undefined,
+        maxOutputTokens: undefined,
+        capabilities: [],
+        available,
+        dataRetention: provider.dataRetention,
+      };
       return {
         id: modelId,
         upstreamId: modelId,
@@ -171,27 +271,35 @@ export function createCatalog(config: CatalogConfig, options: CatalogOptions): C
         description: undefined,
         contextLength: undefined,
         maxOutputTokens: undefined,
-        pricing: provider.defaultPricing ?? ZERO_PRICE,
+        pricing,
         priced: provider.defaultPricing !== undefined,
         capabilities: [],
         fallbacks: [],
-        available: availability.get(provider.id) === true,
+        available,
         demo: provider.kind === 'demo',
         synthesized: true,
+        endpoints: [endpoint],
       };
     }
     throw new ModelNotFoundError(modelId);
   }
 
+  /** The model as served by each of its endpoints. */
+  function servedBy(entry: CatalogModel): readonly RouteEndpoint<CatalogModel>[] {
+    const found = entry.synthesized ? undefined : served.get(entry.id);
+    return found ?? [{ entry, endpoint: entry.endpoints[0] as CatalogEndpoint }];
+  }
+
   function model(entry: CatalogModel): ChatModelV1 {
     const cache = entry.synthesized ? synthesizedModels : models;
-    const cached = cache.get(entry.id);
+    const key = `${entry.provider}\u0000${entry.upstreamId}`;
+    const cached = cache.get(key);
     if (cached !== undefined) return cached;
     const provider = providers.get(entry.provider);
     if (provider === undefined) throw new ModelNotFoundError(entry.id);
     const made = factory(provider)(entry.upstreamId);
     if (entry.synthesized && synthesizedModels.size >= SYNTHESIZED_CACHE_LIMIT) synthesizedModels.clear();
-    cache.set(entry.id, made);
+    cache.set(key, made);
     return made;
   }
 
@@ -207,38 +315,43 @@ export function createCatalog(config: CatalogConfig, options: CatalogOptions): C
     return requested as readonly string[];
   }
 
-  function candidates(body: ChatRequestBody): Candidate[] {
+  function plan(body: ChatRequestBody, planOptions: PlanOptions = {}): RoutePlan {
     const requested = clientModels(body);
     const named: unknown = body.model;
     const primaryId = typeof named === 'string' && named !== '' ? named : requested?.[0];
     if (primaryId === undefined) throw new InvalidRequestError('`model` is required', 'model_required');
     const primary = resolve(primaryId);
     // Resolve every client-named id up front so a typo is a 404, not a silently shorter chain.
-    const chain =
-      requested !== undefined && requested.length > 0
-        ? requested.map((id) => resolve(id))
-        : primary.fallbacks.map(resolve);
+    const clientChain =
+      requested !== undefined && requested.length > 0 ? requested.map((id) => resolve(id)) : undefined;
+    const rest = clientChain ?? primary.fallbacks.map(resolve);
+    const preferences = parseProviderPreferences(body['provider']);
+    if (preferences !== undefined) assertKnownProviders(preferences, providerIds);
 
-    const needs = requiredCapabilities(body);
-    const out: Candidate[] = [{ entry: primary, model: model(primary) }];
+    const chain: RouteModel<CatalogModel>[] = [{ endpoints: servedBy(primary), primary: true, curated: false }];
     const seen = new Set([primary.id]);
-    for (const entry of chain) {
+    for (const entry of rest) {
       if (seen.has(entry.id)) continue;
       seen.add(entry.id);
-      // A fallback without a key can only fail; skipping it lets the primary's own error surface.
-      if (!entry.available) continue;
-      // Capabilities of prefix-routed models are unknown, so they are not held against them.
-      if (!entry.synthesized && !needs.every((c) => entry.capabilities.includes(c))) continue;
-      out.push({ entry, model: model(entry) });
+      chain.push({ endpoints: servedBy(entry), primary: false, curated: clientChain === undefined });
     }
-    return out;
+    const { chosen, excluded } = routeEndpoints({
+      chain,
+      preferences,
+      required: requiredCapabilities(body),
+      requested: preferences?.require_parameters === true ? requestedCapabilities(body) : [],
+      stats: planOptions.stats,
+    });
+    if (chosen.length === 0) throw new NoEndpointError(primary.id, excluded);
+    return { candidates: chosen.map((entry) => ({ entry, model: model(entry) })), excluded };
   }
 
   return {
     list: () => [...listed],
     resolve,
     model,
-    candidates,
+    plan,
+    candidates: (body) => plan(body).candidates,
     close: async () => {
       await Promise.all(pools.map((p) => p.close()));
     },

@@ -4,7 +4,7 @@ import { readText } from '../test/http.js';
 import { createCatalog } from './catalog.js';
 import { parseCatalogConfig } from './catalog-schema.js';
 import { defaultCatalogConfig, defaultCatalogInput } from './default-catalog.js';
-import { ProviderUnavailableError } from './errors.js';
+import { NoEndpointError, ProviderUnavailableError } from './errors.js';
 import { withFallback } from './fallback.js';
 
 const msg = [{ role: 'user', content: 'hello' }];
@@ -45,6 +45,47 @@ describe('default catalog', () => {
       modelPrefixes: ['glm-'],
     });
     expect(byId.get('saferouter')?.kind).toBe('demo');
+  });
+
+  it('speaks to DeepSeek and Z.AI through their own adapters', () => {
+    const kinds = Object.fromEntries(defaultCatalogConfig.providers.map((p) => [p.id, p.kind]));
+    expect(kinds).toEqual({ deepseek: 'deepseek', zai: 'zai', saferouter: 'demo' });
+  });
+
+  it('prices cache hits where the providers publish them, never above the input price', () => {
+    const cached = Object.fromEntries(
+      defaultCatalogConfig.models.map((m) => [m.id, m.pricing.cachedInputMicrosPerMillion]),
+    );
+    expect(cached).toMatchObject({
+      'deepseek-flash': 6_000,
+      'deepseek-v4-flash': 6_000,
+      'deepseek-v4-pro': 44_000,
+      'glm-4.5': 110_000,
+      'glm-4.5-air': 30_000,
+      'glm-4.7': 110_000,
+      'glm-5': 200_000,
+      'glm-5-turbo': 240_000,
+      'glm-5.3': 260_000,
+    });
+    for (const m of defaultCatalogConfig.models) {
+      const hit = m.pricing.cachedInputMicrosPerMillion;
+      if (hit === undefined) continue;
+      expect(Number.isInteger(hit) && hit > 0 && hit < m.pricing.inputMicrosPerMillion).toBe(true);
+    }
+    // Prefix-routed models are billed at the highest list price, cache hits included.
+    for (const p of defaultCatalogConfig.providers)
+      expect(p.defaultPricing?.cachedInputMicrosPerMillion).toBeUndefined();
+  });
+
+  it('marks data retention only where a source says so: data_collection deny leaves the demo models', async () => {
+    const retention = Object.fromEntries(defaultCatalogConfig.providers.map((p) => [p.id, p.dataRetention]));
+    expect(retention).toEqual({ deepseek: 'retained', zai: undefined, saferouter: 'none' });
+    const catalog = createCatalog(defaultCatalogConfig, { env: { DEEPSEEK_API_KEY: 'k', ZAI_API_KEY: 'k' } });
+    const deny = { data_collection: 'deny' };
+    expect(() => catalog.plan({ model: 'deepseek-flash', messages: msg, provider: deny })).toThrow(NoEndpointError);
+    const demo = catalog.plan({ model: 'saferouter/demo', messages: msg, provider: deny });
+    expect(demo.candidates.map((c) => c.entry.id)).toEqual(['saferouter/demo']);
+    await catalog.close();
   });
 
   it('prices every paid model in positive integer micro-dollars and the demo at zero', () => {

@@ -140,6 +140,56 @@ describe('demo provider', () => {
     expect(json.choices[0]?.message.reasoning_content).toBe(answer.reasoning);
   });
 
+  it.each([{ enabled: false }, { effort: 'none' }, { enabled: false, effort: 'high' }])(
+    'thinking model with reasoning %j: no reasoning deltas, no reasoning tokens',
+    async (reasoning) => {
+      const off = { ...body, reasoning, stream_options: { include_usage: true } };
+      const result = await demo('saferouter/demo-thinking').doStream({ body: off });
+      const text = await readText(result.stream);
+      const parsed = chunks(text);
+      expect(parsed.some((c) => c.choices[0]?.delta.reasoning_content !== undefined)).toBe(false);
+      const answer = demoAnswer('saferouter/demo-thinking', off);
+      expect(answer.reasoning).toBeUndefined();
+      expect(parsed.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe(answer.content);
+      const usage = (await result.summary).usage;
+      expect(usage).not.toHaveProperty('completion_tokens_details');
+      expect(usage?.completion_tokens).toBe(Math.ceil(answer.content.length / 4));
+
+      const generated = await demo('saferouter/demo-thinking').doGenerate({ body: off });
+      const json = JSON.parse(new TextDecoder().decode(generated.body)) as {
+        choices: { message: Record<string, unknown> }[];
+        usage: Record<string, unknown>;
+      };
+      expect(json.choices[0]?.message).not.toHaveProperty('reasoning_content');
+      expect(json.usage).not.toHaveProperty('completion_tokens_details');
+      // Deterministic with reasoning off too.
+      expect(await readText((await demo('saferouter/demo-thinking').doStream({ body: off })).stream)).toBe(text);
+    },
+  );
+
+  it.each([{ effort: 'high' }, { exclude: true }, { enabled: true }, {}])(
+    'thinking model with reasoning %j still reasons and reports its reasoning tokens',
+    async (reasoning) => {
+      const answer = demoAnswer('saferouter/demo-thinking', { ...body, reasoning });
+      expect(answer.reasoning).toBe(demoAnswer('saferouter/demo-thinking', body).reasoning);
+      const reasoningTokens = Math.ceil((answer.reasoning ?? '').length / 4);
+      expect(reasoningTokens).toBeGreaterThan(0);
+      expect(answer.usage).toMatchObject({
+        completion_tokens: Math.ceil(answer.content.length / 4) + reasoningTokens,
+        completion_tokens_details: { reasoning_tokens: reasoningTokens },
+      });
+      const generated = await demo('saferouter/demo-thinking').doGenerate({ body: { ...body, reasoning } });
+      const json = JSON.parse(new TextDecoder().decode(generated.body)) as { usage: Record<string, unknown> };
+      expect(json.usage).toEqual(answer.usage);
+    },
+  );
+
+  it('a model that does not think ignores reasoning', () => {
+    const answer = demoAnswer('saferouter/demo', { ...body, reasoning: { effort: 'high' } });
+    expect(answer.reasoning).toBeUndefined();
+    expect(answer.usage).not.toHaveProperty('completion_tokens_details');
+  });
+
   it('stops on cancel and on abort, reporting an incomplete stream', async () => {
     const slow = createDemoProvider({ chunkDelayMs: 5 });
     const cancelled = await slow('saferouter/demo').doStream({ body });

@@ -5,9 +5,12 @@
  * Replies are deterministic, derived only from the request: the same messages always give the
  * same bytes (apart from `created`, which comes from the injected clock). Streams are proper
  * OpenAI `chat.completion.chunk` SSE; `*-thinking` models first stream DeepSeek-style
- * `reasoning_content` deltas. Streams go through the same relay and SSE tap as real upstreams.
+ * `reasoning_content` deltas (unless the request's `reasoning` turns reasoning off) and report
+ * `completion_tokens_details.reasoning_tokens`. Streams go through the same relay and SSE tap as
+ * real upstreams.
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { reasoningIntent } from './adapters/index.js';
 import { AbortedError } from './errors.js';
 import type { CallOptions, ChatModelV1, ChatRequestBody, GenerateResult, StreamResult, Usage } from './spec.js';
 import { relaySse } from './sse-relay.js';
@@ -61,7 +64,8 @@ function fnv1a(text: string): string {
 const estimateTokens = (chars: number): number => Math.ceil(chars / 4);
 
 /**
- * Composes the whole answer for a request; a pure function of `modelId` and `body`.
+ * Composes the whole answer for a request; a pure function of `modelId` and `body` (its
+ * `messages`, and its `reasoning` for a `*-thinking` model).
  *
  * @example demoAnswer('saferouter/demo', { model: 'saferouter/demo', messages }).content
  */
@@ -73,7 +77,8 @@ export function demoAnswer(modelId: string, body: ChatRequestBody): DemoAnswer {
   const intro = `Hello! I am SafeRouter's built-in demo model (${modelId}). I answer offline, so no upstream provider was called and this reply costs nothing.`;
   const content =
     quote === '' ? `${intro} Send me a message and I will echo it back.` : `${intro} You said: "${quote}"`;
-  const thinking = modelId.endsWith('thinking');
+  // A thinking model honours `reasoning: { enabled: false }` / `{ effort: 'none' }` like a hybrid one.
+  const thinking = modelId.endsWith('thinking') && reasoningIntent(body['reasoning'])?.on !== false;
   const reasoning = thinking
     ? `The user sent ${messages.length} message(s); the last user message has ${said.length} characters. I am the demo model, so I should say so and quote it back.`
     : undefined;

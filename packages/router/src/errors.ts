@@ -153,11 +153,50 @@ export class StreamInterruptedError extends SafeRouterError {
   }
 }
 
-/** The request itself is malformed. Never retryable. */
+/** The request itself is malformed. Never retryable. `param` names the field at fault (`provider.only[1]`). */
 export class InvalidRequestError extends SafeRouterError {
-  constructor(message: string, code = 'invalid_request') {
-    super({ message, statusCode: 400, type: 'invalid_request_error', code });
+  constructor(message: string, code = 'invalid_request', param?: string) {
+    super({ message, statusCode: 400, type: 'invalid_request_error', code, param });
     this.name = 'InvalidRequestError';
+  }
+}
+
+/** One endpoint (a model as served by one provider) left out of a route, and the rule that left it out. */
+export interface ExcludedEndpoint {
+  /** Catalog id of the model. */
+  model: string;
+  provider: string;
+  /** The constraint, e.g. `provider.ignore`, `provider.max_price.prompt`, `no API key`. */
+  reason: string;
+}
+
+/** At most this many exclusions are spelled out in the message; `excluded` and `metadata` keep them all. */
+const NO_ENDPOINT_MESSAGE_ITEMS = 8;
+
+/**
+ * The request's provider preferences left no endpoint to try (404 `no_endpoint`, as OpenRouter
+ * answers). The message and `metadata` say which constraint excluded each candidate: `metadata`
+ * maps `<model>@<provider>` to the reason, since error metadata holds JSON scalars only.
+ */
+export class NoEndpointError extends SafeRouterError {
+  readonly excluded: readonly ExcludedEndpoint[];
+
+  constructor(model: string, excluded: readonly ExcludedEndpoint[]) {
+    const shown = excluded.slice(0, NO_ENDPOINT_MESSAGE_ITEMS).map((e) => `${e.model} via ${e.provider}: ${e.reason}`);
+    if (excluded.length > shown.length) shown.push(`${excluded.length - shown.length} more`);
+    const metadata: Record<string, string> = {};
+    for (const e of excluded) metadata[`${e.model}@${e.provider}`] = e.reason;
+    super({
+      message:
+        `No endpoint can serve '${model}' under this request's provider preferences` +
+        (shown.length > 0 ? ` (${shown.join('; ')}).` : '.'),
+      statusCode: 404,
+      type: 'invalid_request_error',
+      code: 'no_endpoint',
+      metadata,
+    });
+    this.name = 'NoEndpointError';
+    this.excluded = excluded;
   }
 }
 

@@ -27,6 +27,7 @@ function entry(id: string, provider = `p-${id}`): CatalogModel {
     available: true,
     demo: false,
     synthesized: false,
+    endpoints: [],
   };
 }
 

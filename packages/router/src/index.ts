@@ -13,6 +13,8 @@ export * from './response-fields.js';
 export * from './capabilities.js';
 export * from './catalog-schema.js';
 export * from './catalog.js';
+export * from './provider-preferences.js';
+export * from './endpoint-stats.js';
 export * from './default-catalog.js';
 export * from './demo.js';
 export * from './fallback.js';

@@ -6,12 +6,14 @@
  * which measured about four times slower on this path. Tests inject their own `dispatcher`.
  * Streams are relayed byte for byte (see sse-relay.ts); `doStream` resolves only after the first
  * body chunk arrived, so a provider that dies or hangs before its first byte can still be
- * replaced by the next model in a fallback chain.
+ * replaced by the next model in a fallback chain. The request body is built by the provider
+ * kind's `BodyAdapter` (adapters/), so provider quirks stay out of this file.
  */
 import { Pool, type Dispatcher } from 'undici';
+import { bodyAdapterFor, type BodyAdapter } from './adapters/index.js';
 import { NetworkError, ProviderUnavailableError, TimeoutError, UpstreamError } from './errors.js';
 import { readFinishReason, readUsage } from './response-fields.js';
-import type { CallOptions, ChatModelV1, ChatRequestBody, GenerateResult, StreamResult } from './spec.js';
+import type { CallOptions, ChatModelV1, GenerateResult, StreamResult } from './spec.js';
 import { relaySse } from './sse-relay.js';
 import { toRouterError } from './transport-errors.js';
 import { callUpstream, rawHeader, type BodyQueue, type UpstreamResponse } from './upstream-call.js';
@@ -35,6 +37,11 @@ export interface OpenAICompatibleSettings {
   bodyTimeoutMs?: number | undefined;
   /** Sockets the default pool may open to the origin. Default 256. */
   connections?: number | undefined;
+  /**
+   * Builds the upstream body (drops `models`, `provider`, `reasoning`, spells reasoning the
+   * provider's way, sets `model`). Default `bodyAdapterFor('openai-compatible')`.
+   */
+  adapter?: BodyAdapter | undefined;
 }
 
 /** A provider factory: call it with an upstream model id to get a `ChatModelV1`. */
@@ -72,13 +79,6 @@ export function chatCompletionsURL(baseURL: string): URL {
   }
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/chat/completions`;
   return url;
-}
-
-/** The upstream body: the client's, with our upstream model id and without `models`. */
-function serializeBody(body: ChatRequestBody, modelId: string): string {
-  if (body.models === undefined && body.model === modelId) return JSON.stringify(body);
-  const { models: _clientFallbacks, ...rest } = body;
-  return JSON.stringify({ ...rest, model: modelId });
 }
 
 /** Names we set ourselves; a caller's copy (say, a client's own Authorization) is dropped. */
@@ -150,6 +150,9 @@ export function createOpenAICompatible(settings: OpenAICompatibleSettings): Open
   const connectTimeout = settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const firstByteTimeout = settings.firstByteTimeoutMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS;
   const bodyTimeout = settings.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  // The adapter returns the body itself (or one shallow copy for `model`) when the body has no
+  // gateway-only field, so the common request costs one JSON.stringify, as before adapters.
+  const adapter = settings.adapter ?? bodyAdapterFor('openai-compatible');
   const ownsDispatcher = settings.dispatcher === undefined;
   const dispatcher: Dispatcher =
     settings.dispatcher ??
@@ -181,7 +184,7 @@ export function createOpenAICompatible(settings: OpenAICompatibleSettings): Open
             options.headers === undefined
               ? baseHeaders
               : { ...extraHeaders, ...lowerCaseHeaders(options.headers), ...fixedHeaders },
-          body: serializeBody(options.body, modelId),
+          body: JSON.stringify(adapter(options.body, modelId)),
           headersTimeout: firstByteTimeout,
           bodyTimeout,
         },
@@ -229,7 +232,14 @@ export function createOpenAICompatible(settings: OpenAICompatibleSettings): Open
       } catch {
         parsed = undefined; // relayed unchanged; only usage is unknown
       }
-      return { status: res.statusCode, body, usage: readUsage(parsed), finishReason: readFinishReason(parsed), ttfbMs };
+      return {
+        status: res.statusCode,
+        body,
+        json: parsed,
+        usage: readUsage(parsed),
+        finishReason: readFinishReason(parsed),
+        ttfbMs,
+      };
     },
 
     async doStream(options: CallOptions): Promise<StreamResult> {

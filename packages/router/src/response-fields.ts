@@ -48,3 +48,32 @@ export function readFinishReason(response: unknown): string | undefined {
   const reason = first['finish_reason'];
   return typeof reason === 'string' ? reason : undefined;
 }
+
+/**
+ * Prompt tokens the provider served from its cache: OpenAI's and Z.AI's
+ * `prompt_tokens_details.cached_tokens`, or DeepSeek's `prompt_cache_hit_tokens`. At most the
+ * prompt; 0 when not reported.
+ *
+ * @example cachedTokensOf({ prompt_tokens: 10, completion_tokens: 1, total_tokens: 11, prompt_cache_hit_tokens: 8 }) // 8
+ */
+export function cachedTokensOf(usage: Usage | undefined): number {
+  if (usage === undefined) return 0;
+  const details = usage['prompt_tokens_details'];
+  const reported =
+    isRecord(details) && details['cached_tokens'] !== undefined
+      ? details['cached_tokens']
+      : usage['prompt_cache_hit_tokens'];
+  return Math.min(count(reported), usage.prompt_tokens);
+}
+
+/**
+ * Completion tokens spent on reasoning (`completion_tokens_details.reasoning_tokens`); 0 when not
+ * reported. At most the completion.
+ *
+ * @example reasoningTokensOf({ prompt_tokens: 1, completion_tokens: 9, total_tokens: 10, completion_tokens_details: { reasoning_tokens: 6 } }) // 6
+ */
+export function reasoningTokensOf(usage: Usage | undefined): number {
+  if (usage === undefined) return 0;
+  const details = usage['completion_tokens_details'];
+  return isRecord(details) ? Math.min(count(details['reasoning_tokens']), usage.completion_tokens) : 0;
+}

@@ -69,7 +69,27 @@ export interface EventRewriter {
 export interface StreamHooks {
   /** Sees every chunk handed to the consumer, in order (e.g. to hash or estimate what was delivered). */
   onChunk?: ((chunk: Uint8Array) => void) | undefined;
+  /**
+   * Sees every chunk read from the upstream, before framing or rewriting: what the upstream
+   * produced, delivered or not (e.g. to estimate a stream whose client left, hidden reasoning
+   * included).
+   */
+  onSource?: ((chunk: Uint8Array) => void) | undefined;
   rewrite?: EventRewriter | undefined;
+  /**
+   * With `beforeEnd`: the last event that carries a `usage` object is withheld from the stream and
+   * handed to `beforeEnd` as `summary.usageEvent`, which then sends it (rewritten: the cost added)
+   * among its bytes. An earlier usage event is released, through `rewrite`, when a later one comes.
+   */
+  holdUsageEvent?: boolean | undefined;
+  /** With `beforeEnd`: the terminal event (`data: [DONE]`) is not sent; the hook's bytes end the stream. */
+  dropTerminal?: boolean | undefined;
+  /**
+   * After this long without an upstream byte, the consumer gets an SSE comment
+   * (`: SAFEROUTER PROCESSING`), and again after each further such gap, so proxies do not time
+   * the stream out during long silent reasoning. Default: none.
+   */
+  keepAliveMs?: number | undefined;
   /**
    * Runs once, when the stream reaches its end and before its last event is handed on:
    * - the upstream's terminal event arrived (`summary.completed` is true): it runs before that
@@ -87,8 +107,10 @@ export interface StreamHooks {
 export interface GenerateResult {
   /** Upstream HTTP status (2xx here; errors are thrown as `UpstreamError`). */
   status: number;
-  /** Raw response body bytes, passed to the client unchanged. */
+  /** Raw response body bytes, as the upstream sent them. */
   body: Uint8Array;
+  /** The body parsed as JSON, when it is JSON (parsed once, here, for whoever needs it). */
+  json?: unknown;
   /** Parsed usage, when the upstream reported it. */
   usage?: Usage | undefined;
   finishReason?: string | undefined;
@@ -99,6 +121,8 @@ export interface GenerateResult {
 /** What the relay learned from a stream, resolved when the stream ends (cleanly or not). */
 export interface StreamSummary {
   usage?: Usage | undefined;
+  /** The withheld usage event (`hooks.holdUsageEvent`): its parsed JSON and its bytes as received. */
+  usageEvent?: { json: unknown; raw: Uint8Array } | undefined;
   finishReason?: string | undefined;
   /** Bytes handed to the consumer. */
   bytes: number;

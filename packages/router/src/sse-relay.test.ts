@@ -508,3 +508,98 @@ describe('relaySse: cancel and laziness', () => {
     expect(await readText(stream)).toBe('data: {}\n\ndata: [DONE]\n\n');
   });
 });
+
+describe('relaySse: the usage event withheld for beforeEnd, the terminal dropped, keep-alives', () => {
+  const usage = (n: number): string =>
+    `data: {"id":"c","choices":[],"usage":{"prompt_tokens":${n},"completion_tokens":2,"total_tokens":${n + 2}}}\n\n`;
+
+  it('withholds the last usage event, split anywhere, and hands it to beforeEnd parsed', async () => {
+    const whole = `data: {"choices":[{"delta":{"content":"hi"}}]}\n\n${usage(5)}data: [DONE]\n\n`;
+    for (let at = 1; at < whole.length; at++) {
+      let seen: StreamSummary | undefined;
+      const relay = relaySse(source([whole.slice(0, at), whole.slice(at)]), {
+        provider: 'p',
+        mapError,
+        hooks: {
+          holdUsageEvent: true,
+          beforeEnd: async (summary) => {
+            seen = summary;
+            return enc.encode('data: {"rewritten":true}\n\n');
+          },
+        },
+      });
+      const out = (await readAll(relay)).join('');
+      expect(out).toBe(
+        'data: {"choices":[{"delta":{"content":"hi"}}]}\n\ndata: {"rewritten":true}\n\ndata: [DONE]\n\n',
+      );
+      expect(seen?.usageEvent?.json).toMatchObject({ usage: { prompt_tokens: 5 } });
+      expect(dec.decode(seen?.usageEvent?.raw)).toBe(usage(5));
+    }
+  });
+
+  it('releases a withheld usage event (through the rewriter) when more events follow it, in order', async () => {
+    const relay = relaySse(source([usage(1), 'data: {"x":1}\n\n', usage(2), 'data: [DONE]\n\n']), {
+      provider: 'p',
+      mapError,
+      hooks: {
+        holdUsageEvent: true,
+        rewrite: { probe: 'prompt_tokens', event: (e) => enc.encode(`data: R${e.data.length}\n\n`) },
+        beforeEnd: async (summary) => enc.encode(`: held ${(summary.usage?.prompt_tokens ?? 0).toString()}\n\n`),
+      },
+    });
+    const out = (await readAll(relay)).join('');
+    expect(out).toBe(`data: R${usage(1).length - 8}\n\ndata: {"x":1}\n\n: held 2\n\ndata: [DONE]\n\n`);
+    // A usage event with events after it in the same read is not withheld at all.
+    let held: unknown = 'unset';
+    const again = relaySse(source([`${usage(1)}data: {"x":1}\n\ndata: [DONE]\n\n`]), {
+      provider: 'p',
+      mapError,
+      hooks: { holdUsageEvent: true, beforeEnd: async (summary) => void (held = summary.usageEvent) },
+    });
+    expect((await readAll(again)).join('')).toBe(`${usage(1)}data: {"x":1}\n\ndata: [DONE]\n\n`);
+    expect(held).toBeUndefined();
+  });
+
+  it('without beforeEnd nothing is withheld', async () => {
+    const relay = relaySse(source([usage(3), 'data: [DONE]\n\n']), {
+      provider: 'p',
+      mapError,
+      hooks: { holdUsageEvent: true },
+    });
+    expect((await readAll(relay)).join('')).toBe(`${usage(3)}data: [DONE]\n\n`);
+  });
+
+  it('dropTerminal ends the stream with the hook bytes, and still completes', async () => {
+    const relay = relaySse(source(['data: {"a":1}\n\ndata: [DONE]\n\n']), {
+      provider: 'p',
+      mapError,
+      hooks: { dropTerminal: true, beforeEnd: async () => enc.encode('event: end\ndata: {}\n\n') },
+    });
+    expect((await readAll(relay)).join('')).toBe('data: {"a":1}\n\nevent: end\ndata: {}\n\n');
+    expect((await relay.summary).completed).toBe(true);
+  });
+
+  it('sends a keep-alive comment after each silent gap, then the late chunk itself', async () => {
+    const src = heldSource();
+    const relay = relaySse(src, { provider: 'p', mapError, hooks: { keepAliveMs: 20 } });
+    expect(dec.decode(await relay.read())).toBe(': SAFEROUTER PROCESSING\n\n');
+    expect(dec.decode(await relay.read())).toBe(': SAFEROUTER PROCESSING\n\n');
+    // The read in flight is the same one: the source was asked once.
+    expect(src.pulls).toBe(1);
+    const next = relay.read();
+    src.answer({ done: false, value: enc.encode('data: {"late":1}\n\n') });
+    expect(dec.decode(await next)).toBe('data: {"late":1}\n\n');
+    relay.cancel();
+  });
+
+  it('onSource sees the upstream bytes before the rewriter drops them', async () => {
+    const seen: string[] = [];
+    const relay = relaySse(source(['data: {"drop":1}\n\n', 'data: [DONE]\n\n']), {
+      provider: 'p',
+      mapError,
+      hooks: { onSource: (c) => seen.push(dec.decode(c)), rewrite: { probe: 'drop', event: () => null } },
+    });
+    expect((await readAll(relay)).join('')).toBe('data: [DONE]\n\n');
+    expect(seen.join('')).toBe('data: {"drop":1}\n\ndata: [DONE]\n\n');
+  });
+});

@@ -24,6 +24,13 @@
  *
  * Usage and `finish_reason` are read from the events that can hold them (a byte probe picks them;
  * a typical stream parses one event's JSON), for billing and the activity log.
+ *
+ * Two hooks change what the consumer gets, and both are decided here, once:
+ * - `holdUsageEvent`: the event carrying the usage is withheld and handed to `beforeEnd`, which
+ *   sends it rewritten (with the cost that was just charged) before the terminal event. So the
+ *   usage a client reads is always the one that was billed, split chunks or not.
+ * - `keepAliveMs`: a silent upstream (long hidden reasoning) gets an SSE comment
+ *   `: SAFEROUTER PROCESSING` after each such gap, while the pending read stays in flight.
  */
 import { AbortedError, SafeRouterError, StreamInterruptedError } from './errors.js';
 import { readUsage } from './response-fields.js';
@@ -75,6 +82,9 @@ export interface Relay {
 }
 
 const OPEN_BRACE = 123; // {
+/** What a silent upstream's consumer gets after each `keepAliveMs` gap: an SSE comment. */
+export const KEEP_ALIVE_COMMENT: Uint8Array = new TextEncoder().encode(': SAFEROUTER PROCESSING\n\n');
+const KEEP_ALIVE = Symbol('keep-alive');
 const QUOTE = 34; // "
 /** After the terminal event, the upstream body is read to its end for at most this long. */
 const DRAIN_MS = 2_000;
@@ -95,6 +105,11 @@ export function relaySse(source: ChunkSource, options: RelayOptions): Relay {
 
 type Phase = 'streaming' | 'terminal' | 'cut' | 'closing' | 'finished';
 
+interface HeldEvent {
+  json: unknown;
+  raw: Uint8Array;
+}
+
 class SseRelay implements Relay {
   readonly summary: Promise<StreamSummary>;
   readonly #source: ChunkSource;
@@ -112,6 +127,14 @@ class SseRelay implements Relay {
   #cancelled = false;
   #hookRunning = false;
   #usage: Usage | undefined;
+  /** The withheld usage event (`holdUsageEvent`). */
+  #held: HeldEvent | undefined;
+  readonly #holdsUsage: boolean;
+  /** A source read still pending after a keep-alive comment was sent in its place. */
+  #inflight: Promise<IteratorResult<Uint8Array, unknown>> | undefined;
+  /** The keep-alive timer (one per stream) and what it does when it fires during a read. */
+  #silence: ReturnType<typeof setTimeout> | undefined;
+  #onSilence: (() => void) | undefined;
   #finishReason: string | undefined;
   #bytes = 0;
   #settle!: (summary: StreamSummary) => void;
@@ -124,6 +147,7 @@ class SseRelay implements Relay {
     this.#protocol = options.protocol ?? CHAT_COMPLETIONS_SSE;
     this.#framer = new SseFramer({ maxEventBytes: options.maxEventBytes });
     this.#pending = options.first;
+    this.#holdsUsage = this.#hooks.holdUsageEvent === true && this.#hooks.beforeEnd !== undefined;
     this.summary = new Promise<StreamSummary>((resolve) => {
       this.#settle = resolve;
     });
@@ -190,17 +214,19 @@ class SseRelay implements Relay {
     let chunk = this.#pending;
     this.#pending = undefined;
     if (chunk === undefined) {
-      let next: IteratorResult<Uint8Array, unknown>;
+      let next: IteratorResult<Uint8Array, unknown> | typeof KEEP_ALIVE;
       try {
-        next = await this.#source.next();
+        next = await this.#next();
       } catch (error) {
         return this.#phase === 'finished' ? undefined : this.#cut(this.#options.mapError(error));
       }
       // A cancel may have arrived while we waited.
       if (this.#phase === 'finished') return undefined;
+      if (next === KEEP_ALIVE) return KEEP_ALIVE_COMMENT;
       if (next.done === true) return this.#cut(new StreamInterruptedError(this.#options.provider));
       chunk = next.value;
     }
+    this.#hooks.onSource?.(chunk);
     let frames;
     try {
       frames = this.#framer.push(chunk);
@@ -227,16 +253,88 @@ class SseRelay implements Relay {
         break;
       }
     }
-    this.#readUsage(window, ends, limit);
+    const usageEvent = this.#readUsage(window, ends, limit);
     this.#readFinishReason(window, limit);
     if (limit === 0) return undefined;
-    const rewrite = this.#hooks.rewrite;
-    if (rewrite !== undefined) return this.#rewrite(window, ends, limit, rewrite);
-    return limit === window.byteLength ? window : window.subarray(0, limit);
+    if (!this.#holdsUsage) return this.#emit(window, ends, 0, limit);
+    // A withheld event followed by more events was not the last: it goes out first, in order.
+    const previous = this.#held;
+    this.#held = undefined;
+    // Only a usage event that is the last complete one so far is withheld.
+    const hold = usageEvent !== undefined && usageEvent.e === limit ? usageEvent : undefined;
+    if (hold !== undefined) this.#held = { json: hold.json, raw: Buffer.from(window.subarray(hold.s, hold.e)) };
+    const parts = [
+      previous === undefined ? undefined : this.#emitHeld(previous),
+      this.#emit(window, ends, 0, hold === undefined ? limit : hold.s),
+    ].filter((part): part is Uint8Array => part !== undefined && part.byteLength > 0);
+    if (parts.length === 0) return undefined;
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
   }
 
-  /** Parses the events (before `limit`) whose bytes hold `"usage":{`: usually one per stream. */
-  #readUsage(window: Buffer, ends: readonly number[], limit: number): void {
+  /**
+   * The source's next chunk, or KEEP_ALIVE when `keepAliveMs` passed first (the read stays in
+   * flight). One timer per stream, re-armed with `refresh()` on every read: cheaper than a timer
+   * per chunk on the hot path.
+   */
+  #next(): Promise<IteratorResult<Uint8Array, unknown> | typeof KEEP_ALIVE> {
+    const pending = this.#inflight ?? this.#source.next();
+    this.#inflight = undefined;
+    const ms = this.#hooks.keepAliveMs;
+    if (ms === undefined || ms <= 0) return pending;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      this.#onSilence = () => {
+        if (settled) return;
+        settled = true;
+        this.#inflight = pending;
+        resolve(KEEP_ALIVE);
+      };
+      if (this.#silence === undefined) {
+        this.#silence = setTimeout(() => this.#onSilence?.(), ms);
+        this.#silence.unref?.();
+      } else {
+        this.#silence.refresh();
+      }
+      // A late result after the keep-alive is read by the next #next(), from #inflight.
+      pending.then(
+        (result) => {
+          if (settled) return;
+          settled = true;
+          resolve(result);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** The events in `[from, to)` of `window`, through the rewriter when there is one. */
+  #emit(window: Buffer, ends: readonly number[], from: number, to: number): Uint8Array | undefined {
+    if (to <= from) return undefined;
+    const rewrite = this.#hooks.rewrite;
+    if (rewrite !== undefined) return this.#rewrite(window, ends, from, to, rewrite);
+    return from === 0 && to === window.byteLength ? window : window.subarray(from, to);
+  }
+
+  /** A withheld event released unchanged by the hook: through the rewriter like any other. */
+  #emitHeld(held: HeldEvent): Uint8Array | undefined {
+    const raw = Buffer.from(held.raw.buffer, held.raw.byteOffset, held.raw.byteLength);
+    return this.#emit(raw, [raw.byteLength], 0, raw.byteLength);
+  }
+
+  /**
+   * Parses the events (before `limit`) whose bytes hold `"usage":{`: usually one per stream.
+   * Returns the last one that held a usage object.
+   */
+  #readUsage(
+    window: Buffer,
+    ends: readonly number[],
+    limit: number,
+  ): { s: number; e: number; json: unknown } | undefined {
+    let found: { s: number; e: number; json: unknown } | undefined;
     let last = -1;
     for (
       let at = nextKey(window, 'usage"', 0, limit, OPEN_BRACE);
@@ -252,8 +350,12 @@ class SseRelay implements Relay {
       } catch {
         continue; // not ours to judge; the bytes still pass through unchanged
       }
-      this.#usage = readUsage(json) ?? this.#usage;
+      const usage = readUsage(json);
+      if (usage === undefined) continue;
+      this.#usage = usage;
+      found = { s, e, json };
     }
+    return found;
   }
 
   /**
@@ -276,13 +378,23 @@ class SseRelay implements Relay {
     }
   }
 
-  /** The bytes before `limit`, with every event the rewriter changes replaced or dropped. */
-  #rewrite(window: Buffer, ends: readonly number[], limit: number, rewrite: EventRewriter): Uint8Array | undefined {
+  /** The bytes in `[start, limit)`, with every event the rewriter changes replaced or dropped. */
+  #rewrite(
+    window: Buffer,
+    ends: readonly number[],
+    start: number,
+    limit: number,
+    rewrite: EventRewriter,
+  ): Uint8Array | undefined {
     const parts: Uint8Array[] = [];
-    let from = 0;
+    let from = start;
     let last = -1;
     const probe = rewrite.probe;
-    for (let at = nextKey(window, probe, 0, limit); at !== -1; at = nextKey(window, probe, at + probe.length, limit)) {
+    for (
+      let at = nextKey(window, probe, start, limit);
+      at !== -1;
+      at = nextKey(window, probe, at + probe.length, limit)
+    ) {
       const [s, e] = eventAround(ends, at);
       if (s === last) continue;
       last = s;
@@ -292,7 +404,7 @@ class SseRelay implements Relay {
       if (replaced !== null) parts.push(replaced);
       from = e;
     }
-    if (parts.length === 0) return limit === window.byteLength ? window : window.subarray(0, limit);
+    if (parts.length === 0) return start === 0 && limit === window.byteLength ? window : window.subarray(start, limit);
     parts.push(window.subarray(from, limit));
     const out = Buffer.concat(parts);
     return out.byteLength === 0 ? undefined : out;
@@ -312,7 +424,9 @@ class SseRelay implements Relay {
         : new StreamInterruptedError(this.#options.provider, error);
       return this.#afterHook(failure, sseErrorEvent(hookFailureBody(error)));
     }
-    return this.#afterHook(undefined, extra === undefined ? terminal : Buffer.concat([extra, terminal]));
+    const last =
+      this.#hooks.dropTerminal === true ? extra : extra === undefined ? terminal : Buffer.concat([extra, terminal]);
+    return this.#afterHook(undefined, last);
   }
 
   /**
@@ -347,8 +461,8 @@ class SseRelay implements Relay {
     }
   }
 
-  #afterHook(failure: SafeRouterError | undefined, last: Uint8Array): Uint8Array | undefined {
-    if (this.#cancelled) {
+  #afterHook(failure: SafeRouterError | undefined, last: Uint8Array | undefined): Uint8Array | undefined {
+    if (this.#cancelled || last === undefined) {
       // The consumer left while the hook ran; the hook ran all the same.
       this.#finish(failure);
       return undefined;
@@ -373,7 +487,14 @@ class SseRelay implements Relay {
   }
 
   #snapshot(completed: boolean, error?: Error): StreamSummary {
-    return { usage: this.#usage, finishReason: this.#finishReason, bytes: this.#bytes, completed, error };
+    return {
+      usage: this.#usage,
+      usageEvent: this.#held,
+      finishReason: this.#finishReason,
+      bytes: this.#bytes,
+      completed,
+      error,
+    };
   }
 
   /**
@@ -383,6 +504,7 @@ class SseRelay implements Relay {
   #finish(error: Error | undefined): void {
     if (this.#phase === 'finished') return;
     this.#phase = 'finished';
+    if (this.#silence !== undefined) clearTimeout(this.#silence);
     this.#settle(this.#snapshot(error === undefined, error));
   }
   /**
