@@ -5,6 +5,7 @@ import { exactCostMicros, formatUsd } from '@saferouter/billing';
 import { UpstreamError, type ChatRequestBody, type StreamResult } from '@saferouter/router';
 import { AuditFailedError } from './evidence.js';
 import { createMeteredChat, type MeteredReply, type MeteringDeps } from './metered-chat.js';
+import { chatUsage } from './reply-dialect.js';
 import { entry, fakeEvidence, fixedCatalog, openBooks, sse, type Books, type Script } from './testing.js';
 
 const enc = new TextEncoder();
@@ -94,8 +95,11 @@ describe('receipts', () => {
     const chunks = [': keep-alive\n\n', ...sse(['Hello', ' there'], USAGE)];
     const chat = chatWith([{ entry: MODEL, script: () => ({ chunks }) }], fake.evidence);
     const text = await readAll(await chat.complete(call('req_s', true)));
-    const before = chunks.slice(0, -1).join('');
+    // The usage event is sent rewritten with the cost, and the receipt covers those bytes.
+    const billedUsage = `data: ${JSON.stringify({ choices: [], usage: chatUsage({ upstream: { ...USAGE, total_tokens: 0 }, prompt: USAGE.prompt_tokens, completion: USAGE.completion_tokens, cached: 0, reasoning: 0, costMicros: COST }) })}\n\n`;
+    const before = `${chunks.slice(0, -2).join('')}${billedUsage}`;
     expect(text).toBe(`${before}: saferouter-receipt receipt-1\n\ndata: [DONE]\n\n`);
+    expect(text).toContain('"cost":');
     expect(fake.records[0]?.response).toBe(before);
     expect(fake.records[0]?.details?.costUsd).toBe(formatUsd(COST));
   });

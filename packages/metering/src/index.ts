@@ -5,3 +5,4 @@
 export * from './metered-chat.js';
 export { completionText, DEFAULT_MAX_OUTPUT, holdShape, type HoldShape } from './estimates.js';
 export * from './evidence.js';
+export * from './reply-dialect.js';

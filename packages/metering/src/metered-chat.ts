@@ -28,21 +28,31 @@ import {
   type Limits,
   type Pricing,
 } from '@saferouter/billing';
+import { createHmac } from 'node:crypto';
 import { SafeRouterError } from '@saferouter/errors';
 import {
+  cachedTokensOf,
+  NoEndpointError,
+  reasoningTokensOf,
   withFallback,
   type AbortSignalLike,
   type Attempt,
+  type Candidate,
   type Catalog,
   type ChatRequestBody,
+  type EndpointStats,
+  type ExcludedEndpoint,
+  type FallbackStreamResult,
   type StreamResult,
   type StreamSummary,
   type Usage,
 } from '@saferouter/router';
-import type { ActivityEntry } from '@saferouter/store';
+import { fitActivityExcluded, type ActivityEntry } from '@saferouter/store';
 import { deliveredCompletionTokens } from './delivered.js';
 import { issueEvidence, type Evidence, type EvidenceSession } from './evidence.js';
 import { completionText, holdShape, type HoldShape } from './estimates.js';
+import { CommittedStream, raceRoute, ROUTE_PENDING } from './committed-stream.js';
+import { chatDialect, type ChargedUsage, type ReplyDialect, type ReplyFacts } from './reply-dialect.js';
 
 /** Where activity entries go (the gateway batches them off the request path). */
 export interface ActivitySink {
@@ -62,6 +72,15 @@ export interface MeteringDeps {
   log?: ((message: string, error: unknown) => void) | undefined;
   /** Receipts and audit samples. Without it, requests are metered but not receipted. */
   evidence?: Evidence | undefined;
+  /**
+   * The deployment's secret for pseudonymizing `user`: upstreams get
+   * `HMAC-SHA256(secret, key id ‖ 0x00 ‖ user)` in hex. Without it, `user` is dropped.
+   */
+  userSecret?: Uint8Array | undefined;
+  /** Observed latency and throughput per endpoint: fed by every answer, read by `provider.sort`. */
+  stats?: EndpointStats | undefined;
+  /** Silence (ms) after which a stream gets a `: SAFEROUTER PROCESSING` comment. Default 15 000. */
+  keepAliveMs?: number | undefined;
 }
 
 /** Who pays. The operator's admin key has no account: its calls are logged, not billed. */
@@ -81,6 +100,8 @@ export interface ChatCall {
   requestBytes: Uint8Array;
   /** Fires when the client is gone: the upstream is aborted and fallback stops. */
   signal?: AbortSignalLike | undefined;
+  /** What the client hears (default: chat completions, see reply-dialect.ts). */
+  dialect?: ((facts: ReplyFacts) => ReplyDialect) | undefined;
 }
 
 interface ReplyBase {
@@ -88,6 +109,11 @@ interface ReplyBase {
   requested: string;
   /** The catalog id of the model that answered. */
   answeredBy: string;
+  /**
+   * The provider that answered (a model may be served by several); undefined for a stream
+   * committed before any answer (see committed-stream.ts), which names it in an SSE comment.
+   */
+  provider: string | undefined;
 }
 
 export type MeteredReply =
@@ -122,6 +148,27 @@ export interface MeteredChat {
 const MAX_RETAINED_BYTES = 8 * 1024 * 1024;
 
 const FREE: Pricing = { inputMicrosPerMillion: 0, outputMicrosPerMillion: 0 };
+const DEFAULT_KEEP_ALIVE_MS = 15_000;
+/** A completion id worth keeping for `GET /v1/generation`: printable, bounded. */
+const GENERATION_ID = /^[\x21-\x7e]{1,200}$/;
+
+/** `user` as upstreams see it: unlinkable across keys, stable for one key. */
+export function pseudonymousUser(secret: Uint8Array, keyId: string, user: string): string {
+  return createHmac('sha256', secret).update(keyId).update('\0').update(user).digest('hex');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The `id` of a chat completion (or chunk), when it is one we can store. */
+function generationIdOf(json: unknown): string | undefined {
+  const id = isRecord(json) ? json['id'] : undefined;
+  return typeof id === 'string' && GENERATION_ID.test(id) ? id : undefined;
+}
+
+const utf8 = new TextDecoder();
+const REASONING_PROBE = Buffer.from('"reasoning');
 
 /** The charge could not be written, so the answer is withheld: never an unbilled acknowledgement. */
 export class BillingFailedError extends SafeRouterError {
@@ -153,19 +200,28 @@ class MeteredRequest {
   readonly #deps: MeteringDeps;
   readonly #call: ChatCall;
   readonly #stream: boolean;
-  readonly #requested: string;
-  readonly #provider: string;
-  readonly #pricing: Pricing;
-  readonly #chain: ReturnType<Catalog['candidates']>;
+  #requested: string;
+  #provider = 'saferouter';
+  #pricing: Pricing = FREE;
+  #chain: Candidate[] = [];
+  #excluded: readonly ExcludedEndpoint[] = [];
   readonly #attempts: Attempt[] = [];
+  #dialect!: ReplyDialect;
+  /** The completion `id` the response carried (for `GET /v1/generation`). */
+  #generationId: string | undefined;
+  /** Reasoning was streamed: zero-completion insurance never applies then. */
+  #sawReasoning = false;
+  /** The stream's 200 went out before any candidate answered: a failure becomes an SSE event. */
+  #committed = false;
   #shape!: HoldShape;
   #admission!: Admission;
   #release: () => void = () => undefined;
   #started = 0;
   /** Set once the request's money is final and its entries are written: later endings are no-ops. */
   #done = false;
-  readonly #delivered: Uint8Array[] = [];
-  #deliveredBytes = 0;
+  /** What the upstream produced, kept to estimate a stream that ends without usage. */
+  readonly #produced: Uint8Array[] = [];
+  #producedBytes = 0;
   /** This request's evidence (receipt, sample), when evidence is on. */
   #evidence: EvidenceSession | undefined;
 
@@ -173,15 +229,12 @@ class MeteredRequest {
     this.#deps = deps;
     this.#call = call;
     this.#stream = call.body.stream === true;
-    const chain = deps.catalog.candidates(call.body);
-    const primary = chain[0]?.entry;
-    this.#requested = primary?.id ?? call.body.model;
-    this.#provider = primary?.provider ?? 'saferouter';
-    this.#pricing = primary?.pricing ?? FREE;
-    this.#chain = chain;
+    this.#requested = call.body.model;
   }
 
   async run(): Promise<MeteredReply> {
+    this.#plan();
+    this.#pseudonymizeUser();
     await this.#admit();
     let handedOff = false;
     try {
@@ -191,6 +244,49 @@ class MeteredRequest {
     } finally {
       // A stream keeps its concurrency slot until it ends (see #finish).
       if (!handedOff) this.#release();
+    }
+  }
+
+  /**
+   * The candidates (endpoints) to try, after the client's provider preferences. When none
+   * qualifies, the refusal (with why each was excluded) is recorded and thrown.
+   */
+  #plan(): void {
+    const { body, requestId } = this.#call;
+    let plan;
+    try {
+      plan = this.#deps.catalog.plan(body, { stats: this.#deps.stats });
+    } catch (error) {
+      if (error instanceof NoEndpointError) {
+        this.#excluded = fitActivityExcluded(error.excluded);
+        this.#refused(error);
+      }
+      throw error;
+    }
+    this.#chain = plan.candidates;
+    this.#excluded = fitActivityExcluded(plan.excluded);
+    const primary = plan.candidates[0]?.entry;
+    // The model asked for (aliases resolved), even when preferences start the route at a fallback.
+    this.#requested = this.#deps.catalog.resolve(body.model).id;
+    this.#provider = primary?.provider ?? 'saferouter';
+    this.#pricing = primary?.pricing ?? FREE;
+    const facts: ReplyFacts = { requestId, model: this.#requested, created: Math.floor(this.#deps.clock() / 1000) };
+    const reasoning = body['reasoning'];
+    this.#dialect =
+      this.#call.dialect?.(facts) ??
+      chatDialect({ excludeReasoning: isRecord(reasoning) && reasoning['exclude'] === true }, facts);
+  }
+
+  /** The raw `user` never leaves the gateway: a keyed hash goes upstream instead, or nothing. */
+  #pseudonymizeUser(): void {
+    const { body, caller } = this.#call;
+    const user = body['user'];
+    if (user === undefined) return;
+    const secret = this.#deps.userSecret;
+    if (typeof user === 'string' && user !== '' && secret !== undefined) {
+      body['user'] = pseudonymousUser(secret, caller.id, user);
+    } else {
+      delete body['user'];
     }
   }
 
@@ -232,15 +328,39 @@ class MeteredRequest {
   async #routeGenerate(): Promise<MeteredReply> {
     const { body, signal } = this.#call;
     const result = await this.#route(() => this.#model().doGenerate({ body, signal }));
-    // Charged (and receipted) before the client sees the answer: an acknowledged completion is always billed.
-    this.#evidence?.response(result.body);
-    const receipt = await this.#finish(
-      result.usage,
-      () => estimateCompletionTokens(completionText(result.body)),
-      200,
-      undefined,
+    let json: unknown = result.json;
+    if (json === undefined) {
+      try {
+        json = JSON.parse(utf8.decode(result.body));
+      } catch {
+        json = undefined;
+      }
+    }
+    this.#generationId = generationIdOf(json);
+    this.#sawReasoning = Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength).includes(
+      REASONING_PROBE,
     );
-    return { stream: false, body: result.body, receipt, requested: this.#requested, answeredBy: result.answeredBy };
+    let reply: Uint8Array = result.body;
+    // Charged (and receipted) before the client sees the answer: an acknowledged completion is always billed.
+    const receipt = await this.#finish({
+      usage: result.usage,
+      finishReason: result.finishReason,
+      completionEstimate: () => estimateCompletionTokens(completionText(result.body)),
+      status: 200,
+      error: undefined,
+      present: (charged) => {
+        reply = this.#dialect.body(json, result.body, charged);
+        this.#evidence?.response(reply);
+      },
+    });
+    return {
+      stream: false,
+      body: reply,
+      receipt,
+      requested: this.#requested,
+      answeredBy: result.answeredBy,
+      provider: result.attempts.at(-1)?.provider ?? this.#provider,
+    };
   }
 
   async #routeStream(): Promise<MeteredReply> {
@@ -252,18 +372,68 @@ class MeteredRequest {
         // The receipt covers the bytes sent before it; once the request is finished, nothing more.
         if (this.#done) return;
         this.#evidence?.response(chunk);
-        this.#retain(chunk);
       },
+      onSource: (chunk: Uint8Array): void => this.#retain(chunk),
+      rewrite: this.#dialect.rewrite,
+      holdUsageEvent: true,
+      dropTerminal: this.#dialect.dropTerminal,
+      keepAliveMs: this.#deps.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
       // The end of the stream (its [DONE], or a cut): charged and receipted before the client hears it.
-      beforeEnd: (summary: StreamSummary): Promise<Uint8Array | undefined> =>
-        this.#endStream(summary).then((jws) => (jws === undefined ? undefined : receiptComment(jws))),
+      beforeEnd: (summary: StreamSummary): Promise<Uint8Array | undefined> => this.#endStream(summary),
     };
-    const result = await this.#route(() => this.#model().doStream({ body, signal, hooks }));
-    // A client that left never reaches the hook: its stream settles here (a no-op after the hook).
+    const route = this.#route(() => this.#model().doStream({ body, signal, hooks }));
+    const keepAliveMs = this.#deps.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
+    const first = await raceRoute(route, keepAliveMs);
+    if (first === ROUTE_PENDING) return this.#commit(route, keepAliveMs, hooks.onChunk);
+    if (!first.ok) throw first.error;
+    const result = first.result;
+    this.#settleWhenEnded(result);
+    return {
+      stream: true,
+      result,
+      requested: this.#requested,
+      answeredBy: result.answeredBy,
+      provider: result.attempts.at(-1)?.provider ?? this.#provider,
+    };
+  }
+
+  /** A client that left never reaches the hook: its stream settles here (a no-op after the hook). */
+  #settleWhenEnded(result: StreamResult): void {
     void result.summary.then((summary) =>
-      this.#endStream(summary).catch((error: unknown) => this.#log('metering: settling an ended stream failed', error)),
+      this.#endStream(summary).then(
+        () => undefined,
+        (error: unknown) => this.#log('metering: settling an ended stream failed', error),
+      ),
     );
-    return { stream: true, result, requested: this.#requested, answeredBy: result.answeredBy };
+  }
+
+  /**
+   * No candidate answered within the keep-alive interval: the 200 goes out now and the route goes
+   * on inside the stream (committed-stream.ts). The answer, when it comes, settles as any stream.
+   */
+  #commit(
+    route: Promise<FallbackStreamResult>,
+    keepAliveMs: number,
+    onChunk: (chunk: Uint8Array) => void,
+  ): MeteredReply {
+    this.#committed = true;
+    route.then(
+      (result) => this.#settleWhenEnded(result),
+      () => undefined, // #route recorded the failure and released the hold
+    );
+    const first = this.#chain[0]?.entry;
+    const result = new CommittedStream({
+      route,
+      keepAliveMs,
+      first: { model: first?.id ?? this.#requested, provider: first?.provider ?? this.#provider },
+      onChunk,
+      onFailure: (error) => {
+        const jws = error.headers['x-saferouter-receipt'];
+        return Promise.resolve(jws === undefined ? undefined : receiptComment(jws));
+      },
+      onAbandon: () => this.#release(),
+    });
+    return { stream: true, result, requested: this.#requested, answeredBy: this.#requested, provider: undefined };
   }
 
   /** The fallback chain as one model, re-pricing the hold before each fallback. */
@@ -288,7 +458,8 @@ class MeteredRequest {
       this.#record(undefined);
       // A request that reached an upstream is receipted, failure or not (an upstream's 4xx too).
       if (this.#evidence !== undefined && this.#attempts.length > 0 && SafeRouterError.isInstance(error)) {
-        this.#evidence.response(error.responseBody());
+        // A committed stream sends the error as its last event, after the receipt: not covered.
+        if (!this.#committed) this.#evidence.response(error.responseBody());
         const receipt = await this.#receipt({ prompt: 0, completion: 0, cost: 0 });
         if (receipt !== undefined) error.headers['x-saferouter-receipt'] = receipt;
       }
@@ -298,9 +469,10 @@ class MeteredRequest {
 
   /**
    * A stream's end: completed or cut (from `beforeEnd`), or left (from its summary). Once only;
-   * returns the receipt, or undefined when there is none (evidence off, or already ended).
+   * returns the bytes to send before the stream's last event (the usage event with the cost, then
+   * the receipt comment), or undefined when already ended.
    */
-  async #endStream(summary: StreamSummary): Promise<string | undefined> {
+  async #endStream(summary: StreamSummary): Promise<Uint8Array | undefined> {
     if (this.#done) return undefined;
     try {
       const left = (summary.error as { code?: unknown } | undefined)?.code === 'client_closed_request';
@@ -310,34 +482,66 @@ class MeteredRequest {
         : left
           ? 'client_closed_request: the client left mid-stream'
           : `stream_interrupted: ${summary.error?.message ?? 'the upstream ended early'}`;
-      return await this.#finish(summary.usage, () => deliveredCompletionTokens(this.#delivered), status, error);
+      const held = summary.usageEvent?.json;
+      this.#generationId = generationIdOf(held) ?? this.#generationId;
+      let usageBytes: Uint8Array | undefined;
+      const jws = await this.#finish({
+        usage: summary.usage,
+        finishReason: summary.finishReason,
+        // Every token the upstream produced, delivered or not (stripped reasoning included).
+        completionEstimate: () => deliveredCompletionTokens(this.#produced),
+        status,
+        error,
+        present: (charged) => {
+          usageBytes = this.#dialect.end(held, charged, { completed: summary.completed });
+          this.#evidence?.response(usageBytes);
+        },
+      });
+      const receipt = jws === undefined ? undefined : receiptComment(jws);
+      const parts = [usageBytes, receipt].filter((p): p is Uint8Array => p !== undefined);
+      return parts.length === 0 ? undefined : Buffer.concat(parts);
     } finally {
-      this.#delivered.length = 0;
+      this.#produced.length = 0;
       this.#release();
     }
   }
 
   /**
-   * Settles at the admission's current pricing (the model that answered), issues the evidence, and
+   * Settles at the admission's current pricing (the model that answered), lets `present` build
+   * what the client receives from the charge (hashed into the receipt), issues the evidence, and
    * records the attempts; returns the receipt. If the charge cannot be written, the hold is
    * released and `billing_failed` thrown; if a sample cannot, the charge is refunded and
    * `audit_failed` thrown.
+   *
+   * Zero-completion insurance: an answer with no completion tokens that ended in an error or
+   * without a finish reason costs nothing (unless it streamed reasoning, which was work done).
    */
-  async #finish(
-    usage: Usage | undefined,
-    completionEstimate: () => number,
-    status: number,
-    error: string | undefined,
-  ): Promise<string | undefined> {
+  async #finish(end: {
+    usage: Usage | undefined;
+    finishReason: string | undefined;
+    completionEstimate: () => number;
+    status: number;
+    error: string | undefined;
+    present: (charged: ChargedUsage) => void;
+  }): Promise<string | undefined> {
     if (this.#done) return undefined;
     this.#done = true;
+    const { usage, status, error } = end;
     const estimated = usage === undefined;
     const prompt = usage?.prompt_tokens ?? this.#shape.promptTokens;
-    const completion = usage?.completion_tokens ?? completionEstimate();
+    const completion = usage?.completion_tokens ?? end.completionEstimate();
+    const cached = cachedTokensOf(usage);
+    const reasoning = reasoningTokensOf(usage);
+    const insured = completion === 0 && (error !== undefined || end.finishReason === undefined) && !this.#sawReasoning;
     let charged: number;
     try {
-      charged = (await this.#admission.settle({ promptTokens: prompt, completionTokens: completion, estimated }))
-        .chargedMicros;
+      charged = (
+        await this.#admission.settle(
+          insured
+            ? { promptTokens: 0, completionTokens: 0 }
+            : { promptTokens: prompt, completionTokens: completion, cachedTokens: cached, estimated },
+        )
+      ).chargedMicros;
     } catch (cause) {
       await this.#admission.release().catch(() => undefined);
       const failure = new BillingFailedError(cause);
@@ -345,29 +549,32 @@ class MeteredRequest {
       this.#record({
         prompt: 0,
         completion: 0,
+        cached: 0,
+        reasoning: 0,
         cost: 0,
         estimated: false,
         status: failure.statusCode,
         error: `${failure.code}: ${failure.message}`,
+        finishReason: undefined,
       });
       throw failure;
     }
+    end.present({ upstream: usage, prompt, completion, cached, reasoning, costMicros: charged });
+    const outcome = { prompt, completion, cached, reasoning, estimated, finishReason: end.finishReason };
     let receipt: string | undefined;
     try {
       receipt = await this.#receipt({ prompt, completion, cost: charged });
     } catch (failure) {
       const known = SafeRouterError.isInstance(failure) ? failure : undefined;
       this.#record({
-        prompt,
-        completion,
+        ...outcome,
         cost: 0,
-        estimated,
         status: known?.statusCode ?? 500,
         error: known === undefined ? 'internal_error' : `${known.code}: ${known.message}`,
       });
       throw failure;
     }
-    this.#record({ prompt, completion, cost: charged, estimated, status, error });
+    this.#record({ ...outcome, cost: charged, status, error });
     return receipt;
   }
 
@@ -411,16 +618,21 @@ class MeteredRequest {
       | {
           prompt: number;
           completion: number;
+          cached: number;
+          reasoning: number;
           cost: number;
           estimated: boolean;
           status: number;
           error: string | undefined;
+          finishReason: string | undefined;
         }
       | undefined,
   ): void {
     const { caller, requestId } = this.#call;
+    const now = this.#deps.clock();
     for (const a of this.#attempts) {
       const ok = a.ok && outcome !== undefined;
+      const generationMs = ok ? Math.max(0, now - this.#started) : null;
       this.#deps.activity.push({
         id: this.#deps.newId(),
         requestId,
@@ -439,7 +651,26 @@ class MeteredRequest {
         costMicros: ok ? outcome.cost : 0,
         stream: this.#stream,
         estimated: ok ? outcome.estimated : false,
+        generationId: ok ? (this.#generationId ?? null) : null,
+        finishReason: ok ? storableFinishReason(outcome.finishReason) : null,
+        cachedTokens: ok ? outcome.cached : 0,
+        reasoningTokens: ok ? outcome.reasoning : 0,
+        generationMs,
+        // The endpoints the client's preferences (or the catalog's rules) excluded, once per request.
+        excluded: a.attempt === 1 ? this.#excluded : [],
       });
+      if (ok && !outcome.estimated && outcome.status === 200 && generationMs !== null) {
+        // Throughput counts the answer's own generation: the request's time minus every attempt's
+        // time to its result (failed ones, and the answer's time to its first byte).
+        const beforeAnswer = this.#attempts.reduce((sum, attempt) => sum + attempt.latencyMs, 0);
+        this.#deps.stats?.record({
+          model: a.modelId,
+          provider: a.provider,
+          latencyMs: a.ttfbMs ?? a.latencyMs,
+          completionTokens: outcome.completion,
+          generationMs: Math.max(1, Math.round(generationMs - beforeAnswer)),
+        });
+      }
     }
   }
 
@@ -464,14 +695,18 @@ class MeteredRequest {
       costMicros: 0,
       stream: this.#stream,
       estimated: false,
+      excluded: this.#excluded,
     });
   }
 
-  /** Keeps delivered chunks (by reference, up to a cap) to estimate a cut stream's output. */
+  /** Keeps the upstream's chunks (by reference, up to a cap) to estimate a cut stream's output. */
   #retain(chunk: Uint8Array): void {
-    if (this.#deliveredBytes >= MAX_RETAINED_BYTES) return;
-    this.#delivered.push(chunk);
-    this.#deliveredBytes += chunk.byteLength;
+    if (!this.#sawReasoning && Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).includes(REASONING_PROBE))
+      this.#sawReasoning = true;
+    if (this.#generationId === undefined && this.#producedBytes === 0) this.#generationId = firstId(chunk);
+    if (this.#producedBytes >= MAX_RETAINED_BYTES) return;
+    this.#produced.push(chunk);
+    this.#producedBytes += chunk.byteLength;
   }
 
   #log(message: string, error: unknown): void {
@@ -480,6 +715,18 @@ class MeteredRequest {
 }
 
 const encoder = new TextEncoder();
+
+/** A finish reason the activity log keeps: 1 to 64 characters, else none. */
+function storableFinishReason(reason: string | undefined): string | null {
+  return reason !== undefined && reason.length > 0 && reason.length <= 64 ? reason : null;
+}
+
+/** The first `"id":"…"` of a stream's first chunk: the completion id, before any usage event names it. */
+function firstId(chunk: Uint8Array): string | undefined {
+  const text = utf8.decode(chunk.subarray(0, 4096));
+  const match = /"id"\s*:\s*"([\x21-\x21\x23-\x5b\x5d-\x7e]{1,200})"/.exec(text);
+  return match?.[1];
+}
 
 /** The SSE comment that carries a stream's receipt, just before its last event. */
 function receiptComment(jws: string): Uint8Array {

@@ -14,6 +14,7 @@ import {
   UpstreamError,
   type Candidate,
   type Catalog,
+  type CatalogEndpoint,
   type CatalogModel,
   type ChatModelV1,
   type StreamResult,
@@ -95,7 +96,7 @@ export function scriptedModel(id: string, provider: string, script: () => Script
 
 /** A catalog entry with prices in micro-dollars per million tokens. */
 export function entry(id: string, input: number, output: number, extra: Partial<CatalogModel> = {}): CatalogModel {
-  return {
+  const base = {
     id,
     upstreamId: id,
     provider: `${id}-provider`,
@@ -112,6 +113,17 @@ export function entry(id: string, input: number, output: number, extra: Partial<
     synthesized: false,
     ...extra,
   };
+  const endpoint: CatalogEndpoint = {
+    provider: base.provider,
+    upstreamId: base.upstreamId,
+    pricing: base.pricing,
+    contextLength: base.contextLength,
+    maxOutputTokens: base.maxOutputTokens,
+    capabilities: base.capabilities,
+    available: base.available,
+    dataRetention: undefined,
+  };
+  return { endpoints: [endpoint], ...base };
 }
 
 /** A catalog whose chain for any request is `chain` (its `models` field ignored). */
@@ -132,6 +144,10 @@ export function fixedCatalog(chain: readonly { entry: CatalogModel; script: () =
     candidates: (body) => {
       if (!byId.has(body.model)) throw new ModelNotFoundError(body.model);
       return candidates;
+    },
+    plan: (body) => {
+      if (!byId.has(body.model)) throw new ModelNotFoundError(body.model);
+      return { candidates, excluded: [] };
     },
     close: () => Promise.resolve(),
   };
