@@ -6,7 +6,7 @@
  *   shows tokens and latency;
  * - Stop mid-stream keeps a shorter answer, marked stopped, and the gateway logged the request;
  * - the conversation survives a reload, is renamed inline and deleted after a confirmation;
- * - markdown code blocks get a copy button; a paid model's cost is shown as an estimate;
+ * - markdown code blocks get a copy button; a paid model's cost is the `usage.cost` the gateway charged;
  * - errors stay inline with the user's message kept: an interrupted stream, a 402 naming the
  *   tokens the balance affords, a 429 saying when to retry;
  * - a 360 px phone gets no horizontal scrolling;
@@ -230,7 +230,7 @@ describe.skipIf(SKIP_BROWSER)('the Chat page in Chromium', { timeout: 90_000 }, 
     expect(await page.evaluate(() => localStorage.getItem('saferouter.chat.conversations'))).toBe('[]');
   });
 
-  it('renders markdown with a copy button per code block, and a paid model’s cost as an estimate', async () => {
+  it('renders markdown with a copy button per code block, and a paid model’s exact cost (usage.cost)', async () => {
     env.upstream.setBehavior('m-primary', {
       content: 'Here it is:\n\n```ts\nconst answer = 42;\n```\n\nDone.',
       chunks: 4,
@@ -246,7 +246,8 @@ describe.skipIf(SKIP_BROWSER)('the Chat page in Chromium', { timeout: 90_000 }, 
       await answer.getByTestId('code-copy').click();
       await expect.poll(() => answer.getByTestId('code-copy').innerText(), POLL).toBe('Copied');
       expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('const answer = 42;\n');
-      expect(await answer.getByTestId('answer-cost').innerText()).toMatch(/^\$0\.\d+ est\.$/);
+      // The stream's usage carries the charged cost, so it is shown as is, not as an estimate.
+      expect(await answer.getByTestId('answer-cost').innerText()).toMatch(/^\$0\.\d+$/);
       expect(await answer.getByTestId('answer-tokens').innerText()).toMatch(/^\d+ in · \d+ out$/);
     } finally {
       env.upstream.reset();

@@ -6,7 +6,7 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import type { Attestor } from '@saferouter/attest/node';
-import type { Catalog } from '@saferouter/router';
+import { createEndpointStats, type Catalog, type EndpointStats } from '@saferouter/router';
 import { timeOrderedId, type ActivityEntry, type ReceiptRecord, type Store } from '@saferouter/store';
 import { createBilling, createMemoryLimiter, type Billing, type Limiter } from '@saferouter/billing';
 import { createMeteredChat, type Evidence } from '@saferouter/metering';
@@ -25,6 +25,8 @@ import type { AuditLog, ReceiptIssuer, StartupLog } from '@saferouter/audit/node
 import { receiptRoutes } from './routes/receipts.js';
 import { verifierRoutes } from './routes/verifier.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { generationRoutes } from './routes/generation.js';
+import { responsesRoutes } from './routes/responses.js';
 import { KEYS_PATH } from '@saferouter/ehbp';
 import { ehbp, hpkeKeysHandler, type ReplayGuard } from '@saferouter/ehbp/server';
 import { readRawBody } from './body.js';
@@ -75,6 +77,15 @@ export interface GatewayDeps {
    * share one), and whether plaintext bodies on `/v1/*` are refused.
    */
   ehbp?: { dh: (peer: Uint8Array) => Uint8Array; publicKey: Uint8Array; replay: ReplayGuard; required: boolean };
+  /**
+   * The deployment's secret for `user` pseudonyms (`HMAC-SHA256(secret, key id ‖ user)` goes
+   * upstream). Absent: `user` is dropped, never forwarded raw.
+   */
+  userSecret?: Uint8Array;
+  /** Observed endpoint latency/throughput for `provider.sort`; default a fresh in-memory one. */
+  endpointStats?: EndpointStats;
+  /** Silence before a stream gets a `: SAFEROUTER PROCESSING` comment; default 15 000 ms. */
+  keepAliveMs?: number;
 }
 
 export interface Gateway {
@@ -82,6 +93,7 @@ export interface Gateway {
   auth: KeyAuth;
   billing: Billing;
   activity: BatchWriter<ActivityEntry>;
+  endpointStats: EndpointStats;
   /** Flushes batched writes and stops timers. Does not close the store. */
   close(): Promise<void>;
 }
@@ -104,6 +116,8 @@ const requireSealedBody: MiddlewareHandler<AppEnv> = async (c, next) => {
 /** Paths with a fixed set of methods: anything else on them is a 405, not a 404. */
 const allowedMethods = new Map<string, readonly string[]>([
   ['/v1/chat/completions', ['POST']],
+  ['/v1/responses', ['POST']],
+  ['/v1/generation', ['GET']],
   ['/v1/models', ['GET']],
   ['/v1/keys', ['GET', 'POST']],
   ['/v1/key', ['GET']],
@@ -147,7 +161,19 @@ export function createApp(deps: GatewayDeps): Gateway {
           keepReceipt: (record) => receipts.push(record),
           addSample: (sample) => deps.store.audit.addSample(sample),
         };
-  const chat = createMeteredChat({ catalog: deps.catalog, billing, limiter, activity, clock, newId, evidence });
+  const endpointStats = deps.endpointStats ?? createEndpointStats();
+  const chat = createMeteredChat({
+    catalog: deps.catalog,
+    billing,
+    limiter,
+    activity,
+    clock,
+    newId,
+    evidence,
+    userSecret: deps.userSecret,
+    stats: endpointStats,
+    keepAliveMs: deps.keepAliveMs,
+  });
   // Receipts past their retention are dropped hourly.
   const retention =
     audit === undefined
@@ -243,6 +269,8 @@ export function createApp(deps: GatewayDeps): Gateway {
   const isKeysPath = (path: string): boolean => path === '/v1/keys' || path.startsWith('/v1/keys/');
   app.use('/v1/*', (c, next) => (isKeysPath(c.req.path) ? auth.requireAdmin(c, next) : auth.requireKey(c, next)));
   app.route('/v1', chatRoutes({ chat, bodyLimitBytes: bodyLimit }));
+  app.route('/v1', responsesRoutes({ chat, bodyLimitBytes: bodyLimit, clock }));
+  app.route('/v1', generationRoutes({ store: deps.store, flush: () => activity.flush() }));
   app.route('/v1', modelRoutes(deps.catalog));
   app.route('/v1', keyRoutes({ store: deps.store, billing, auth, clock }));
   app.route('/v1', ownKeyRoute(deps.store, { selfTopup: deps.selfTopup ?? false }));
@@ -260,6 +288,7 @@ export function createApp(deps: GatewayDeps): Gateway {
     auth,
     billing,
     activity,
+    endpointStats,
     async close() {
       if (retention !== undefined) clearInterval(retention);
       await auth.close();

@@ -4,7 +4,7 @@
  * upstream as is.
  */
 import * as v from 'valibot';
-import { MAX_CLIENT_MODELS, type ChatRequestBody } from '@saferouter/router';
+import { MAX_CLIENT_MODELS, ProviderPreferencesSchema, type ChatRequestBody } from '@saferouter/router';
 import { ApiError } from './errors.js';
 import { parseOr400 } from './validation.js';
 
@@ -24,6 +24,28 @@ const TokenBudget = (name: string) =>
     ),
   );
 
+/** OpenRouter's `reasoning` object; each provider's adapter maps it to that provider's own field. */
+export const ReasoningSchema = v.strictObject(
+  {
+    effort: v.optional(
+      v.picklist(
+        ['none', 'minimal', 'low', 'medium', 'high'],
+        '"effort" must be one of none, minimal, low, medium, high',
+      ),
+    ),
+    max_tokens: v.optional(
+      v.pipe(
+        v.number('"max_tokens" must be a number'),
+        v.safeInteger('"max_tokens" must be a whole number'),
+        v.minValue(0),
+      ),
+    ),
+    exclude: v.optional(v.boolean('"exclude" must be a boolean')),
+    enabled: v.optional(v.boolean('"enabled" must be a boolean')),
+  },
+  'unknown field (allowed: effort, max_tokens, exclude, enabled)',
+);
+
 const ChatRequest = v.looseObject({
   model: v.pipe(v.string('"model" must be a string'), v.nonEmpty('"model" must not be empty')),
   messages: v.pipe(
@@ -40,6 +62,11 @@ const ChatRequest = v.looseObject({
     ),
   ),
   tools: v.optional(v.nullable(v.array(v.unknown(), '"tools" must be an array'))),
+  provider: v.optional(v.nullable(ProviderPreferencesSchema)),
+  reasoning: v.optional(v.nullable(ReasoningSchema)),
+  user: v.optional(
+    v.nullable(v.pipe(v.string('"user" must be a string'), v.maxLength(256, '"user" is at most 256 characters'))),
+  ),
   stream_options: v.optional(v.nullable(v.looseObject({ include_usage: v.optional(v.nullable(v.boolean())) }))),
 });
 

@@ -29,6 +29,11 @@ export interface GatewayConfig {
    * defaults it to 40 ms; absent or 0 (the tests' config): no pause.
    */
   demoChunkDelayMs?: number | undefined;
+  /**
+   * SAFEROUTER_STREAM_KEEPALIVE_MS: silence after which a stream gets a `: SAFEROUTER PROCESSING`
+   * comment (and again after each such gap). Default 15 000.
+   */
+  keepAliveMs?: number | undefined;
   /** SAFEROUTER_REQUIRE_EHBP=1: request bodies on /v1/* must come sealed with EHBP. */
   requireEhbp?: boolean | undefined;
   /** configfs-tsm report root (SAFEROUTER_TSM_ROOT); default /sys/kernel/config/tsm/report. */
@@ -162,6 +167,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
     redisUrl: env.REDIS_URL || undefined,
     selfTopup: env.SAFEROUTER_SELF_TOPUP === '1' || env.SAFEROUTER_SELF_TOPUP === 'true',
     demoChunkDelayMs: demoChunkDelayFrom(env),
+    keepAliveMs: positiveIntFrom(env, 'SAFEROUTER_STREAM_KEEPALIVE_MS', 15_000),
     requireEhbp: env.SAFEROUTER_REQUIRE_EHBP === '1' || env.SAFEROUTER_REQUIRE_EHBP === 'true',
     tsmRoot: env.SAFEROUTER_TSM_ROOT || undefined,
     measuredBinary: env.SAFEROUTER_MEASURED_BINARY ? resolve(env.SAFEROUTER_MEASURED_BINARY) : undefined,

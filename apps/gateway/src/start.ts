@@ -26,6 +26,7 @@ import {
 } from '@saferouter/audit/node';
 import { createApp, type Gateway } from './app.js';
 import { measureGateway, type GatewayMeasurement } from './measure.js';
+import { resolveUserSecret } from './user-secret.js';
 import { resolveAdminKey } from './admin-key.js';
 import type { GatewayConfig } from './config.js';
 import { loadTls } from './tls.js';
@@ -49,6 +50,10 @@ export interface RunningGateway {
 }
 
 export { defaultDashboardDir, defaultVerifierDir } from './static-files.js';
+
+/** Endpoint statistics are read from the last hour of answers, at most this many. */
+const STATS_WINDOW_MS = 3_600_000;
+const STATS_SAMPLES = 5_000;
 
 /**
  * @param entryFile the running entry (server.ts passes its own file); measured as the binary
@@ -83,6 +88,7 @@ export async function startGateway(
     limiter = createRedisLimiter({ url: config.redisUrl });
   }
   const admin = await resolveAdminKey(store, config.adminKey);
+  const userSecret = await resolveUserSecret(store);
   const startupLog = await appendStartupRecord({
     storage: store.tlog.log(STARTUP_LOG),
     attestor,
@@ -139,6 +145,8 @@ export async function startGateway(
       replay,
       required: config.requireEhbp === true,
     },
+    userSecret,
+    ...(config.keepAliveMs === undefined ? {} : { keepAliveMs: config.keepAliveMs }),
     ...(limiter ? { limiter } : {}),
   });
   // Holds left by a crashed replica (Postgres) are released once they expire. On SQLite holds
@@ -149,6 +157,16 @@ export async function startGateway(
       .catch((err: unknown) => console.error('billing: releasing expired holds failed:', err));
   }, 60_000);
   sweep.unref();
+  // provider.sort by latency/throughput reads recent answers: seeded from the activity log at
+  // start, and on Postgres refreshed from every replica's answers once a minute.
+  const loadStats = (): Promise<void> =>
+    store.activity
+      .endpointSamples(Date.now() - STATS_WINDOW_MS, STATS_SAMPLES)
+      .then((samples) => gateway.endpointStats.load(samples))
+      .catch((err: unknown) => console.error('routing: loading endpoint statistics failed:', err));
+  await loadStats();
+  const statsRefresh = store.kind === 'postgres' ? setInterval(() => void loadStats(), 60_000) : undefined;
+  statsRefresh?.unref();
 
   const server = await new Promise<Server>((resolveServer) => {
     const s = serve(
@@ -188,6 +206,7 @@ export async function startGateway(
         server.closeAllConnections();
       });
       clearInterval(sweep);
+      if (statsRefresh !== undefined) clearInterval(statsRefresh);
       await gateway.close();
       await auditLog.close();
       await limiter?.close();

@@ -166,6 +166,8 @@ export async function createFuzzGateway(): Promise<FuzzGateway> {
     adminKeyHash: hashApiKey(ADMIN_KEY),
     clock: fixture.now,
     selfTopup: true,
+    // `user` is pseudonymized with it before any upstream sees it.
+    userSecret: new Uint8Array(32).fill(9),
     attestor,
     startupLog,
     audit: { log: auditLog, issuer, sample: () => true, retentionDays: 30 },
@@ -388,7 +390,10 @@ export async function judge(req: FuzzRequest, res: Response): Promise<string | u
   return undefined;
 }
 
-/** A stream ends with `data: [DONE]` or an OpenAI-shaped error event; every event parses. */
+/**
+ * A stream ends with `data: [DONE]`, a Responses API terminal event (`response.completed`,
+ * `.incomplete`, `.failed`) or an OpenAI-shaped error event; every event parses.
+ */
 function inspectStream(text: string, cancelled: boolean, answer: string): string | undefined {
   const events = text
     .split(/\r\n\r\n|\n\n|\r\r/)
@@ -411,8 +416,10 @@ function inspectStream(text: string, cancelled: boolean, answer: string): string
   if (cancelled) return undefined;
   const last = events.at(-1) ?? '';
   const lastJson = parseJson(last.replace(/^data:\s*/, ''));
-  if (last !== 'data: [DONE]' && !(lastJson.ok && isOpenAIError(lastJson.value))) {
-    return `stream ends with neither [DONE] nor an error event: ${clip(last, 200)} in ${answer}`;
+  // A Responses-API stream ends with its terminal event instead of [DONE].
+  const responsesEnd = /^event: response\.(completed|incomplete|failed)\n/.test(last);
+  if (last !== 'data: [DONE]' && !responsesEnd && !(lastJson.ok && isOpenAIError(lastJson.value))) {
+    return `stream ends with neither [DONE], a Responses terminal event, nor an error event: ${clip(last, 200)} in ${answer}`;
   }
   return undefined;
 }

@@ -77,6 +77,8 @@ const CHAT_FIELDS = [
   'temperature',
   'n',
   'reasoning',
+  'provider',
+  'user',
 ];
 const CHAT_PATHS: Path[] = [
   ['messages', 0],
@@ -88,7 +90,41 @@ const CHAT_PATHS: Path[] = [
   ['tools', 0],
   ['tools', 0, 'function', 'parameters'],
   ['stream_options', 'include_usage'],
+  ['provider', 'order'],
+  ['provider', 'only', 0],
+  ['provider', 'sort'],
+  ['provider', 'max_price'],
+  ['provider', 'max_price', 'prompt'],
+  ['reasoning', 'effort'],
 ];
+
+/** Provider ids of the fuzz catalog, and a few it does not have. */
+const providerId = fc.constantFrom('saferouter', 'fake', 'nope', '');
+
+/** OpenRouter's `provider` object, valid most of the time. */
+const providerPrefs: fc.Arbitrary<Json> = fc
+  .record(
+    {
+      order: fc.array(providerId, { maxLength: 3 }),
+      only: fc.array(providerId, { maxLength: 3 }),
+      ignore: fc.array(providerId, { maxLength: 2 }),
+      allow_fallbacks: fc.boolean(),
+      sort: fc.constantFrom('price', 'latency', 'throughput'),
+      max_price: fc
+        .record(
+          {
+            prompt: fc.double({ min: 0, max: 5, noNaN: true }),
+            completion: fc.double({ min: 0, max: 5, noNaN: true }),
+          },
+          { requiredKeys: [] },
+        )
+        .map((m) => obj(m)),
+      require_parameters: fc.boolean(),
+      data_collection: fc.constantFrom('allow', 'deny'),
+    },
+    { requiredKeys: [] },
+  )
+  .map((p) => obj(p));
 
 function chatBody(stream: boolean): fc.Arbitrary<Json> {
   return fc
@@ -104,12 +140,79 @@ function chatBody(stream: boolean): fc.Arbitrary<Json> {
         stream_options: fc.boolean().map((include_usage) => obj({ include_usage })),
         response_format: fc.constant(obj({ type: 'json_object' })),
         temperature: fc.double({ min: 0, max: 2, noNaN: true }),
-        reasoning: fc.constantFrom('low', 'high').map((effort) => obj({ effort })),
+        reasoning: fc.oneof(
+          fc.constantFrom('low', 'high', 'none').map((effort) => obj({ effort })),
+          fc.record({ enabled: fc.boolean(), exclude: fc.boolean() }, { requiredKeys: [] }).map((r) => obj(r)),
+        ),
+        provider: providerPrefs,
+        user: text,
       },
       { requiredKeys: ['model', 'messages'] },
     )
     .map((fields) => obj({ ...fields, ...(stream ? { stream: true } : {}) }));
 }
+
+const RESPONSES_FIELDS = [
+  'model',
+  'input',
+  'instructions',
+  'max_output_tokens',
+  'tools',
+  'tool_choice',
+  'text',
+  'reasoning',
+  'stream',
+  'previous_response_id',
+  'store',
+  'provider',
+];
+const RESPONSES_PATHS: Path[] = [
+  ['input', 0],
+  ['input', 0, 'content'],
+  ['input', 0, 'content', 0, 'type'],
+  ['tools', 0],
+  ['text', 'format'],
+];
+
+/** A `POST /v1/responses` body: a string or a message list, optional tools and format. */
+function responsesBody(stream: boolean): fc.Arbitrary<Json> {
+  const item = fc.oneof(
+    fc
+      .tuple(fc.constantFrom('user', 'assistant', 'system', 'developer'), text)
+      .map(([role, content]) => obj({ role, content })),
+    text.map((t) => obj({ role: 'user', content: [obj({ type: 'input_text', text: t })] })),
+    fc.constant(obj({ type: 'function_call_output', call_id: 'call_1', output: '42' })),
+  );
+  return fc
+    .record(
+      {
+        model: fc.constantFrom(...MODEL_IDS),
+        input: fc.oneof(text, fc.array(item, { minLength: 1, maxLength: 3 })),
+        instructions: text,
+        max_output_tokens: fc.integer({ min: 1, max: 5000 }),
+        tools: fc.constant([
+          obj({ type: 'function', name: 'f', parameters: obj({ type: 'object', properties: obj({}) }) }),
+        ]),
+        tool_choice: fc.constantFrom('auto', 'none', 'required'),
+        text: fc.constantFrom('text', 'json_object').map((type) => obj({ format: obj({ type }) })),
+        reasoning: fc.constantFrom('low', 'high').map((effort) => obj({ effort })),
+        store: fc.boolean(),
+        provider: providerPrefs,
+      },
+      { requiredKeys: ['model', 'input'] },
+    )
+    .map((fields) => obj({ ...fields, ...(stream ? { stream: true } : {}) }));
+}
+
+const responses = (stream: boolean) =>
+  fc.record({
+    method: fc.constant('POST'),
+    target: query([]).map((q) => `/v1/responses${q}`),
+    auth: authFor('any'),
+    headers: contentHeaders,
+    body: encoded(mutated(responsesBody(stream), RESPONSES_FIELDS, RESPONSES_PATHS), true),
+    cancelAfterChunks: stream ? fc.option(fc.nat(6), { freq: 4, nil: undefined }) : fc.constant(undefined),
+  });
 
 const usd: fc.Arbitrary<Json> = fc.oneof(
   { arbitrary: fc.integer({ min: 1, max: 1_000_000_000 }).map((micros) => (micros / 1e6).toFixed(6)), weight: 4 },
@@ -172,6 +275,8 @@ const ACTIVITY_PARAMS = ['key_id', 'model', 'provider', 'request_id', 'outcome',
 /** Every path that has a handler, for the wrong-method and mixed properties. */
 const KNOWN_PATHS = [
   '/v1/chat/completions',
+  '/v1/responses',
+  '/v1/generation?id=req_0',
   '/v1/models',
   '/v1/models/saferouter/demo',
   '/v1/keys',
@@ -231,6 +336,18 @@ const chat = (stream: boolean) =>
 export const ROUTES: readonly RouteFuzz[] = [
   route('POST /v1/chat/completions', 16, chat(false)),
   route('POST /v1/chat/completions (stream)', 12, chat(true)),
+  route('POST /v1/responses', 6, responses(false)),
+  route('POST /v1/responses (stream)', 5, responses(true)),
+  route(
+    'GET /v1/generation',
+    2,
+    fc.record({
+      method: fc.constantFrom('GET', 'HEAD'),
+      target: query(['id']).map((q) => `/v1/generation${q}`),
+      auth: authFor('any'),
+      headers: fc.constant({}),
+    }),
+  ),
   route(
     'GET /v1/models[/{id}]',
     3,

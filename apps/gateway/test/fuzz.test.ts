@@ -171,7 +171,11 @@ describe('the oracle can fail', () => {
   });
 
   it.each([
-    ['a stream cut before [DONE]', sse('{"choices":[]}'), /neither \[DONE\] nor an error event/],
+    [
+      'a stream cut before [DONE]',
+      sse('{"choices":[]}'),
+      /neither \[DONE\], a Responses terminal event, nor an error event/,
+    ],
     ['a stream with a non-JSON event', sse('{"choices":', '[DONE]'), /not JSON/],
     ['a stream whose error event is not in OpenAI shape', sse('{"error":"x"}'), /OpenAI's shape/],
   ] as const)('flags %s', async (_name, res, expected) => {

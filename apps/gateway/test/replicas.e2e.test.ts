@@ -1,7 +1,8 @@
 /**
  * Two gateway processes as replicas: one Postgres schema, one Redis. A key revoked on replica A
- * must be refused by replica B within a second (B caches key lookups for a bounded time), and a
- * key's rpm and concurrency limits must hold across both replicas, not per process.
+ * must be refused by replica B within a second (B caches key lookups for a bounded time), a
+ * key's rpm and concurrency limits must hold across both replicas, not per process, and both
+ * pseudonymize a `user` the same way (one secret per deployment, kept in Postgres).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ let a: ChildGateway;
 let b: ChildGateway;
 
 beforeAll(async () => {
-  upstream = await startFakeUpstream({ record: false });
+  upstream = await startFakeUpstream();
   dir = mkdtempSync(join(tmpdir(), 'sr-replicas-'));
   const configPath = join(dir, 'catalog.json');
   writeFileSync(configPath, JSON.stringify(billingCatalogJson(upstream.url)));
@@ -46,6 +47,28 @@ const ownKey = (url: string, key: string): Promise<Response> =>
   fetch(`${url}/v1/key`, { headers: { authorization: `Bearer ${key}` } });
 const ask = (url: string, key: string, model = 'b-solo'): Promise<Response> =>
   chat(url, key, { model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 50 });
+
+describe('one deployment, one user pseudonym', () => {
+  it('the same key and user reach the upstream as the same HMAC from either replica, never raw', async () => {
+    const key = await createKey(a.url, ADMIN_KEY, 'pseudonym', '5');
+    const ask = async (gw: ChildGateway): Promise<unknown> => {
+      const before = upstream.requests.length;
+      const res = await chat(gw.url, key.key, {
+        model: 'b-cheap',
+        user: 'carol@example.com',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+      return upstream.requests[before]?.body['user'];
+    };
+    const fromA = await ask(a);
+    const fromB = await ask(b);
+    expect(fromA).toMatch(/^[0-9a-f]{64}$/);
+    expect(fromB).toBe(fromA);
+    expect(JSON.stringify(upstream.requests.map((r) => r.body))).not.toContain('carol');
+  });
+});
 
 describe('revocation', () => {
   it('a key revoked on A is refused by B within 1 s', async () => {

@@ -47,6 +47,12 @@ export function entryView(e: ActivityEntry): Record<string, unknown> {
     cost_usd: formatUsd(e.costMicros),
     stream: e.stream,
     estimated: e.estimated,
+    generation_id: e.generationId ?? null,
+    finish_reason: e.finishReason ?? null,
+    cached_tokens: e.cachedTokens ?? 0,
+    reasoning_tokens: e.reasoningTokens ?? 0,
+    generation_ms: e.generationMs ?? null,
+    excluded: e.excluded ?? [],
   };
 }
 

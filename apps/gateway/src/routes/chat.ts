@@ -17,16 +17,26 @@ export interface ChatRouteOptions {
   bodyLimitBytes: number;
 }
 
-const SSE_HEADERS = {
+export const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache',
   'x-accel-buffering': 'no',
 } as const;
 
-/** `X-SafeRouter-Fallback-From/To` when a fallback answered. */
-function fallbackHeaders(requested: string, answeredBy: string): Record<string, string> {
-  if (answeredBy === requested) return {};
-  return { 'x-saferouter-fallback-from': requested, 'x-saferouter-fallback-to': answeredBy };
+/**
+ * Who answered: `X-SafeRouter-Provider` (a provider is never swapped silently), and
+ * `X-SafeRouter-Fallback-From/To` when another model answered. A stream committed before any
+ * answer names it in an SSE comment instead (headers were already sent).
+ */
+export function answerHeaders(reply: {
+  requested: string;
+  answeredBy: string;
+  provider: string | undefined;
+}): Record<string, string> {
+  const headers: Record<string, string> =
+    reply.provider === undefined ? {} : { 'x-saferouter-provider': reply.provider };
+  if (reply.answeredBy === reply.requested) return headers;
+  return { ...headers, 'x-saferouter-fallback-from': reply.requested, 'x-saferouter-fallback-to': reply.answeredBy };
 }
 
 export function chatRoutes({ chat, bodyLimitBytes }: ChatRouteOptions): Hono<AppEnv> {
@@ -42,7 +52,7 @@ export function chatRoutes({ chat, bodyLimitBytes }: ChatRouteOptions): Hono<App
       requestBytes: bytes,
       signal: clientAbortSignal(c),
     });
-    const headers = fallbackHeaders(reply.requested, reply.answeredBy);
+    const headers = answerHeaders(reply);
     if (reply.stream) return sendStream(c, reply.result, { ...SSE_HEADERS, ...headers });
     if (reply.receipt !== undefined) headers['x-saferouter-receipt'] = reply.receipt;
     return sendJson(c, reply.body, headers);

@@ -1,10 +1,11 @@
 /**
- * `GET /v1/models` and `GET /v1/models/:id` through `app.request()`, and the exact decimal
- * printing of prices.
+ * `GET /v1/models` and `GET /v1/models/:id` through `app.request()`, each model's endpoints and
+ * cache-hit prices, and the exact decimal printing of prices.
  */
+import { createCatalog, parseCatalogConfig } from '@saferouter/router';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFixture, expectError, type Fixture } from '../test-fixture.js';
-import { decimal } from './models.js';
+import { decimal, modelRoutes } from './models.js';
 
 let fx: Fixture;
 beforeAll(async () => {
@@ -21,7 +22,8 @@ interface ModelView {
   provider: string;
   context_length: number;
   max_output_tokens: number;
-  pricing: { prompt: string; completion: string; input_per_million_usd: string; output_per_million_usd: string };
+  pricing: Record<string, string>;
+  endpoints: { provider: string; pricing: Record<string, string>; context_length: number; max_output_tokens: number }[];
   capabilities: string[];
   fallbacks: string[];
   available: boolean;
@@ -78,6 +80,76 @@ describe('GET /v1/models', () => {
       available: false,
       demo: false,
     });
+  });
+});
+
+describe('endpoints and cache-hit prices', () => {
+  it('lists the one endpoint of a one-provider model, priced like the model', async () => {
+    const body = (await (await fx.call('/v1/models')).json()) as { data: ModelView[] };
+    const nokey = body.data.find((m) => m.id === 'nokey/model');
+    expect(nokey?.endpoints).toEqual([
+      { provider: 'nokey', pricing: nokey?.pricing, context_length: 128000, max_output_tokens: 8192 },
+    ]);
+    expect(nokey?.pricing).not.toHaveProperty('input_cache_read');
+  });
+
+  it('lists every endpoint of a model with its own price and limits, and cache-hit prices per token and per million', async () => {
+    const catalog = createCatalog(
+      parseCatalogConfig({
+        providers: [
+          { id: 'deepseek', kind: 'deepseek', baseUrl: 'https://api.deepseek.test', apiKeyEnv: 'K' },
+          { id: 'zai', kind: 'zai', baseUrl: 'https://api.z.test/v4', apiKeyEnv: 'K' },
+        ],
+        models: [
+          {
+            id: 'shared',
+            contextLength: 128000,
+            maxOutputTokens: 8192,
+            pricing: { inputPerMillion: 0.3, outputPerMillion: 1.2, cachedInputPerMillion: 0.006 },
+            endpoints: [
+              { provider: 'deepseek' },
+              {
+                provider: 'zai',
+                upstreamModel: 'glm',
+                contextLength: 200000,
+                pricing: { inputPerMillion: 0.6, outputPerMillion: 2.2 },
+              },
+            ],
+          },
+        ],
+      }),
+      { env: { K: 'k' } },
+    );
+    try {
+      const res = await modelRoutes(catalog).request('/models/shared');
+      expect(res.status).toBe(200);
+      const m = (await res.json()) as ModelView;
+      const cached = {
+        prompt: '0.0000003',
+        completion: '0.0000012',
+        input_per_million_usd: '0.3',
+        output_per_million_usd: '1.2',
+        input_cache_read: '0.000000006',
+        cached_input_per_million_usd: '0.006',
+      };
+      expect(m).toMatchObject({ provider: 'deepseek', context_length: 128000, pricing: cached });
+      expect(m.endpoints).toEqual([
+        { provider: 'deepseek', pricing: cached, context_length: 128000, max_output_tokens: 8192 },
+        {
+          provider: 'zai',
+          pricing: {
+            prompt: '0.0000006',
+            completion: '0.0000022',
+            input_per_million_usd: '0.6',
+            output_per_million_usd: '2.2',
+          },
+          context_length: 200000,
+          max_output_tokens: 8192,
+        },
+      ]);
+    } finally {
+      await catalog.close();
+    }
   });
 });
 

@@ -1,10 +1,11 @@
 /**
  * `GET /v1/models`: the OpenAI list shape, plus what a router's users need to choose a model:
- * context length, pricing, provider, capabilities and whether its provider is configured.
- * Prices are held as integer micro-dollars per million tokens and printed as exact decimals.
+ * context length, pricing (cache hits included where priced), provider, capabilities, whether its
+ * provider is configured, and every endpoint (provider) serving it, each with its own price and
+ * limits. Prices are held as integer micro-dollars per million tokens and printed as exact decimals.
  */
 import { Hono } from 'hono';
-import type { Catalog, CatalogModel } from '@saferouter/router';
+import type { Catalog, CatalogModel, Pricing } from '@saferouter/router';
 import type { AppEnv } from '../env.js';
 
 /** Exact decimal string of `units / 10^scale` for a non-negative integer. */
@@ -17,9 +18,27 @@ export function decimal(units: number, scale: number): string {
   return frac ? `${whole}.${frac}` : whole;
 }
 
+/**
+ * A price in OpenRouter's convention (USD per token, as decimal strings: `prompt`, `completion`,
+ * `input_cache_read`) and per million (`*_per_million_usd`). The cache-hit fields appear only
+ * when the catalog prices cache hits; otherwise cached tokens cost the input price.
+ */
+export function pricingView(p: Pricing): Record<string, string> {
+  const out: Record<string, string> = {
+    prompt: decimal(p.inputMicrosPerMillion, 12),
+    completion: decimal(p.outputMicrosPerMillion, 12),
+    input_per_million_usd: decimal(p.inputMicrosPerMillion, 6),
+    output_per_million_usd: decimal(p.outputMicrosPerMillion, 6),
+  };
+  const cached = p.cachedInputMicrosPerMillion;
+  if (cached !== undefined) {
+    out['input_cache_read'] = decimal(cached, 12);
+    out['cached_input_per_million_usd'] = decimal(cached, 6);
+  }
+  return out;
+}
+
 export function modelView(m: CatalogModel): Record<string, unknown> {
-  const input = m.pricing.inputMicrosPerMillion;
-  const output = m.pricing.outputMicrosPerMillion;
   return {
     id: m.id,
     object: 'model',
@@ -29,13 +48,13 @@ export function modelView(m: CatalogModel): Record<string, unknown> {
     provider: m.provider,
     context_length: m.contextLength,
     max_output_tokens: m.maxOutputTokens,
-    pricing: {
-      // OpenRouter's convention: USD per token, as decimal strings.
-      prompt: decimal(input, 12),
-      completion: decimal(output, 12),
-      input_per_million_usd: decimal(input, 6),
-      output_per_million_usd: decimal(output, 6),
-    },
+    pricing: pricingView(m.pricing),
+    endpoints: m.endpoints.map((e) => ({
+      provider: e.provider,
+      pricing: pricingView(e.pricing),
+      context_length: e.contextLength,
+      max_output_tokens: e.maxOutputTokens,
+    })),
     capabilities: m.capabilities,
     fallbacks: m.fallbacks,
     available: m.available,
