@@ -69,12 +69,16 @@ export interface DashboardEnv {
 }
 
 /** Builds the dashboard, starts the fake upstream, a gateway serving the build, and Chromium. */
-export async function startDashboardEnv(overrides: Partial<GatewayConfig> = {}): Promise<DashboardEnv> {
+/** `overrides` may depend on the fake upstream's URL (a catalog pointing at it, say). */
+export async function startDashboardEnv(
+  overrides: Partial<GatewayConfig> | ((upstreamUrl: string) => Partial<GatewayConfig>) = {},
+): Promise<DashboardEnv> {
   const work = mkdtempSync(join(tmpdir(), 'sr-dash-'));
   const dist = join(work, 'dist');
   await buildDashboard(dist);
   const upstream = await startFakeUpstream();
-  const gw = await startTestGateway(upstream.url, { dashboardDir: dist, demoChunkDelayMs: 40, ...overrides });
+  const extra = typeof overrides === 'function' ? overrides(upstream.url) : overrides;
+  const gw = await startTestGateway(upstream.url, { dashboardDir: dist, demoChunkDelayMs: 40, ...extra });
   const browser = await launchChromium();
   return {
     gw,

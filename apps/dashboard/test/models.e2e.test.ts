@@ -13,6 +13,20 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, openPage, shoot, signIn, SKIP_BROWSER, startDashboardEnv, type DashboardEnv } from './fixtures.js';
+import { fakeCatalog } from '../../gateway/test/helpers.js';
+
+const MULTI = {
+  id: 'm-multi',
+  name: 'Multi-host model',
+  contextLength: 64000,
+  maxOutputTokens: 4096,
+  pricing: { inputPerMillion: 0.5, outputPerMillion: 1.5, cachedInputPerMillion: 0.05 },
+  capabilities: ['tools'],
+  endpoints: [
+    { provider: 'up', upstreamModel: 'm-multi-up' },
+    { provider: 'nokey', upstreamModel: 'm-multi-nk', pricing: { inputPerMillion: 0.4, outputPerMillion: 1.2 } },
+  ],
+};
 
 interface WireModel {
   id: string;
@@ -25,7 +39,8 @@ describe.skipIf(SKIP_BROWSER)('sign-in and the Models page in Chromium', { timeo
   let models: WireModel[];
 
   beforeAll(async () => {
-    env = await startDashboardEnv();
+    // The shared catalog plus one model served by two providers, with a cache-hit price.
+    env = await startDashboardEnv((upstreamUrl) => ({ catalog: fakeCatalog(upstreamUrl, [MULTI]) }));
     const res = await fetch(`${env.gw.url}/v1/models`, { headers: { authorization: `Bearer ${env.gw.userKey}` } });
     models = ((await res.json()) as { data: WireModel[] }).data;
   });
@@ -94,6 +109,26 @@ describe.skipIf(SKIP_BROWSER)('sign-in and the Models page in Chromium', { timeo
     await page.getByTestId('provider-filter').selectOption('');
     await expect.poll(() => cards.count()).toBe(models.length);
     await shoot(page, 'models');
+  });
+
+  it('shows the providers serving a model in the order they are tried, with their prices and the cache-hit price', async () => {
+    const { page } = await openPage(env);
+    await signIn(page, env.gw.userKey);
+    const card = page.locator('[data-testid="model-card"][data-model-id="m-multi"]');
+    await card.waitFor();
+    expect(await card.getByTestId('model-cached-price').innerText()).toBe('$0.05');
+    await card.getByTestId('model-endpoints').locator('summary').click();
+    const rows = card.getByTestId('model-endpoint');
+    expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-provider')))).toEqual(['up', 'nokey']);
+    expect(await rows.nth(0).innerText()).toBe('up $0.5 in · $1.5 out');
+    expect(await rows.nth(1).innerText()).toBe('nokey $0.4 in · $1.2 out');
+    // A single-provider model lists no endpoints; the provider filter finds a model by any endpoint.
+    expect(await page.locator('[data-model-id="m-primary"] [data-testid="model-endpoints"]').count()).toBe(0);
+    await page.getByTestId('provider-filter').selectOption('nokey');
+    await expect
+      .poll(() => page.getByTestId('model-card').evaluateAll((els) => els.map((e) => e.getAttribute('data-model-id'))))
+      .toEqual(models.filter((m) => m.provider === 'nokey' || m.id === 'm-multi').map((m) => m.id));
+    await shoot(page, 'models-endpoints');
   });
 
   it('"Try it" masks the key on screen and copies it complete', async () => {

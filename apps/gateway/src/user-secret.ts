@@ -4,9 +4,8 @@
  * user the same way. Upstreams see `HMAC-SHA256(secret, key id ‖ user)`, never the raw value.
  *
  * At rest it is stored as the other deployment secrets are today (the meta table); sealing them
- * to the attested identity is issue 16's work. Two replicas starting at the same instant on an
- * empty database may both generate one; each re-reads after writing, so at worst requests in that
- * first moment get pseudonyms that change once.
+ * to the attested identity is issue 16's work. Replicas starting at the same instant on an empty
+ * database agree: the secret is written only if absent, and each adopts what was kept.
  */
 import { randomBytes } from 'node:crypto';
 import type { Store } from '@saferouter/store';
@@ -24,8 +23,8 @@ function decode(stored: string | undefined): Uint8Array | undefined {
 export async function resolveUserSecret(store: Store): Promise<Uint8Array> {
   const stored = decode(await store.meta.get(META_KEY));
   if (stored !== undefined) return stored;
-  await store.meta.set(META_KEY, randomBytes(BYTES).toString('base64'));
-  const written = decode(await store.meta.get(META_KEY));
-  if (written === undefined) throw new Error('the user pseudonym secret could not be stored');
-  return written;
+  // The first replica to write it wins; every other one adopts its secret.
+  const kept = decode(await store.meta.setIfAbsent(META_KEY, randomBytes(BYTES).toString('base64')));
+  if (kept === undefined) throw new Error('the stored user pseudonym secret is malformed');
+  return kept;
 }

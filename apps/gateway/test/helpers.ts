@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCatalogConfig } from '@saferouter/router';
+import { parseCatalogConfig, type CatalogConfig } from '@saferouter/router';
 import type { GatewayConfig } from '../src/config.js';
 import { startGateway, type RunningGateway } from '../src/start.js';
 import { createSecureFetch } from '@saferouter/verify';
@@ -48,6 +48,12 @@ export function fakeCatalogJson(upstreamUrl: string): Record<string, unknown> {
       },
     ],
   };
+}
+
+/** The test catalog, parsed, with `extraModels` appended (raw config entries). */
+export function fakeCatalog(upstreamUrl: string, extraModels: readonly unknown[] = []): CatalogConfig {
+  const base = fakeCatalogJson(upstreamUrl) as { providers: unknown[]; models: unknown[] };
+  return parseCatalogConfig({ ...base, models: [...base.models, ...extraModels] });
 }
 
 export interface TestGateway extends RunningGateway {

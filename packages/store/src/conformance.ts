@@ -227,6 +227,20 @@ export function describeStoreConformance(name: string, createFixture: () => Prom
         expect(await store.meta.get('admin_key_hash')).toBe('b'.repeat(64));
       });
 
+      it('setIfAbsent: the first value written is kept and returned to every writer, across connections', async () => {
+        expect(await store.meta.setIfAbsent('secret', 'first')).toBe('first');
+        expect(await store.meta.setIfAbsent('secret', 'second')).toBe('first');
+        expect(await store.meta.get('secret')).toBe('first');
+        // Writers racing on an absent key (two connections, several calls each) all get one value.
+        const other = await open();
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? store : other).meta.setIfAbsent('raced', `v${i}`)),
+        );
+        expect(new Set(results).size).toBe(1);
+        expect(await store.meta.get('raced')).toBe(results[0]);
+        await expect(store.meta.setIfAbsent('secret', 7 as unknown as string)).rejects.toThrow(InvalidArgumentError);
+      });
+
       it('rejects malformed keys and values', async () => {
         await expect(store.meta.get('')).rejects.toThrow(InvalidArgumentError);
         await expect(store.meta.set('k', 7 as unknown as string)).rejects.toThrow(InvalidArgumentError);

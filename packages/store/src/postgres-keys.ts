@@ -125,5 +125,14 @@ export function createPostgresMetaStore(sql: PgSql, ensureOpen: () => void): Met
       await sql`INSERT INTO meta (key, value) VALUES (${key}, ${value})
                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`;
     },
+    async setIfAbsent(key, value) {
+      ensureOpen();
+      assertMetaKey(key);
+      assertMetaValue(value);
+      await sql`INSERT INTO meta (key, value) VALUES (${key}, ${value}) ON CONFLICT (key) DO NOTHING`;
+      // A second statement, so under READ COMMITTED it sees a row another replica committed first.
+      const rows = await sql<{ value: string }[]>`SELECT value FROM meta WHERE key = ${key}`;
+      return (rows[0] as { value: string }).value;
+    },
   };
 }

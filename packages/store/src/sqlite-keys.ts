@@ -152,11 +152,21 @@ export function createSqliteMetaStore(db: Database.Database, ensureOpen: () => v
   const set = db.prepare<[string, string]>(
     'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
   );
+  const insertIfAbsent = db.prepare<[string, string]>(
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING',
+  );
   return {
     async get(key) {
       ensureOpen();
       assertMetaKey(key);
       return get.get(key)?.value;
+    },
+    async setIfAbsent(key, value) {
+      ensureOpen();
+      assertMetaKey(key);
+      assertMetaValue(value);
+      insertIfAbsent.run(key, value);
+      return (get.get(key) as { value: string }).value;
     },
     async set(key, value) {
       ensureOpen();

@@ -87,6 +87,12 @@ export interface MetaStore {
   get(key: string): Promise<string | undefined>;
   /** Creates or overwrites. */
   set(key: string, value: string): Promise<void>;
+  /**
+   * Stores `value` unless the key already holds one, and returns what the key holds afterwards:
+   * the first writer wins, so replicas starting at once on one database agree (a generated
+   * deployment secret, say).
+   */
+  setIfAbsent(key: string, value: string): Promise<string>;
 }
 
 /** Which backend a store runs on. */

@@ -110,6 +110,23 @@ export function query(params: Record<string, string | number | undefined>): stri
 
 // ---- wire types (the subset the pages read) ----
 
+/** USD per token (`prompt`, `completion`, `input_cache_read`) and per million tokens, as exact decimals. */
+export interface ModelPricing {
+  prompt: string;
+  completion: string;
+  input_per_million_usd: string;
+  output_per_million_usd: string;
+  /** Cache-hit input price per token, when the provider has one. */
+  input_cache_read?: string;
+}
+
+export interface ModelEndpoint {
+  provider: string;
+  pricing: ModelPricing;
+  context_length?: number;
+  max_output_tokens?: number;
+}
+
 export interface Model {
   id: string;
   owned_by?: string;
@@ -118,9 +135,11 @@ export interface Model {
   description?: string;
   context_length: number;
   max_output_tokens?: number;
-  pricing: { prompt: string; completion: string; input_per_million_usd: string; output_per_million_usd: string };
+  pricing: ModelPricing;
   capabilities: string[];
   fallbacks?: string[];
+  /** The providers serving this model, tried in this order (OpenRouter's endpoints). */
+  endpoints?: ModelEndpoint[];
   available: boolean;
   demo?: boolean;
 }

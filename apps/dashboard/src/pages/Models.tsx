@@ -1,12 +1,13 @@
 /**
  * The model catalog (`GET /v1/models`): a card per model with its provider, context length,
- * prices per 1M tokens, capabilities and availability; search and a provider filter; "Try it"
+ * prices per 1M tokens (cache hits too, when priced), the providers serving it when there are
+ * several (in the order they are tried), capabilities and availability; search and a provider filter; "Try it"
  * copies a ready-to-run snippet with the user's key (masked on screen, complete when copied).
  */
 import { useId, useMemo, useState } from 'react';
 import { CopyButton } from '../components/CopyButton';
 import { Empty, ErrorBox, Loading } from '../components/States';
-import type { Model } from '../lib/api';
+import type { Model, ModelEndpoint } from '../lib/api';
 import { maskKey, perMillion, tokens } from '../lib/format';
 import { useModels } from '../lib/queries';
 import { SNIPPET_LANGUAGES, snippet, type SnippetLanguage } from '../lib/snippets';
@@ -44,6 +45,25 @@ function TryIt({ model }: { model: Model }) {
   );
 }
 
+/** A model served by several providers: each, in the order they are tried, with its prices. */
+function Endpoints({ endpoints }: { endpoints: ModelEndpoint[] }) {
+  return (
+    <details className="model-endpoints" data-testid="model-endpoints">
+      <summary>Served by {endpoints.length} providers</summary>
+      <ol>
+        {endpoints.map((e) => (
+          <li key={e.provider} data-testid="model-endpoint" data-provider={e.provider}>
+            <span className="mono">{e.provider}</span>{' '}
+            <span className="muted">
+              {perMillion(e.pricing.prompt)} in · {perMillion(e.pricing.completion)} out
+            </span>
+          </li>
+        ))}
+      </ol>
+    </details>
+  );
+}
+
 function ModelCard({ model }: { model: Model }) {
   return (
     <article
@@ -70,7 +90,14 @@ function ModelCard({ model }: { model: Model }) {
           <dt>Output /1M</dt>
           <dd>{perMillion(model.pricing.completion)}</dd>
         </div>
+        {model.pricing.input_cache_read !== undefined && (
+          <div>
+            <dt>Cached /1M</dt>
+            <dd data-testid="model-cached-price">{perMillion(model.pricing.input_cache_read)}</dd>
+          </div>
+        )}
       </dl>
+      {model.endpoints !== undefined && model.endpoints.length > 1 && <Endpoints endpoints={model.endpoints} />}
       <ul className="chips" aria-label="Capabilities">
         {model.capabilities.map((c) => (
           <li key={c} className="chip">
@@ -93,12 +120,18 @@ export function Models() {
   const [provider, setProvider] = useState('');
   const searchId = useId();
   const providerId = useId();
-  const providers = useMemo(() => [...new Set((models.data ?? []).map((m) => m.provider))].sort(), [models.data]);
+  const providers = useMemo(
+    () =>
+      [
+        ...new Set((models.data ?? []).flatMap((m) => [m.provider, ...(m.endpoints ?? []).map((e) => e.provider)])),
+      ].sort(),
+    [models.data],
+  );
   const shown = useMemo(() => {
     const needle = search.trim().toLowerCase();
     return (models.data ?? []).filter(
       (m) =>
-        (provider === '' || m.provider === provider) &&
+        (provider === '' || m.provider === provider || (m.endpoints ?? []).some((e) => e.provider === provider)) &&
         (needle === '' ||
           `${m.id} ${m.name ?? ''} ${m.description ?? ''} ${m.capabilities.join(' ')}`.toLowerCase().includes(needle)),
     );
