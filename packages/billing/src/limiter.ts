@@ -30,6 +30,11 @@ export interface Limiter {
    * concurrency slot; it is idempotent and never throws.
    */
   acquire(keyId: string, limits: Limits): Promise<AcquireResult>;
+  /**
+   * Checks that the limiter can answer (one `PING` to Redis; nothing for the memory limiter), for
+   * a readiness probe. Rejects when its backend is unreachable, or after `close()`.
+   */
+  ping(): Promise<void>;
   /** Frees resources (connections). `acquire` afterwards rejects. */
   close(): Promise<void>;
 }

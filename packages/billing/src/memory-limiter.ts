@@ -87,6 +87,10 @@ export function createMemoryLimiter(options: MemoryLimiterOptions = {}): Limiter
       };
     },
 
+    async ping() {
+      if (closed) throw new Error('limiter is closed');
+    },
+
     close() {
       closed = true;
       counts.clear();

@@ -155,6 +155,11 @@ describe('createRedisLimiter', () => {
     expect(errors.length).toBeGreaterThan(0);
   }, 15_000);
 
+  it('rejects ping promptly when Redis is down (a readiness probe must see it)', async () => {
+    const limiter = open({ url: 'redis://127.0.0.1:1', prefix: nextPrefix(), onError: () => undefined });
+    await expect(limiter.ping()).rejects.toThrow();
+  }, 15_000);
+
   it('rejects malformed options', () => {
     expect(() => createRedisLimiter({ url: REDIS_URL, prefix: 'a{b' })).toThrow(InvalidArgumentError);
     expect(() => createRedisLimiter({})).toThrow(/options\.url/);

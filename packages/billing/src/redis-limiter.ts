@@ -145,6 +145,11 @@ export function createRedisLimiter(options: RedisLimiterOptions): Limiter {
       });
     },
 
+    async ping() {
+      if (closed) throw new Error('limiter is closed');
+      await redis.ping();
+    },
+
     async close() {
       if (closed) return;
       closed = true;

@@ -297,6 +297,15 @@ export function describeStoreConformance(name: string, createFixture: () => Prom
         await expectStoreError(store.activity.insertMany([]), 'closed');
         await expectStoreError(store.activity.generation('req_x'), 'closed');
         await expectStoreError(store.activity.endpointSamples(T0, 10), 'closed');
+        await expectStoreError(store.ping(), 'closed');
+      });
+
+      it('answers ping while open', async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+        const other = await open();
+        await other.ping();
+        await other.close();
+        await expect(store.ping()).resolves.toBeUndefined();
       });
     });
 

@@ -103,6 +103,10 @@ function createPostgresStore(sql: PgSql): Store {
     activity: createPostgresActivityStore(sql, ensureOpen),
     tlog: createPostgresTlogStores(sql, ensureOpen),
     audit: createPostgresAuditStore(sql, ensureOpen),
+    async ping() {
+      ensureOpen();
+      await sql`SELECT 1`;
+    },
     async close() {
       if (closed) return;
       closed = true;

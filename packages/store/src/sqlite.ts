@@ -134,6 +134,7 @@ function createSqliteStore(db: Database.Database): Store {
   // One group commit for every write on the request path: a request's charge and its audit
   // sample, issued in the same event-loop turn, share a transaction.
   const group = createGroupCommit(db);
+  const ping = db.prepare('SELECT 1');
   return {
     kind: 'sqlite',
     keys: createSqliteKeyStore(db, ensureOpen),
@@ -142,6 +143,10 @@ function createSqliteStore(db: Database.Database): Store {
     activity: createSqliteActivityStore(db, ensureOpen),
     tlog: createSqliteTlogStores(db, ensureOpen),
     audit: createSqliteAuditStore(db, ensureOpen, group),
+    async ping() {
+      ensureOpen();
+      ping.get();
+    },
     async close() {
       if (closed) return;
       closed = true;

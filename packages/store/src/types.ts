@@ -110,6 +110,11 @@ export interface Store {
   /** Signed receipts and the samples committed to the audit log. */
   readonly audit: AuditStore;
   /**
+   * One round trip to the database (`SELECT 1`), for a readiness probe. Rejects when the database
+   * cannot be reached, and with `StoreError` code `closed` after `close()`.
+   */
+  ping(): Promise<void>;
+  /**
    * Releases the connection. Idempotent; any other call afterwards rejects with
    * `StoreError` code `closed`.
    */

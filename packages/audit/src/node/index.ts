@@ -17,4 +17,10 @@ export { auditSampler } from './sampler.js';
 export { createAuditLog, INTEGRATE_BATCH, type AuditLog, type AuditLogOptions } from './audit-log.js';
 export { storedOrigin, type AppendableLog } from './appendable-log.js';
 export { resolveLogKey, type LogKey } from './log-key.js';
-export { appendStartupRecord, buildStartupRecord, type StartupAttestor, type StartupLog } from './startup-log.js';
+export {
+  appendStartupRecord,
+  buildStartupRecord,
+  openStartupRecord,
+  type StartupAttestor,
+  type StartupLog,
+} from './startup-log.js';

@@ -14,6 +14,7 @@ import { createLogReader, type LogReader } from '../log-reader.js';
 import {
   bundleSha256,
   encodeStartupRecord,
+  parseStartupRecord,
   STARTUP_RECORD_TYPE,
   startupNonce,
   type StartupRecord,
@@ -99,4 +100,36 @@ export async function appendStartupRecord(input: {
     return (await appender.append([entry])).firstIndex;
   });
   return { origin, key, reader: createLogReader(storage, key.verifier), record, index };
+}
+
+/**
+ * This start's record when another process of the same start already appended it: a worker of a
+ * multi-process gateway (`SAFEROUTER_WORKERS`) shares its primary's identity and its one startup
+ * entry, so it opens the log at `index` instead of appending. The entry must be in the signed
+ * checkpoint and name this process's signing key.
+ *
+ * @example const startupLog = await openStartupRecord({ storage, attestor, audience, logSignerKey, index: 41 });
+ * @throws {Error} when the entry is missing, not a startup record, or names another signing key.
+ */
+export async function openStartupRecord(input: {
+  storage: AppendableLog;
+  attestor: Pick<StartupAttestor, 'signingPublicKey'> & { identity: Parameters<typeof resolveLogKey>[1] };
+  audience: string | undefined;
+  logSignerKey: string | undefined;
+  index: number;
+}): Promise<StartupLog> {
+  const audience = input.audience ?? hostname();
+  const { storage, index } = input;
+  const origin = await storedOrigin(storage, logOrigin(audience, 'startup'));
+  const key = await resolveLogKey(origin, input.attestor.identity, input.logSignerKey);
+  const reader = createLogReader(storage, key.verifier);
+  const head = await reader.latest();
+  if (head === null || index >= head.size) throw new Error(`the startup log has no entry ${index}`);
+  const [entry] = await reader.entries(index, 1, head.size);
+  if (entry === undefined) throw new Error(`the startup log has no entry ${index}`);
+  const record = parseStartupRecord(entry.entry);
+  if (record.keys.signing !== toHex(input.attestor.signingPublicKey)) {
+    throw new Error(`startup log entry ${index} names another signing key than this process's`);
+  }
+  return { origin, key, reader, record, index };
 }

@@ -190,5 +190,12 @@ export function describeLimiterConformance(name: string, createFixture: () => Pr
       await l.close();
       await expect(l.acquire(key, { rpm: null, concurrency: null })).rejects.toThrow(/closed/);
     });
+
+    it('answers ping while open and rejects it after close', async () => {
+      const l = await open();
+      await expect(l.ping()).resolves.toBeUndefined();
+      await l.close();
+      await expect(l.ping()).rejects.toThrow(/closed/);
+    });
   });
 }
