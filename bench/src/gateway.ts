@@ -14,6 +14,10 @@ export interface GatewayTarget {
   url: string;
   /** The user key issued through POST /v1/keys. */
   userKey: string;
+  /** `SAFEROUTER_ADMIN_KEY` of this gateway (the soak creates and revokes keys with it). */
+  adminKey: string;
+  /** `SAFEROUTER_DATA_DIR` of this gateway (the soak reads the SQLite books from it). */
+  dataDir: string;
 }
 
 export interface GatewayOptions {
@@ -29,6 +33,8 @@ export interface GatewayOptions {
   name?: string;
   /** Extra environment, e.g. `SAFEROUTER_AUDIT_RATE`. */
   env?: Record<string, string>;
+  /** The catalog (`SAFEROUTER_CONFIG`'s JSON); default: `fake-model` on the fake upstream. */
+  catalog?: unknown;
 }
 
 /** `sk-sr-` + 43 base64url characters: 32 random bytes, the format the gateway expects. */
@@ -75,7 +81,7 @@ export async function startGateway(o: GatewayOptions): Promise<GatewayTarget> {
   const dataDir = join(o.workDir, `${name}-data`);
   await mkdir(dataDir, { recursive: true });
   const configPath = join(o.workDir, `${name}-config.json`);
-  await writeFile(configPath, JSON.stringify(benchConfig(o.upstreamUrl), null, 2));
+  await writeFile(configPath, JSON.stringify(o.catalog ?? benchConfig(o.upstreamUrl), null, 2));
   const adminKey = newAdminKey();
   const port = await freePort();
   const child = spawnChild(name, process.execPath, [entry], {
@@ -88,7 +94,6 @@ export async function startGateway(o: GatewayOptions): Promise<GatewayTarget> {
       SAFEROUTER_ADMIN_KEY: adminKey,
       SAFEROUTER_CONFIG: configPath,
       FAKE_UPSTREAM_KEY: 'bench-upstream-key',
-      LOG_LEVEL: 'warn',
       // Demo streams unpaced: a benchmark measures the gateway, not the demo's pacing.
       SAFEROUTER_DEMO_CHUNK_DELAY_MS: '0',
       ...o.env,
@@ -107,5 +112,5 @@ export async function startGateway(o: GatewayOptions): Promise<GatewayTarget> {
   if (!res.ok) throw new Error(`gateway: POST /v1/keys answered ${res.status}: ${text}`);
   const key: unknown = (JSON.parse(text) as { key?: unknown }).key;
   if (typeof key !== 'string' || key.length === 0) throw new Error(`gateway: POST /v1/keys returned no "key": ${text}`);
-  return { child, url, userKey: key };
+  return { child, url, userKey: key, adminKey, dataDir };
 }

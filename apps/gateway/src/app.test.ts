@@ -4,12 +4,26 @@
  * public health check.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ADMIN_KEY, MESSAGES, REQUEST_ID, createFixture, expectError, type Fixture } from './test-fixture.js';
+import {
+  ADMIN_KEY,
+  MESSAGES,
+  REQUEST_ID,
+  captureLogs,
+  createFixture,
+  expectError,
+  type CapturedLogs,
+  type Fixture,
+} from './test-fixture.js';
 
 let fx: Fixture;
+let logs: CapturedLogs;
 beforeEach(async () => {
-  fx = await createFixture();
+  logs = captureLogs();
+  fx = await createFixture({ logger: logs.logger });
 });
+
+/** The lines logged at `error`. */
+const errors = (): Record<string, unknown>[] => logs.lines().filter((l) => l.level === 50);
 afterEach(async () => {
   await fx.dispose();
 });
@@ -92,18 +106,14 @@ describe('404', () => {
 
 describe('500', () => {
   it('a closed store is a 503 the client may retry, logged', async () => {
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    try {
-      await fx.store.close();
-      await expectError(await fx.call('/v1/models'), 503, 'closed', 'service_unavailable');
-      expect(logged).toHaveBeenCalledTimes(1);
-    } finally {
-      logged.mockRestore();
-    }
+    await fx.store.close();
+    const res = await fx.call('/v1/models');
+    await expectError(res, 503, 'closed', 'service_unavailable');
+    expect(errors()).toHaveLength(1);
+    expect(errors()[0]).toMatchObject({ reqId: res.headers.get('x-request-id'), code: 'closed' });
   });
 
   it('an unexpected failure (a driver error) is an opaque 500 in OpenAI shape, logged under the request id', async () => {
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const lookup = vi
       .spyOn(fx.store.keys, 'findByHash')
       .mockRejectedValue(new Error('SQLITE_IOERR: disk I/O error in /var/lib/saferouter'));
@@ -112,12 +122,12 @@ describe('500', () => {
       const json = await expectError(res, 500, 'internal_error', 'api_error');
       expect(json.error.message).not.toContain('SQLITE');
       expect(JSON.stringify(json)).not.toContain(fx.user.secret);
-      expect(logged).toHaveBeenCalledTimes(1);
-      expect(String(logged.mock.calls[0]?.[0])).toContain(res.headers.get('x-request-id') ?? 'no id');
-      expect(JSON.stringify(logged.mock.calls)).not.toContain(fx.user.secret);
+      expect(errors()).toHaveLength(1);
+      expect(errors()[0]).toMatchObject({ reqId: res.headers.get('x-request-id'), msg: 'unhandled error' });
+      expect(JSON.stringify(errors()[0])).toContain('SQLITE_IOERR');
+      expect(logs.text()).not.toContain(fx.user.secret);
     } finally {
       lookup.mockRestore();
-      logged.mockRestore();
     }
   });
 });

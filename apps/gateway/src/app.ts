@@ -32,6 +32,16 @@ import { ehbp, hpkeKeysHandler, type ReplayGuard } from '@saferouter/ehbp/server
 import { readRawBody } from './body.js';
 import { requestHeader } from './request-header.js';
 import { loadStaticFiles, type StaticFiles } from './static-files.js';
+import { apiCors, isPreflight, type CorsOrigins } from './cors.js';
+import { createLifecycle, type Lifecycle } from './shutdown.js';
+import { readyRoutes, type ReadinessCheck } from './routes/ready.js';
+import { silentLogger, type Logger } from './logger.js';
+import { createRequestLog } from './request-log.js';
+import type { Metrics } from './metrics.js';
+import { countInflight, metricsRoutes } from './routes/metrics.js';
+import { docsRoutes } from './routes/docs.js';
+import { dashboardTops } from './routes/dashboard.js';
+import { buildOpenApiDocument } from './openapi.js';
 
 export interface GatewayDeps {
   store: Store;
@@ -72,6 +82,12 @@ export interface GatewayDeps {
    */
   dashboardFiles?: StaticFiles;
   /**
+   * The API reference's assets (`scalar.js`, built into apps/gateway/dist/docs) as snapshotted
+   * (and measured) at start, served at `/docs/`. Absent: `/docs` answers 503; `/openapi.json`
+   * is always served.
+   */
+  docsFiles?: StaticFiles;
+  /**
    * EHBP (request and response bodies sealed to the attested X25519 sealing key): the key pair,
    * its public half (served at `/.well-known/hpke-keys`), the replay guard (Redis when replicas
    * share one), and whether plaintext bodies on `/v1/*` are refused.
@@ -86,6 +102,21 @@ export interface GatewayDeps {
   endpointStats?: EndpointStats;
   /** Silence before a stream gets a `: SAFEROUTER PROCESSING` comment; default 15 000 ms. */
   keepAliveMs?: number;
+  /** SAFEROUTER_CORS_ORIGINS: origins a browser may call `/v1/*` from (./cors.ts); default none. */
+  corsOrigins?: CorsOrigins;
+  /** What `GET /ready` asks besides the store (Redis when configured); see ./routes/ready.ts. */
+  readiness?: readonly ReadinessCheck[];
+  /** How long each readiness check may take; default 1000 ms. */
+  readyTimeoutMs?: number;
+  /**
+   * Where the gateway logs (a request line per request, errors): pino, from ./logger.ts. Default
+   * silent, so tests that do not look at logs stay quiet.
+   */
+  logger?: Logger;
+  /** Prometheus metrics (./metrics.ts), served at `GET /metrics` when set. */
+  metrics?: Metrics;
+  /** SAFEROUTER_METRICS_PUBLIC=1: `/metrics` without the admin key. */
+  metricsPublic?: boolean;
 }
 
 export interface Gateway {
@@ -94,6 +125,10 @@ export interface Gateway {
   billing: Billing;
   activity: BatchWriter<ActivityEntry>;
   endpointStats: EndpointStats;
+  /** `deps.metrics`, when set. */
+  metrics: Metrics | undefined;
+  /** Requests in flight and the draining flag, for a graceful shutdown (./shutdown.ts). */
+  lifecycle: Lifecycle;
   /** Flushes batched writes and stops timers. Does not close the store. */
   close(): Promise<void>;
 }
@@ -126,6 +161,10 @@ const allowedMethods = new Map<string, readonly string[]>([
   ['/v1/activity', ['GET']],
   ['/v1/activity/stats', ['GET']],
   ['/health', ['GET']],
+  ['/ready', ['GET']],
+  ['/metrics', ['GET']],
+  ['/openapi.json', ['GET']],
+  ['/docs', ['GET']],
   ['/attestation/quote', ['POST', 'OPTIONS']],
   ['/.well-known/hpke-keys', ['GET', 'OPTIONS']],
   ['/attestation/verifying-key', ['GET', 'OPTIONS']],
@@ -133,16 +172,23 @@ const allowedMethods = new Map<string, readonly string[]>([
 
 export function createApp(deps: GatewayDeps): Gateway {
   const clock = deps.clock ?? Date.now;
+  const lifecycle = createLifecycle();
+  const logger = deps.logger ?? silentLogger();
+  // One line per request, with its chat fields taken from the activity entries metering records.
+  const requestLog = createRequestLog({ logger });
   const auth = createKeyAuth({
     store: deps.store,
     adminKeyHash: deps.adminKeyHash,
     clock,
+    logger,
     ...(deps.keyCacheTtlMs === undefined ? {} : { cacheTtlMs: deps.keyCacheTtlMs }),
   });
-  const billing = createBilling({ store: deps.store.billing, clock });
+  const metrics = deps.metrics;
+  const billing = createBilling({ store: metrics?.wrapBillingStore(deps.store.billing) ?? deps.store.billing, clock });
   const limiter = deps.limiter ?? createMemoryLimiter({ clock });
   const activity = createBatchWriter<ActivityEntry>((batch) => deps.store.activity.insertMany(batch), {
     what: 'activity entries',
+    logger,
     flushIntervalMs: deps.activityFlushMs ?? 200,
   });
   const newId = (): string => timeOrderedId('act');
@@ -150,6 +196,7 @@ export function createApp(deps: GatewayDeps): Gateway {
   // Receipts are kept for lookup off the request path: the client already holds its own.
   const receipts = createBatchWriter<ReceiptRecord>((batch) => deps.store.audit.putReceipts(batch), {
     what: 'receipts',
+    logger,
     flushIntervalMs: deps.activityFlushMs ?? 200,
   });
   const evidence: Evidence | undefined =
@@ -162,18 +209,21 @@ export function createApp(deps: GatewayDeps): Gateway {
           addSample: (sample) => deps.store.audit.addSample(sample),
         };
   const endpointStats = deps.endpointStats ?? createEndpointStats();
-  const chat = createMeteredChat({
-    catalog: deps.catalog,
-    billing,
-    limiter,
-    activity,
-    clock,
-    newId,
-    evidence,
-    userSecret: deps.userSecret,
-    stats: endpointStats,
-    keepAliveMs: deps.keepAliveMs,
-  });
+  const chat = requestLog.meter(
+    createMeteredChat({
+      catalog: deps.catalog,
+      billing,
+      limiter,
+      activity: requestLog.activity(metrics?.wrapActivity(activity) ?? activity),
+      clock,
+      newId,
+      evidence,
+      userSecret: deps.userSecret,
+      stats: endpointStats,
+      keepAliveMs: deps.keepAliveMs,
+      log: (message, err) => logger.error({ err }, message),
+    }),
+  );
   // Receipts past their retention are dropped hourly.
   const retention =
     audit === undefined
@@ -181,18 +231,31 @@ export function createApp(deps: GatewayDeps): Gateway {
       : setInterval(() => {
           deps.store.audit
             .expireReceipts(clock() - audit.retentionDays * 86_400_000)
-            .catch((err: unknown) => console.error('receipts: expiring old receipts failed:', err));
+            .catch((err: unknown) => logger.error({ err }, 'receipts: expiring old receipts failed'));
         }, 3_600_000);
   retention?.unref();
   const app = new Hono<AppEnv>();
+
+  // First: a graceful shutdown waits for everything that got this far.
+  app.use('*', lifecycle.middleware);
 
   app.use('*', async (c, next) => {
     // Time-ordered (req_ + 32 hex), so the activity log's request_id index grows at its edge.
     const id = timeOrderedId('req');
     c.set('requestId', id);
     c.header('x-request-id', id);
+    await next();
+  });
+  // Right after the id, before anything that can answer: every request gets its line.
+  app.use('*', requestLog.middleware);
+  app.use('*', async (c, next) => {
     const allowed = allowedMethods.get(c.req.path);
-    if (allowed && !allowed.includes(c.req.method) && !(c.req.method === 'HEAD' && allowed.includes('GET'))) {
+    if (
+      allowed &&
+      !allowed.includes(c.req.method) &&
+      !(c.req.method === 'HEAD' && allowed.includes('GET')) &&
+      !(isPreflight(c) && c.req.path.startsWith('/v1/'))
+    ) {
       throw new ApiError(
         405,
         'invalid_request_error',
@@ -206,10 +269,47 @@ export function createApp(deps: GatewayDeps): Gateway {
     await next();
   });
 
+  if (metrics !== undefined) {
+    app.use('/v1/chat/completions', countInflight(metrics));
+    app.use('/v1/responses', countInflight(metrics));
+    app.route(
+      '/',
+      metricsRoutes({ metrics, requireAdmin: deps.metricsPublic === true ? undefined : auth.requireAdmin }),
+    );
+  }
+
+  // Before EHBP and auth: a preflight carries neither a sealed body nor a key.
+  app.use('/v1/*', apiCors(deps.corsOrigins ?? []));
+
   app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.route(
+    '/',
+    readyRoutes({
+      checks: [{ name: deps.store.kind, check: () => deps.store.ping() }, ...(deps.readiness ?? [])],
+      draining: () => lifecycle.draining,
+      timeoutMs: deps.readyTimeoutMs,
+    }),
+  );
   const verifierFiles =
     deps.verifierFiles ?? (deps.verifierDir === undefined ? undefined : loadStaticFiles(deps.verifierDir));
   if (verifierFiles !== undefined) app.route('/verify', verifierRoutes(verifierFiles));
+  // The document lists what this app serves, so it is built from the same deps.
+  app.route(
+    '/',
+    docsRoutes({
+      document: () =>
+        buildOpenApiDocument({
+          attestation: deps.attestor !== undefined,
+          transparency: deps.startupLog !== undefined,
+          audit: audit !== undefined,
+          ehbp: deps.ehbp !== undefined,
+          verifier: verifierFiles !== undefined,
+          metrics: metrics === undefined ? 'off' : deps.metricsPublic === true ? 'public' : 'admin',
+          dashboard: deps.dashboardFiles === undefined ? undefined : dashboardTops(deps.dashboardFiles),
+        }),
+      files: deps.docsFiles ?? new Map(),
+    }),
+  );
 
   // Public trust endpoints: anyone, from any origin, may check this gateway.
   if (deps.attestor !== undefined) {
@@ -289,8 +389,11 @@ export function createApp(deps: GatewayDeps): Gateway {
     billing,
     activity,
     endpointStats,
+    metrics,
+    lifecycle,
     async close() {
       if (retention !== undefined) clearInterval(retention);
+      requestLog.close();
       await auth.close();
       await activity.close();
       await receipts.close();

@@ -6,6 +6,7 @@
  * copies (a client already holds its receipt). A failed batch is retried on the next flush
  * (bounded, so a dead database cannot eat memory).
  */
+import type { Logger } from './logger.js';
 
 export interface BatchWriter<T> {
   push(record: T): void;
@@ -17,6 +18,8 @@ export interface BatchWriter<T> {
 export interface BatchWriterOptions {
   /** What the records are, for the log line of a failed write. */
   what: string;
+  /** Where a failed write is reported. */
+  logger: Pick<Logger, 'error'>;
   flushIntervalMs?: number;
   maxBatch?: number;
   /** Most records kept while the database is failing; older ones are dropped past it. */
@@ -24,7 +27,8 @@ export interface BatchWriterOptions {
 }
 
 /**
- * @example const activity = createBatchWriter((batch) => store.activity.insertMany(batch), { what: 'activity entries' });
+ * @example
+ * const activity = createBatchWriter((batch) => store.activity.insertMany(batch), { what: 'activity entries', logger });
  */
 export function createBatchWriter<T>(
   write: (batch: readonly T[]) => Promise<void>,
@@ -41,10 +45,9 @@ export function createBatchWriter<T>(
       try {
         await write(batch);
       } catch (err) {
-        console.error(
-          `${options.what}: writing ${batch.length} failed, will retry:`,
-          err instanceof Error ? err.message : err,
-        );
+        // The message only: a driver's error object may quote the rows it could not write.
+        const error = err instanceof Error ? err.message : String(err);
+        options.logger.error({ error, records: batch.length }, `${options.what}: writing failed, will retry`);
         if (queue.length > maxQueued) queue = queue.slice(queue.length - maxQueued);
         return;
       }

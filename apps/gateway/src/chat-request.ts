@@ -46,7 +46,8 @@ export const ReasoningSchema = v.strictObject(
   'unknown field (allowed: effort, max_tokens, exclude, enabled)',
 );
 
-const ChatRequest = v.looseObject({
+/** The body of `POST /v1/chat/completions`; also what ../openapi.ts documents it as. */
+export const ChatRequest = v.looseObject({
   model: v.pipe(v.string('"model" must be a string'), v.nonEmpty('"model" must not be empty')),
   messages: v.pipe(
     v.array(Message, '"messages" must be an array of message objects'),

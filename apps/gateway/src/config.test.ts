@@ -1,4 +1,5 @@
 // The environment as the gateway reads it at start: the audit, receipt and demo pacing settings.
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@saferouter/router';
 import { loadGatewayConfig } from './config.js';
@@ -54,6 +55,30 @@ describe('SAFEROUTER_DEMO_CHUNK_DELAY_MS', () => {
       expect(() => loadGatewayConfig({ ...base, SAFEROUTER_DEMO_CHUNK_DELAY_MS: raw }), raw).toThrow(
         /SAFEROUTER_DEMO_CHUNK_DELAY_MS/,
       );
+    }
+  });
+});
+
+describe('SAFEROUTER_WORKERS', () => {
+  const pg = { ...base, DATABASE_URL: 'postgres://127.0.0.1/test', SAFEROUTER_LOG_KEY: 'PRIVATE+KEY+test' };
+
+  it('defaults to 1; takes a count or auto (one per CPU) with Postgres', () => {
+    expect(loadGatewayConfig(base).workers).toBe(1);
+    expect(loadGatewayConfig({ ...base, SAFEROUTER_WORKERS: '1' }).workers).toBe(1);
+    expect(loadGatewayConfig({ ...pg, SAFEROUTER_WORKERS: '4' }).workers).toBe(4);
+    expect(loadGatewayConfig({ ...pg, SAFEROUTER_WORKERS: 'auto' }).workers).toBe(availableParallelism());
+  });
+
+  it('refuses more than one on SQLite, saying to use Postgres', () => {
+    expect(() => loadGatewayConfig({ ...base, SAFEROUTER_WORKERS: '2' })).toThrow(
+      /SAFEROUTER_WORKERS.*need DATABASE_URL \(Postgres\)/,
+    );
+  });
+
+  it('stops the start on anything else, naming the variable', () => {
+    for (const raw of ['0', '-1', '1.5', 'all', '65', '2x']) {
+      expect(() => loadGatewayConfig({ ...pg, SAFEROUTER_WORKERS: raw }), raw).toThrow(ConfigError);
+      expect(() => loadGatewayConfig({ ...pg, SAFEROUTER_WORKERS: raw }), raw).toThrow(/SAFEROUTER_WORKERS/);
     }
   });
 });

@@ -4,9 +4,12 @@
  * with an error that names the field.
  */
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseCorsOrigins, type CorsOrigins } from './cors-origins.js';
 import { ConfigError, defaultCatalogConfig, parseCatalogConfig, type CatalogConfig } from '@saferouter/router';
+import type { DestinationStream } from 'pino';
+import { isLogLevel, LOG_LEVELS, type LogLevel } from './log-level.js';
 
 export interface GatewayConfig {
   port: number;
@@ -34,8 +37,25 @@ export interface GatewayConfig {
    * comment (and again after each such gap). Default 15 000.
    */
   keepAliveMs?: number | undefined;
+  /**
+   * SAFEROUTER_WORKERS: HTTP worker processes on one port (`auto`: one per CPU). More than one
+   * needs Postgres (`DATABASE_URL`): on SQLite one process owns the database and the holds.
+   * Default 1 (no cluster).
+   */
+  workers?: number | undefined;
   /** SAFEROUTER_REQUIRE_EHBP=1: request bodies on /v1/* must come sealed with EHBP. */
   requireEhbp?: boolean | undefined;
+  /** SAFEROUTER_METRICS_PUBLIC=1: `GET /metrics` without the admin key. Default false. */
+  metricsPublic?: boolean | undefined;
+  /** SAFEROUTER_METRICS=0: no `/metrics` and no counting (default on; the bench compares both). */
+  metrics?: boolean | undefined;
+  /** SAFEROUTER_LOG_LEVEL: trace, debug, info, warn, error, fatal or silent; default info. */
+  logLevel?: LogLevel | undefined;
+  /**
+   * Where log lines go instead of stdout (tests capture them here). Not read from the
+   * environment: an operator's logs go to stdout, and the supervisor keeps them.
+   */
+  logDestination?: DestinationStream | undefined;
   /** configfs-tsm report root (SAFEROUTER_TSM_ROOT); default /sys/kernel/config/tsm/report. */
   tsmRoot: string | undefined;
   /**
@@ -70,6 +90,13 @@ export interface GatewayConfig {
    * Absent: plain HTTP. The files are read, and checked to match, at start (`loadTls`).
    */
   tls?: { certPath: string; keyPath: string } | undefined;
+  /**
+   * SAFEROUTER_DRAIN_MS: on SIGTERM/SIGINT, how long requests and streams in flight may run
+   * before they are ended (./shutdown.ts). Default 30 000.
+   */
+  drainMs?: number | undefined;
+  /** SAFEROUTER_CORS_ORIGINS: origins a browser may call `/v1/*` from, or `*`; default none. */
+  corsOrigins?: CorsOrigins | undefined;
 }
 
 /** SAFEROUTER_TLS_CERT and SAFEROUTER_TLS_KEY: both paths, or neither. */
@@ -111,6 +138,64 @@ function positiveIntFrom(env: Record<string, string | undefined>, name: string, 
   const n = intFrom(env, name, fallback);
   if (n < 1) throw new ConfigError(name, `expected a whole number of at least 1, got '${env[name] ?? ''}'`);
   return n;
+}
+
+/** Most worker processes accepted: far more than the cores of any machine this runs on. */
+const MAX_WORKERS = 64;
+
+/**
+ * SAFEROUTER_WORKERS: `auto` (one per CPU) or 1 to 64; default 1. More than one needs
+ * DATABASE_URL: on SQLite one process owns the database file and keeps the holds in its memory,
+ * so several processes could not keep admission exact. That is refused, not worked around by
+ * forwarding every money operation to one process (which would put the single process back on
+ * the hot path and gain nothing over one worker).
+ */
+function workersFrom(env: Record<string, string | undefined>): number {
+  const name = 'SAFEROUTER_WORKERS';
+  const raw = env[name]?.trim() ?? '';
+  if (raw === '') return 1;
+  const n = raw === 'auto' ? availableParallelism() : /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_WORKERS) {
+    throw new ConfigError(name, `expected 'auto' or a whole number from 1 to ${MAX_WORKERS}, got '${raw}'`);
+  }
+  if (n > 1 && !env.DATABASE_URL) {
+    throw new ConfigError(
+      name,
+      `${n} workers need DATABASE_URL (Postgres): on SQLite one process owns the database and the holds, so run one worker (SAFEROUTER_WORKERS=1) or use Postgres`,
+    );
+  }
+  return n;
+}
+
+/**
+ * A strict on/off switch: `1`, `0`, or unset (or empty) for off; anything else stops the start,
+ * so a `true` or `yes` meant to open something is not silently read as off.
+ */
+function switchFrom(env: Record<string, string | undefined>, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === '0') return false;
+  if (raw === '1') return true;
+  throw new ConfigError(name, `expected 1 (on) or 0 (off), got '${raw}'`);
+}
+
+/** SAFEROUTER_LOG_LEVEL: one of `LOG_LEVELS`, any case; default info. */
+function logLevelFrom(env: Record<string, string | undefined>): LogLevel {
+  const name = 'SAFEROUTER_LOG_LEVEL';
+  const raw = env[name]?.trim().toLowerCase() ?? '';
+  if (raw === '') return 'info';
+  if (!isLogLevel(raw)) throw new ConfigError(name, `expected one of ${LOG_LEVELS.join(', ')}, got '${env[name]}'`);
+  return raw;
+}
+
+/** SAFEROUTER_DRAIN_MS: whole milliseconds, 0 (end everything at once) to one hour; default 30 000. */
+function drainMsFrom(env: Record<string, string | undefined>): number {
+  const name = 'SAFEROUTER_DRAIN_MS';
+  const raw = env[name]?.trim() ?? '';
+  if (raw === '') return 30_000;
+  const ms = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(ms <= 3_600_000))
+    throw new ConfigError(name, `expected whole milliseconds from 0 to 3600000, got '${env[name]}'`);
+  return ms;
 }
 
 /** SAFEROUTER_DEMO_CHUNK_DELAY_MS: 0 to 10000 ms, default 40. */
@@ -168,7 +253,14 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
     selfTopup: env.SAFEROUTER_SELF_TOPUP === '1' || env.SAFEROUTER_SELF_TOPUP === 'true',
     demoChunkDelayMs: demoChunkDelayFrom(env),
     keepAliveMs: positiveIntFrom(env, 'SAFEROUTER_STREAM_KEEPALIVE_MS', 15_000),
+    workers: workersFrom(env),
     requireEhbp: env.SAFEROUTER_REQUIRE_EHBP === '1' || env.SAFEROUTER_REQUIRE_EHBP === 'true',
+    metricsPublic: switchFrom(env, 'SAFEROUTER_METRICS_PUBLIC'),
+    metrics:
+      env.SAFEROUTER_METRICS === undefined || env.SAFEROUTER_METRICS === ''
+        ? true
+        : switchFrom(env, 'SAFEROUTER_METRICS'),
+    logLevel: logLevelFrom(env),
     tsmRoot: env.SAFEROUTER_TSM_ROOT || undefined,
     measuredBinary: env.SAFEROUTER_MEASURED_BINARY ? resolve(env.SAFEROUTER_MEASURED_BINARY) : undefined,
     audience: env.SAFEROUTER_AUDIENCE || undefined,
@@ -178,5 +270,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
     verifierDir: env.SAFEROUTER_VERIFIER_DIR ? resolve(env.SAFEROUTER_VERIFIER_DIR) : undefined,
     dashboardDir: env.SAFEROUTER_DASHBOARD_DIR ? resolve(env.SAFEROUTER_DASHBOARD_DIR) : undefined,
     tls: tlsFrom(env),
+    drainMs: drainMsFrom(env),
+    corsOrigins: parseCorsOrigins(env.SAFEROUTER_CORS_ORIGINS),
   };
 }

@@ -6,6 +6,7 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { EhbpSession } from '@saferouter/ehbp/server';
 import type { KeyLimits } from '@saferouter/store';
+import type { Logger } from './logger.js';
 
 /** Who is calling: a user key from the store, or the operator's admin key. */
 export interface Caller {
@@ -22,6 +23,14 @@ export interface AppEnv {
     caller: Caller;
     /** Set when the request came sealed with EHBP: its opened body, and the sealer of the answer. */
     ehbp?: EhbpSession;
+    /** The gateway's logger (set first, by the request log, ./request-log.ts). */
+    logger?: Logger;
+    /**
+     * Set by the lifecycle middleware (./shutdown.ts): a handler that goes on writing after it
+     * returns (a relayed stream) calls it, and the returned function when it is done, so a
+     * graceful shutdown waits for it.
+     */
+    keepOpen?: () => () => void;
   };
 }
 
@@ -30,5 +39,7 @@ declare module 'hono' {
     requestId: string;
     caller: Caller;
     ehbp?: EhbpSession;
+    logger?: Logger;
+    keepOpen?: () => () => void;
   }
 }

@@ -92,18 +92,22 @@ export function toFamilyError(err: unknown): SafeRouterError | undefined {
   return undefined;
 }
 
-/** `app.onError`: the one place errors become responses. */
+/**
+ * `app.onError`: the one place errors become responses. A bug, and a 5xx of ours, are logged
+ * with the request id through the request's logger (`c.get('logger')`, set by ./request-log.ts).
+ */
 export function handleError(err: Error, c: Context<AppEnv>): Response {
   const known = toFamilyError(err);
+  const logger = c.get('logger');
   if (known === undefined) {
-    console.error(`[${c.get('requestId') ?? '-'}] unhandled error:`, err);
+    logger?.error({ reqId: c.get('requestId'), err }, 'unhandled error');
     return c.json(
       errorBody('Internal error. The request id identifies it in the gateway log.', 'api_error', 'internal_error'),
       500,
     );
   }
   if (known.statusCode >= 500 && !(known instanceof UpstreamError)) {
-    console.error(`[${c.get('requestId') ?? '-'}] ${known.code}:`, known.cause ?? known.message);
+    logger?.error({ reqId: c.get('requestId'), code: known.code, err: known.cause ?? known.message }, known.code);
   }
   for (const [name, value] of Object.entries(known.headers)) c.header(name, value);
   // The error's own bytes (an upstream's 4xx passes through unchanged): what a receipt hashed.

@@ -19,6 +19,7 @@ import type { StreamResult } from '@saferouter/router';
 import type { AppEnv } from './env.js';
 import { RESPONSE_NONCE_HEADER } from '@saferouter/ehbp';
 import type { EhbpSession } from '@saferouter/ehbp/server';
+import type { Logger } from './logger.js';
 
 const RESPONSE_NONCE = RESPONSE_NONCE_HEADER.toLowerCase();
 const RECEIPT_HEADER = 'x-saferouter-receipt';
@@ -38,7 +39,9 @@ export function sendStream(c: Context<AppEnv>, result: StreamResult, headers: Re
     'x-request-id': c.get('requestId'),
     ...(sealed === undefined ? {} : { [RESPONSE_NONCE]: sealed.responseNonce }),
   });
-  void pump(result, outgoing as ServerResponse, sealed);
+  // A graceful shutdown waits for the pump: it ends after the relay's end (and its charge).
+  const release = c.get('keepOpen')?.();
+  void pump(result, outgoing as ServerResponse, sealed, c.get('logger')).finally(() => release?.());
   return RESPONSE_ALREADY_SENT;
 }
 
@@ -87,7 +90,12 @@ function waitForDrain(out: ServerResponse): Promise<void> {
   });
 }
 
-async function pump(result: StreamResult, out: ServerResponse, sealed?: EhbpSession): Promise<void> {
+async function pump(
+  result: StreamResult,
+  out: ServerResponse,
+  sealed: EhbpSession | undefined,
+  logger: Logger | undefined,
+): Promise<void> {
   // Writes are corked until the end of the current event-loop turn: nothing waits on the
   // upstream, but a chunk and the stream's end that arrive together leave in one syscall
   // (one fewer per streamed request than writing them separately, measured with strace -c).
@@ -116,7 +124,7 @@ async function pump(result: StreamResult, out: ServerResponse, sealed?: EhbpSess
     if (!out.destroyed) out.end();
   } catch (error) {
     // read() does not throw by contract; this is the last line of defence for the process.
-    console.error('stream: delivery failed:', error);
+    logger?.error({ err: error }, 'stream: delivery failed');
     result.cancel(error);
     out.destroy();
   } finally {

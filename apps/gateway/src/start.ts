@@ -12,11 +12,13 @@ import { serve } from '@hono/node-server';
 import { createCatalog } from '@saferouter/router';
 import { openStore, type Store } from '@saferouter/store';
 import type { Limiter } from '@saferouter/billing';
+import cluster from 'node:cluster';
 import { toHex } from '@saferouter/attest';
 import { createAttestor, type Attestor } from '@saferouter/attest/node';
 import { AUDIT_LOG, logOrigin, STARTUP_LOG } from '@saferouter/audit';
 import {
   appendStartupRecord,
+  openStartupRecord,
   auditSampler,
   createAuditLog,
   createReceiptIssuer,
@@ -30,6 +32,10 @@ import { resolveUserSecret } from './user-secret.js';
 import { resolveAdminKey } from './admin-key.js';
 import type { GatewayConfig } from './config.js';
 import { loadTls } from './tls.js';
+import { drainServer } from './shutdown.js';
+import { configuredSecrets, createLogger, prettyStream, wantsPretty, type Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { clusterMetrics } from './cluster.js';
 
 export interface RunningGateway {
   url: string;
@@ -46,6 +52,16 @@ export interface RunningGateway {
   verifierDir: string;
   /** Where `/` serves the dashboard from (it may not be built). */
   dashboardDir: string;
+  /** The gateway's logger (SAFEROUTER_LOG_LEVEL), for the entry point's own lines. */
+  logger: Logger;
+  /**
+   * Stops gracefully (./shutdown.ts): no new connections, `/ready` answers 503, requests and
+   * streams in flight get up to `ms` to finish (then are ended, and settle for what they
+   * delivered); batched writes and the audit log are flushed and everything is closed. Later
+   * calls, and `close()`, return the first call's promise.
+   */
+  drain(ms: number): Promise<void>;
+  /** `drain(0)`: ends what is in flight at once, then flushes and closes. */
   close(): Promise<void>;
 }
 
@@ -55,6 +71,21 @@ export { defaultDashboardDir, defaultVerifierDir } from './static-files.js';
 const STATS_WINDOW_MS = 3_600_000;
 const STATS_SAMPLES = 5_000;
 
+/** In a cluster worker, `/metrics` answers the primary's aggregate of every worker's registry. */
+function workerMetrics(metrics: Metrics): Metrics {
+  if (!cluster.isWorker) return metrics;
+  const scrape = clusterMetrics(metrics.registry);
+  return { ...metrics, scrape };
+}
+
+/** How a process takes part in a start (see cluster.ts for SAFEROUTER_WORKERS). */
+export interface StartOptions {
+  /** A worker: this start's startup entry, appended by the primary, is opened, not appended. */
+  startupIndex?: number | undefined;
+  /** False: everything is set up (and the startup entry appended) but no port is opened. */
+  listen?: boolean | undefined;
+}
+
 /**
  * @param entryFile the running entry (server.ts passes its own file); measured as the binary
  *   unless `config.measuredBinary` names another.
@@ -63,9 +94,17 @@ export async function startGateway(
   config: GatewayConfig,
   env: Record<string, string | undefined>,
   entryFile?: string,
+  options: StartOptions = {},
 ): Promise<RunningGateway> {
   // First, so a bad certificate or key stops the start before anything is opened or logged.
   const tls = config.tls === undefined ? undefined : loadTls(config.tls);
+  // Every secret the config holds is scrubbed from every line (see logger.ts); pretty output only
+  // for a person at a terminal.
+  const logger = createLogger({
+    level: config.logLevel ?? 'info',
+    destination: config.logDestination ?? (wantsPretty(process.stdout, process.env) ? await prettyStream() : undefined),
+    secrets: configuredSecrets(config, env),
+  });
   const binaryPath = config.measuredBinary ?? entryFile ?? process.argv[1] ?? '';
   // The dashboard and the verifier page are snapshotted now: the bytes served are the bytes measured.
   const served = loadServedFiles({ dashboardDir: config.dashboardDir, verifierDir: config.verifierDir });
@@ -78,7 +117,7 @@ export async function startGateway(
     ...(config.tsmRoot === undefined ? {} : { tsmRoot: config.tsmRoot }),
     // AMD's key distribution service, only asked when the host supplies no VCEK (real hardware).
     fetch: (url, init) => fetch(url, init),
-    log: (level, message) => (level === 'warn' ? console.warn : console.log)(`saferouter: attestation: ${message}`),
+    log: (level, message) => logger[level === 'warn' ? 'warn' : 'info'](`attestation: ${message}`),
   });
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   let limiter: Limiter | undefined;
@@ -89,13 +128,23 @@ export async function startGateway(
   }
   const admin = await resolveAdminKey(store, config.adminKey);
   const userSecret = await resolveUserSecret(store);
-  const startupLog = await appendStartupRecord({
-    storage: store.tlog.log(STARTUP_LOG),
-    attestor,
-    buildId: measurement.binarySha256,
-    audience: config.audience,
-    logSignerKey: config.logKey,
-  });
+  // One start, one startup entry: a worker opens the one its primary appended.
+  const startupLog =
+    options.startupIndex === undefined
+      ? await appendStartupRecord({
+          storage: store.tlog.log(STARTUP_LOG),
+          attestor,
+          buildId: measurement.binarySha256,
+          audience: config.audience,
+          logSignerKey: config.logKey,
+        })
+      : await openStartupRecord({
+          storage: store.tlog.log(STARTUP_LOG),
+          attestor,
+          audience: config.audience,
+          logSignerKey: config.logKey,
+          index: options.startupIndex,
+        });
   // The audit log sits beside the startup log (<audience>/saferouter/audit), signed by the same key.
   const auditStorage = store.tlog.log(AUDIT_LOG);
   const auditLog = await createAuditLog({
@@ -139,6 +188,7 @@ export async function startGateway(
     },
     verifierFiles: served.verifier,
     dashboardFiles: served.dashboard,
+    docsFiles: served.docs,
     ehbp: {
       dh: (peer) => attestor.identity.sealingSharedSecret(peer),
       publicKey: attestor.sealingPublicKey,
@@ -146,15 +196,20 @@ export async function startGateway(
       required: config.requireEhbp === true,
     },
     userSecret,
+    logger,
+    ...(config.metrics === false ? {} : { metrics: workerMetrics(createMetrics({ catalog })) }),
+    metricsPublic: config.metricsPublic === true,
     ...(config.keepAliveMs === undefined ? {} : { keepAliveMs: config.keepAliveMs }),
     ...(limiter ? { limiter } : {}),
+    corsOrigins: config.corsOrigins ?? [],
+    readiness: limiter === undefined ? [] : [{ name: 'redis', check: limiter.ping.bind(limiter) }],
   });
   // Holds left by a crashed replica (Postgres) are released once they expire. On SQLite holds
   // live in the gateway's memory and die with it.
   const sweep = setInterval(() => {
     gateway.billing
       .expireHolds()
-      .catch((err: unknown) => console.error('billing: releasing expired holds failed:', err));
+      .catch((err: unknown) => logger.error({ err }, 'billing: releasing expired holds failed'));
   }, 60_000);
   sweep.unref();
   // provider.sort by latency/throughput reads recent answers: seeded from the activity log at
@@ -163,30 +218,54 @@ export async function startGateway(
     store.activity
       .endpointSamples(Date.now() - STATS_WINDOW_MS, STATS_SAMPLES)
       .then((samples) => gateway.endpointStats.load(samples))
-      .catch((err: unknown) => console.error('routing: loading endpoint statistics failed:', err));
+      .catch((err: unknown) => logger.error({ err }, 'routing: loading endpoint statistics failed'));
   await loadStats();
   const statsRefresh = store.kind === 'postgres' ? setInterval(() => void loadStats(), 60_000) : undefined;
   statsRefresh?.unref();
 
-  const server = await new Promise<Server>((resolveServer) => {
-    const s = serve(
-      {
-        fetch: gateway.app.fetch,
-        port: config.port,
-        hostname: config.host,
-        ...(tls === undefined
-          ? {}
-          : { createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } }),
-      },
-      () => resolveServer(s as Server),
-    );
-  });
-  // Slow upstreams stream for minutes: no server-side request timeout on our side.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  server.keepAliveTimeout = 65_000;
-  const port = (server.address() as AddressInfo).port;
+  // A cluster primary (`listen: false`) only records the start; its workers serve.
+  const server = options.listen === false ? undefined : await listen();
+  async function listen(): Promise<Server> {
+    const opened = await new Promise<Server>((resolveServer) => {
+      const s = serve(
+        {
+          fetch: gateway.app.fetch,
+          port: config.port,
+          hostname: config.host,
+          ...(tls === undefined
+            ? {}
+            : { createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } }),
+        },
+        () => resolveServer(s as Server),
+      );
+    });
+    // Slow upstreams stream for minutes: no server-side request timeout on our side.
+    opened.requestTimeout = 0;
+    opened.headersTimeout = 60_000;
+    opened.keepAliveTimeout = 65_000;
+    return opened;
+  }
+  const port = server === undefined ? 0 : (server.address() as AddressInfo).port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+
+  let stopping: Promise<void> | undefined;
+  const stop = async (drainMs: number): Promise<void> => {
+    const drained = server === undefined ? { cut: 0 } : await drainServer(server, gateway.lifecycle, drainMs);
+    if (drained.cut > 0) {
+      logger.warn(
+        `shutdown: ended ${drained.cut} request(s) still running after ${drainMs} ms; each settles for what it delivered`,
+      );
+    }
+    clearInterval(sweep);
+    if (statsRefresh !== undefined) clearInterval(statsRefresh);
+    await gateway.close();
+    await auditLog.close();
+    await limiter?.close();
+    await replay.close();
+    await catalog.close();
+    await store.close();
+    logger.flush();
+  };
 
   return {
     url: `${tls === undefined ? 'http' : 'https'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
@@ -200,19 +279,8 @@ export async function startGateway(
     auditLog,
     verifierDir: served.verifierDir,
     dashboardDir: served.dashboardDir,
-    async close() {
-      await new Promise<void>((done) => {
-        server.close(() => done());
-        server.closeAllConnections();
-      });
-      clearInterval(sweep);
-      if (statsRefresh !== undefined) clearInterval(statsRefresh);
-      await gateway.close();
-      await auditLog.close();
-      await limiter?.close();
-      await replay.close();
-      await catalog.close();
-      await store.close();
-    },
+    logger,
+    drain: (ms) => (stopping ??= stop(ms)),
+    close: () => (stopping ??= stop(0)),
   };
 }

@@ -1,5 +1,6 @@
 /**
- * Static files the gateway serves (the dashboard at `/`, the verifier page at /verify/), snapshotted once at start: the
+ * Static files the gateway serves (the dashboard at `/`, the verifier page at /verify/, the API
+ * reference's assets at /docs/), snapshotted once at start: the
  * bytes served are exactly the bytes measured. The measurement covers them through a manifest —
  * `{ "<url path>": "<sha256 hex>" }` in RFC 8785 canonical JSON — so a changed page is a changed
  * build (docs/attestation.md). Regular files only; dot-files and symlinks are skipped, so nothing
@@ -59,6 +60,15 @@ export function defaultVerifierDir(): string {
   return fileURLToPath(new URL('../../verifier/dist', import.meta.url));
 }
 
+/**
+ * The API reference's assets (`scalar.js`, Scalar's standalone bundle), which build.mjs copies
+ * byte for byte from the pinned `@scalar/api-reference` package into `dist/docs/`: the same
+ * path from apps/gateway/dist (the bundles) and from apps/gateway/src (tsx, tests).
+ */
+export function defaultDocsDir(): string {
+  return fileURLToPath(new URL('../dist/docs', import.meta.url));
+}
+
 /** The manifest the measurement covers: every served URL path and its file's SHA-256. */
 export function staticManifest(prefix: string, files: StaticFiles): Record<string, string> {
   const out: Record<string, string> = {};
@@ -66,15 +76,28 @@ export function staticManifest(prefix: string, files: StaticFiles): Record<strin
   return out;
 }
 
-/** The measured manifest of everything the gateway serves: the dashboard at `/`, the verifier at `/verify/`. */
-export function servedManifest(dashboard: StaticFiles, verifier: StaticFiles): Record<string, string> {
-  return { ...staticManifest(DASHBOARD_PREFIX, dashboard), ...staticManifest(VERIFY_PREFIX, verifier) };
+/**
+ * The measured manifest of everything the gateway serves: the dashboard at `/`, the verifier at
+ * `/verify/`, the API reference's assets at `/docs/`.
+ */
+export function servedManifest(
+  dashboard: StaticFiles,
+  verifier: StaticFiles,
+  docs: StaticFiles = new Map(),
+): Record<string, string> {
+  return {
+    ...staticManifest(DASHBOARD_PREFIX, dashboard),
+    ...staticManifest(VERIFY_PREFIX, verifier),
+    ...staticManifest(DOCS_PREFIX, docs),
+  };
 }
 
 /** Where the dashboard is served; the manifest names its files under it (`/index.html`). */
 export const DASHBOARD_PREFIX = '/';
 /** Where the verifier page is served; the manifest names its files under it. */
 export const VERIFY_PREFIX = '/verify/';
+/** Where the API reference's assets are served (the page itself, `/docs`, is in the binary). */
+export const DOCS_PREFIX = '/docs/';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -127,24 +150,38 @@ export function staticRelativePath(rest: string): string | undefined {
 export interface ServedFiles {
   dashboardDir: string;
   verifierDir: string;
+  docsDir: string;
   dashboard: StaticFiles;
   verifier: StaticFiles;
-  /** `servedManifest(dashboard, verifier)`: what the measurement covers. */
+  docs: StaticFiles;
+  /** `servedManifest(dashboard, verifier, docs)`: what the measurement covers. */
   manifest: Record<string, string>;
 }
 
 /**
- * Snapshots the dashboard and the verifier page: the one place the gateway (start.ts) and
- * `pnpm measure` (measure-cli.ts) find them, so both measure the same files. Absent directories
- * default to the builds beside this app (apps/dashboard/dist, apps/verifier/dist).
+ * Snapshots the dashboard, the verifier page and the API reference's assets: the one place the
+ * gateway (start.ts) and `pnpm measure` (measure-cli.ts) find them, so both measure the same
+ * files. Absent directories default to the builds beside this app (apps/dashboard/dist,
+ * apps/verifier/dist, apps/gateway/dist/docs).
  */
 export function loadServedFiles(dirs: {
   dashboardDir?: string | undefined;
   verifierDir?: string | undefined;
+  docsDir?: string | undefined;
 }): ServedFiles {
   const dashboardDir = dirs.dashboardDir ?? defaultDashboardDir();
   const verifierDir = dirs.verifierDir ?? defaultVerifierDir();
+  const docsDir = dirs.docsDir ?? defaultDocsDir();
   const dashboard = loadStaticFiles(dashboardDir);
   const verifier = loadStaticFiles(verifierDir);
-  return { dashboardDir, verifierDir, dashboard, verifier, manifest: servedManifest(dashboard, verifier) };
+  const docs = loadStaticFiles(docsDir);
+  return {
+    dashboardDir,
+    verifierDir,
+    docsDir,
+    dashboard,
+    verifier,
+    docs,
+    manifest: servedManifest(dashboard, verifier, docs),
+  };
 }

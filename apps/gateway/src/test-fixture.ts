@@ -14,6 +14,8 @@ import { generateApiKey, hashApiKey, type Store } from '@saferouter/store';
 import { openSqliteStore } from '@saferouter/store/sqlite';
 import { createApp, type Gateway } from './app.js';
 import type { OpenAIErrorBody } from './errors.js';
+import { createLogger, type Logger, type LogLevel } from './logger.js';
+import type { CorsOrigins } from './cors-origins.js';
 
 export const ADMIN_KEY = 'sk-sr-admin-unit-0123456789abcdefghijklmnopqrstuvw';
 export const REQUEST_ID = /^req_[0-9a-f]{32}$/;
@@ -63,6 +65,40 @@ export interface FixtureOptions {
   verifierDir?: string;
   /** Serve the dashboard at `/` from these files. */
   dashboardFiles?: StaticFiles;
+  /** Serve the API reference's assets at `/docs/` from these files. */
+  docsFiles?: StaticFiles;
+  /** Where the app logs (see `captureLogs`); default silent. */
+  logger?: Logger;
+  /** SAFEROUTER_CORS_ORIGINS for `/v1/*`; default none. */
+  corsOrigins?: CorsOrigins;
+}
+
+/** A logger whose lines are kept in memory, as the text written and as parsed objects. */
+export interface CapturedLogs {
+  logger: Logger;
+  text(): string;
+  lines(): Record<string, unknown>[];
+}
+
+/**
+ * @example
+ * const logs = captureLogs();
+ * const fx = await createFixture({ logger: logs.logger });
+ * expect(logs.lines().filter((l) => l.level === 50)).toHaveLength(0);
+ */
+export function captureLogs(level: LogLevel = 'trace', secrets: readonly string[] = []): CapturedLogs {
+  const chunks: string[] = [];
+  const logger = createLogger({ level, destination: { write: (line) => void chunks.push(line) }, secrets });
+  const text = (): string => chunks.join('');
+  return {
+    logger,
+    text,
+    lines: () =>
+      text()
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 export interface Fixture extends Gateway {

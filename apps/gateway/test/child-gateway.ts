@@ -26,6 +26,8 @@ export interface ChildGatewayOptions {
    * this test file gets the same key, generated once.
    */
   logKey?: string | undefined;
+  /** More environment (`SAFEROUTER_DRAIN_MS`, …); wins over everything above. */
+  env?: Record<string, string> | undefined;
 }
 
 let sharedLogKey: Promise<string> | undefined;
@@ -86,6 +88,7 @@ export async function spawnGateway(options: ChildGatewayOptions): Promise<ChildG
       SAFEROUTER_DEMO_CHUNK_DELAY_MS: '0',
       // No SEV-SNP in tests: a configfs-tsm root that does not exist selects the mock backend.
       SAFEROUTER_TSM_ROOT: join(options.dataDir, 'no-tsm'),
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

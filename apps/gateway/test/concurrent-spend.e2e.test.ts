@@ -170,4 +170,54 @@ describe('200 concurrent requests on a balance for 50', () => {
     );
     await Promise.all([a!.stop(), b!.stop()]);
   }, 45_000);
+
+  it('Postgres, one gateway with SAFEROUTER_WORKERS=2: exact, one startup entry, metrics of both workers', async () => {
+    const own = await createTestSchema();
+    try {
+      const databaseUrl = own.url;
+      const gw = await spawnGateway({
+        dataDir: join(dir, 'pg-workers'),
+        configPath,
+        adminKey: ADMIN_KEY,
+        databaseUrl,
+        env: { SAFEROUTER_WORKERS: '2' },
+      });
+      // Both workers serve the one port.
+      await waitUntil(
+        async () =>
+          (
+            gw
+              .output()
+              .toString('utf8')
+              .match(/listening on http/g) ?? []
+          ).length >= 2
+            ? true
+            : undefined,
+        'both workers listening',
+      );
+      const store = await openStore({ dataDir: join(dir, 'pg-workers-test'), databaseUrl });
+      stores.push(store);
+      const r = await spend([gw.url], store);
+      console.log(
+        `postgres, 2 workers: ${r.succeeded}/${REQUESTS} succeeded, ${r.refused} got 402; credit ${credit} µ$ → balance ${r.balance} µ$`,
+      );
+      // One start, one startup-log entry (the primary's), whatever the number of workers.
+      const head = (await (await fetch(`${gw.url}/attestation/transparency/head?format=json`)).json()) as {
+        size: number;
+      };
+      expect(head.size).toBe(1);
+      // /metrics answers the aggregate of both workers: every request counted once.
+      const text = await (
+        await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })
+      ).text();
+      const total = text
+        .split('\n')
+        .filter((line) => line.startsWith('saferouter_requests_total{'))
+        .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+      expect(total).toBe(REQUESTS);
+      await gw.stop();
+    } finally {
+      await own.drop();
+    }
+  }, 60_000);
 });

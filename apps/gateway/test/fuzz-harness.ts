@@ -17,7 +17,10 @@ import { startFakeUpstream, type FakeUpstream } from '@saferouter/fake-upstream'
 import { createCatalog, parseCatalogConfig, type Catalog } from '@saferouter/router';
 import { hashApiKey } from '@saferouter/store';
 import { createApp, type Gateway } from '../src/app.js';
+import { createLogger } from '../src/logger.js';
+import { createMetrics } from '../src/metrics.js';
 import { DASHBOARD_CSP } from '../src/routes/dashboard-csp.js';
+import { DOCS_CSP } from '../src/routes/docs.js';
 import type { StaticFiles } from '../src/static-files.js';
 import { memoryReplayGuard } from '@saferouter/ehbp/server';
 import { ADMIN_KEY, REQUEST_ID, createFixture, type Fixture } from '../src/test-fixture.js';
@@ -113,7 +116,7 @@ export const MODEL_IDS = [
   'fake-synthesized',
 ] as const;
 
-/** What `console.error` and the process reported while one request ran. */
+/** What the gateway logged at `error` and the process reported while one request ran. */
 interface Reports {
   logged: string[];
   unhandled: string[];
@@ -160,7 +163,19 @@ export async function createFuzzGateway(): Promise<FuzzGateway> {
     measurement: '07'.repeat(32),
     startupIndex: startupLog.index,
   });
+  // What went wrong outside the response: errors the gateway logged (its logger writes here).
+  const logged: string[] = [];
+  const logger = createLogger({
+    level: 'error',
+    destination: {
+      write: (line) => {
+        const { msg, err } = JSON.parse(line) as { msg?: string; err?: { type?: string; message?: string } };
+        logged.push(err === undefined ? String(msg) : `${msg}: ${err.type ?? 'Error'}: ${err.message ?? ''}`);
+      },
+    },
+  });
   const gateway = createApp({
+    logger,
     store: fixture.store,
     catalog,
     adminKeyHash: hashApiKey(ADMIN_KEY),
@@ -173,6 +188,8 @@ export async function createFuzzGateway(): Promise<FuzzGateway> {
     audit: { log: auditLog, issuer, sample: () => true, retentionDays: 30 },
     // A dashboard build (a stand-in for apps/dashboard/dist): `/` and the app's routes have files.
     dashboardFiles: FUZZ_DASHBOARD,
+    // The API reference's asset (a stand-in for dist/docs/scalar.js): `/docs` answers its page.
+    docsFiles: new Map([['scalar.js', staticFile('/* scalar */')]]),
     // EHBP on, with the attestor's sealing key: sealed-looking junk meets the real opener.
     ehbp: {
       dh: (peer) => attestor.identity.sealingSharedSecret(peer),
@@ -180,6 +197,8 @@ export async function createFuzzGateway(): Promise<FuzzGateway> {
       replay: memoryReplayGuard(),
       required: false,
     },
+    // `/metrics` behind the admin key, and every request's activity counted.
+    metrics: createMetrics({ catalog, processMetrics: false }),
   });
 
   const victimIds: string[] = [];
@@ -201,13 +220,9 @@ export async function createFuzzGateway(): Promise<FuzzGateway> {
       .replaceAll(PLACEHOLDER.adminKey, ADMIN_KEY)
       .replace(/\{\{victim-(\d+)\}\}/g, (_, n: string) => victimIds[Number(n)] ?? 'key_0000000000000000');
 
-  // What went wrong outside the response: errors the gateway logged and promise rejections nobody
-  // handled (vitest fails the run on the latter too; here they are pinned to the request).
-  const reports: Reports = { logged: [], unhandled: [] };
-  const originalError = console.error;
-  console.error = (...args: unknown[]): void => {
-    reports.logged.push(args.map((a) => (a instanceof Error ? `${a.name}: ${a.message}` : String(a))).join(' '));
-  };
+  // And promise rejections nobody handled (vitest fails the run on those too; here they are
+  // pinned to the request).
+  const reports: Reports = { logged, unhandled: [] };
   const onUnhandled = (reason: unknown): void => {
     reports.unhandled.push(reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason));
   };
@@ -258,7 +273,6 @@ export async function createFuzzGateway(): Promise<FuzzGateway> {
       rmSync(attestDir, { recursive: true, force: true });
       process.off('unhandledRejection', onUnhandled);
       process.off('uncaughtException', onUnhandled);
-      console.error = originalError;
     },
   };
 }
@@ -382,7 +396,9 @@ export async function judge(req: FuzzRequest, res: Response): Promise<string | u
     return undefined;
   }
   // A page the gateway serves runs where users keep their keys: never without the strict CSP.
-  if (type.startsWith('text/html') && res.headers.get('content-security-policy') !== DASHBOARD_CSP)
+  // The API reference (`/docs`) has its own, as strict for scripts and connections.
+  const csp = req.target.split('?')[0] === '/docs' ? DOCS_CSP : DASHBOARD_CSP;
+  if (type.startsWith('text/html') && res.headers.get('content-security-policy') !== csp)
     return `an HTML page without the dashboard's CSP: ${answer}`;
   if (type.startsWith('application/json') && !parseJson(read.text).ok)
     return `${status} says JSON but is not: ${answer}`;

@@ -89,6 +89,8 @@ export function testGatewayConfig(
     logKey: undefined,
     auditRate: 0.05,
     receiptRetentionDays: 30,
+    // Errors only, as console.error printed before there was a logger; logs.e2e.test.ts captures all.
+    logLevel: 'error',
     ...overrides,
   };
 }

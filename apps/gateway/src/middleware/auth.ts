@@ -9,6 +9,7 @@ import { constantTimeEqualHex, hashApiKey, isApiKeyFormat, type Store } from '@s
 import type { AppEnv, Caller } from '../env.js';
 import { ApiError } from '../errors.js';
 import { requestHeader } from '../request-header.js';
+import type { Logger } from '../logger.js';
 
 export interface KeyAuthOptions {
   store: Store;
@@ -17,6 +18,8 @@ export interface KeyAuthOptions {
   clock?: () => number;
   cacheTtlMs?: number;
   flushIntervalMs?: number;
+  /** Where a failed usage flush is reported; default nowhere. */
+  logger?: Pick<Logger, 'error'>;
 }
 
 export interface KeyAuth {
@@ -95,7 +98,7 @@ export function createKeyAuth(options: KeyAuthOptions): KeyAuth {
   }
 
   const timer = setInterval(() => {
-    flush().catch((err: unknown) => console.error('key usage flush failed:', err));
+    flush().catch((err: unknown) => options.logger?.error({ err }, 'keys: usage flush failed'));
   }, options.flushIntervalMs ?? 1000);
   timer.unref();
 

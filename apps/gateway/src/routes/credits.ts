@@ -14,7 +14,8 @@ import { ApiError } from '../errors.js';
 import { parseOr400 } from '../validation.js';
 import { keyIdParam, keyNotFound } from './key-id.js';
 
-const Topup = v.object({
+/** `POST /v1/credits/topup`; ../openapi.ts documents the body from it. */
+export const Topup = v.object({
   key_id: v.optional(v.pipe(v.string('"key_id" must be a string'), v.nonEmpty('"key_id" must not be empty'))),
   amount_usd: v.union([v.number(), v.string()], '"amount_usd" must be a number or a decimal string'),
 });

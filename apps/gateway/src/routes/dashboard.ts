@@ -47,6 +47,23 @@ function readOnly(): never {
   });
 }
 
+/**
+ * The top-level names of a build that get a route: each file (`favicon.svg`) and each directory
+ * as `<name>/*` (`assets/*`), minus reserved first segments and names with router
+ * metacharacters. ../openapi.ts lists the same paths.
+ *
+ * @example dashboardTops(files) // ['assets/*', 'favicon.svg', 'index.html']
+ */
+export function dashboardTops(files: StaticFiles): string[] {
+  const tops = new Set<string>();
+  for (const path of files.keys()) {
+    const [top = '', ...below] = path.split('/');
+    if (RESERVED.has(top) || !/^[\w.~-]+$/.test(top)) continue;
+    tops.add(below.length === 0 ? top : `${top}/*`);
+  }
+  return [...tops];
+}
+
 /** @param files the dashboard's built `dist/` as snapshotted (and measured) at start. */
 export function dashboardRoutes(files: StaticFiles): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -75,14 +92,8 @@ export function dashboardRoutes(files: StaticFiles): Hono<AppEnv> {
     app.all(`/${route}/*`, readOnly);
   }
   // Top-level files at their exact paths; each top-level directory (assets/) as one route that
-  // looks the decoded path up in the snapshot. Router metacharacters never reach a pattern.
-  const tops = new Set<string>();
-  for (const path of files.keys()) {
-    const [top = '', ...below] = path.split('/');
-    if (RESERVED.has(top) || !/^[\w.~-]+$/.test(top)) continue;
-    tops.add(below.length === 0 ? top : `${top}/*`);
-  }
-  for (const top of tops) {
+  // looks the decoded path up in the snapshot.
+  for (const top of dashboardTops(files)) {
     if (!top.endsWith('/*')) {
       app.get(`/${top}`, (c) => send(c, top));
       continue;

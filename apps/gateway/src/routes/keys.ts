@@ -40,12 +40,14 @@ const Limits = v.object(
   '"limits" must be an object',
 );
 
-const CreateKey = v.object({
+/** `POST /v1/keys`; ../openapi.ts documents the body from it. */
+export const CreateKey = v.object({
   name: Name,
   credit_usd: v.optional(v.union([v.number(), v.string()], '"credit_usd" must be a number or a decimal string')),
   limits: v.optional(Limits),
 });
-const UpdateKey = v.pipe(
+/** `PATCH /v1/keys/{id}`; ../openapi.ts documents the body from it. */
+export const UpdateKey = v.pipe(
   v.object({ name: v.optional(Name), limits: v.optional(Limits) }),
   v.check((b) => b.name !== undefined || b.limits !== undefined, 'send "name" and/or "limits"'),
 );

@@ -1,0 +1,344 @@
+/**
+ * The gateway's Prometheus metrics (prom-client), in a registry of their own: never prom-client's
+ * global one, so two gateways in one process (tests) do not share counters, and a cluster primary
+ * can aggregate its workers' registries (`json()` → prom-client's `AggregatorRegistry.aggregate`).
+ *
+ * Where each metric comes from:
+ * - the request, token, spend, error and fallback metrics from the activity entries metering
+ *   writes (`wrapActivity`): one entry per upstream attempt, and one (`attempt: 0`) per request
+ *   refused before any attempt, so nothing on the request path computes them twice;
+ * - `saferouter_inflight_requests` and `saferouter_request_duration_seconds` from the HTTP layer
+ *   (`requestStarted`, called by the middleware in ./routes/metrics.ts), since only it sees a
+ *   streamed response end;
+ * - `saferouter_holds_usd` from the billing store as this gateway uses it (`wrapBillingStore`):
+ *   the store has no "sum of all holds" query, and a metric is no reason to add one.
+ *
+ * Label values are bounded: a model or provider id is used only if the catalog lists it (else
+ * `other`; a client-chosen prefix-routed id never becomes a series), a status is an exact code from
+ * a fixed set or its class, and an error code is one of a fixed set or `other`.
+ */
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  type MetricObjectWithValues,
+  type MetricValue,
+} from 'prom-client';
+import type { Catalog } from '@saferouter/router';
+import type { ActivitySink } from '@saferouter/metering';
+import type { ActivityEntry, BillingStore } from '@saferouter/store';
+
+/** The label value for anything outside a bounded set. */
+export const OTHER = 'other';
+
+/** Statuses kept exactly; any other is reported by its class (`2xx` … `5xx`) or `other`. */
+const EXACT_STATUSES: ReadonlySet<number> = new Set([
+  200, 400, 401, 402, 403, 404, 408, 409, 413, 422, 429, 499, 500, 502, 503, 504,
+]);
+
+/**
+ * Error codes an attempt fails with that are the upstream's doing (see @saferouter/router's
+ * errors). `upstream_<status>` codes are kept for the statuses in `EXACT_STATUSES`, else reduced
+ * to `upstream_4xx` / `upstream_5xx`.
+ */
+const UPSTREAM_CODES: ReadonlySet<string> = new Set([
+  'upstream_unreachable',
+  'upstream_timeout',
+  'provider_unavailable',
+  'stream_interrupted',
+  'stream_finalize_failed',
+]);
+
+/**
+ * Codes on an attempt's entry that are not an upstream's failure: the client left, or the gateway
+ * itself could not bill or audit the answer. Not counted in `saferouter_upstream_errors_total`.
+ */
+const OWN_CODES: ReadonlySet<string> = new Set([
+  'client_closed_request',
+  'billing_failed',
+  'audit_failed',
+  'internal_error',
+]);
+
+/** Seconds; the last buckets cover long streamed answers. */
+const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+/** Seconds; upstreams answer their first byte in well under a second, or time out (default 60 s). */
+const TTFB_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/** Token counts per `direction`; `cached` is part of `prompt`, `reasoning` part of `completion`. */
+export const TOKEN_DIRECTIONS = ['prompt', 'completion', 'cached', 'reasoning'] as const;
+
+export interface MetricsOptions {
+  /** Model and provider label values come only from its `list()`; anything else is `other`. */
+  catalog: Pick<Catalog, 'list'>;
+  /** Default a fresh `Registry`. */
+  registry?: Registry | undefined;
+  /** Node's default process metrics (`collectDefaultMetrics`) in the registry; default true. */
+  processMetrics?: boolean | undefined;
+  /** Monotonic milliseconds, for request durations; default `performance.now`. */
+  now?: (() => number) | undefined;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** The Prometheus text format's content type (`registry.contentType`). */
+  readonly contentType: string;
+  /**
+   * The sink to give metering: every entry goes on to `inner` first, unchanged, then feeds the
+   * request, token, spend, upstream error and fallback metrics. A failure to count never loses
+   * an entry.
+   */
+  wrapActivity(inner: ActivitySink): ActivitySink;
+  /**
+   * The billing store to give `createBilling`: calls pass straight through, and the holds this
+   * gateway placed and has not yet settled, released or seen expire are summed for
+   * `saferouter_holds_usd`.
+   */
+  wrapBillingStore(store: BillingStore): BillingStore;
+  /**
+   * A chat or responses request arrived: counts it in flight until the returned function is
+   * called (when its response, a stream included, has ended), which also observes its duration.
+   * Calling it again does nothing.
+   */
+  requestStarted(): () => void;
+  /** This process's metrics in the Prometheus text format. */
+  scrape(): Promise<string>;
+  /** This process's metrics as prom-client JSON: what `AggregatorRegistry.aggregate` sums across workers. */
+  json(): Promise<MetricObjectWithValues<MetricValue<string>>[]>;
+}
+
+/**
+ * `status` label: an exact code from a fixed set, else its class, else `other`.
+ *
+ * @example
+ * statusLabel(503); // '503'
+ * statusLabel(418); // '4xx'
+ */
+export function statusLabel(status: number): string {
+  if (EXACT_STATUSES.has(status)) return String(status);
+  if (Number.isInteger(status) && status >= 100 && status <= 599) return `${Math.floor(status / 100)}xx`;
+  return OTHER;
+}
+
+/** The code of an activity entry's `error` (`'code: message'`), or undefined when it has none. */
+function rawCode(error: string | null): string | undefined {
+  if (error === null) return undefined;
+  const colon = error.indexOf(':');
+  return colon > 0 ? error.slice(0, colon) : error;
+}
+
+/**
+ * `code` label of `saferouter_upstream_errors_total` for an entry's `error`, or undefined when the
+ * entry is not an upstream's failure (no error, or the client's or the gateway's own).
+ *
+ * @example
+ * upstreamErrorCode('upstream_503: Upstream up answered 503 for m-primary'); // 'upstream_503'
+ * upstreamErrorCode('upstream_418: …'); // 'upstream_4xx'
+ * upstreamErrorCode('client_closed_request: the client left mid-stream'); // undefined
+ */
+export function upstreamErrorCode(error: string | null): string | undefined {
+  const code = rawCode(error);
+  if (code === undefined || OWN_CODES.has(code)) return undefined;
+  if (UPSTREAM_CODES.has(code)) return code;
+  const status = /^upstream_(\d{3})$/.exec(code)?.[1];
+  if (status !== undefined) {
+    const label = statusLabel(Number(status));
+    return label === OTHER ? OTHER : `upstream_${label}`;
+  }
+  return OTHER;
+}
+
+/**
+ * Builds the metrics over a registry of their own.
+ *
+ * @example
+ * const metrics = createMetrics({ catalog });
+ * const chat = createMeteredChat({ ..., activity: metrics.wrapActivity(activity) });
+ * const text = await metrics.scrape(); // Prometheus text format
+ */
+export function createMetrics(options: MetricsOptions): Metrics {
+  const registry = options.registry ?? new Registry();
+  const now = options.now ?? (() => performance.now());
+  const registers = [registry];
+
+  const models = new Set<string>();
+  const providers = new Set<string>(['saferouter']); // metering's provider for a refusal with no route
+  for (const entry of options.catalog.list()) {
+    models.add(entry.id);
+    providers.add(entry.provider);
+    for (const endpoint of entry.endpoints) providers.add(endpoint.provider);
+  }
+  const modelLabel = (id: string): string => (models.has(id) ? id : OTHER);
+  const providerLabel = (id: string): string => (providers.has(id) ? id : OTHER);
+
+  const requests = new Counter({
+    name: 'saferouter_requests_total',
+    help: 'Upstream attempts by model, provider and status, plus requests refused before any attempt (402, 429, no endpoint). A request that fell back counts once per attempt.',
+    labelNames: ['model', 'provider', 'status'] as const,
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'saferouter_request_duration_seconds',
+    help: 'Chat completion and responses requests, from arrival to the end of the response (the last byte of a stream).',
+    buckets: DURATION_BUCKETS,
+    registers,
+  });
+  const ttfb = new Histogram({
+    name: 'saferouter_time_to_first_byte_seconds',
+    help: "Upstream time to first byte of each attempt that answered (a stream's first chunk, a reply's headers), by model and provider.",
+    labelNames: ['model', 'provider'] as const,
+    buckets: TTFB_BUCKETS,
+    registers,
+  });
+  const tokens = new Counter({
+    name: 'saferouter_tokens_total',
+    help: 'Tokens of answered requests by the model that answered; direction prompt, completion, cached (part of prompt), reasoning (part of completion). Estimated counts included.',
+    labelNames: ['model', 'direction'] as const,
+    registers,
+  });
+  // Money is integer micro-dollars end to end; dollars are derived from the exact sum at scrape.
+  const spentMicros = new Map<string, number>();
+  const spendMicros = new Counter({
+    name: 'saferouter_spend_micros_total',
+    help: 'Charged to keys, in integer micro-dollars (1 USD = 1000000), by the model that answered.',
+    labelNames: ['model'] as const,
+    registers,
+  });
+  new Counter({
+    name: 'saferouter_spend_usd_total',
+    help: 'Charged to keys, in USD, by the model that answered (saferouter_spend_micros_total / 1e6).',
+    labelNames: ['model'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const [model, micros] of spentMicros) this.inc({ model }, micros / 1_000_000);
+    },
+  });
+  const upstreamErrors = new Counter({
+    name: 'saferouter_upstream_errors_total',
+    help: 'Upstream attempts that failed (an error status, unreachable, timeout, a stream cut), by provider and error code.',
+    labelNames: ['provider', 'code'] as const,
+    registers,
+  });
+  const fallbacks = new Counter({
+    name: 'saferouter_fallbacks_total',
+    help: 'Requests answered by a fallback: from the model of the first attempt, to the model that answered.',
+    labelNames: ['from', 'to'] as const,
+    registers,
+  });
+  const inflight = new Gauge({
+    name: 'saferouter_inflight_requests',
+    help: 'Chat completion and responses requests whose response (a stream included) has not ended.',
+    registers,
+  });
+  // Holds this process placed and has not settled, released or seen expire: id → amount, expiry.
+  const holds = new Map<string, { micros: number; expiresAt: number }>();
+  let heldMicros = 0;
+  const dropHold = (id: string): void => {
+    const hold = holds.get(id);
+    if (hold === undefined) return;
+    holds.delete(id);
+    heldMicros -= hold.micros;
+  };
+  new Gauge({
+    name: 'saferouter_holds_usd',
+    help: "Credit held for requests in flight (the worst case of each, until it settles), in USD: this process's holds; summed across workers.",
+    registers,
+    collect() {
+      this.set(heldMicros / 1_000_000);
+    },
+  });
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
+
+  /** The first attempt of the request whose entries are being written (they come in order, at once). */
+  let first: { requestId: string; model: string } | undefined;
+
+  function count(entry: ActivityEntry): void {
+    const model = modelLabel(entry.model);
+    const provider = providerLabel(entry.provider);
+    requests.inc({ model, provider, status: statusLabel(entry.status) });
+    if (entry.ttfbMs !== null) ttfb.observe({ model, provider }, entry.ttfbMs / 1000);
+    const counts = [entry.promptTokens, entry.completionTokens, entry.cachedTokens ?? 0, entry.reasoningTokens ?? 0];
+    TOKEN_DIRECTIONS.forEach((direction, i) => {
+      const n = counts[i] ?? 0;
+      if (n > 0) tokens.inc({ model, direction }, n);
+    });
+    if (entry.costMicros > 0) {
+      spendMicros.inc({ model }, entry.costMicros);
+      spentMicros.set(model, (spentMicros.get(model) ?? 0) + entry.costMicros);
+    }
+    if (entry.attempt >= 1) {
+      const code = upstreamErrorCode(entry.error);
+      if (code !== undefined) upstreamErrors.inc({ provider, code });
+    }
+    if (entry.attempt === 1) first = { requestId: entry.requestId, model: entry.model };
+    // The answering entry is the one with a generation time (see ActivityEntry.generationMs).
+    const answered = entry.generationMs !== undefined && entry.generationMs !== null;
+    if (answered && entry.attempt > 1) {
+      const from = first?.requestId === entry.requestId ? first.model : entry.originalModel;
+      fallbacks.inc({ from: modelLabel(from), to: model });
+    }
+  }
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    wrapActivity(inner) {
+      return {
+        push(entry) {
+          inner.push(entry);
+          try {
+            count(entry);
+          } catch {
+            // A metric is never worth an exception on the request path; the entry is written.
+          }
+        },
+      };
+    },
+    wrapBillingStore(store) {
+      return {
+        balance: (keyId) => store.balance(keyId),
+        credit: (input) => store.credit(input),
+        async placeHold(hold) {
+          const result = await store.placeHold(hold);
+          if (result.ok && !holds.has(hold.id)) {
+            holds.set(hold.id, { micros: hold.amountMicros, expiresAt: hold.expiresAt });
+            heldMicros += hold.amountMicros;
+          }
+          return result;
+        },
+        async settle(holdId, input) {
+          const result = await store.settle(holdId, input);
+          dropHold(holdId);
+          return result;
+        },
+        async release(holdId) {
+          await store.release(holdId);
+          dropHold(holdId);
+        },
+        async expireHolds(at) {
+          const n = await store.expireHolds(at);
+          for (const [id, hold] of holds) if (hold.expiresAt < at) dropHold(id);
+          return n;
+        },
+        ledger: (keyId, ledgerOptions) => store.ledger(keyId, ledgerOptions),
+        ledgerSum: (keyId) => store.ledgerSum(keyId),
+      };
+    },
+    requestStarted() {
+      const started = now();
+      inflight.inc();
+      let ended = false;
+      return () => {
+        if (ended) return;
+        ended = true;
+        inflight.dec();
+        duration.observe(Math.max(0, now() - started) / 1000);
+      };
+    },
+    scrape: () => registry.metrics(),
+    json: () => registry.getMetricsAsJSON(),
+  };
+}
