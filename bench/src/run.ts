@@ -17,7 +17,9 @@
  * BENCH_LATENCY_DURATION (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32), BENCH_SKIP_GATEWAY=1
  * (bench upstream and bare proxy only), BENCH_GATEWAY_BUILD=0 (use the existing build),
  * BENCH_GATEWAY_ENTRY (server entry relative to the repo root, default apps/gateway/dist/server.mjs),
- * BENCH_AUDIT=0 (skip the second gateway, the one at SAFEROUTER_AUDIT_RATE=1), BENCH_EHBP=0 (skip
+ * BENCH_AUDIT=0 (skip the second gateway, the one at SAFEROUTER_AUDIT_RATE=1; BENCH_SECOND=quiet
+ * makes it the same gateway with logs and metrics off instead: the rows labelled "audit rate 1.0"
+ * are then that one, and gateway / it is the cost of logs and metrics), BENCH_EHBP=0 (skip
  * the EHBP rows: the gateway with sealed bodies against plaintext, same load generator; see
  * ehbp-load.ts).
  */
@@ -64,6 +66,8 @@ const config = {
   buildGateway: process.env['BENCH_GATEWAY_BUILD'] !== '0',
   gatewayEntry: process.env['BENCH_GATEWAY_ENTRY'] ?? 'apps/gateway/dist/server.mjs',
   audit: process.env['BENCH_AUDIT'] !== '0',
+  /** BENCH_SECOND=quiet: the second gateway runs with logs and metrics off instead of audit rate 1. */
+  quietSecond: process.env['BENCH_SECOND'] === 'quiet',
   ehbp: process.env['BENCH_EHBP'] !== '0',
 };
 
@@ -126,7 +130,9 @@ async function bench(workDir: string): Promise<number> {
       gatewayPid = gw.child.proc.pid;
       authorization = `Bearer ${gw.userKey}`;
       if (config.audit) {
-        // A second gateway committing every request to the audit log (receipts are on in both).
+        // A second gateway, interleaved round by round with the first: by default committing every
+        // request to the audit log (receipts are on in both); with BENCH_SECOND=quiet, the same
+        // gateway with logs and metrics off, so `gateway` / `gateway-audit` is their cost.
         const audited = await startGateway({
           root: ROOT,
           upstreamUrl: targets.upstream,
@@ -134,7 +140,9 @@ async function bench(workDir: string): Promise<number> {
           build: false,
           entry: config.gatewayEntry,
           name: 'gateway-audit',
-          env: { SAFEROUTER_AUDIT_RATE: '1' },
+          env: config.quietSecond
+            ? { SAFEROUTER_LOG_LEVEL: 'silent', SAFEROUTER_METRICS: '0' }
+            : { SAFEROUTER_AUDIT_RATE: '1' },
         });
         targets['gateway-audit'] = audited.url;
         auditAuthorization = `Bearer ${audited.userKey}`;
