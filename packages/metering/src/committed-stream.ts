@@ -18,6 +18,7 @@ import { SafeRouterError } from '@saferouter/errors';
 import {
   AbortedError,
   KEEP_ALIVE_COMMENT,
+  pullStream,
   sseErrorEvent,
   type FallbackStreamResult,
   type StreamResult,
@@ -173,24 +174,7 @@ export class CommittedStream implements StreamResult {
   }
 
   get stream(): ReadableStream<Uint8Array> {
-    if (this.#stream === undefined) {
-      let cancelled = false;
-      this.#stream = new ReadableStream<Uint8Array>(
-        {
-          pull: async (controller) => {
-            const chunk = await this.read();
-            if (cancelled) return;
-            if (chunk === undefined) controller.close();
-            else controller.enqueue(chunk);
-          },
-          cancel: (reason) => {
-            cancelled = true;
-            this.cancel(reason);
-          },
-        },
-        { highWaterMark: 0 },
-      );
-    }
+    this.#stream ??= pullStream(this);
     return this.#stream;
   }
 

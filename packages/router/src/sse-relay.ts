@@ -91,6 +91,32 @@ const DRAIN_MS = 2_000;
 const DRAIN_BYTES = 256 * 1024;
 
 /**
+ * A web stream over a pull-based reader (`read()` / `cancel()`), built once by whoever owns the
+ * reader: high-water mark 0 (a chunk is read only when asked for), and nothing is enqueued after
+ * a cancel, when the controller is closed for good and touching it would throw.
+ *
+ * @example get stream() { return (this.#stream ??= pullStream(this)); }
+ */
+export function pullStream(reader: Pick<Relay, 'read' | 'cancel'>): ReadableStream<Uint8Array> {
+  let cancelled = false;
+  return new ReadableStream<Uint8Array>(
+    {
+      pull: async (controller) => {
+        const chunk = await reader.read();
+        if (cancelled) return;
+        if (chunk === undefined) controller.close();
+        else controller.enqueue(chunk);
+      },
+      cancel: (reason) => {
+        cancelled = true;
+        reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/**
  * Wraps `source` as a pull-based, event-framed stream with a settle-once summary.
  *
  * @example
@@ -183,25 +209,7 @@ class SseRelay implements Relay {
   }
 
   get stream(): ReadableStream<Uint8Array> {
-    if (this.#stream === undefined) {
-      let cancelled = false;
-      this.#stream = new ReadableStream<Uint8Array>(
-        {
-          pull: async (controller) => {
-            const chunk = await this.read();
-            // After a cancel the controller is closed for good: touching it would throw.
-            if (cancelled) return;
-            if (chunk === undefined) controller.close();
-            else controller.enqueue(chunk);
-          },
-          cancel: (reason) => {
-            cancelled = true;
-            this.cancel(reason);
-          },
-        },
-        { highWaterMark: 0 },
-      );
-    }
+    this.#stream ??= pullStream(this);
     return this.#stream;
   }
 
