@@ -1,7 +1,8 @@
 /**
  * The browser entry, bundled with esbuild for platform=browser (so any Node built-in on the
  * verification path fails the build), served on loopback and run in headless Chromium through
- * playwright-core. The verdicts must equal Node's for the same inputs.
+ * playwright-core. The verdicts must equal Node's for the same inputs, and the SEV-SNP launch
+ * digests must equal the shared vectors.
  *
  * Chromium: $SAFEROUTER_CHROMIUM or /usr/bin/chromium. Missing → this suite fails under CI and
  * is skipped (with a message) elsewhere.
@@ -17,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AMD_ROOTS, verdictToJson, verifyBundle, verifyReport, type AttestationBundle } from './index.js';
 import { createAttestor } from './node/attestor.js';
 import { useTempDirs } from './testing/temp-dir.js';
-import { vectorsDir } from './testing/vectors.js';
+import { launchDigestVectors, vectorsDir } from './testing/vectors.js';
 
 const CHROMIUM = process.env.SAFEROUTER_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -61,6 +62,25 @@ window.runCases = async (input) => {
     await A.verifyBundle({ ...input.bundle, backend: 'sev-snp', hardware: true }, { nonce: A.fromHex(input.nonce) }),
   ];
   return JSON.stringify(verdicts.map((v) => A.verdictToJson(v)));
+};
+window.launchDigests = async (cases) => {
+  const A = window.SafeRouterAttest;
+  const get = async (p) => (p === '' ? new Uint8Array(0) : new Uint8Array(await (await fetch('/launch/' + p)).arrayBuffer()));
+  const out = [];
+  for (const c of cases) {
+    const input = { ovmf: await get(c.ovmf), vcpus: c.vcpus, vmm: c.vmm, guestFeatures: c.guestFeatures };
+    if (c.kernel !== null) input.kernel = await get(c.kernel);
+    if (c.initrd !== null) input.initrd = await get(c.initrd);
+    if (c.append !== null) input.append = c.append;
+    if (c.vcpuType !== null) input.vcpuType = c.vcpuType;
+    if (c.ovmfHash !== undefined) input.ovmfHash = c.ovmfHash;
+    try {
+      out.push({ name: c.name, digest: A.toHex(A.snpLaunchDigest(input)) });
+    } catch (e) {
+      out.push({ name: c.name, error: A.AttestationError.isInstance(e) ? e.message : 'not an AttestationError: ' + e });
+    }
+  }
+  return JSON.stringify(out);
 };
 window.ready = true;
 </script>`;
@@ -132,6 +152,9 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)(
         const file = url.startsWith('/vectors/') ? url.slice('/vectors/'.length) : '';
         if (VECTORS.includes(file))
           return void res.writeHead(200).end(readFileSync(join(vectorsDir(), 'sev-snp', file)));
+        const launchFile = url.startsWith('/launch/') ? url.slice('/launch/'.length) : '';
+        if (/^ovmf_[A-Za-z0-9]+_suffix\.bin$/.test(launchFile))
+          return void res.writeHead(200).end(readFileSync(join(vectorsDir(), 'sev-snp-measure', launchFile)));
         res.writeHead(404).end();
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -185,6 +208,24 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)(
       ]);
       expect((inBrowser[6] as { hardware: boolean; summary: string }).hardware).toBe(false);
       await page.close();
+    });
+
+    it('computes every SEV-SNP launch digest vector in Chromium', async () => {
+      const { cases } = launchDigestVectors();
+      const page = await browser!.newPage();
+      await page.goto(origin);
+      await page.waitForFunction('window.ready === true');
+      const results = JSON.parse((await page.evaluate(`window.launchDigests(${JSON.stringify(cases)})`)) as string) as {
+        name: string;
+        digest?: string;
+        error?: string;
+      }[];
+      await page.close();
+      expect(results.map((r) => r.name)).toEqual(cases.map((c) => c.name));
+      cases.forEach((c, i) => {
+        if (c.error === undefined) expect(results[i]).toEqual({ name: c.name, digest: c.launchDigest });
+        else expect(results[i]?.error).toMatch(/launch digest: .*no SNP_KERNEL_HASHES section/);
+      });
     });
   },
 );

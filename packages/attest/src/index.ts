@@ -47,3 +47,4 @@ export { verdictToJson, type Verdict } from './verify/verdict.js';
 export type { PolicyOptions } from './verify/policy-checks.js';
 export type { CertificateList } from './verify/inputs.js';
 export { derToPem, pemToDerList } from './x509/pem.js';
+export * from './launch/index.js';

@@ -43,14 +43,32 @@ describe('createAttestor backend selection', () => {
     expect(a.mockRootPem).toMatch(/BEGIN CERTIFICATE/);
   });
 
-  it('fails clearly when /dev/sev-guest exists without configfs-tsm', async () => {
-    const base = await tempDir();
-    const dev = join(base, 'sev-guest');
-    await writeFile(dev, '');
-    await expect(
-      createAttestor({ dataDir: base, measurement: MEASUREMENT, tsmRoot: join(base, 'none'), sevGuestPath: dev }),
-    ).rejects.toThrow(/SNP_GET_EXT_REPORT ioctl is not supported in this build/);
-  });
+  it.runIf(process.platform === 'linux')(
+    'uses the SNP_GET_REPORT ioctl when /dev/sev-guest exists without configfs-tsm (real FFI, regular file)',
+    async () => {
+      const base = await tempDir();
+      const dev = join(base, 'sev-guest');
+      await writeFile(dev, '');
+      const logs: string[] = [];
+      const a = await createAttestor({
+        dataDir: base,
+        measurement: MEASUREMENT,
+        tsmRoot: join(base, 'none'),
+        sevGuestPath: dev,
+        log: (l, m) => logs.push(`${l}:${m}`),
+      });
+      expect(a).toMatchObject({ backend: 'sev-snp', hardware: true, fallbackReason: undefined });
+      expect(logs.some((l) => l.startsWith('info:') && l.includes(`SNP_GET_REPORT ioctl on ${dev}`))).toBe(true);
+      // A regular file is not the guest device: the real ioctl fails with ENOTTY, explained.
+      await expect(a.quote(new Uint8Array(32))).rejects.toThrow(
+        /SNP_GET_REPORT on .* failed: .* does not support this ioctl: it is not the SEV-SNP guest device/,
+      );
+      // A device that cannot be opened fails at startup, not at the first quote.
+      await expect(
+        createAttestor({ dataDir: base, measurement: MEASUREMENT, tsmRoot: join(base, 'none'), sevGuestPath: base }),
+      ).rejects.toThrow(new RegExp(`cannot open ${base}: EISDIR`));
+    },
+  );
 
   it('picks SEV-SNP when the configfs-tsm directory exists', async () => {
     const base = await tempDir();

@@ -1,9 +1,9 @@
 /**
  * `createAttestor`: the gateway's one entry to attestation. Loads (or makes) the identity, picks
- * the backend (SEV-SNP when configfs-tsm exists; a clear failure for a bare /dev/sev-guest;
- * otherwise the mock, with the reason), and turns a client's nonce into an `AttestationBundle`:
- * version 2, binding the TLS key too, when the gateway serves TLS itself (`tlsSpkiSha256`), else
- * version 1.
+ * the backend (SEV-SNP through configfs-tsm when it exists, else through the /dev/sev-guest
+ * SNP_GET_REPORT ioctl; otherwise the mock, with the reason), and turns a client's nonce into an
+ * `AttestationBundle`: version 2, binding the TLS key too, when the gateway serves TLS itself
+ * (`tlsSpkiSha256`), else version 1.
  */
 import { stat } from 'node:fs/promises';
 import { toBase64, toHex } from '../bytes.js';
@@ -18,9 +18,11 @@ import { loadOrCreateIdentity, type Identity } from './identity.js';
 import type { FetchLike } from './kds.js';
 import { createMockBackend } from './mock-backend.js';
 import type { Log } from './secure-files.js';
+import { DEFAULT_SEV_GUEST_PATH } from './sev-guest-abi.js';
+import { openSevGuest, sevGuestReportSource } from './sev-guest-device.js';
 import { createSevSnpBackend } from './sev-snp-backend.js';
 
-export const DEFAULT_SEV_GUEST_PATH = '/dev/sev-guest';
+export { DEFAULT_SEV_GUEST_PATH };
 
 export interface AttestorOptions {
   /** Directory for keys, the mock root and the VCEK cache (created 0700 under `<dataDir>/attest`). */
@@ -31,7 +33,7 @@ export interface AttestorOptions {
   tsmRoot?: string;
   /** configfs-tsm entry name. Default 'saferouter'. */
   tsmEntry?: string;
-  /** SEV guest device checked when configfs-tsm is missing. Default '/dev/sev-guest'. */
+  /** SEV guest device used (SNP_GET_REPORT ioctl) when configfs-tsm is missing. Default '/dev/sev-guest'. */
   sevGuestPath?: string;
   /** Fetch for AMD KDS (VCEK download). Default: none, so only host-supplied or cached VCEKs. */
   fetch?: FetchLike;
@@ -87,8 +89,9 @@ async function exists(path: string, directory: boolean): Promise<boolean> {
  * if (attestor.fallbackReason) console.warn(attestor.fallbackReason);
  * const bundle = await attestor.quote(nonce);
  * @throws {TypeError | RangeError} for malformed options.
- * @throws {Error} when /dev/sev-guest exists without configfs-tsm (SNP_GET_EXT_REPORT ioctl is
- *   not supported in this build), or when key files are corrupt.
+ * @throws {AttestationError} (check 'backend') when /dev/sev-guest exists without configfs-tsm
+ *   but cannot be opened (permissions, no FFI).
+ * @throws {Error} when key files are corrupt.
  */
 export async function createAttestor(options: AttestorOptions): Promise<Attestor> {
   checkObject(options, 'options');
@@ -124,8 +127,18 @@ export async function createAttestor(options: AttestorOptions): Promise<Attestor
       log: options.log,
     });
   } else if (await exists(sevGuestPath, false)) {
-    throw new Error(
-      `${sevGuestPath} exists but configfs-tsm (${tsmRoot}) does not: getting a report through the SNP_GET_EXT_REPORT ioctl is not supported in this build (no FFI). Use Linux ≥ 6.7 with configfs mounted (mount -t configfs none /sys/kernel/config).`,
+    // Fail at startup, not at the first quote, when the device cannot be opened.
+    (await openSevGuest(sevGuestPath)).close();
+    backend = createSevSnpBackend({
+      dataDir: options.dataDir,
+      fetch: options.fetch,
+      product: options.product,
+      log: options.log,
+      source: sevGuestReportSource(sevGuestPath),
+    });
+    options.log?.(
+      'info',
+      `configfs-tsm (${tsmRoot}) is absent: getting reports through the SNP_GET_REPORT ioctl on ${sevGuestPath} (no host certificate table; the VCEK comes from AMD KDS or the cache)`,
     );
   } else {
     const mock = await createMockBackend({ dataDir: options.dataDir, now, log: options.log });

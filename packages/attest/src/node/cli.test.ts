@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toHex } from '../bytes.js';
-import { REPO_ROOT, vectorsDir } from '../testing/vectors.js';
+import { launchDigestVectors, REPO_ROOT, vectorsDir } from '../testing/vectors.js';
 import { createAttestor } from './attestor.js';
+import { runCli } from './cli.js';
 
 const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 const CLI = join(REPO_ROOT, 'packages', 'attest', 'src', 'node', 'cli.ts');
@@ -196,5 +197,77 @@ describe('saferouter-attest CLI', { timeout: 60_000 }, () => {
     const r = run(...vcekArgs, '--allow-debug', '--min-tcb', 'snp=6');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/FAIL policy\.min-tcb/);
+  });
+
+  // In-process (runCli) for speed, plus one spawned run to show the installed command works.
+  const inProcess = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
+    return { code, stdout, stderr };
+  };
+
+  it('launch-digest prints each sev-snp-measure vector, and exit 1 for a kernel the firmware cannot measure', async () => {
+    const empty = join(work, 'empty');
+    writeFileSync(empty, '');
+    const file = (name: string | null, flag: string): string[] =>
+      name === null ? [] : [flag, name === '' ? empty : join(vectorsDir(), 'sev-snp-measure', name)];
+    const cases = launchDigestVectors().cases;
+    for (const c of cases) {
+      const args = [
+        'launch-digest',
+        ...file(c.ovmf, '--ovmf'),
+        ...file(c.kernel, '--kernel'),
+        ...file(c.initrd, '--initrd'),
+        ...(c.append === null ? [] : ['--append', c.append]),
+        ...(c.ovmfHash === undefined ? [] : ['--ovmf-hash', c.ovmfHash]),
+        '--vcpus',
+        String(c.vcpus),
+        ...(c.vcpuType === null ? [] : ['--vcpu-type', c.vcpuType]),
+        '--vmm',
+        c.vmm,
+        '--guest-features',
+        `0x${c.guestFeatures.toString(16)}`,
+      ];
+      const r = c === cases[1] ? run(...args) : await inProcess(...args);
+      if (c.error === undefined) {
+        expect({ name: c.name, code: r.code, stdout: r.stdout }).toEqual({
+          name: c.name,
+          code: 0,
+          stdout: `${c.launchDigest}\n`,
+        });
+      } else {
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/^launch-digest: .*no SNP_KERNEL_HASHES section/);
+      }
+    }
+  });
+
+  it('launch-digest exits 2 on usage errors', async () => {
+    const ovmf = join(vectorsDir(), 'sev-snp-measure', 'ovmf_AmdSev_suffix.bin');
+    const args = ['launch-digest', '--ovmf', ovmf, '--vcpus', '1', '--vcpu-type', 'EPYC-v4', '--vmm', 'qemu'];
+    const features = ['--guest-features', '0x1'];
+    const cases: [string[], RegExp][] = [
+      [args, /--guest-features is required/],
+      [[...args, '--guest-features=-1'], /--guest-features is required/],
+      [[...args.slice(0, 3), ...args.slice(5), ...features], /--vcpus N is required/],
+      [[...args.slice(0, 4), '0', ...args.slice(5), ...features], /--vcpus N is required/],
+      [[...args.slice(0, 6), 'EPYC-Zen9', ...args.slice(7), ...features], /--vcpu-type: unknown 'EPYC-Zen9'/],
+      [[...args.slice(0, 8), 'kvm', ...features], /--vmm is required: one of qemu, ec2, gce/],
+      [[...args, ...features, '--append', 'quiet'], /--initrd and --append need --kernel/],
+      [[...args, ...features, '--ovmf-hash', 'abcd'], /--ovmf-hash must be 96 hex characters/],
+      [['launch-digest', ...args.slice(3), ...features], /--ovmf is required/],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await inProcess(...argv);
+      expect({ argv, code: r.code }).toEqual({ argv, code: 2 });
+      expect(r.stderr).toMatch(message);
+    }
+    const ok = await inProcess(...args, ...features);
+    expect(ok).toEqual({ code: 0, stdout: expect.stringMatching(/^[0-9a-f]{96}\n$/) as unknown, stderr: '' });
+    expect((await inProcess(...args, '--guest-features', '1')).stdout).toBe(ok.stdout);
+    const notOvmf = await inProcess('launch-digest', '--ovmf', join(work, 'empty'), ...args.slice(3), ...features);
+    expect(notOvmf.code).toBe(1);
+    expect(notOvmf.stderr).toMatch(/ovmf must be whole 4096-byte pages/);
   });
 });

@@ -9,12 +9,16 @@
  *   saferouter-attest verify-bundle --bundle FILE --nonce HEX [--measurement HEX] [--require-hardware]
  *                                   [--allow-debug] [--at ISO_DATE] [--json]
  *   saferouter-attest tls-csr --name HOST [--name HOST]... [--data-dir DIR]
+ *   saferouter-attest launch-digest --ovmf FILE [--ovmf-hash HEX] [--kernel FILE [--initrd FILE] [--append CMDLINE]]
+ *                                   --vcpus N [--vcpu-type TYPE] --vmm qemu|ec2|gce --guest-features 0xN
  *
  *   saferouter-attest --help
  *
  * Exit 0 when verified (or for --help), 1 when a check failed (named on stderr), 2 for usage
  * errors. `--at` re-checks old evidence at a past time: certificates are checked for validity then.
  * `tls-csr` prints the CSR (PEM) on stdout and where the key is on stderr; the key itself never.
+ * `launch-digest` prints the SEV-SNP MEASUREMENT (hex) that launch would produce; exit 1 when
+ * the inputs cannot be measured (a bad OVMF image, a kernel the firmware does not measure).
  * Installed as the `saferouter-attest` bin: `pnpm build` emits dist/node/cli.js for plain node.
  */
 import { readFile } from 'node:fs/promises';
@@ -25,6 +29,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { fromHex, toHex } from '../bytes.js';
 import { firstFailure } from '../checks.js';
+import { AttestationError } from '../errors.js';
+import { snpLaunchDigest } from '../launch/launch-digest.js';
+import { VCPU_SIGNATURES } from '../launch/vcpu-types.js';
+import { VMMS, type Vmm } from '../launch/vmsa.js';
 import type { TcbParts } from '../report/tcb.js';
 import { verdictToJson, type Verdict } from '../verify/verdict.js';
 import { verifyBundle } from '../verify/verify-bundle.js';
@@ -44,6 +52,9 @@ const USAGE = `usage:
   saferouter-attest tls-csr --name HOST [--name HOST]... [--data-dir DIR]
                                   makes the gateway's TLS key (once) in DIR/attest/tls-key.pem and prints a
                                   CSR for it; DIR defaults to SAFEROUTER_DATA_DIR or ~/.saferouter
+  saferouter-attest launch-digest --ovmf FILE [--ovmf-hash HEX] [--kernel FILE [--initrd FILE] [--append CMDLINE]]
+                                  --vcpus N [--vcpu-type TYPE] --vmm qemu|ec2|gce --guest-features 0xN
+                                  prints the SEV-SNP launch digest (MEASUREMENT, hex) of that launch
   saferouter-attest --help`;
 
 class UsageError extends Error {}
@@ -128,6 +139,54 @@ async function tlsCsr(names: string[], dataDir: string | undefined, io: CliIo): 
   return 0;
 }
 
+interface LaunchDigestFlags {
+  ovmf?: string | undefined;
+  'ovmf-hash'?: string | undefined;
+  kernel?: string | undefined;
+  initrd?: string | undefined;
+  append?: string | undefined;
+  vcpus?: string | undefined;
+  'vcpu-type'?: string | undefined;
+  vmm?: string | undefined;
+  'guest-features'?: string | undefined;
+}
+
+async function launchDigest(flags: LaunchDigestFlags, io: CliIo): Promise<number> {
+  if (!/^[1-9][0-9]*$/.test(flags.vcpus ?? '')) throw new UsageError('--vcpus N is required (a positive integer)');
+  const vmm = flags.vmm?.toLowerCase();
+  if (vmm === undefined || !(VMMS as readonly string[]).includes(vmm))
+    throw new UsageError(`--vmm is required: one of ${VMMS.join(', ')}`);
+  const type = flags['vcpu-type'];
+  if (type !== undefined && !Object.hasOwn(VCPU_SIGNATURES, type))
+    throw new UsageError(`--vcpu-type: unknown '${type}' (one of ${Object.keys(VCPU_SIGNATURES).join(', ')})`);
+  const features = flags['guest-features'] ?? '';
+  if (!/^(?:0x[0-9a-f]{1,16}|[0-9]{1,20})$/i.test(features))
+    throw new UsageError('--guest-features is required: the SEV features word, e.g. 0x1');
+  if (flags.kernel === undefined && (flags.initrd !== undefined || flags.append !== undefined))
+    throw new UsageError('--initrd and --append need --kernel');
+  const bytes = async (path: string | undefined, flag: string) =>
+    path === undefined ? undefined : new Uint8Array(await readInput(path, flag));
+  try {
+    const digest = snpLaunchDigest({
+      ovmf: new Uint8Array(await readInput(flags.ovmf, '--ovmf')),
+      kernel: await bytes(flags.kernel, '--kernel'),
+      initrd: await bytes(flags.initrd, '--initrd'),
+      append: flags.append,
+      vcpus: Number(flags.vcpus),
+      vcpuType: type,
+      vmm: vmm as Vmm,
+      guestFeatures: BigInt(features),
+      ovmfHash: flags['ovmf-hash'] === undefined ? undefined : parseHex(flags['ovmf-hash'], '--ovmf-hash', 48),
+    });
+    io.stdout(`${toHex(digest)}\n`);
+    return 0;
+  } catch (error) {
+    if (!AttestationError.isInstance(error)) throw error;
+    io.stderr(`launch-digest: ${error.message}\n`);
+    return 1;
+  }
+}
+
 /**
  * Runs the CLI with `argv` (without node and script) and returns the exit code.
  *
@@ -161,10 +220,20 @@ export async function runCli(
         json: { type: 'boolean' },
         name: { type: 'string', multiple: true },
         'data-dir': { type: 'string' },
+        ovmf: { type: 'string' },
+        'ovmf-hash': { type: 'string' },
+        kernel: { type: 'string' },
+        initrd: { type: 'string' },
+        append: { type: 'string' },
+        vcpus: { type: 'string' },
+        'vcpu-type': { type: 'string' },
+        vmm: { type: 'string' },
+        'guest-features': { type: 'string' },
       },
       strict: true,
     });
     if (command === 'tls-csr') return await tlsCsr(values.name ?? [], values['data-dir'], io);
+    if (command === 'launch-digest') return await launchDigest(values, io);
     const now = parseAt(values.at);
     const policy = {
       allowDebug: values['allow-debug'] === true,

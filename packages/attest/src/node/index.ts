@@ -1,13 +1,40 @@
 /**
  * @saferouter/attest/node: the Node-only half. The identity on disk, the attestor that picks
- * the SEV-SNP (configfs-tsm) or mock backend, the measurement for build tooling, and the pieces
- * the backends are made of (certificate table, KDS, mock CA) for tools and tests.
+ * the SEV-SNP (configfs-tsm, else the /dev/sev-guest ioctl) or mock backend, the guest device
+ * (reports and derived keys, through koffi loaded on first use), the measurement for build
+ * tooling, and the pieces the backends are made of (certificate table, KDS, mock CA) for tools and
+ * tests.
  */
 export { createAttestor, DEFAULT_SEV_GUEST_PATH, type Attestor, type AttestorOptions } from './attestor.js';
 export { loadOrCreateIdentity, attestDir, SIGNING_KEY_FILE, SEALING_KEY_FILE, type Identity } from './identity.js';
 export { computeMeasurement, type MeasurementInput } from '../measurement.js';
 export { createMockBackend, type MockBackend } from './mock-backend.js';
-export { createSevSnpBackend, type SevSnpBackend, type SevSnpBackendOptions } from './sev-snp-backend.js';
+export {
+  createSevSnpBackend,
+  type ReportSource,
+  type SevSnpBackend,
+  type SevSnpBackendOptions,
+} from './sev-snp-backend.js';
+export { openSevGuest, sevGuestReportSource, type SevGuestDevice } from './sev-guest-device.js';
+export {
+  decodeDerivedKeyResponse,
+  decodeGuestRequest,
+  decodeReportResponse,
+  encodeDerivedKeyRequest,
+  encodeGuestRequest,
+  encodeReportRequest,
+  explainGuestError,
+  firmwareStatusName,
+  splitExitInfo2,
+  GUEST_FIELD,
+  ROOT_KEY,
+  SEALING_FIELD_SELECT,
+  SNP_GET_DERIVED_KEY,
+  SNP_GET_REPORT,
+  type DerivedKeyRequest,
+  type GuestRequest,
+  type RootKey,
+} from './sev-guest-abi.js';
 export type { Evidence, EvidenceBackend } from './backend.js';
 export { requestTsmReport, DEFAULT_TSM_ROOT, SEV_GUEST_PROVIDER, type TsmReport } from './configfs-tsm.js';
 export { parseCertTable, buildCertTable, CERT_TABLE_GUIDS, type CertTableKind } from './cert-table.js';

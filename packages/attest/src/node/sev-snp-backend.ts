@@ -1,7 +1,8 @@
 /**
- * The AMD SEV-SNP backend: reports from configfs-tsm, the VCEK/VLEK from the host's certificate
- * table (auxblob) or, for a VCEK, from AMD KDS (cached). The chain shipped in the bundle is the
- * leaf, then the host's ASK/ASVK and ARK if it gave them, else the pinned ones for the product.
+ * The AMD SEV-SNP backend: reports from configfs-tsm (or another `ReportSource`, such as the
+ * /dev/sev-guest ioctl), the VCEK/VLEK from the host's certificate table (auxblob) or, for a VCEK,
+ * from AMD KDS (cached). The chain shipped in the bundle is the leaf, then the host's ASK/ASVK and
+ * ARK if it gave them, else the pinned ones for the product.
  */
 import { AMD_ROOTS } from '../amd-roots/index.js';
 import type { Product } from '../product.js';
@@ -12,12 +13,21 @@ import { tryParseReport } from '../report/parse-report.js';
 import { derToPem } from '../x509/pem.js';
 import type { EvidenceBackend } from './backend.js';
 import { parseCertTable } from './cert-table.js';
-import { requestTsmReport } from './configfs-tsm.js';
+import { DEFAULT_TSM_ROOT, requestTsmReport } from './configfs-tsm.js';
 import { getVcek, type FetchLike } from './kds.js';
 import type { Log } from './secure-files.js';
 
+/** Where raw reports come from. */
+export interface ReportSource {
+  /** Named in errors, e.g. 'configfs-tsm' or '/dev/sev-guest'. */
+  readonly name: string;
+  /** A report carrying `reportData`, and the host's certificate table (empty when none). */
+  getReport(reportData: Uint8Array): Promise<{ report: Uint8Array; certTable: Uint8Array }>;
+}
+
 export interface SevSnpBackendOptions {
-  tsmRoot: string;
+  /** configfs-tsm report directory, when `source` is not given. Default '/sys/kernel/config/tsm/report'. */
+  tsmRoot?: string | undefined;
   /** configfs-tsm entry directory name. Default 'saferouter'. */
   tsmEntry?: string | undefined;
   dataDir: string;
@@ -25,6 +35,8 @@ export interface SevSnpBackendOptions {
   /** Needed only to fetch a VCEK for a version-2 report (no CPUID fields). */
   product?: Product | undefined;
   log?: Log | undefined;
+  /** Report source. Default: configfs-tsm at `tsmRoot`/`tsmEntry`. */
+  source?: ReportSource | undefined;
 }
 
 export interface SevSnpBackend extends EvidenceBackend {
@@ -37,14 +49,22 @@ export interface SevSnpBackend extends EvidenceBackend {
  * const backend = createSevSnpBackend({ tsmRoot: DEFAULT_TSM_ROOT, dataDir, fetch });
  */
 export function createSevSnpBackend(options: SevSnpBackendOptions): SevSnpBackend {
+  const root = options.tsmRoot ?? DEFAULT_TSM_ROOT;
   const entry = options.tsmEntry ?? 'saferouter';
+  const source: ReportSource = options.source ?? {
+    name: 'configfs-tsm',
+    async getReport(inblob) {
+      const { outblob, auxblob } = await requestTsmReport({ root, entry, inblob });
+      return { report: outblob, certTable: auxblob };
+    },
+  };
   return {
     kind: 'sev-snp',
     hardware: true,
     async collect(reportData) {
-      const { outblob, auxblob } = await requestTsmReport({ root: options.tsmRoot, entry, inblob: reportData });
+      const { report: outblob, certTable: auxblob } = await source.getReport(reportData);
       const parsed = tryParseReport(outblob);
-      if (!parsed.ok) throw new Error(`configfs-tsm returned an unusable report: ${parsed.detail}`);
+      if (!parsed.ok) throw new Error(`${source.name} returned an unusable report: ${parsed.detail}`);
       const report = parsed.report;
       const table = auxblob.length > 0 ? parseCertTable(auxblob) : {};
       const product = (report.cpuid && productFromCpuid(report.cpuid.family, report.cpuid.model)) ?? options.product;

@@ -46,3 +46,39 @@ export function milanVlek(): { report: Uint8Array; cert: Uint8Array; chain: stri
 
 /** A time inside every vector certificate's validity (the VLEK expired 2025-12-10). */
 export const VECTOR_TIME = new Date('2025-06-01T00:00:00Z');
+
+/** One case of sev-snp-measure/launch-digests.json (see its `fields` member). */
+export interface LaunchDigestCase {
+  name: string;
+  vcpus: number;
+  vcpuType: string | null;
+  vmm: 'qemu' | 'ec2' | 'gce';
+  /** A file name under vectors/sev-snp-measure/. */
+  ovmf: string;
+  /** '' = an empty file, null = not given. */
+  kernel: string | null;
+  initrd: string | null;
+  append: string | null;
+  guestFeatures: number;
+  ovmfHash?: string;
+  launchDigest?: string;
+  error?: string;
+}
+
+/** The SEV-SNP launch digest vectors (from virtee/sev-snp-measure's tests). */
+export function launchDigestVectors(): { cases: LaunchDigestCase[]; ovmfHashes: Record<string, string> } {
+  const file = JSON.parse(readFileSync(join(vectorsDir(), 'sev-snp-measure', 'launch-digests.json'), 'utf8')) as Record<
+    string,
+    unknown
+  > & { cases: LaunchDigestCase[] };
+  const ovmfHashes: Record<string, string> = {};
+  for (const [key, value] of Object.entries(file))
+    if (key.startsWith('ovmfHashOf_') && typeof value === 'string') ovmfHashes[key.slice('ovmfHashOf_'.length)] = value;
+  return { cases: file.cases, ovmfHashes };
+}
+
+/** Bytes of a file under vectors/sev-snp-measure/ ('' reads as an empty file, as the vectors mean it). */
+export function launchVectorFile(name: string): Uint8Array {
+  if (name === '') return new Uint8Array(0);
+  return new Uint8Array(readFileSync(join(vectorsDir(), 'sev-snp-measure', name)));
+}
