@@ -4,6 +4,7 @@
  * leaves a server running. Children are only ever signalled by their own pid.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 const TAIL_BYTES = 16 * 1024;
@@ -15,6 +16,8 @@ export class Child {
   constructor(
     readonly name: string,
     readonly proc: ChildProcess,
+    /** Where the child's stdout goes instead of a pipe (see `spawnChild`'s `stdoutFile`). */
+    readonly stdoutFile?: string,
   ) {
     // Always drain both pipes: a child whose pipe fills up blocks, and would bench as "slow".
     const keep = (d: Buffer): void => {
@@ -32,9 +35,10 @@ export class Child {
     return this.proc.exitCode === null && this.proc.signalCode === null;
   }
 
-  /** The last few KB the child wrote, for error messages. */
+  /** The last few KB the child wrote, for error messages (its stdout file's tail first, if any). */
   tail(): string {
-    return this.out.trim();
+    const file = this.stdoutFile === undefined ? '' : fileTail(this.stdoutFile, TAIL_BYTES);
+    return `${file}${file === '' ? '' : '\n'}${this.out}`.trim();
   }
 
   exited(): Promise<number | null> {
@@ -53,11 +57,39 @@ export class Child {
   }
 }
 
+/** The last `bytes` of a file, '' when it cannot be read. */
+function fileTail(path: string, bytes: number): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(bytes, size));
+    readSync(fd, buf, 0, buf.length, size - buf.length);
+    return buf.toString('utf8');
+  } catch {
+    return '';
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 const children = new Set<Child>();
 
-export function spawnChild(name: string, command: string, args: string[], options: SpawnOptions): Child {
-  const proc = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-  const child = new Child(name, proc);
+export interface SpawnChildOptions extends SpawnOptions {
+  /**
+   * Send the child's stdout to this file (appended) instead of a pipe this process drains. For a
+   * gateway under load: its log lines then cost what they cost in production (a write to a file
+   * or journald), not the load generator's CPU, which shares the machine with it.
+   */
+  stdoutFile?: string | undefined;
+}
+
+export function spawnChild(name: string, command: string, args: string[], options: SpawnChildOptions): Child {
+  const { stdoutFile, ...spawnOptions } = options;
+  const fd = stdoutFile === undefined ? undefined : openSync(stdoutFile, 'a');
+  const proc = spawn(command, args, { ...spawnOptions, stdio: ['ignore', fd ?? 'pipe', 'pipe'] });
+  if (fd !== undefined) closeSync(fd);
+  const child = new Child(name, proc, stdoutFile);
   children.add(child);
   void child.exited().then(() => children.delete(child));
   return child;
@@ -173,4 +205,15 @@ export async function runToEnd(
   const child = spawnChild(name, command, args, options);
   const code = await child.exited();
   return { code, output: child.tail() };
+}
+
+/** utime + stime of a process in milliseconds, from /proc (Linux); undefined elsewhere. */
+export function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+  } catch {
+    return undefined;
+  }
 }

@@ -7,7 +7,6 @@
  * end-to-end cost of the channel on this machine, the generator's share included.
  */
 import { createDecipheriv } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import {
   chunkNonce,
   deriveResponseKeys,
@@ -27,6 +26,7 @@ import {
 } from '@saferouter/ehbp';
 import { hmac, setupSender } from '@saferouter/ehbp/server';
 import { Pool } from 'undici';
+import { cpuMs } from './children.js';
 import { median } from './report.js';
 
 export interface EhbpRound {
@@ -35,17 +35,6 @@ export interface EhbpRound {
   /** The gateway process's CPU time per completed request (Linux /proc), when readable. */
   plainCpuUsPerReq?: number;
   sealedCpuUsPerReq?: number;
-}
-
-/** utime + stime of a process in milliseconds, from /proc (Linux); undefined elsewhere. */
-function cpuMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
-  } catch {
-    return undefined;
-  }
 }
 
 export interface EhbpRow {

@@ -16,6 +16,8 @@ export interface RunRecord {
   round: number;
   warmup: LoadResult | undefined;
   measured: LoadResult;
+  /** The target process's CPU time (user + system) per completed request of the measured run, µs (Linux). */
+  cpuUsPerReq?: number | undefined;
 }
 
 export interface Row {
@@ -198,4 +200,37 @@ export function formatSummary(s: Summary): string {
           `ratio gateway/bare at audit rate 1.0 (stream): ${fmtRatio(s.audit.ratioStream)}${spread(s.audit.perRound.stream, (x) => x.toFixed(2))}`,
         ]),
   ].join('\n');
+}
+
+/**
+ * The first gateway against the second, round by round (they run interleaved, so machine noise
+ * hits both): req/s of the first / the second, and each one's CPU per request. With
+ * BENCH_SECOND=quiet the second runs with logs and metrics off, so 1 − the ratio is their cost.
+ */
+export function formatSecond(runs: readonly RunRecord[], connections: number, secondLabel: string): string {
+  const lines: string[] = [];
+  for (const mode of ['non-stream', 'stream'] as const) {
+    const of = (t: TargetName): RunRecord[] =>
+      runs.filter((r) => r.target === t && r.mode === mode && r.connections === connections);
+    const second = of('gateway-audit');
+    if (second.length === 0) continue;
+    const ratios: number[] = [];
+    for (const g of of('gateway')) {
+      const q = second.find((r) => r.round === g.round);
+      if (q !== undefined && q.measured.reqPerSec > 0) ratios.push(g.measured.reqPerSec / q.measured.reqPerSec);
+    }
+    const cpu = (rs: RunRecord[]): number | undefined => {
+      const xs = rs.flatMap((r) => (r.cpuUsPerReq === undefined ? [] : [r.cpuUsPerReq]));
+      return xs.length === 0 ? undefined : median(xs);
+    };
+    const [c1, c2] = [cpu(of('gateway')), cpu(second)];
+    const cpuText =
+      c1 === undefined || c2 === undefined
+        ? ''
+        : `; CPU per request ${Math.round(c1)} vs ${Math.round(c2)} µs (${(c1 / c2).toFixed(3)})`;
+    lines.push(
+      `ratio gateway / ${secondLabel} (${mode}): ${ratios.length === 0 ? 'n/a' : median(ratios).toFixed(3)}${spread(ratios, (x) => x.toFixed(3))}${cpuText}`,
+    );
+  }
+  return lines.join('\n');
 }

@@ -21,19 +21,23 @@
  * makes it the same gateway with logs and metrics off instead: the rows labelled "audit rate 1.0"
  * are then that one, and gateway / it is the cost of logs and metrics), BENCH_EHBP=0 (skip
  * the EHBP rows: the gateway with sealed bodies against plaintext, same load generator; see
- * ehbp-load.ts).
+ * ehbp-load.ts), BENCH_SECOND_ENTRY (the second gateway runs this server entry instead; with
+ * BENCH_SECOND=same it also runs with the first one's settings: two builds A/B in one run),
+ * BENCH_SECOND_ENV (a JSON object: the second gateway's extra environment, e.g.
+ * '{"SAFEROUTER_METRICS":"0"}' to price metrics alone).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { installCleanup, spawnChild, stopAll, waitForUrlLine } from './children.js';
+import { cpuMs, installCleanup, spawnChild, stopAll, waitForUrlLine } from './children.js';
 import { startGateway } from './gateway.js';
 import { runLoad, type LoadResult } from './load.js';
 import { preflight } from './preflight.js';
 import { benchEhbp, formatEhbp } from './ehbp-load.js';
 import {
+  formatSecond,
   formatSummary,
   formatTable,
   problemsOf,
@@ -68,6 +72,14 @@ const config = {
   audit: process.env['BENCH_AUDIT'] !== '0',
   /** BENCH_SECOND=quiet: the second gateway runs with logs and metrics off instead of audit rate 1. */
   quietSecond: process.env['BENCH_SECOND'] === 'quiet',
+  /** BENCH_SECOND=same: the second gateway runs with the first one's settings (for BENCH_SECOND_ENTRY). */
+  sameSecond: process.env['BENCH_SECOND'] === 'same',
+  /** BENCH_SECOND_ENTRY: the second gateway runs this server entry (A/B of two builds, interleaved). */
+  secondEntry: process.env['BENCH_SECOND_ENTRY'] || undefined,
+  /** BENCH_SECOND_ENV: JSON object, the second gateway's extra environment (instead of the above). */
+  secondEnv: process.env['BENCH_SECOND_ENV']
+    ? (JSON.parse(process.env['BENCH_SECOND_ENV']) as Record<string, string>)
+    : undefined,
   ehbp: process.env['BENCH_EHBP'] !== '0',
 };
 
@@ -100,6 +112,8 @@ async function bench(workDir: string): Promise<number> {
   let authorization: string;
   let auditAuthorization: string | undefined;
   let gatewayPid: number | undefined;
+  /** Server processes whose CPU time per request each run records. */
+  const pids: Partial<Record<TargetName, number | undefined>> = {};
   try {
     targets.upstream = await startServer('fake upstream', 'packages/fake-upstream/src/cli.ts', [
       '--port',
@@ -128,6 +142,7 @@ async function bench(workDir: string): Promise<number> {
       });
       targets.gateway = gw.url;
       gatewayPid = gw.child.proc.pid;
+      pids.gateway = gatewayPid;
       authorization = `Bearer ${gw.userKey}`;
       if (config.audit) {
         // A second gateway, interleaved round by round with the first: by default committing every
@@ -138,13 +153,18 @@ async function bench(workDir: string): Promise<number> {
           upstreamUrl: targets.upstream,
           workDir,
           build: false,
-          entry: config.gatewayEntry,
+          entry: config.secondEntry ?? config.gatewayEntry,
           name: 'gateway-audit',
-          env: config.quietSecond
-            ? { SAFEROUTER_LOG_LEVEL: 'silent', SAFEROUTER_METRICS: '0' }
-            : { SAFEROUTER_AUDIT_RATE: '1' },
+          env: config.secondEnv
+            ? config.secondEnv
+            : config.sameSecond
+              ? {}
+              : config.quietSecond
+                ? { SAFEROUTER_LOG_LEVEL: 'silent', SAFEROUTER_METRICS: '0' }
+                : { SAFEROUTER_AUDIT_RATE: '1' },
         });
         targets['gateway-audit'] = audited.url;
+        pids['gateway-audit'] = audited.child.proc.pid;
         auditAuthorization = `Bearer ${audited.userKey}`;
       }
     }
@@ -185,8 +205,15 @@ async function bench(workDir: string): Promise<number> {
       `${target} ${mode} @${connections} conn, round ${round}: ${warmupS > 0 ? `${warmupS}s warm-up + ` : ''}${durationS}s`,
     );
     const warmup: LoadResult | undefined = warmupS > 0 ? await runLoad({ ...spec, durationS: warmupS }) : undefined;
+    const pid = pids[target];
+    const cpuBefore = cpuMs(pid);
     const measured = await runLoad({ ...spec, durationS });
-    const record: RunRecord = { target, mode, connections, round, warmup, measured };
+    const cpuAfter = cpuMs(pid);
+    const cpuUsPerReq =
+      cpuBefore === undefined || cpuAfter === undefined || measured.ok === 0
+        ? undefined
+        : ((cpuAfter - cpuBefore) * 1000) / measured.ok;
+    const record: RunRecord = { target, mode, connections, round, warmup, measured, cpuUsPerReq };
     runs.push(record);
     for (const p of problemsOf(record)) log(`!!! ${p}`);
   };
@@ -222,12 +249,17 @@ async function bench(workDir: string): Promise<number> {
 
   const rows = rowsOf(runs);
   const summary = summarize(rows, config.connections, runs);
+  const second = formatSecond(
+    runs,
+    config.connections,
+    config.sameSecond ? 'second build' : config.quietSecond ? 'logs and metrics off' : 'audit rate 1.0',
+  );
   const problems = [
     ...runs.flatMap(problemsOf),
     ...ehbp.filter((r) => r.failures > 0).map((r) => `EHBP ${r.mode}: ${r.failures} failed requests`),
   ];
   process.stdout.write(
-    `\n${formatTable(rows)}\n\n${formatSummary(summary)}\n${ehbp.length === 0 ? '' : `${formatEhbp(ehbp)}\n`}`,
+    `\n${formatTable(rows)}\n\n${formatSummary(summary)}\n${second === '' ? '' : `${second}\n`}${ehbp.length === 0 ? '' : `${formatEhbp(ehbp)}\n`}`,
   );
 
   const resultsDir = join(ROOT, 'bench', 'results');

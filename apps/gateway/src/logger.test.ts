@@ -8,7 +8,7 @@ import {
   configuredSecrets,
   createLogger,
   createScrubber,
-  fixedShapeLogger,
+  lineWriter,
   LOG_LEVELS,
   REDACTED,
   wantsPretty,
@@ -70,18 +70,49 @@ describe('configured redaction (pino redact paths)', () => {
   });
 });
 
-describe('the fixed-shape child (request lines)', () => {
-  it('keeps the direct redact paths and the scrubber; only the wildcard paths are dropped', () => {
-    const { logger, text } = capture('trace', [PROVIDER_KEY]);
-    const lines = fixedShapeLogger(logger);
-    lines.info(
-      { reqId: 'req_2', authorization: 'a-plain-value-1', adminKey: 'a-plain-value-2', note: `x ${PROVIDER_KEY} y` },
-      `Bearer ${ADMIN_KEY}`,
-    );
-    const out = text();
-    expect(out).not.toMatch(/a-plain-value|sk-sr-/);
-    expect(out).not.toContain(PROVIDER_KEY);
-    expect(JSON.parse(out)).toMatchObject({ reqId: 'req_2', authorization: REDACTED, adminKey: REDACTED });
+describe('lineWriter (the request line)', () => {
+  const fields = {
+    reqId: 'req_2',
+    method: 'POST',
+    path: '/v1/chat/completions',
+    keyId: 'key_1',
+    status: 200,
+    latencyMs: 12.5,
+    costUsd: '0.000017',
+    stream: true,
+    error: null,
+    note: 'quote " backslash \\ newline \n é ✓',
+  };
+  const withoutTime = (line: string): Record<string, unknown> => {
+    const { time, ...rest } = JSON.parse(line) as Record<string, unknown>;
+    expect(typeof time).toBe('number');
+    return rest;
+  };
+
+  it('writes the line pino writes for the same fields and message, child bindings included', () => {
+    const { logger, lines } = capture('info');
+    for (const target of [logger, logger.child({ worker: 3 })]) {
+      lines.length = 0;
+      target.info(fields, 'request');
+      lineWriter(target, 'request')('info', fields);
+      expect(lines).toHaveLength(2);
+      expect(withoutTime(lines[1]!)).toEqual(withoutTime(lines[0]!));
+      expect(Object.keys(JSON.parse(lines[1]!) as object)).toEqual(Object.keys(JSON.parse(lines[0]!) as object));
+      expect(lines[1]!.endsWith('\n')).toBe(true);
+    }
+  });
+
+  it('goes through the scrubber, honours the level, and writes an empty shape', () => {
+    const { logger, lines, text } = capture('info', [PROVIDER_KEY]);
+    const line = lineWriter(logger, 'request');
+    line('info', { reqId: 'req_3', error: `upstream said ${PROVIDER_KEY} and Bearer ${ADMIN_KEY}` });
+    line('debug', { reqId: 'req_4' });
+    line('warn', {});
+    expect(lines).toHaveLength(2);
+    expect(text()).not.toContain(PROVIDER_KEY);
+    expect(text()).not.toContain(ADMIN_KEY);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 30, reqId: 'req_3', msg: 'request' });
+    expect(JSON.parse(lines[1]!)).toMatchObject({ level: 40, msg: 'request' });
   });
 });
 

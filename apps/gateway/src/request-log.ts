@@ -31,7 +31,7 @@ import { formatUsd } from '@saferouter/billing';
 import type { ActivitySink, MeteredChat } from '@saferouter/metering';
 import type { ActivityEntry } from '@saferouter/store';
 import type { AppEnv } from './env.js';
-import { fixedShapeLogger, type Logger } from './logger.js';
+import { lineWriter, type LineFields, type Logger } from './logger.js';
 
 export interface RequestLogOptions {
   logger: Logger;
@@ -79,12 +79,13 @@ interface OpenRequest {
  */
 export function createRequestLog(options: RequestLogOptions): RequestLog {
   const { logger } = options;
-  // The request and attempt lines: fixed fields, none secret (see fixedShapeLogger).
-  const lines = fixedShapeLogger(logger);
+  // The request and attempt lines: fixed fields, none secret (see lineWriter).
+  const requestLine = lineWriter(logger, 'request');
+  const attemptLine = lineWriter(logger, 'attempt');
   const lateEntriesMs = options.lateEntriesMs ?? 30_000;
   const open = new Map<string, OpenRequest>();
   // Above `warn` (error, fatal, silent) no request line is ever written: track nothing.
-  if (!lines.isLevelEnabled('warn')) {
+  if (!logger.isLevelEnabled('warn')) {
     return {
       middleware: (c, next) => {
         c.set('logger', logger);
@@ -100,8 +101,8 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
     open.delete(req.id);
     if (req.timer !== undefined) clearTimeout(req.timer);
     const level = req.status >= 500 ? 'warn' : 'info';
-    if (!lines.isLevelEnabled(level)) return;
-    const line: Record<string, unknown> = {
+    if (!logger.isLevelEnabled(level)) return;
+    const line: LineFields = {
       reqId: req.id,
       method: req.method,
       path: req.path,
@@ -110,9 +111,9 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
       latencyMs: Math.round((performance.now() - req.started) * 10) / 10,
     };
     if (req.aborted) line.aborted = true;
-    if (req.entries.length > 0) Object.assign(line, summarize(req.entries));
+    if (req.entries.length > 0) summarize(req.entries, line);
     else if (req.awaitingSettlement) line.settled = false;
-    lines[level](line, 'request');
+    requestLine(level, line);
   }
 
   /** Writes the line if the request is over; `soon`: after the current burst of entries. */
@@ -181,20 +182,15 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
           const req = open.get(entry.requestId);
           if (req === undefined) return;
           req.entries.push(entry);
-          if (lines.isLevelEnabled('debug')) {
-            lines.debug(
-              {
-                reqId: entry.requestId,
-                attempt: entry.attempt,
-                model: entry.model,
-                provider: entry.provider,
-                status: entry.status,
-                error: entry.error,
-                latencyMs: entry.latencyMs,
-              },
-              'attempt',
-            );
-          }
+          attemptLine('debug', {
+            reqId: entry.requestId,
+            attempt: entry.attempt,
+            model: entry.model,
+            provider: entry.provider,
+            status: entry.status,
+            error: entry.error,
+            latencyMs: entry.latencyMs,
+          });
           if (req.awaitingSettlement) {
             req.awaitingSettlement = false;
             if (req.timer !== undefined) clearTimeout(req.timer);
@@ -220,30 +216,30 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
   };
 }
 
-/** The chat fields of a request's line, from its activity entries (attempts in order). */
-function summarize(entries: readonly ActivityEntry[]): Record<string, unknown> {
+/** Adds the chat fields of a request's line, from its activity entries (attempts in order). */
+function summarize(entries: readonly ActivityEntry[], line: LineFields): void {
   // The attempt that answered, else the last one tried (or the refusal).
   const answer = entries.find((e) => e.status === 200) ?? entries.at(-1);
-  if (answer === undefined) return {};
+  if (answer === undefined) return;
   let cost = 0;
   let prompt = 0;
   let completion = 0;
+  let attempts = 0;
   for (const e of entries) {
     cost += e.costMicros;
     prompt += e.promptTokens;
     completion += e.completionTokens;
+    if (e.attempt > 0) attempts++;
   }
-  return {
-    model: answer.model,
-    requested: answer.originalModel,
-    provider: answer.provider,
-    attempts: entries.filter((e) => e.attempt > 0).length,
-    ttfbMs: answer.ttfbMs,
-    costUsd: formatUsd(cost),
-    promptTokens: prompt,
-    completionTokens: completion,
-    stream: answer.stream,
-    ...(answer.estimated ? { estimated: true } : {}),
-    ...(answer.error === null ? {} : { error: answer.error.slice(0, 200) }),
-  };
+  line.model = answer.model;
+  line.requested = answer.originalModel;
+  line.provider = answer.provider;
+  line.attempts = attempts;
+  line.ttfbMs = answer.ttfbMs;
+  line.costUsd = formatUsd(cost);
+  line.promptTokens = prompt;
+  line.completionTokens = completion;
+  line.stream = answer.stream;
+  if (answer.estimated) line.estimated = true;
+  if (answer.error !== null) line.error = answer.error.slice(0, 200);
 }
