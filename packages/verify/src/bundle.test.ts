@@ -8,10 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 describe('browser bundle', () => {
-  it('bundles `import { verifyGateway } from "@saferouter/verify"` for browsers, minified', async () => {
+  it('bundles `import { verifyGateway, sealProviderKey } from "@saferouter/verify"` for browsers, minified', async () => {
     const result = await build({
       stdin: {
-        contents: "import { verifyGateway } from './src/index.ts'; globalThis.verifyGateway = verifyGateway;",
+        contents:
+          "import { verifyGateway, sealProviderKey } from './src/index.ts'; globalThis.verifyGateway = verifyGateway; globalThis.sealProviderKey = sealProviderKey;",
         resolveDir: fileURLToPath(new URL('..', import.meta.url)),
         loader: 'ts',
       },
@@ -26,6 +27,7 @@ describe('browser bundle', () => {
     const text = new TextDecoder().decode(js);
     expect(text).not.toMatch(/from\s*"node:|require\("node:/);
     expect(text).toContain('saferouter-verify/v1');
+    expect(text).toContain('saferouter-byok-v1');
     const gz = gzipSync(js).length;
     console.info(`[verify bundle] ${js.length} bytes minified, ${gz} bytes gzipped`);
     expect(gz).toBeGreaterThan(1000);

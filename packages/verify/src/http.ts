@@ -12,8 +12,9 @@ export interface Http {
   readonly base: string;
   /** The fetch every request goes through: timeout applied (tile reads use it too). */
   readonly fetch: typeof globalThis.fetch;
-  getJson(path: string): Promise<unknown>;
-  postJson(path: string, body: unknown): Promise<unknown>;
+  /** @param headers extra request headers (`authorization` for the caller's own endpoints). */
+  getJson(path: string, headers?: Record<string, string>): Promise<unknown>;
+  postJson(path: string, body: unknown, headers?: Record<string, string>): Promise<unknown>;
   /** `null` on 404. */
   getText(path: string): Promise<string | null>;
 }
@@ -21,6 +22,17 @@ export interface Http {
 /** The gateway could not be reached, or did not answer in time: nothing it said was judged. */
 export class UnreachableError extends Error {
   override readonly name = 'UnreachableError';
+}
+
+/** The gateway answered a status outside 2xx; `message` carries its own (OpenAI-shaped) error message. */
+export class HttpStatusError extends Error {
+  override readonly name = 'HttpStatusError';
+  readonly status: number;
+
+  constructor(message: string, status: number) {
+    super(message);
+    this.status = status;
+  }
 }
 
 function describe(error: unknown, url: string, timeoutMs: number): string {
@@ -98,7 +110,8 @@ export function createHttp(base: string, timeoutMs: number, fetchImpl: typeof gl
       throw new Error(`${url} answered bytes that are not UTF-8 text`);
     }
     if (allow404 && response.status === 404) return null;
-    if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}${errorMessage(body)}`);
+    if (!response.ok)
+      throw new HttpStatusError(`${url} answered HTTP ${response.status}${errorMessage(body)}`, response.status);
     return body;
   };
 
@@ -115,11 +128,11 @@ export function createHttp(base: string, timeoutMs: number, fetchImpl: typeof gl
   return {
     base,
     fetch: timed,
-    getJson: (path) => json(path, { headers: { accept: 'application/json' } }),
-    postJson: (path, body) =>
+    getJson: (path, headers) => json(path, { headers: { ...headers, accept: 'application/json' } }),
+    postJson: (path, body, headers) =>
       json(path, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        headers: { ...headers, 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify(body),
       }),
     getText: (path) => text(path, { headers: { accept: 'text/plain' } }, true),

@@ -8,11 +8,14 @@
  *                     [--min-tcb bl=N,tee=N,snp=N,ucode=N] [--state FILE] [--reset-state]
  *                     [--accept-new-log] [--witness VKEY]... [--quorum N] [--strict] [--timeout MS]
  *                     [--ca FILE]
+ *   saferouter-verify seal-key <url> --provider P [--allow-mock] [--always-use] [--print] …
  *
  * For an https:// gateway the requests go through a TLS transport that records the certificate of
  * each connection, which adds the `tls-binding` check (does TLS end inside the attested build?).
  * Exit: 0 verified (or a mock gateway with --allow-mock), 1 a check failed, 2 usage error or the
  * gateway could not be reached, 3 a mock (demo) gateway without --allow-mock.
+ * `seal-key` (./seal-key-cli.ts) verifies the same way, then seals a provider key (BYOK) to the
+ * attested build and stores it.
  * Installed as the `saferouter-verify` bin: `pnpm build` emits dist/node/cli.js for plain node.
  */
 import { readFile } from 'node:fs/promises';
@@ -24,15 +27,21 @@ import type { AuditSampleJson } from '@saferouter/audit';
 import type { GatewayVerification, VerifyCheck } from '../checks.js';
 import { checkOptions, type VerifyGatewayOptions } from '../options.js';
 import { verifyGateway } from '../verify-gateway.js';
+import { runSealKey } from './seal-key-cli.js';
 import { defaultStatePath, fileState, resetState } from './state-file.js';
 import { createTlsTransport, type TlsTransport } from './tls-peer.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** `seal-key`: the whole of stdin (default: process.stdin, refused when it is a terminal). */
+  stdin?: () => Promise<Uint8Array>;
+  /** `seal-key`: the environment SAFEROUTER_API_KEY is read from (default process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 const USAGE = `usage: saferouter-verify <gateway-url> [options]
+       saferouter-verify seal-key <gateway-url> --provider P [options]   (BYOK; see seal-key --help)
 
   --json                         print the result object as JSON
   --expect-measurement HEX       the measurement you computed (pnpm measure) from source you trust
@@ -122,6 +131,7 @@ function human(result: GatewayVerification): string {
  * process.exitCode = await runCli(process.argv.slice(2));
  */
 export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
+  if (argv[0] === 'seal-key') return runSealKey(argv.slice(1), io);
   let options: VerifyGatewayOptions;
   let url: string;
   let json = false;
