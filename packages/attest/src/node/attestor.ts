@@ -1,9 +1,10 @@
 /**
- * `createAttestor`: the gateway's one entry to attestation. Loads (or makes) the identity, picks
- * the backend (SEV-SNP through configfs-tsm when it exists, else through the /dev/sev-guest
- * SNP_GET_REPORT ioctl; otherwise the mock, with the reason), and turns a client's nonce into an
- * `AttestationBundle`: version 2, binding the TLS key too, when the gateway serves TLS itself
- * (`tlsSpkiSha256`), else version 1.
+ * `createAttestor`: the gateway's one entry to attestation. Picks the backend (SEV-SNP through
+ * configfs-tsm when it exists, else through the /dev/sev-guest SNP_GET_REPORT ioctl; otherwise the
+ * mock, with the reason), builds the sealer for it (sealing.ts: the SEV-SNP derived key, or the
+ * mock's DEMO secret file), loads (or makes) the identity sealed under it, and turns a client's
+ * nonce into an `AttestationBundle`: version 2, binding the TLS key too, when the gateway serves
+ * TLS itself (`tlsSpkiSha256`), else version 1.
  */
 import { stat } from 'node:fs/promises';
 import { toBase64, toHex } from '../bytes.js';
@@ -12,11 +13,13 @@ import { parseBundle, type AttestationBundle } from '../bundle/schema.js';
 import type { Backend } from '../checks.js';
 import { PRODUCTS, type Product } from '../product.js';
 import { assertBytes, assertNonEmptyString, assertOptionalFunction, checkObject } from '../validate.js';
+import { AttestationError } from '../errors.js';
 import type { EvidenceBackend } from './backend.js';
 import { DEFAULT_TSM_ROOT } from './configfs-tsm.js';
 import { loadOrCreateIdentity, type Identity } from './identity.js';
 import type { FetchLike } from './kds.js';
 import { createMockBackend } from './mock-backend.js';
+import { createKeySealer, type KeySealer } from './sealing.js';
 import type { Log } from './secure-files.js';
 import { DEFAULT_SEV_GUEST_PATH } from './sev-guest-abi.js';
 import { openSevGuest, sevGuestReportSource } from './sev-guest-device.js';
@@ -47,6 +50,11 @@ export interface AttestorOptions {
    * `certificateSpkiSha256`). Given: quotes are version-2 bundles that bind it. Default: version 1.
    */
   tlsSpkiSha256?: Uint8Array | undefined;
+  /**
+   * SEV-SNP only: the 32-byte derived key the sealer's KEK comes from. Default: SNP_GET_DERIVED_KEY
+   * on `sevGuestPath` (`SEALING_FIELD_SELECT`). For tests, and hosts that reach the device otherwise.
+   */
+  derivedKey?: (() => Promise<Uint8Array> | Uint8Array) | undefined;
 }
 
 export interface Attestor {
@@ -60,6 +68,11 @@ export interface Attestor {
   readonly measurement: Uint8Array;
   /** The identity (sign with the ed25519 key, X25519 shared secrets). */
   readonly identity: Identity;
+  /**
+   * Seals secrets at rest for this build on this backend (the identity keys are sealed with it;
+   * use it for the TLS key and BYOK keys). Mock: a DEMO secret file in the data dir.
+   */
+  readonly sealer: KeySealer;
   /** The persistent mock root (PEM) for the mock backend; undefined for SEV-SNP. */
   readonly mockRootPem: string | undefined;
   /** The TLS key hash quotes bind (version-2 bundles); undefined when they are version 1. */
@@ -81,6 +94,65 @@ async function exists(path: string, directory: boolean): Promise<boolean> {
   }
 }
 
+/** Which SEV-SNP guest interface this host offers, in the attestor's order of preference. */
+async function detectGuest(tsmRoot: string, sevGuestPath: string): Promise<'configfs-tsm' | 'sev-guest' | 'none'> {
+  if (await exists(tsmRoot, true)) return 'configfs-tsm';
+  if (await exists(sevGuestPath, false)) return 'sev-guest';
+  return 'none';
+}
+
+export interface HostSealerOptions {
+  dataDir: string;
+  /** The app measurement (32 bytes) the sealed secrets are bound to. */
+  measurement: Uint8Array;
+  /** configfs-tsm report directory. Default '/sys/kernel/config/tsm/report'. */
+  tsmRoot?: string | undefined;
+  /** Default '/dev/sev-guest'. */
+  sevGuestPath?: string | undefined;
+  derivedKey?: (() => Promise<Uint8Array> | Uint8Array) | undefined;
+  log?: Log | undefined;
+}
+
+async function sealerFor(
+  guest: 'configfs-tsm' | 'sev-guest' | 'none',
+  options: HostSealerOptions & { tsmRoot: string; sevGuestPath: string },
+): Promise<KeySealer> {
+  const common = { measurement: options.measurement, dataDir: options.dataDir, log: options.log };
+  if (guest === 'none') return createKeySealer({ backend: 'mock', ...common });
+  if (options.derivedKey === undefined && !(await exists(options.sevGuestPath, false)))
+    throw new AttestationError(
+      'backend',
+      `sealing keys at rest needs ${options.sevGuestPath} (SNP_GET_DERIVED_KEY): configfs-tsm (${options.tsmRoot}) gives reports but no derived key, and ${options.sevGuestPath} does not exist; load the sev-guest driver or give the gateway access to the device`,
+    );
+  return createKeySealer({
+    backend: 'sev-snp',
+    ...common,
+    sevGuestPath: options.sevGuestPath,
+    derivedKey: options.derivedKey,
+  });
+}
+
+/**
+ * The sealer `createAttestor` would use on this host, for tools that run beside the gateway
+ * (`saferouter-attest tls-csr`): SEV-SNP (derived key through /dev/sev-guest) when the host has a
+ * SEV-SNP guest interface, else the mock (DEMO).
+ *
+ * @example
+ * const sealer = await createHostSealer({ dataDir, measurement });
+ * @throws {TypeError | RangeError} for malformed options.
+ * @throws {AttestationError} (check 'backend') on SEV-SNP when /dev/sev-guest gives no derived key.
+ */
+export async function createHostSealer(options: HostSealerOptions): Promise<KeySealer> {
+  checkObject(options, 'options');
+  for (const key of ['tsmRoot', 'sevGuestPath'] as const) {
+    if (options[key] !== undefined) assertNonEmptyString(options[key], `options.${key}`);
+  }
+  assertOptionalFunction(options.derivedKey, 'options.derivedKey');
+  const tsmRoot = options.tsmRoot ?? DEFAULT_TSM_ROOT;
+  const sevGuestPath = options.sevGuestPath ?? DEFAULT_SEV_GUEST_PATH;
+  return sealerFor(await detectGuest(tsmRoot, sevGuestPath), { ...options, tsmRoot, sevGuestPath });
+}
+
 /**
  * Builds the attestor.
  *
@@ -90,8 +162,9 @@ async function exists(path: string, directory: boolean): Promise<boolean> {
  * const bundle = await attestor.quote(nonce);
  * @throws {TypeError | RangeError} for malformed options.
  * @throws {AttestationError} (check 'backend') when /dev/sev-guest exists without configfs-tsm
- *   but cannot be opened (permissions, no FFI).
- * @throws {Error} when key files are corrupt.
+ *   but cannot be opened (permissions, no FFI); on SEV-SNP, when /dev/sev-guest cannot give the
+ *   derived key the sealer needs.
+ * @throws {Error} when key files are corrupt or fail authentication (tampered, another chip).
  */
 export async function createAttestor(options: AttestorOptions): Promise<Attestor> {
   checkObject(options, 'options');
@@ -103,6 +176,7 @@ export async function createAttestor(options: AttestorOptions): Promise<Attestor
   assertOptionalFunction(options.fetch, 'options.fetch');
   assertOptionalFunction(options.log, 'options.log');
   assertOptionalFunction(options.now, 'options.now');
+  assertOptionalFunction(options.derivedKey, 'options.derivedKey');
   if (options.tlsSpkiSha256 !== undefined)
     assertBytes(options.tlsSpkiSha256, 'options.tlsSpkiSha256', TLS_SPKI_SHA256_LENGTH);
   if (options.product !== undefined && !PRODUCTS.includes(options.product))
@@ -112,12 +186,23 @@ export async function createAttestor(options: AttestorOptions): Promise<Attestor
   const sevGuestPath = options.sevGuestPath ?? DEFAULT_SEV_GUEST_PATH;
   const measurement = options.measurement.slice();
   const tlsSpkiSha256 = options.tlsSpkiSha256?.slice();
-  const identity = await loadOrCreateIdentity(options.dataDir, options.log);
+  const guest = await detectGuest(tsmRoot, sevGuestPath);
+  // Fail at startup, not at the first quote, when the device cannot be opened.
+  if (guest === 'sev-guest') (await openSevGuest(sevGuestPath)).close();
+  const sealer = await sealerFor(guest, {
+    dataDir: options.dataDir,
+    measurement,
+    tsmRoot,
+    sevGuestPath,
+    derivedKey: options.derivedKey,
+    log: options.log,
+  });
+  const identity = await loadOrCreateIdentity(options.dataDir, { sealer, log: options.log });
 
   let backend: EvidenceBackend;
   let fallbackReason: string | undefined;
   let mockRootPem: string | undefined;
-  if (await exists(tsmRoot, true)) {
+  if (guest === 'configfs-tsm') {
     backend = createSevSnpBackend({
       tsmRoot,
       tsmEntry: options.tsmEntry,
@@ -126,9 +211,7 @@ export async function createAttestor(options: AttestorOptions): Promise<Attestor
       product: options.product,
       log: options.log,
     });
-  } else if (await exists(sevGuestPath, false)) {
-    // Fail at startup, not at the first quote, when the device cannot be opened.
-    (await openSevGuest(sevGuestPath)).close();
+  } else if (guest === 'sev-guest') {
     backend = createSevSnpBackend({
       dataDir: options.dataDir,
       fetch: options.fetch,
@@ -157,6 +240,7 @@ export async function createAttestor(options: AttestorOptions): Promise<Attestor
     sealingPublicKey: identity.sealingPublicKey,
     measurement,
     identity,
+    sealer,
     mockRootPem,
     tlsSpkiSha256,
     quote(nonce: Uint8Array): Promise<AttestationBundle> {

@@ -13,6 +13,8 @@ import { toHex } from '../bytes.js';
 import { launchDigestVectors, REPO_ROOT, vectorsDir } from '../testing/vectors.js';
 import { createAttestor } from './attestor.js';
 import { runCli } from './cli.js';
+import { createKeySealer } from './sealing.js';
+import { TLS_SEAL_CONTEXT } from './tls-key.js';
 
 const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 const CLI = join(REPO_ROOT, 'packages', 'attest', 'src', 'node', 'cli.ts');
@@ -154,6 +156,40 @@ describe('saferouter-attest CLI', { timeout: 60_000 }, () => {
       expect(out).not.toMatch(/PRIVATE KEY/);
       for (const line of keyLines) expect(out).not.toContain(line);
     }
+  });
+
+  it('tls-csr --measurement seals the key to that build (mock here: says DEMO) and reuses it', async () => {
+    const dataDir = join(work, 'tls-sealed');
+    const measurement = 'ab'.repeat(32);
+    // No SEV-SNP guest interface in these paths: the sealer is the mock's.
+    const env = { SAFEROUTER_TSM_ROOT: join(work, 'no-tsm') };
+    const first = runEnv(env, 'tls-csr', '--name', 'gw.example', '--data-dir', dataDir, '--measurement', measurement);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/warning: DEMO: keys sealed under a local secret file, not hardware/);
+    expect(first.stderr).toMatch(
+      new RegExp(
+        `created the TLS key .*tls-key\\.pem\\.sealed \\(SPKI SHA-256 [0-9a-f]{64}\\), sealed to build ${measurement} \\(mock: a DEMO secret file, not hardware\\)`,
+      ),
+    );
+    const file = join(dataDir, 'attest', 'tls-key.pem.sealed');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(existsSync(join(dataDir, 'attest', 'tls-key.pem'))).toBe(false);
+    expect(readFileSync(file, 'utf8')).not.toMatch(/PRIVATE KEY/);
+    // The CSR carries the sealed key (opened here with the same build's sealer).
+    const sealer = await createKeySealer({ backend: 'mock', measurement: Buffer.from(measurement, 'hex'), dataDir });
+    const pem = new TextDecoder().decode(sealer.open(readFileSync(file, 'utf8'), TLS_SEAL_CONTEXT));
+    const spki = createHash('sha256')
+      .update(createPublicKey(pem).export({ type: 'spki', format: 'der' }))
+      .digest('hex');
+    const csr = new x509.Pkcs10CertificateRequest(first.stdout);
+    expect(createHash('sha256').update(new Uint8Array(csr.publicKey.rawData)).digest('hex')).toBe(spki);
+    for (const line of pem.split('\n').filter((l) => l.length > 0 && !l.startsWith('-----')))
+      expect(first.stdout + first.stderr).not.toContain(line);
+    const second = runEnv(env, 'tls-csr', '--name', 'gw.example', '--data-dir', dataDir, '--measurement', measurement);
+    expect(second.stderr).toMatch(/^(warning: .*\n)*reused the TLS key .*\.sealed/);
+    const bad = runEnv(env, 'tls-csr', '--name', 'gw.example', '--data-dir', dataDir, '--measurement', 'abc');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--measurement must be 64 hex characters/);
   });
 
   it('tls-csr defaults to SAFEROUTER_DATA_DIR, and refuses bad or missing names before making a key', () => {

@@ -8,7 +8,7 @@
  *                                   [--at ISO_DATE] [--json]
  *   saferouter-attest verify-bundle --bundle FILE --nonce HEX [--measurement HEX] [--require-hardware]
  *                                   [--allow-debug] [--at ISO_DATE] [--json]
- *   saferouter-attest tls-csr --name HOST [--name HOST]... [--data-dir DIR]
+ *   saferouter-attest tls-csr --name HOST [--name HOST]... [--data-dir DIR] [--measurement HEX]
  *   saferouter-attest launch-digest --ovmf FILE [--ovmf-hash HEX] [--kernel FILE [--initrd FILE] [--append CMDLINE]]
  *                                   --vcpus N [--vcpu-type TYPE] --vmm qemu|ec2|gce --guest-features 0xN
  *
@@ -17,6 +17,9 @@
  * Exit 0 when verified (or for --help), 1 when a check failed (named on stderr), 2 for usage
  * errors. `--at` re-checks old evidence at a past time: certificates are checked for validity then.
  * `tls-csr` prints the CSR (PEM) on stdout and where the key is on stderr; the key itself never.
+ * With `--measurement` (the app measurement `pnpm measure` prints) the key is sealed to that build
+ * with the sealer the attestor would use on this host (SEV-SNP derived key, else the mock's DEMO
+ * secret); without it, it is the plaintext PEM file SAFEROUTER_TLS_KEY reads.
  * `launch-digest` prints the SEV-SNP MEASUREMENT (hex) that launch would produce; exit 1 when
  * the inputs cannot be measured (a bad OVMF image, a kernel the firmware does not measure).
  * Installed as the `saferouter-attest` bin: `pnpm build` emits dist/node/cli.js for plain node.
@@ -37,6 +40,7 @@ import type { TcbParts } from '../report/tcb.js';
 import { verdictToJson, type Verdict } from '../verify/verdict.js';
 import { verifyBundle } from '../verify/verify-bundle.js';
 import { verifyReport } from '../verify/verify-report.js';
+import { createHostSealer } from './attestor.js';
 import { assertTlsNames, loadOrCreateTlsKey } from './tls-key.js';
 
 export interface CliIo {
@@ -49,9 +53,11 @@ const USAGE = `usage:
                                   [--max-vmpl N] [--min-tcb bl=N,tee=N,snp=N,ucode=N[,fmc=N]] [--at ISO_DATE] [--json]
   saferouter-attest verify-bundle --bundle FILE --nonce HEX [--measurement HEX] [--require-hardware]
                                   [--allow-debug] [--at ISO_DATE] [--json]
-  saferouter-attest tls-csr --name HOST [--name HOST]... [--data-dir DIR]
+  saferouter-attest tls-csr --name HOST [--name HOST]... [--data-dir DIR] [--measurement HEX]
                                   makes the gateway's TLS key (once) in DIR/attest/tls-key.pem and prints a
-                                  CSR for it; DIR defaults to SAFEROUTER_DATA_DIR or ~/.saferouter
+                                  CSR for it; DIR defaults to SAFEROUTER_DATA_DIR or ~/.saferouter;
+                                  --measurement (from pnpm measure): sealed to that build instead, in
+                                  DIR/attest/tls-key.pem.sealed
   saferouter-attest launch-digest --ovmf FILE [--ovmf-hash HEX] [--kernel FILE [--initrd FILE] [--append CMDLINE]]
                                   --vcpus N [--vcpu-type TYPE] --vmm qemu|ec2|gce --guest-features 0xN
                                   prints the SEV-SNP launch digest (MEASUREMENT, hex) of that launch
@@ -123,18 +129,39 @@ function defaultDataDir(): string {
   return resolve(process.env.SAFEROUTER_DATA_DIR || join(homedir(), '.saferouter'));
 }
 
-async function tlsCsr(names: string[], dataDir: string | undefined, io: CliIo): Promise<number> {
+async function tlsCsr(
+  names: string[],
+  dataDir: string | undefined,
+  measurementHex: string | undefined,
+  io: CliIo,
+): Promise<number> {
   if (names.length === 0) throw new UsageError('tls-csr needs --name HOST (the name clients connect to)');
   try {
     assertTlsNames(names);
   } catch (error) {
     throw new UsageError(`--name: ${(error as Error).message}`);
   }
+  const measurement = measurementHex === undefined ? undefined : parseHex(measurementHex, '--measurement', 32);
   const dir = dataDir === undefined || dataDir === '' ? defaultDataDir() : resolve(dataDir);
-  const key = await loadOrCreateTlsKey(dir);
+  const log = (level: 'info' | 'warn', message: string) => {
+    if (level === 'warn') io.stderr(`warning: ${message}\n`);
+  };
+  const sealer =
+    measurement === undefined
+      ? undefined
+      : await createHostSealer({
+          dataDir: dir,
+          measurement,
+          tsmRoot: process.env.SAFEROUTER_TSM_ROOT || undefined,
+          log,
+        });
+  const key = await loadOrCreateTlsKey(dir, { sealer, log });
   io.stdout(key.csr(names));
+  const what = `${key.created ? 'created' : 'reused'} the TLS key ${key.path} (SPKI SHA-256 ${toHex(key.spkiSha256)})`;
   io.stderr(
-    `${key.created ? 'created' : 'reused'} the TLS key ${key.path} (SPKI SHA-256 ${toHex(key.spkiSha256)}); have a CA sign the request above, then start the gateway with SAFEROUTER_TLS_CERT=<the certificate> SAFEROUTER_TLS_KEY=${key.path}\n`,
+    sealer === undefined
+      ? `${what}; have a CA sign the request above, then start the gateway with SAFEROUTER_TLS_CERT=<the certificate> SAFEROUTER_TLS_KEY=${key.path}\n`
+      : `${what}, sealed to build ${toHex(sealer.measurement)} (${sealer.backend === 'mock' ? 'mock: a DEMO secret file, not hardware' : 'SEV-SNP'}); have a CA sign the request above\n`,
   );
   return 0;
 }
@@ -232,7 +259,7 @@ export async function runCli(
       },
       strict: true,
     });
-    if (command === 'tls-csr') return await tlsCsr(values.name ?? [], values['data-dir'], io);
+    if (command === 'tls-csr') return await tlsCsr(values.name ?? [], values['data-dir'], values.measurement, io);
     if (command === 'launch-digest') return await launchDigest(values, io);
     const now = parseAt(values.at);
     const policy = {

@@ -1,12 +1,42 @@
 /**
- * @saferouter/attest/node: the Node-only half. The identity on disk, the attestor that picks
+ * @saferouter/attest/node: the Node-only half. The identity on disk (sealed at rest), the sealer
+ * (SEV-SNP derived key or the mock's DEMO secret), the attestor that picks
  * the SEV-SNP (configfs-tsm, else the /dev/sev-guest ioctl) or mock backend, the guest device
  * (reports and derived keys, through koffi loaded on first use), the measurement for build
  * tooling, and the pieces the backends are made of (certificate table, KDS, mock CA) for tools and
  * tests.
  */
-export { createAttestor, DEFAULT_SEV_GUEST_PATH, type Attestor, type AttestorOptions } from './attestor.js';
-export { loadOrCreateIdentity, attestDir, SIGNING_KEY_FILE, SEALING_KEY_FILE, type Identity } from './identity.js';
+export {
+  createAttestor,
+  createHostSealer,
+  DEFAULT_SEV_GUEST_PATH,
+  type Attestor,
+  type AttestorOptions,
+  type HostSealerOptions,
+} from './attestor.js';
+export {
+  loadOrCreateIdentity,
+  attestDir,
+  IDENTITY_SEAL_CONTEXTS,
+  LEGACY_KEY_FILES,
+  SIGNING_KEY_FILE,
+  SEALING_KEY_FILE,
+  type Identity,
+  type IdentityOptions,
+} from './identity.js';
+export {
+  createKeySealer,
+  parseSealedBlob,
+  sealedBlobToJson,
+  MOCK_SEAL_SECRET_FILE,
+  SEAL_SALT,
+  SealedToOtherBuildError,
+  UnsealError,
+  type KeySealer,
+  type KeySealerOptions,
+  type SealBackend,
+  type SealedBlob,
+} from './sealing.js';
 export { computeMeasurement, type MeasurementInput } from '../measurement.js';
 export { createMockBackend, type MockBackend } from './mock-backend.js';
 export {
@@ -40,5 +70,14 @@ export { requestTsmReport, DEFAULT_TSM_ROOT, SEV_GUEST_PROVIDER, type TsmReport 
 export { parseCertTable, buildCertTable, CERT_TABLE_GUIDS, type CertTableKind } from './cert-table.js';
 export { vcekUrl, getVcek, KDS_BASE_URL, type FetchLike, type VcekRequest } from './kds.js';
 export { MOCK_ROOT_KEY_FILE, MOCK_ROOT_CERT_FILE } from './mock-ca.js';
-export { assertTlsNames, loadOrCreateTlsKey, tlsKeyPath, TLS_KEY_FILE, type TlsKey } from './tls-key.js';
+export {
+  assertTlsNames,
+  loadOrCreateTlsKey,
+  tlsKeyPath,
+  SEALED_TLS_KEY_FILE,
+  TLS_KEY_FILE,
+  TLS_SEAL_CONTEXT,
+  type TlsKey,
+  type TlsKeyOptions,
+} from './tls-key.js';
 export type { Log } from './secure-files.js';

@@ -9,6 +9,11 @@ import { dirname, join } from 'node:path';
 
 export type Log = (level: 'info' | 'warn', message: string) => void;
 
+/** The directory the package keeps its files in: `<dataDir>/attest`. */
+export function attestDir(dataDir: string): string {
+  return join(dataDir, 'attest');
+}
+
 /** Creates `dir` (and parents) with mode 0700. */
 export async function ensurePrivateDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });

@@ -18,6 +18,8 @@ import type { FetchLike } from './kds.js';
 
 const tempDir = useTempDirs();
 const MEASUREMENT = new Uint8Array(32).fill(9);
+/** The SEV-SNP sealer's derived key: /dev/sev-guest does not exist here (no SEV-SNP guest). */
+const derivedKey = (): Uint8Array => new Uint8Array(32).fill(0x5e);
 const EVIDENCE_CHECKS = [
   'schema',
   'backend',
@@ -67,7 +69,12 @@ describe('SEV-SNP backend on a fake configfs-tsm tree', () => {
   it('VCEK from auxblob: evidence verifies, binding fails (canned report, our nonce)', async () => {
     const { report, cert } = milanVcek();
     const fake = await fakeTsm({ outblob: report, auxblob: buildCertTable([{ kind: 'vcek', der: cert }]) });
-    const attestor = await createAttestor({ dataDir: fake.dataDir, measurement: MEASUREMENT, tsmRoot: fake.tsmRoot });
+    const attestor = await createAttestor({
+      dataDir: fake.dataDir,
+      measurement: MEASUREMENT,
+      tsmRoot: fake.tsmRoot,
+      derivedKey,
+    });
     const nonce = crypto.getRandomValues(new Uint8Array(32));
     const bundle = await attestor.quote(nonce);
     expect(bundle).toMatchObject({ backend: 'sev-snp', hardware: true, nonce: toHex(nonce) });
@@ -100,7 +107,12 @@ describe('SEV-SNP backend on a fake configfs-tsm tree', () => {
       ]),
     });
     expect(ask).toBeDefined();
-    const attestor = await createAttestor({ dataDir: fake.dataDir, measurement: MEASUREMENT, tsmRoot: fake.tsmRoot });
+    const attestor = await createAttestor({
+      dataDir: fake.dataDir,
+      measurement: MEASUREMENT,
+      tsmRoot: fake.tsmRoot,
+      derivedKey,
+    });
     const nonce = crypto.getRandomValues(new Uint8Array(32));
     const bundle = await attestor.quote(nonce);
     expect(bundle.certChain).toHaveLength(3);
@@ -119,6 +131,7 @@ describe('SEV-SNP backend on a fake configfs-tsm tree', () => {
       dataDir: fake.dataDir,
       measurement: MEASUREMENT,
       tsmRoot: fake.tsmRoot,
+      derivedKey,
       fetch,
       product: 'Milan',
     });
@@ -139,6 +152,7 @@ describe('SEV-SNP backend on a fake configfs-tsm tree', () => {
       dataDir: noProduct.dataDir,
       measurement: MEASUREMENT,
       tsmRoot: noProduct.tsmRoot,
+      derivedKey,
     });
     await expect(a.quote(new Uint8Array(32))).rejects.toThrow(/cannot tell the AMD product/);
     const noFetch = await fakeTsm({ outblob: report });
@@ -146,6 +160,7 @@ describe('SEV-SNP backend on a fake configfs-tsm tree', () => {
       dataDir: noFetch.dataDir,
       measurement: MEASUREMENT,
       tsmRoot: noFetch.tsmRoot,
+      derivedKey,
       product: 'Milan',
     });
     await expect(b.quote(new Uint8Array(32))).rejects.toThrow(/no fetch function/);
@@ -154,13 +169,24 @@ describe('SEV-SNP backend on a fake configfs-tsm tree', () => {
       dataDir: vlekNoCert.dataDir,
       measurement: MEASUREMENT,
       tsmRoot: vlekNoCert.tsmRoot,
+      derivedKey,
     });
     await expect(c.quote(new Uint8Array(32))).rejects.toThrow(/VLEK/);
     const tdx = await fakeTsm({ outblob: report, provider: 'tdx_guest\n' });
-    const d = await createAttestor({ dataDir: tdx.dataDir, measurement: MEASUREMENT, tsmRoot: tdx.tsmRoot });
+    const d = await createAttestor({
+      dataDir: tdx.dataDir,
+      measurement: MEASUREMENT,
+      tsmRoot: tdx.tsmRoot,
+      derivedKey,
+    });
     await expect(d.quote(new Uint8Array(32))).rejects.toThrow(/tdx_guest.*not 'sev_guest'/);
     const short = await fakeTsm({ outblob: report.subarray(0, 100) });
-    const e = await createAttestor({ dataDir: short.dataDir, measurement: MEASUREMENT, tsmRoot: short.tsmRoot });
+    const e = await createAttestor({
+      dataDir: short.dataDir,
+      measurement: MEASUREMENT,
+      tsmRoot: short.tsmRoot,
+      derivedKey,
+    });
     await expect(e.quote(new Uint8Array(32))).rejects.toThrow(/unusable report/);
   });
 
@@ -168,7 +194,12 @@ describe('SEV-SNP backend on a fake configfs-tsm tree', () => {
     const { report, cert } = milanVcek();
     const fake = await fakeTsm({ outblob: report, auxblob: buildCertTable([{ kind: 'vcek', der: cert }]) });
     await writeFile(join(fake.entry, 'generation'), '5\n'); // never advances: looks like a concurrent writer each time
-    const a = await createAttestor({ dataDir: fake.dataDir, measurement: MEASUREMENT, tsmRoot: fake.tsmRoot });
+    const a = await createAttestor({
+      dataDir: fake.dataDir,
+      measurement: MEASUREMENT,
+      tsmRoot: fake.tsmRoot,
+      derivedKey,
+    });
     await expect(a.quote(new Uint8Array(32))).rejects.toThrow(/written by another process/);
   });
 });

@@ -1,10 +1,12 @@
 /**
  * The gateway's TLS key and the certificate signing request for it, so that TLS can end inside
- * the attested build. The key is made once, as an ECDSA P-256 PKCS#8 PEM file
- * `<dataDir>/attest/tls-key.pem` (mode 0600, created atomically like the identity keys), reused
- * afterwards, and never printed; the CSR (PKCS#10, RFC 2986) is what the operator has a CA sign.
- * Until a later release seals it to the VM, the key is a file the host can read, like every other
- * key in the data dir (docs/attestation.md says so).
+ * the attested build. The key is made once, as ECDSA P-256 PKCS#8 PEM, reused afterwards, and
+ * never printed; the CSR (PKCS#10, RFC 2986) is what the operator has a CA sign.
+ *
+ * Given a sealer, the PEM is sealed at rest in `<dataDir>/attest/tls-key.pem.sealed` like the
+ * identity keys (sealed-files.ts: a plaintext `tls-key.pem` is sealed and removed; a key another
+ * build sealed is replaced, and then needs a new certificate). Without one it is the plaintext
+ * file `tls-key.pem` (mode 0600) that SAFEROUTER_TLS_KEY reads today.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -24,10 +26,16 @@ import { toBase64 } from '../bytes.js';
 import { assertNonEmptyString } from '../validate.js';
 import { distinguishedName, publicKeyInfoFromDer } from '../x509/cert-builder.js';
 import { spkiSha256 } from '../x509/spki.js';
-import { attestDir } from './identity.js';
-import { createExclusive, readPrivate, type Log } from './secure-files.js';
+import { loadOrCreateSealed } from './sealed-files.js';
+import type { KeySealer } from './sealing.js';
+import { attestDir, createExclusive, readPrivate, type Log } from './secure-files.js';
 
+/** The plaintext key file (no sealer), PKCS#8 PEM. */
 export const TLS_KEY_FILE = 'tls-key.pem';
+/** The sealed key file (a sealed-blob JSON document holding the PEM). */
+export const SEALED_TLS_KEY_FILE = 'tls-key.pem.sealed';
+/** What the TLS key is sealed for (the blob's `context`). */
+export const TLS_SEAL_CONTEXT = 'tls.key-pem';
 
 /** ECDSA signature algorithms by curve (RFC 5758): the hash matches the curve's strength. */
 const ECDSA = {
@@ -38,10 +46,12 @@ const ECDSA = {
 type Curve = keyof typeof ECDSA;
 
 export interface TlsKey {
-  /** Where the key lives (`<dataDir>/attest/tls-key.pem`). */
+  /** Where the key lives (`<dataDir>/attest/tls-key.pem`, or `tls-key.pem.sealed` when sealed). */
   readonly path: string;
-  /** True when this call made it. */
+  /** True when this call made it (also when it replaced a key another build sealed). */
   readonly created: boolean;
+  /** True when the key is sealed at rest. */
+  readonly sealed: boolean;
   /** SHA-256 of its SubjectPublicKeyInfo: what a version-2 bundle binds once a certificate carries it. */
   readonly spkiSha256: Uint8Array;
   /**
@@ -51,11 +61,22 @@ export interface TlsKey {
    * @throws {RangeError} when `names` is empty or a name is neither a host name nor an IP address.
    */
   csr(names: readonly string[]): string;
+  /**
+   * The private key as PKCS#8 PEM, for the TLS server (node:tls takes nothing else). Never log
+   * or print it.
+   */
+  privateKeyPem(): string;
 }
 
-/** The TLS key's path under a gateway data dir. */
-export function tlsKeyPath(dataDir: string): string {
-  return join(attestDir(dataDir), TLS_KEY_FILE);
+export interface TlsKeyOptions {
+  /** Seals the key at rest (`attestor.sealer`, or `createKeySealer`). Without it: plaintext PEM. */
+  sealer?: KeySealer | undefined;
+  log?: Log | undefined;
+}
+
+/** The TLS key's path under a gateway data dir (`sealed`: the sealed file). */
+export function tlsKeyPath(dataDir: string, sealed = false): string {
+  return join(attestDir(dataDir), sealed ? SEALED_TLS_KEY_FILE : TLS_KEY_FILE);
 }
 
 function curveOf(key: KeyObject, path: string): Curve {
@@ -132,23 +153,7 @@ function buildCsr(privateKey: KeyObject, curve: Curve, spkiDer: Uint8Array, name
   return pem('CERTIFICATE REQUEST', new Uint8Array(AsnConvert.serialize(request)));
 }
 
-/**
- * Loads the TLS key from `<dataDir>/attest/tls-key.pem`, making it (ECDSA P-256, mode 0600) the
- * first time. The private key never leaves this module.
- *
- * @example
- * const key = await loadOrCreateTlsKey('/var/lib/saferouter');
- * process.stdout.write(key.csr(['router.example.com']));
- * @throws {TypeError | RangeError} when `dataDir` is not a non-empty string.
- * @throws {Error} when the file exists but is not an ECDSA P-256/P-384 private key in PEM.
- */
-export async function loadOrCreateTlsKey(dataDir: string, log?: Log): Promise<TlsKey> {
-  assertNonEmptyString(dataDir, 'dataDir');
-  const path = tlsKeyPath(dataDir);
-  const fresh = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
-  const created = await createExclusive(path, fresh.export({ type: 'pkcs8', format: 'pem' }));
-  if (created) log?.('info', `created ${path}`);
-  const text = new TextDecoder().decode(await readPrivate(path, log));
+function parseTlsKey(text: string, path: string): { privateKey: KeyObject; curve: Curve } {
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey({ key: text, format: 'pem' });
@@ -156,12 +161,61 @@ export async function loadOrCreateTlsKey(dataDir: string, log?: Log): Promise<Tl
     // Never the parser's message: it could quote the file.
     throw new Error(`${path} is not a PEM private key: refusing to use it for TLS`);
   }
-  const curve = curveOf(privateKey, path);
+  return { privateKey, curve: curveOf(privateKey, path) };
+}
+
+const freshPem = (): string =>
+  generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+
+/**
+ * Loads the TLS key, making it (ECDSA P-256) the first time: sealed in
+ * `<dataDir>/attest/tls-key.pem.sealed` when `options.sealer` is given, else the plaintext
+ * `<dataDir>/attest/tls-key.pem` (mode 0600). Sealed, a plaintext key file is sealed and removed,
+ * and a key another build sealed is replaced (warning: it needs a new certificate).
+ *
+ * @example
+ * const key = await loadOrCreateTlsKey('/var/lib/saferouter', { sealer: attestor.sealer });
+ * process.stdout.write(key.csr(['router.example.com']));
+ * @throws {TypeError | RangeError} when `dataDir` is not a non-empty string.
+ * @throws {Error} when the file is not an ECDSA P-256/P-384 private key in PEM, or a sealed file
+ *   fails authentication.
+ */
+export async function loadOrCreateTlsKey(dataDir: string, options: TlsKeyOptions | Log = {}): Promise<TlsKey> {
+  assertNonEmptyString(dataDir, 'dataDir');
+  const { sealer, log } = typeof options === 'function' ? { sealer: undefined, log: options } : options;
+  let path: string;
+  let created: boolean;
+  let text: string;
+  if (sealer === undefined) {
+    path = tlsKeyPath(dataDir);
+    created = await createExclusive(path, freshPem());
+    if (created) log?.('info', `created ${path}`);
+    text = new TextDecoder().decode(await readPrivate(path, log));
+  } else {
+    path = tlsKeyPath(dataDir, true);
+    const sealed = await loadOrCreateSealed({
+      path,
+      legacyPath: tlsKeyPath(dataDir),
+      context: TLS_SEAL_CONTEXT,
+      sealer,
+      generate: () => new TextEncoder().encode(freshPem()),
+      check: (secret, file) => void parseTlsKey(new TextDecoder().decode(secret), file),
+      replacedNote:
+        'the TLS certificate for the old key no longer fits: make a CSR for the new key (saferouter-attest tls-csr) and have it signed',
+      log,
+    });
+    created = sealed.origin === 'created' || sealed.origin === 'replaced';
+    text = new TextDecoder().decode(sealed.secret);
+    sealed.secret.fill(0);
+  }
+  const { privateKey, curve } = parseTlsKey(text, path);
   const spkiDer = new Uint8Array(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }));
   return {
     path,
     created,
+    sealed: sealer !== undefined,
     spkiSha256: spkiSha256(spkiDer),
     csr: (names) => buildCsr(privateKey, curve, spkiDer, names),
+    privateKeyPem: () => privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
   };
 }
