@@ -4,6 +4,7 @@
  * which start the real server on a free port.
  */
 import type { AddressInfo } from 'node:net';
+import { redisErrorLogger } from './redis-errors.js';
 import { createReplayGuard } from './replay-guard.js';
 import { loadServedFiles } from './static-files.js';
 import type { Server } from 'node:http';
@@ -124,7 +125,7 @@ export async function startGateway(
   if (config.redisUrl) {
     // Loaded only when configured, so a single-box install never loads a Redis client.
     const { createRedisLimiter } = await import('@saferouter/billing/redis');
-    limiter = createRedisLimiter({ url: config.redisUrl });
+    limiter = createRedisLimiter({ url: config.redisUrl, onError: redisErrorLogger(logger, 'limiter') });
   }
   const admin = await resolveAdminKey(store, config.adminKey);
   const userSecret = await resolveUserSecret(store);
@@ -171,7 +172,7 @@ export async function startGateway(
     demoChunkDelayMs: config.demoChunkDelayMs,
   });
   // EHBP: bodies sealed to the attested sealing key; a replayed sealed request is refused.
-  const replay = await createReplayGuard(config.redisUrl);
+  const replay = await createReplayGuard(config.redisUrl, redisErrorLogger(logger, 'replay guard'));
   const gateway = createApp({
     store,
     catalog,
