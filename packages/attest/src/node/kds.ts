@@ -10,8 +10,7 @@ import { toHex } from '../bytes.js';
 import type { Product } from '../product.js';
 import { decodeTcb } from '../report/tcb.js';
 import { parseCertificate } from '../x509/certificate.js';
-import { attestDir } from './identity.js';
-import { createExclusive, type Log } from './secure-files.js';
+import { attestDir, createExclusive, type Log } from './secure-files.js';
 
 export const KDS_BASE_URL = 'https://kdsintf.amd.com';
 const TURIN_HWID_LENGTH = 8;

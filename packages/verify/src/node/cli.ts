@@ -27,18 +27,10 @@ import type { AuditSampleJson } from '@saferouter/audit';
 import type { GatewayVerification, VerifyCheck } from '../checks.js';
 import { checkOptions, type VerifyGatewayOptions } from '../options.js';
 import { verifyGateway } from '../verify-gateway.js';
+import type { CliIo } from './cli-io.js';
 import { runSealKey } from './seal-key-cli.js';
 import { defaultStatePath, fileState, resetState } from './state-file.js';
 import { createTlsTransport, type TlsTransport } from './tls-peer.js';
-
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  /** `seal-key`: the whole of stdin (default: process.stdin, refused when it is a terminal). */
-  stdin?: () => Promise<Uint8Array>;
-  /** `seal-key`: the environment SAFEROUTER_API_KEY is read from (default process.env). */
-  env?: Readonly<Record<string, string | undefined>>;
-}
 
 const USAGE = `usage: saferouter-verify <gateway-url> [options]
        saferouter-verify seal-key <gateway-url> --provider P [options]   (BYOK; see seal-key --help)

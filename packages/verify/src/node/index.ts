@@ -3,5 +3,6 @@
  * that lets `tls-binding` see the gateway's certificate, and the CLI itself.
  */
 export { defaultStatePath, fileState, resetState } from './state-file.js';
-export { runCli, type CliIo } from './cli.js';
+export { runCli } from './cli.js';
+export type { CliIo } from './cli-io.js';
 export { createTlsTransport, type TlsTransport, type TlsTransportOptions } from './tls-peer.js';

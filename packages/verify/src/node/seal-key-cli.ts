@@ -17,7 +17,7 @@ import { byokUploadBody, sealProviderKey, uploadProviderKey, type SealedProvider
 import { VerifyError } from '../errors.js';
 import { HttpStatusError, UnreachableError } from '../http.js';
 import { checkOptions, type VerifyGatewayOptions } from '../options.js';
-import type { CliIo } from './cli.js';
+import type { CliIo } from './cli-io.js';
 import { defaultStatePath, fileState } from './state-file.js';
 import { createTlsTransport, type TlsTransport } from './tls-peer.js';
 
