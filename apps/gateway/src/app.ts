@@ -28,7 +28,9 @@ import { dashboardRoutes } from './routes/dashboard.js';
 import { generationRoutes } from './routes/generation.js';
 import { responsesRoutes } from './routes/responses.js';
 import { KEYS_PATH } from '@saferouter/ehbp';
-import { ehbp, hpkeKeysHandler, type ReplayGuard } from '@saferouter/ehbp/server';
+import { ehbp, hpkeKeysHandler, setupRecipient, type ReplayGuard } from '@saferouter/ehbp/server';
+import { createByok } from './byok.js';
+import { byokRoutes } from './routes/byok.js';
 import { readRawBody } from './body.js';
 import { requestHeader } from './request-header.js';
 import { loadStaticFiles, type StaticFiles } from './static-files.js';
@@ -117,6 +119,12 @@ export interface GatewayDeps {
   metrics?: Metrics;
   /** SAFEROUTER_METRICS_PUBLIC=1: `/metrics` without the admin key. */
   metricsPublic?: boolean;
+  /**
+   * SAFEROUTER_BYOK_FEE_PERCENT in basis points: what a request served with the caller's own
+   * provider key costs, as a share of the gateway-key price (./byok.ts); default 0. BYOK itself
+   * (`/v1/byok`) needs `attestor`: keys are sealed to its sealing key and re-sealed by its sealer.
+   */
+  byokFeeBasisPoints?: number;
 }
 
 export interface Gateway {
@@ -160,6 +168,7 @@ const allowedMethods = new Map<string, readonly string[]>([
   ['/v1/credits/topup', ['POST']],
   ['/v1/activity', ['GET']],
   ['/v1/activity/stats', ['GET']],
+  ['/v1/byok', ['GET', 'POST']],
   ['/health', ['GET']],
   ['/ready', ['GET']],
   ['/metrics', ['GET']],
@@ -209,6 +218,27 @@ export function createApp(deps: GatewayDeps): Gateway {
           addSample: (sample) => deps.store.audit.addSample(sample),
         };
   const endpointStats = deps.endpointStats ?? createEndpointStats();
+  // BYOK: provider keys sealed by clients to the attested sealing key (./byok.ts).
+  const attestor = deps.attestor;
+  const byok =
+    attestor === undefined
+      ? undefined
+      : createByok({
+          store: deps.store,
+          measurement: attestor.measurement,
+          // Read per use: a replica on Postgres adopts the deployment's sealing key at start.
+          sealingPublicKey: () => attestor.sealingPublicKey,
+          open: (enc, ciphertext, info) =>
+            setupRecipient(
+              (peer) => attestor.identity.sealingSharedSecret(peer),
+              attestor.sealingPublicKey,
+              enc,
+              info,
+            ).open(ciphertext),
+          providers: () => deps.catalog.providers(),
+          clock,
+          warn: (message) => logger.warn(message),
+        });
   const chat = requestLog.meter(
     createMeteredChat({
       catalog: deps.catalog,
@@ -222,6 +252,8 @@ export function createApp(deps: GatewayDeps): Gateway {
       stats: endpointStats,
       keepAliveMs: deps.keepAliveMs,
       log: (message, err) => logger.error({ err }, message),
+      byok: byok === undefined ? undefined : (keyId) => byok.ownKeys(keyId),
+      byokFeeBasisPoints: deps.byokFeeBasisPoints,
     }),
   );
   // Receipts past their retention are dropped hourly.
@@ -377,6 +409,7 @@ export function createApp(deps: GatewayDeps): Gateway {
   app.route('/v1', creditRoutes({ store: deps.store, billing, selfTopup: deps.selfTopup ?? false }));
   app.route('/v1', activityRoutes(deps.store, clock));
   app.route('/v1', receiptRoutes(deps.store, audit?.log.reader));
+  if (byok !== undefined) app.route('/v1', byokRoutes(byok));
   // Last: the dashboard claims only `/`, its own files and its routes, never a path above.
   if (deps.dashboardFiles !== undefined) app.route('/', dashboardRoutes(deps.dashboardFiles));
 

@@ -82,3 +82,30 @@ describe('SAFEROUTER_WORKERS', () => {
     }
   });
 });
+
+describe('SAFEROUTER_BYOK_FEE_PERCENT', () => {
+  it('defaults to 0 and reads a percentage with up to two decimals as basis points', () => {
+    expect(loadGatewayConfig(base).byokFeeBasisPoints).toBe(0);
+    for (const [raw, bp] of [
+      ['0', 0],
+      ['', 0],
+      ['2.5', 250],
+      ['2.50', 250],
+      ['0.01', 1],
+      ['0.1', 10],
+      [' 7 ', 700],
+      ['100', 10_000],
+      ['100.00', 10_000],
+    ] as const) {
+      expect(loadGatewayConfig({ ...base, SAFEROUTER_BYOK_FEE_PERCENT: raw }).byokFeeBasisPoints, raw).toBe(bp);
+    }
+  });
+
+  it('stops the start on anything else, naming the variable', () => {
+    for (const raw of ['-1', '100.01', '101', '2.555', '5%', 'abc', '1e1', '.5', '2.', '0x10', 'NaN', '1,5']) {
+      const fails = (): unknown => loadGatewayConfig({ ...base, SAFEROUTER_BYOK_FEE_PERCENT: raw });
+      expect(fails, raw).toThrow(ConfigError);
+      expect(fails, raw).toThrow(/SAFEROUTER_BYOK_FEE_PERCENT/);
+    }
+  });
+});

@@ -66,8 +66,9 @@ export interface GatewayConfig {
   /** Deployment name recorded in the transparency log (SAFEROUTER_AUDIENCE); default the host name. */
   audience: string | undefined;
   /**
-   * C2SP signer key for the startup log's checkpoints (SAFEROUTER_LOG_KEY). Optional on SQLite
-   * (the gateway identity signs); required with DATABASE_URL, where replicas share one log.
+   * C2SP signer key for the startup and audit logs' checkpoints (SAFEROUTER_LOG_KEY). Optional on
+   * SQLite (one is generated on the first start and kept in the database, see log-key.ts);
+   * required with DATABASE_URL, where replicas share one log.
    */
   logKey: string | undefined;
   /** Share of requests committed to the audit log (SAFEROUTER_AUDIT_RATE), 0 to 1; default 0.05. */
@@ -97,6 +98,14 @@ export interface GatewayConfig {
   drainMs?: number | undefined;
   /** SAFEROUTER_CORS_ORIGINS: origins a browser may call `/v1/*` from, or `*`; default none. */
   corsOrigins?: CorsOrigins | undefined;
+  /**
+   * SAFEROUTER_BYOK_FEE_PERCENT, in basis points (1/100 %): what a request served with the
+   * caller's own provider key (BYOK) costs, as a share of what it would cost on the gateway's key.
+   * Default 0 (free).
+   */
+  byokFeeBasisPoints?: number | undefined;
+  /** SAFEROUTER_KEY_RELEASE_TIMEOUT_MS: how long a replica on Postgres waits for the deployment sealing key (default 30 000). */
+  keyReleaseTimeoutMs?: number | undefined;
 }
 
 /** SAFEROUTER_TLS_CERT and SAFEROUTER_TLS_KEY: both paths, or neither. */
@@ -206,6 +215,21 @@ function demoChunkDelayFrom(env: Record<string, string | undefined>): number {
   return ms;
 }
 
+/**
+ * SAFEROUTER_BYOK_FEE_PERCENT: a percentage from 0 to 100 with at most two decimals (`2.5`,
+ * `0.25`), returned in basis points so no float reaches the money math; default 0.
+ */
+export function byokFeeFrom(env: Record<string, string | undefined>): number {
+  const name = 'SAFEROUTER_BYOK_FEE_PERCENT';
+  const raw = env[name]?.trim() ?? '';
+  if (raw === '') return 0;
+  const m = /^(\d{1,3})(?:\.(\d{1,2}))?$/.exec(raw);
+  const bp = m === null ? Number.NaN : Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
+  if (!(bp <= 10_000))
+    throw new ConfigError(name, `expected a percentage from 0 to 100 with at most two decimals, got '${env[name]}'`);
+  return bp;
+}
+
 /** Loads the catalog the way the gateway does: `SAFEROUTER_CONFIG` or the default catalog. */
 export function loadCatalogConfig(path: string | undefined): CatalogConfig {
   if (path === undefined || path === '') return defaultCatalogConfig;
@@ -272,5 +296,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
     tls: tlsFrom(env),
     drainMs: drainMsFrom(env),
     corsOrigins: parseCorsOrigins(env.SAFEROUTER_CORS_ORIGINS),
+    byokFeeBasisPoints: byokFeeFrom(env),
+    keyReleaseTimeoutMs: positiveIntFrom(env, 'SAFEROUTER_KEY_RELEASE_TIMEOUT_MS', 30_000),
   };
 }

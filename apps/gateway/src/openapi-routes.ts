@@ -10,12 +10,14 @@ import { ProviderPreferencesSchema } from '@saferouter/router';
 import { ReasoningSchema } from './chat-request.js';
 import * as S from './openapi-schemas.js';
 import { apiOperations } from './openapi-routes-api.js';
+import { byokOperations } from './openapi-routes-byok.js';
 import { publicOperations } from './openapi-routes-public.js';
 import type { OpenApiFeatures, OperationDoc } from './openapi-types.js';
 
 /** Every documented operation of a gateway with `features`. */
 export function operations(features: OpenApiFeatures): OperationDoc[] {
-  return [...apiOperations(), ...publicOperations(features)];
+  // BYOK keys are sealed to the attested sealing key: served where attestation is.
+  return [...apiOperations(), ...(features.attestation ? byokOperations() : []), ...publicOperations(features)];
 }
 
 /** Schemas the document also lists as components, though no operation names them directly. */

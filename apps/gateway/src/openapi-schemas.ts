@@ -249,6 +249,10 @@ export const ActivityEntry = v.object({
   reasoning_tokens: NonNegative,
   generation_ms: v.nullable(NonNegative),
   excluded: Excluded,
+  key_source: v.pipe(
+    v.picklist(['gateway', 'byok']),
+    v.description('Whose provider key the attempt used: the gateway’s, or yours (BYOK, docs/byok.md).'),
+  ),
 });
 
 export const ActivityPage = v.object({

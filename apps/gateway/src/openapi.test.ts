@@ -155,8 +155,11 @@ describe('the document', () => {
       dashboard: undefined,
     });
     expect(diff(documentedOperations(claimsMore), registeredOperations(f.app))).toEqual([
+      'DELETE /v1/byok/{}',
       'GET /attestation/verifying-key',
+      'GET /v1/byok',
       'POST /attestation/quote',
+      'POST /v1/byok',
     ]);
   });
 

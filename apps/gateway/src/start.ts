@@ -15,7 +15,13 @@ import { openStore, type Store } from '@saferouter/store';
 import type { Limiter } from '@saferouter/billing';
 import cluster from 'node:cluster';
 import { toHex } from '@saferouter/attest';
-import { createAttestor, type Attestor } from '@saferouter/attest/node';
+import {
+  acquireDeploymentKey,
+  createAttestor,
+  createKeyReleaser,
+  type Attestor,
+  type KeyReleaser,
+} from '@saferouter/attest/node';
 import { AUDIT_LOG, logOrigin, STARTUP_LOG } from '@saferouter/audit';
 import {
   appendStartupRecord,
@@ -30,9 +36,10 @@ import {
 import { createApp, type Gateway } from './app.js';
 import { measureGateway, type GatewayMeasurement } from './measure.js';
 import { resolveUserSecret } from './user-secret.js';
+import { resolveLogSignerKey } from './log-key.js';
 import { resolveAdminKey } from './admin-key.js';
 import type { GatewayConfig } from './config.js';
-import { loadTls } from './tls.js';
+import { openTls, readTlsFiles } from './tls.js';
 import { drainServer } from './shutdown.js';
 import { configuredSecrets, createLogger, prettyStream, wantsPretty, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -97,8 +104,10 @@ export async function startGateway(
   entryFile?: string,
   options: StartOptions = {},
 ): Promise<RunningGateway> {
-  // First, so a bad certificate or key stops the start before anything is opened or logged.
-  const tls = config.tls === undefined ? undefined : loadTls(config.tls);
+  // First, so a bad certificate or key stops the start before anything is opened or logged. A key
+  // sealed to the build (`saferouter-attest tls-csr --measurement`) is opened once the sealer exists.
+  const tlsFiles = config.tls === undefined ? undefined : readTlsFiles(config.tls);
+  let tls = tlsFiles === undefined || tlsFiles.sealed ? undefined : openTls(tlsFiles);
   // Every secret the config holds is scrubbed from every line (see logger.ts); pretty output only
   // for a person at a terminal.
   const logger = createLogger({
@@ -110,17 +119,54 @@ export async function startGateway(
   // The dashboard and the verifier page are snapshotted now: the bytes served are the bytes measured.
   const served = loadServedFiles({ dashboardDir: config.dashboardDir, verifierDir: config.verifierDir });
   const measurement = await measureGateway(binaryPath, config.catalog, served.manifest);
+  const attestationLog = (level: 'info' | 'warn', message: string): void =>
+    logger[level === 'warn' ? 'warn' : 'info'](`attestation: ${message}`);
   const attestor = await createAttestor({
     dataDir: config.dataDir,
     measurement: measurement.measurement,
     // Serving TLS itself: quotes are version 2 and bind the certificate's key.
-    ...(tls === undefined ? {} : { tlsSpkiSha256: tls.spkiSha256 }),
+    ...(tlsFiles === undefined ? {} : { tlsSpkiSha256: tlsFiles.spkiSha256 }),
     ...(config.tsmRoot === undefined ? {} : { tsmRoot: config.tsmRoot }),
     // AMD's key distribution service, only asked when the host supplies no VCEK (real hardware).
     fetch: (url, init) => fetch(url, init),
-    log: (level, message) => logger[level === 'warn' ? 'warn' : 'info'](`attestation: ${message}`),
+    log: attestationLog,
   });
+  if (tlsFiles !== undefined) {
+    tls ??= openTls(tlsFiles, attestor.sealer);
+    if (!tls.sealed)
+      logger.warn(
+        `tls: the TLS key ${tlsFiles.paths.keyPath} is plaintext on disk; seal it to this build with saferouter-attest tls-csr --measurement (docs/attestation.md §13)`,
+      );
+  }
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  // Replicas on Postgres serve one sealing key per build (attested key release, docs/attestation.md):
+  // adopted before the startup record binds it and before anything is served. Every serving
+  // process answers other replicas' requests; a cluster primary (which closes its store once its
+  // workers start) leaves that to its workers, which load the key it cached.
+  let keyReleaser: KeyReleaser | undefined;
+  if (store.kind === 'postgres') {
+    try {
+      const key = await acquireDeploymentKey({
+        storage: store.keyRelease,
+        attestor,
+        dataDir: config.dataDir,
+        timeoutMs: config.keyReleaseTimeoutMs,
+        log: attestationLog,
+      });
+      if (options.listen !== false) {
+        keyReleaser = createKeyReleaser({
+          storage: store.keyRelease,
+          attestor,
+          platform: key.platform,
+          log: attestationLog,
+        });
+        keyReleaser.start();
+      }
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
   let limiter: Limiter | undefined;
   if (config.redisUrl) {
     // Loaded only when configured, so a single-box install never loads a Redis client.
@@ -129,6 +175,7 @@ export async function startGateway(
   }
   const admin = await resolveAdminKey(store, config.adminKey);
   const userSecret = await resolveUserSecret(store);
+  const logSignerKey = await resolveLogSignerKey(store, config.logKey, config.audience);
   // One start, one startup entry: a worker opens the one its primary appended.
   const startupLog =
     options.startupIndex === undefined
@@ -137,13 +184,13 @@ export async function startGateway(
           attestor,
           buildId: measurement.binarySha256,
           audience: config.audience,
-          logSignerKey: config.logKey,
+          logSignerKey,
         })
       : await openStartupRecord({
           storage: store.tlog.log(STARTUP_LOG),
           attestor,
           audience: config.audience,
-          logSignerKey: config.logKey,
+          logSignerKey,
           index: options.startupIndex,
         });
   // The audit log sits beside the startup log (<audience>/saferouter/audit), signed by the same key.
@@ -200,6 +247,7 @@ export async function startGateway(
     logger,
     ...(config.metrics === false ? {} : { metrics: workerMetrics(createMetrics({ catalog })) }),
     metricsPublic: config.metricsPublic === true,
+    byokFeeBasisPoints: config.byokFeeBasisPoints ?? 0,
     ...(config.keepAliveMs === undefined ? {} : { keepAliveMs: config.keepAliveMs }),
     ...(limiter ? { limiter } : {}),
     corsOrigins: config.corsOrigins ?? [],
@@ -259,6 +307,7 @@ export async function startGateway(
     }
     clearInterval(sweep);
     if (statsRefresh !== undefined) clearInterval(statsRefresh);
+    await keyReleaser?.stop();
     await gateway.close();
     await auditLog.close();
     await limiter?.close();

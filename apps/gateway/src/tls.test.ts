@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '@saferouter/attest';
+import { createKeySealer, sealedBlobToJson, TLS_SEAL_CONTEXT } from '@saferouter/attest/node';
 import { ConfigError } from '@saferouter/router';
 import { createTestCa } from '../test/tls-fixtures.js';
 import { loadGatewayConfig } from './config.js';
-import { loadTls } from './tls.js';
+import { loadTls, openTls, readTlsFiles } from './tls.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'saferouter-tls-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -88,6 +89,42 @@ describe('loadTls', () => {
     expect(mismatch.path).toBe('SAFEROUTER_TLS_KEY');
     expect(mismatch.message).toMatch(/is not the private key of the certificate in SAFEROUTER_TLS_CERT/);
     expect(mismatch.message).not.toMatch(/PRIVATE KEY/);
+  });
+});
+
+describe('a TLS key sealed to the build', () => {
+  const sealerFor = (fill: number) =>
+    createKeySealer({ backend: 'mock', measurement: new Uint8Array(32).fill(fill), dataDir: dir });
+
+  it('is read with the certificate, then opened with the sealer', async () => {
+    const sealer = await sealerFor(1);
+    const sealedPath = file('key.pem.sealed', sealedBlobToJson(sealer.seal(readFileSync(key), TLS_SEAL_CONTEXT)));
+    const files = readTlsFiles({ certPath: cert, keyPath: sealedPath });
+    expect(files.sealed).toBe(true);
+    expect(toHex(files.spkiSha256)).toBe(toHex(loadTls({ certPath: cert, keyPath: key }).spkiSha256));
+    const tls = openTls(files, sealer);
+    expect(tls).toMatchObject({ sealed: true, key: readFileSync(key, 'utf8') });
+    expect(loadTls({ certPath: cert, keyPath: key }).sealed).toBe(false);
+  });
+
+  it('refuses it without a sealer, or when another build sealed it, naming SAFEROUTER_TLS_KEY', async () => {
+    const sealedPath = file(
+      'key2.pem.sealed',
+      sealedBlobToJson((await sealerFor(1)).seal(readFileSync(key), TLS_SEAL_CONTEXT)),
+    );
+    const files = readTlsFiles({ certPath: cert, keyPath: sealedPath });
+    expect(() => openTls(files)).toThrow(/SAFEROUTER_TLS_KEY: .*key2\.pem\.sealed is sealed, and no sealer was given/);
+    let error: unknown;
+    try {
+      openTls(files, await sealerFor(2));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).path).toBe('SAFEROUTER_TLS_KEY');
+    expect((error as Error).message).toMatch(
+      /was sealed by build 01010101…; this build is 02020202….*tls-csr --measurement/,
+    );
   });
 });
 

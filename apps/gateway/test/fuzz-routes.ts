@@ -269,6 +269,18 @@ const nonce = fc.oneof(
   { arbitrary: fc.stringMatching(/^[0-9a-f]{63}$|^[0-9a-f]{65}$|^[0-9a-f]{64}\n$/), weight: 1 },
 );
 const quoteBody = nonce.map((n) => obj({ nonce: n }));
+/** A BYOK upload of the right shape whose ciphertext opens nowhere (random bytes). */
+const byokBody = fc
+  .record(
+    {
+      provider: fc.constantFrom<Json>('fake', 'saferouter', 'nope'),
+      ciphertext: fc.stringMatching(/^[A-Za-z0-9_-]{23,200}$/),
+      enc: fc.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      always_use: fc.boolean(),
+    },
+    { requiredKeys: ['provider', 'ciphertext', 'enc'] },
+  )
+  .map((f) => obj(f));
 
 const ACTIVITY_PARAMS = ['key_id', 'model', 'provider', 'request_id', 'outcome', 'window', 'since', 'until'];
 
@@ -340,6 +352,30 @@ const chat = (stream: boolean) =>
   });
 
 export const ROUTES: readonly RouteFuzz[] = [
+  route(
+    'POST /v1/byok',
+    4,
+    fc.record({
+      method: fc.constant('POST'),
+      target: fc.constant('/v1/byok'),
+      auth: authFor('any'),
+      headers: contentHeaders,
+      body: encoded(mutated(byokBody, ['provider', 'ciphertext', 'enc', 'always_use'])),
+    }),
+  ),
+  route(
+    'GET /v1/byok, DELETE /v1/byok/{id}',
+    2,
+    fc.record({
+      method: fc.constantFrom('GET', 'DELETE'),
+      target: fc.oneof(
+        fc.constant('/v1/byok'),
+        keyId.map((id) => `/v1/byok/${id}`),
+      ),
+      auth: authFor('any'),
+      headers: fc.constant({}),
+    }),
+  ),
   route('POST /v1/chat/completions', 16, chat(false)),
   route('POST /v1/chat/completions (stream)', 12, chat(true)),
   route('POST /v1/responses', 6, responses(false)),

@@ -30,7 +30,9 @@ export interface ReceiptJson {
   requested_model: string;
   model: string;
   provider: string;
-  attempts: { model: string; provider: string; status: number }[];
+  /** Whose provider key answered: the gateway's, or the caller's own (BYOK, docs/byok.md). */
+  key_source?: 'gateway' | 'byok';
+  attempts: { model: string; provider: string; status: number; key_source?: 'gateway' | 'byok' }[];
   stream: boolean;
   request_sha256: string;
   response_sha256: string;

@@ -352,7 +352,8 @@ describe('receipts at SAFEROUTER_AUDIT_RATE=1', () => {
         requested_model: c.model,
         model: c.answered,
         provider: 'up',
-        attempts: c.attempts.map(([model, status]) => ({ model, provider: 'up', status })),
+        key_source: 'gateway',
+        attempts: c.attempts.map(([model, status]) => ({ model, provider: 'up', status, key_source: 'gateway' })),
         stream: c.stream,
         request_sha256: sha256Hex(ex.request),
         response_sha256: sha256Hex(ex.response),
@@ -735,6 +736,6 @@ describe('an upstream that never answers (first-byte timeout)', () => {
   it('an attempt that got no HTTP status says status 0', () => {
     expect(timedOut).toBeDefined();
     if (timedOut === undefined) return;
-    expect(timedOut.payload.attempts).toEqual([{ model: 'b-solo', provider: 'up', status: 0 }]);
+    expect(timedOut.payload.attempts).toEqual([{ model: 'b-solo', provider: 'up', status: 0, key_source: 'gateway' }]);
   });
 });

@@ -8,7 +8,7 @@
  * TLS key is not bound. A certificate and key that do not match stop the start.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createServer, request as httpsRequest, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from '@saferouter/fake-upstream';
-import { loadOrCreateTlsKey } from '@saferouter/attest/node';
+import { attestDir, createHostSealer, loadOrCreateTlsKey, parseSealedBlob } from '@saferouter/attest/node';
 import type { GeneratedKey } from '@saferouter/tlog';
 import type { CheckId, GatewayVerification } from '@saferouter/verify';
 import { createTlsTransport, runCli } from '@saferouter/verify/node';
@@ -223,6 +223,39 @@ describe('a gateway serving TLS itself', () => {
       await expect(tls.peerCertificates('https://127.0.0.1:1')).rejects.toThrow(/ECONNREFUSED/);
     } finally {
       server.close();
+    }
+  });
+
+  it('serves a TLS key sealed to its build (tls-csr --measurement), which is never on disk in the clear', async () => {
+    // The build's measurement, as `pnpm measure` would print it: from a first start.
+    const dataDir = tempDir('sr-tls-sealed-');
+    const first = await startVerifyGateway({ dataDir, logKey, upstreamUrl: upstream.url });
+    const measurement = first.attestor.measurement;
+    await first.close();
+    // What `saferouter-attest tls-csr --measurement HEX` does on the host: the key sealed to that build.
+    const sealer = await createHostSealer({ dataDir, measurement, tsmRoot: join(dataDir, 'no-tsm') });
+    const key = await loadOrCreateTlsKey(dataDir, { sealer });
+    expect(key.sealed).toBe(true);
+    const certPath = join(tempDir('sr-tls-sealed-pki-'), 'gateway.pem');
+    const cert = await ca.issueForCsr(key.csr(['localhost', '127.0.0.1']));
+    writeFileSync(certPath, cert);
+    const sealed = await startVerifyGateway({
+      dataDir,
+      logKey,
+      upstreamUrl: upstream.url,
+      tls: { certPath, keyPath: key.path },
+    });
+    try {
+      expect(sealed.url).toMatch(/^https:/);
+      expect(sealed.startupLog.record.attestation.bundle).toMatchObject({ version: 2, tlsSpkiSha256: spkiOf(cert) });
+      const r = await verify(sealed.url, '--ca', caFile);
+      expect(statusOf(r)['tls-binding']).toBe('pass');
+      // On disk: a sealed blob, and no PEM private key anywhere in the attest directory.
+      expect(parseSealedBlob(readFileSync(key.path, 'utf8')).context).toBe('tls.key-pem');
+      for (const name of readdirSync(attestDir(dataDir)))
+        expect(readFileSync(join(attestDir(dataDir), name), 'utf8'), name).not.toMatch(/PRIVATE KEY/);
+    } finally {
+      await sealed.close();
     }
   });
 

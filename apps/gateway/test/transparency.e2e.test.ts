@@ -23,6 +23,7 @@ import {
   leafHash,
 } from '@saferouter/tlog';
 import { startFakeUpstream, type FakeUpstream } from '@saferouter/fake-upstream';
+import { parseCatalogConfig } from '@saferouter/router';
 import { fakeCatalogJson, startTestGateway } from './helpers.js';
 import { killAllGateways, spawnGateway } from './child-gateway.js';
 import { startupNonce, type StartupRecord } from '@saferouter/audit';
@@ -83,16 +84,21 @@ function runCli(args: string[]): Promise<{ status: number | null; stdout: string
 }
 
 describe('startup log', () => {
-  it('records every start, signed by the attested key, with inclusion and consistency proofs', async () => {
+  it('records every start, signed by one deployment log key across builds, with inclusion and consistency proofs', async () => {
     const dataDir = join(dir, 'three-starts');
     const heads: HeadJson[] = [];
+    const signingKeys: string[] = [];
     let base = '';
-    let signingKey = '';
     for (let i = 0; i < 3; i++) {
-      const gw = await startTestGateway(upstream.url, { dataDir });
+      // The third start is another build: a changed price is a new measurement, so new identity keys.
+      const catalog = fakeCatalogJson(upstream.url);
+      if (i === 2) (catalog['models'] as { pricing: { inputPerMillion: number } }[])[0]!.pricing.inputPerMillion = 0.31;
+      const gw = await startTestGateway(upstream.url, { dataDir, catalog: parseCatalogConfig(catalog) });
       base = `${gw.url}/attestation/transparency`;
       heads.push(await getJson<HeadJson>(`${base}/head?format=json`));
-      signingKey = (await getJson<{ signingKey: string }>(`${gw.url}/attestation/verifying-key`)).signingKey;
+      signingKeys.push((await getJson<{ signingKey: string }>(`${gw.url}/attestation/verifying-key`)).signingKey);
+      // The audit log, signed by the same key, still verifies after the build changed.
+      await getJson(`${gw.url}/attestation/audit/head?format=json`);
       if (i < 2) await gw.close();
       else {
         // The plain head is the signed note itself.
@@ -100,9 +106,12 @@ describe('startup log', () => {
         expect(text).toBe(heads[2]!.note);
 
         expect(heads.map((h) => h.size)).toEqual([1, 2, 3]);
-        // The log key is the gateway identity the attestation binds.
+        expect(signingKeys[1]).toBe(signingKeys[0]);
+        expect(signingKeys[2]).not.toBe(signingKeys[0]);
+        // The log key is a deployment key: the same for every start and build, and not an identity key.
+        expect(new Set(heads.map((h) => h.vkey)).size).toBe(1);
         const verifier = parseVerifierKey(heads[2]!.vkey);
-        expect(Buffer.from(verifier.publicKey).toString('hex')).toBe(signingKey);
+        expect(signingKeys).not.toContain(Buffer.from(verifier.publicKey).toString('hex'));
         const opened = await openCheckpoint(heads[2]!.note, { verifier, origin: heads[2]!.origin });
         expect(opened.checkpoint.size).toBe(3);
 
@@ -121,7 +130,8 @@ describe('startup log', () => {
             }).ok,
           ).toBe(true);
           expect(e.record.type).toBe('saferouter/startup/v1');
-          expect(e.record.keys.signing).toBe(signingKey);
+          expect(e.record.keys.signing).toBe(signingKeys[index]);
+          expect(e.record.keys.log).toBe(heads[2]!.vkey);
           expect(e.record.attestation).toMatchObject({ backend: 'mock', hardware: false });
           const verdict = await verifyBundle(e.record.attestation.bundle, {
             nonce: startupNonce(e.record.time, e.record.audience),

@@ -49,7 +49,11 @@ export function affordableOutputTokens(pricing: Pricing, availableMicros: number
   assertPricing(pricing);
   assertCount(availableMicros, 'availableMicros');
   assertCount(promptTokens, 'promptTokens');
-  const budget = BigInt(availableMicros) * 1_000_000n - BigInt(promptTokens) * BigInt(pricing.inputMicrosPerMillion);
+  const fee = pricing.feeBasisPoints;
+  if (fee === 0) return Number.MAX_SAFE_INTEGER;
+  // With a fee, ceil(cost × fee / 10000) ≤ available exactly when cost ≤ floor(available × 10000 / fee).
+  const available = fee === undefined ? BigInt(availableMicros) : (BigInt(availableMicros) * 10_000n) / BigInt(fee);
+  const budget = available * 1_000_000n - BigInt(promptTokens) * BigInt(pricing.inputMicrosPerMillion);
   if (budget < 0n) return 0;
   if (pricing.outputMicrosPerMillion === 0) return Number.MAX_SAFE_INTEGER;
   const tokens = budget / BigInt(pricing.outputMicrosPerMillion);

@@ -28,7 +28,18 @@ export interface Pricing {
   outputMicrosPerMillion: number;
   /** Price of prompt tokens served from the provider's cache; absent means the input price. */
   cachedInputMicrosPerMillion?: number | undefined;
+  /**
+   * Charge only a share of the cost, in basis points (1/100 of a percent): a request costs
+   * `ceil(cost × feeBasisPoints / 10000)`, where `cost` is what it costs at the prices above. A
+   * fee on a request whose provider key the caller brought (BYOK), as a share of what it would
+   * have cost on the gateway's key. Absent: the whole cost (a plain price).
+   */
+  feeBasisPoints?: number | undefined;
 }
+
+/** The largest fee a price may carry: 100 times the cost. */
+export const MAX_FEE_BASIS_POINTS = 1_000_000;
+const BASIS_POINTS_BIG = 10_000n;
 
 /** Token counts of one request. */
 export interface TokenCounts {
@@ -49,14 +60,39 @@ export function assertPricing(pricing: unknown, name = 'pricing'): asserts prici
   assertCount(pricing['outputMicrosPerMillion'], `${name}.outputMicrosPerMillion`);
   if (pricing['cachedInputMicrosPerMillion'] !== undefined)
     assertCount(pricing['cachedInputMicrosPerMillion'], `${name}.cachedInputMicrosPerMillion`);
+  const fee = pricing['feeBasisPoints'];
+  if (fee !== undefined) {
+    assertCount(fee, `${name}.feeBasisPoints`);
+    if (fee > MAX_FEE_BASIS_POINTS)
+      throw new InvalidArgumentError(
+        `${name}.feeBasisPoints`,
+        `${name}.feeBasisPoints must be at most ${MAX_FEE_BASIS_POINTS}`,
+        'range',
+      );
+  }
 }
 
 /**
- * True when both prices are zero (demo models): such requests hold and charge nothing.
+ * A price that charges `feeBasisPoints` of what `pricing` charges (see `Pricing.feeBasisPoints`).
+ *
+ * @example
+ * feePricing({ inputMicrosPerMillion: 270_000, outputMicrosPerMillion: 1_100_000 }, 250) // 2.5 % of the cost
+ * @throws {InvalidArgumentError} on a malformed price or fee.
+ */
+export function feePricing(pricing: Pricing, feeBasisPoints: number): Pricing {
+  const fee: Pricing = { ...pricing, feeBasisPoints };
+  assertPricing(fee);
+  return fee;
+}
+
+/**
+ * True when both prices are zero (demo models), or the fee is zero (`feeBasisPoints: 0`): such
+ * requests hold and charge nothing.
  *
  * @example isFreePricing({ inputMicrosPerMillion: 0, outputMicrosPerMillion: 0 }) // true
  */
 export function isFreePricing(pricing: Pricing): boolean {
+  if (pricing.feeBasisPoints === 0) return true;
   return (
     pricing.inputMicrosPerMillion === 0 &&
     pricing.outputMicrosPerMillion === 0 &&
@@ -90,7 +126,8 @@ export function costMicros(pricing: Pricing, tokens: TokenCounts): number {
 /**
  * `costMicros` without the argument checks, for callers that validated already. Of the prompt,
  * `cachedTokens` (at most all of it) are priced at `cachedInputMicrosPerMillion` (the input price
- * when absent), the rest at the input price; one rounding for the whole request.
+ * when absent), the rest at the input price; one rounding for the whole request (and one more for
+ * a `feeBasisPoints` share of it).
  *
  * @example exactCostMicros(pricing, 1000, 500) // same as costMicros(pricing, { promptTokens: 1000, completionTokens: 500 })
  * @example exactCostMicros({ inputMicrosPerMillion: 300_000, outputMicrosPerMillion: 1_200_000, cachedInputMicrosPerMillion: 30_000 }, 1000, 0, 800) // 66
@@ -107,7 +144,10 @@ export function exactCostMicros(
     BigInt(promptTokens - cached) * BigInt(pricing.inputMicrosPerMillion) +
     BigInt(cached) * BigInt(pricing.cachedInputMicrosPerMillion ?? pricing.inputMicrosPerMillion) +
     BigInt(completionTokens) * BigInt(pricing.outputMicrosPerMillion);
-  const micros = (numerator + TOKENS_PER_MILLION_BIG - 1n) / TOKENS_PER_MILLION_BIG;
+  let micros = (numerator + TOKENS_PER_MILLION_BIG - 1n) / TOKENS_PER_MILLION_BIG;
+  // A fee is a share of the whole (rounded) cost, itself rounded up once more.
+  if (pricing.feeBasisPoints !== undefined)
+    micros = (micros * BigInt(pricing.feeBasisPoints) + BASIS_POINTS_BIG - 1n) / BASIS_POINTS_BIG;
   if (micros > MAX_SAFE_BIG)
     throw new InvalidArgumentError(
       'tokens',

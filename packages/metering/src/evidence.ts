@@ -11,6 +11,7 @@
  */
 import type { Billing } from '@saferouter/billing';
 import { SafeRouterError } from '@saferouter/errors';
+import type { KeySource } from '@saferouter/router';
 import type { AuditSample, ReceiptRecord } from '@saferouter/store';
 
 /** What a receipt says about the request beyond the bytes. */
@@ -18,7 +19,9 @@ export interface ReceiptDetails {
   requestedModel: string;
   model: string;
   provider: string;
-  attempts: { model: string; provider: string; status: number }[];
+  /** Whose provider key answered: the gateway's, or the caller's own (BYOK). */
+  keySource: KeySource;
+  attempts: { model: string; provider: string; status: number; keySource: KeySource }[];
   usage: { prompt_tokens: number; completion_tokens: number };
   /** Exact decimal USD: what the ledger charged. */
   costUsd: string;

@@ -8,6 +8,13 @@
  *           usage is missing); a request that fails on every candidate costs nothing
  *   record  one activity entry per upstream attempt, and one (`attempt: 0`) for a refusal
  *
+ * Own keys (BYOK): a caller that brought a provider key has the route rewritten by the router's
+ * `withOwnKeys` (each endpoint of that provider tried with the caller's key first, then, unless
+ * `alwaysUse`, with the gateway's), and an attempt with the caller's key is priced at the BYOK fee
+ * (`byokFeeBasisPoints` of the gateway-key price; default 0, nothing held). A fallback to the
+ * gateway's key re-prices the hold like any fallback. The keys are unsealed per attempt by the
+ * `byok` lookup the gateway injects; metering never sees a stored blob, and never logs a key.
+ *
  * A non-stream reply is settled before it is returned. A stream is settled by the relay's
  * `beforeDone` hook, i.e. after the upstream's final `data: [DONE]` arrived and before the client
  * receives it, so a completion a client was acknowledged is always on the ledger; the relay owns
@@ -19,6 +26,7 @@
  */
 import {
   estimateCompletionTokens,
+  feePricing,
   formatUsd,
   InsufficientCreditsError,
   RateLimitError,
@@ -35,6 +43,7 @@ import {
   NoEndpointError,
   reasoningTokensOf,
   withFallback,
+  withOwnKeys,
   type AbortSignalLike,
   type Attempt,
   type Candidate,
@@ -43,6 +52,7 @@ import {
   type EndpointStats,
   type ExcludedEndpoint,
   type FallbackStreamResult,
+  type OwnKey,
   type StreamResult,
   type StreamSummary,
   type Usage,
@@ -81,6 +91,17 @@ export interface MeteringDeps {
   stats?: EndpointStats | undefined;
   /** Silence (ms) after which a stream gets a `: SAFEROUTER PROCESSING` comment. Default 15 000. */
   keepAliveMs?: number | undefined;
+  /**
+   * The provider keys a caller brought (BYOK), by provider: only keys this build can open, each
+   * unsealing on use (`OwnKey.credential`). Asked once per request of a user key; an empty map for
+   * a caller without any. Without it, every call uses the gateway's keys.
+   */
+  byok?: ((keyId: string) => Promise<ReadonlyMap<string, OwnKey>>) | undefined;
+  /**
+   * What an attempt with the caller's own key costs, in basis points (1/100 %) of what it would
+   * cost on the gateway's key: `ceil(cost × bp / 10000)` µ$. Default 0: BYOK is free.
+   */
+  byokFeeBasisPoints?: number | undefined;
 }
 
 /** Who pays. The operator's admin key has no account: its calls are logged, not billed. */
@@ -148,6 +169,7 @@ export interface MeteredChat {
 const MAX_RETAINED_BYTES = 8 * 1024 * 1024;
 
 const FREE: Pricing = { inputMicrosPerMillion: 0, outputMicrosPerMillion: 0 };
+const NO_OWN_KEYS: ReadonlyMap<string, OwnKey> = new Map();
 const DEFAULT_KEEP_ALIVE_MS = 15_000;
 /** A completion id worth keeping for `GET /v1/generation`: printable, bounded. */
 const GENERATION_ID = /^[\x21-\x7e]{1,200}$/;
@@ -233,7 +255,7 @@ class MeteredRequest {
   }
 
   async run(): Promise<MeteredReply> {
-    this.#plan();
+    this.#plan(await this.#ownKeys());
     this.#pseudonymizeUser();
     await this.#admit();
     let handedOff = false;
@@ -247,15 +269,35 @@ class MeteredRequest {
     }
   }
 
+  /** The caller's own provider keys (BYOK); none for the admin key, which has no account. */
+  async #ownKeys(): Promise<ReadonlyMap<string, OwnKey>> {
+    const lookup = this.#deps.byok;
+    const { caller } = this.#call;
+    if (lookup === undefined || caller.role === 'admin') return NO_OWN_KEYS;
+    return lookup(caller.id);
+  }
+
+  /** What `candidate` costs: its price, or the BYOK fee on it when it calls with the caller's key. */
+  #pricingOf(candidate: Candidate | undefined): Pricing {
+    if (candidate === undefined) return FREE;
+    return candidate.keySource === 'byok'
+      ? feePricing(candidate.entry.pricing, this.#deps.byokFeeBasisPoints ?? 0)
+      : candidate.entry.pricing;
+  }
+
   /**
-   * The candidates (endpoints) to try, after the client's provider preferences. When none
-   * qualifies, the refusal (with why each was excluded) is recorded and thrown.
+   * The candidates (endpoints) to try, after the client's provider preferences and with the
+   * caller's own keys first. When none qualifies, the refusal (with why each was excluded) is
+   * recorded and thrown.
    */
-  #plan(): void {
+  #plan(ownKeys: ReadonlyMap<string, OwnKey>): void {
     const { body, requestId } = this.#call;
     let plan;
     try {
-      plan = this.#deps.catalog.plan(body, { stats: this.#deps.stats });
+      plan = this.#deps.catalog.plan(body, {
+        stats: this.#deps.stats,
+        ...(ownKeys.size === 0 ? {} : { ownKeys: new Set(ownKeys.keys()) }),
+      });
     } catch (error) {
       if (error instanceof NoEndpointError) {
         this.#excluded = fitActivityExcluded(error.excluded);
@@ -263,13 +305,13 @@ class MeteredRequest {
       }
       throw error;
     }
-    this.#chain = plan.candidates;
+    this.#chain = ownKeys.size === 0 ? plan.candidates : withOwnKeys(plan.candidates, ownKeys);
     this.#excluded = fitActivityExcluded(plan.excluded);
     const primary = plan.candidates[0]?.entry;
     // The model asked for (aliases resolved), even when preferences start the route at a fallback.
     this.#requested = this.#deps.catalog.resolve(body.model).id;
     this.#provider = primary?.provider ?? 'saferouter';
-    this.#pricing = primary?.pricing ?? FREE;
+    this.#pricing = this.#pricingOf(this.#chain[0]);
     const facts: ReplyFacts = { requestId, model: this.#requested, created: Math.floor(this.#deps.clock() / 1000) };
     const reasoning = body['reasoning'];
     this.#dialect =
@@ -443,7 +485,7 @@ class MeteredRequest {
       // Throws InsufficientCreditsError when the key cannot afford this fallback: it is skipped.
       beforeFallback: (candidate) => {
         const shape = holdShape(this.#call.body, candidate.entry);
-        return this.#admission.reprice(candidate.entry.pricing, { maxOutputTokens: shape.maxOutputTokens });
+        return this.#admission.reprice(this.#pricingOf(candidate), { maxOutputTokens: shape.maxOutputTokens });
       },
     });
   }
@@ -593,11 +635,14 @@ class MeteredRequest {
         // The model that answered; when none did, the last one tried.
         model: answered?.modelId ?? this.#attempts.at(-1)?.modelId ?? this.#requested,
         provider: answered?.provider ?? this.#attempts.at(-1)?.provider ?? this.#provider,
+        // Whose key answered (or, when none did, was tried last).
+        keySource: (answered ?? this.#attempts.at(-1))?.keySource ?? 'gateway',
         // The upstream's own HTTP status per attempt; 0 when none came (network error, timeout).
         attempts: this.#attempts.map((a) => ({
           model: a.modelId,
           provider: a.provider,
           status: a.upstreamStatus ?? 0,
+          keySource: a.keySource ?? 'gateway',
         })),
         usage: { prompt_tokens: usage.prompt, completion_tokens: usage.completion },
         costUsd: formatUsd(usage.cost),
@@ -658,6 +703,7 @@ class MeteredRequest {
         generationMs,
         // The endpoints the client's preferences (or the catalog's rules) excluded, once per request.
         excluded: a.attempt === 1 ? this.#excluded : [],
+        keySource: a.keySource ?? 'gateway',
       });
       if (ok && !outcome.estimated && outcome.status === 200 && generationMs !== null) {
         // Throughput counts the answer's own generation: the request's time minus every attempt's

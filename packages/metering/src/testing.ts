@@ -25,7 +25,7 @@ import type { Evidence, ReceiptDetails } from './evidence.js';
 
 const enc = new TextEncoder();
 
-/** How a scripted model answers. */
+/** How a scripted model answers (a script is handed the call's own credential, if any: BYOK). */
 export interface Script {
   /** Fail with this upstream status before any byte. */
   status?: number;
@@ -44,13 +44,13 @@ export function sse(content: string[], usage: Script['usage'], done = 'data: [DO
   return done === '' ? events : [...events, done];
 }
 
-export function scriptedModel(id: string, provider: string, script: () => Script): ChatModelV1 {
+export function scriptedModel(id: string, provider: string, script: (credential?: string) => Script): ChatModelV1 {
   return {
     specificationVersion: 'v1',
     provider,
     modelId: id,
-    doGenerate: async () => {
-      const s = script();
+    doGenerate: async (options) => {
+      const s = script(options.credential);
       if (s.status !== undefined)
         throw new UpstreamError({ provider, modelId: id, statusCode: s.status, body: new Uint8Array(0) });
       const body = {
@@ -67,7 +67,7 @@ export function scriptedModel(id: string, provider: string, script: () => Script
       };
     },
     doStream: async (options): Promise<StreamResult> => {
-      const s = script();
+      const s = script(options.credential);
       if (s.status !== undefined)
         throw new UpstreamError({ provider, modelId: id, statusCode: s.status, body: new Uint8Array(0) });
       const chunks = s.chunks ?? sse(['Hello', ' there'], s.usage);
@@ -127,7 +127,9 @@ export function entry(id: string, input: number, output: number, extra: Partial<
 }
 
 /** A catalog whose chain for any request is `chain` (its `models` field ignored). */
-export function fixedCatalog(chain: readonly { entry: CatalogModel; script: () => Script }[]): Catalog {
+export function fixedCatalog(
+  chain: readonly { entry: CatalogModel; script: (credential?: string) => Script }[],
+): Catalog {
   const candidates: Candidate[] = chain.map((c) => ({
     entry: c.entry,
     model: scriptedModel(c.entry.id, c.entry.provider, c.script),
@@ -135,6 +137,12 @@ export function fixedCatalog(chain: readonly { entry: CatalogModel; script: () =
   const byId = new Map(candidates.map((c) => [c.entry.id, c]));
   return {
     list: () => candidates.map((c) => c.entry),
+    providers: () =>
+      [...new Set(candidates.map((c) => c.entry.provider))].map((id) => ({
+        id,
+        kind: 'openai-compatible' as const,
+        available: true,
+      })),
     resolve: (id) => {
       const found = byId.get(id);
       if (found === undefined) throw new ModelNotFoundError(id);

@@ -401,3 +401,30 @@ describe('models built by the catalog', () => {
     expect(await readText(stream)).toContain('data: [DONE]');
   });
 });
+
+describe('providers and own keys (BYOK)', () => {
+  it('lists every provider with its kind and whether the gateway has its key, never the key', () => {
+    const providers = catalog().providers();
+    expect(providers).toEqual([
+      { id: 'deepseek', kind: 'openai-compatible', available: true },
+      { id: 'zai', kind: 'openai-compatible', available: true },
+      { id: 'nokey', kind: 'openai-compatible', available: false },
+      { id: 'saferouter', kind: 'demo', available: true },
+    ]);
+    expect(JSON.stringify(providers)).not.toContain(SECRET);
+  });
+
+  it('routes to a provider without a gateway key when the caller brought one, and only then', () => {
+    const c = catalog();
+    const body = { model: 'deepseek-v4-flash', messages: msg };
+    const without = c.plan(body);
+    expect(without.candidates.map((x) => x.entry.id)).not.toContain('nokey-model');
+    expect(without.excluded).toContainEqual({ model: 'nokey-model', provider: 'nokey', reason: 'no API key' });
+    const withOwn = c.plan(body, { ownKeys: new Set(['nokey']) });
+    const before = without.candidates.map((x) => x.entry.id);
+    expect(withOwn.candidates.map((x) => x.entry.id)).toEqual([before[0], 'nokey-model', ...before.slice(1)]);
+    // `available` still tells whether the gateway has a key of its own.
+    expect(withOwn.candidates[1]?.entry.available).toBe(false);
+    expect(withOwn.excluded.map((e) => e.model)).not.toContain('nokey-model');
+  });
+});

@@ -79,10 +79,15 @@ export interface CatalogModel {
   endpoints: readonly CatalogEndpoint[];
 }
 
+/** Whose provider key a call uses: the gateway's own, or one the caller brought (BYOK). */
+export type KeySource = 'gateway' | 'byok';
+
 /** One step of a fallback chain: one endpoint of a model (`entry` is the model as it serves it). */
 export interface Candidate {
   entry: CatalogModel;
   model: ChatModelV1;
+  /** Whose key `model` calls with; absent: the gateway's (see own-keys.ts). */
+  keySource?: KeySource | undefined;
 }
 
 /** What to try for a request, and what was left out and why. */
@@ -94,6 +99,19 @@ export interface RoutePlan {
 export interface PlanOptions {
   /** Recent latency and throughput, for `provider.sort: "latency" | "throughput"`. */
   stats?: EndpointStats | undefined;
+  /**
+   * Providers the caller brought its own key for (BYOK): their endpoints are routable even where
+   * the gateway has no key (`available` still says whether the gateway has one).
+   */
+  ownKeys?: ReadonlySet<string> | undefined;
+}
+
+/** A configured provider, as the gateway may name it (BYOK uploads, for one). Never its key. */
+export interface CatalogProvider {
+  id: string;
+  kind: ProviderConfig['kind'];
+  /** The gateway has an API key for it (demo providers always do). */
+  available: boolean;
 }
 
 export interface CatalogOptions {
@@ -115,6 +133,8 @@ export interface CatalogOptions {
 export interface Catalog {
   /** Every configured model, in config order. */
   list(): CatalogModel[];
+  /** Every configured provider, in config order. */
+  providers(): CatalogProvider[];
   /** @throws {ModelNotFoundError} when no entry and no provider prefix matches. */
   resolve(modelId: string): CatalogModel;
   /** The chat model for an entry, created once per id. */
@@ -341,13 +361,21 @@ export function createCatalog(config: CatalogConfig, options: CatalogOptions): C
       required: requiredCapabilities(body),
       requested: preferences?.require_parameters === true ? requestedCapabilities(body) : [],
       stats: planOptions.stats,
+      ownKeys: planOptions.ownKeys,
     });
     if (chosen.length === 0) throw new NoEndpointError(primary.id, excluded);
     return { candidates: chosen.map((entry) => ({ entry, model: model(entry) })), excluded };
   }
 
+  const providerList: readonly CatalogProvider[] = config.providers.map((p) => ({
+    id: p.id,
+    kind: p.kind,
+    available: availability.get(p.id) === true,
+  }));
+
   return {
     list: () => [...listed],
+    providers: () => providerList.map((p) => ({ ...p })),
     resolve,
     model,
     plan,

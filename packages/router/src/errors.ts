@@ -5,7 +5,7 @@
  * (`isRetryable`). Use `SafeRouterError.isInstance()` rather than `instanceof`, so errors from
  * duplicated package copies are still recognised.
  */
-import { SafeRouterError } from '@saferouter/errors';
+import { SafeRouterError, type OpenAIErrorType, type SafeRouterErrorOptions } from '@saferouter/errors';
 
 export { SafeRouterError, type OpenAIErrorType, type SafeRouterErrorOptions } from '@saferouter/errors';
 
@@ -29,12 +29,17 @@ export class UpstreamError extends SafeRouterError {
     body: Uint8Array;
     contentType?: string | undefined;
     message?: string;
+    /** A more precise error than the status alone (a subclass's); default by status. */
+    type?: OpenAIErrorType | undefined;
+    code?: string | undefined;
+    metadata?: SafeRouterErrorOptions['metadata'];
   }) {
     super({
       message: options.message ?? `Upstream ${options.provider} answered ${options.statusCode} for ${options.modelId}`,
       statusCode: options.statusCode,
-      type: options.statusCode >= 500 ? 'upstream_error' : 'invalid_request_error',
-      code: `upstream_${options.statusCode}`,
+      type: options.type ?? (options.statusCode >= 500 ? 'upstream_error' : 'invalid_request_error'),
+      code: options.code ?? `upstream_${options.statusCode}`,
+      metadata: options.metadata,
       isRetryable: isRetryableStatus(options.statusCode),
     });
     this.name = 'UpstreamError';

@@ -10,7 +10,7 @@
  * a stream that breaks later ends with an SSE error event instead (see sse-relay.ts).
  */
 import { AbortedError, SafeRouterError, UpstreamError } from './errors.js';
-import type { Candidate } from './catalog.js';
+import type { Candidate, KeySource } from './catalog.js';
 import type { AbortSignalLike } from './cancellation.js';
 import type { CallOptions, ChatModelV1, GenerateResult, StreamResult } from './spec.js';
 
@@ -28,6 +28,8 @@ export interface Attempt {
   ttfbMs?: number | undefined;
   /** The HTTP status the upstream answered with, when it answered (an `UpstreamError`'s, or the success's). */
   upstreamStatus?: number | undefined;
+  /** Whose provider key the attempt used, when the candidate said (see `withOwnKeys`); absent: the gateway's. */
+  keySource?: KeySource | undefined;
 }
 
 export interface FallbackInfo {
@@ -90,7 +92,12 @@ export function withFallback(candidates: readonly Candidate[], options: Fallback
         }
       }
       const started = now();
-      const base = { modelId: candidate.entry.id, provider: candidate.entry.provider, attempt: index + 1 };
+      const base = {
+        modelId: candidate.entry.id,
+        provider: candidate.entry.provider,
+        attempt: index + 1,
+        ...(candidate.keySource === undefined ? {} : { keySource: candidate.keySource }),
+      };
       try {
         const result = await call(candidate.model);
         const attempt: Attempt = {

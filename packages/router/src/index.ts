@@ -18,4 +18,5 @@ export * from './endpoint-stats.js';
 export * from './default-catalog.js';
 export * from './demo.js';
 export * from './fallback.js';
+export * from './own-keys.js';
 export { toRouterError } from './transport-errors.js';

@@ -23,7 +23,10 @@ export interface OpenAICompatibleSettings {
   name: string;
   /** OpenAI-style base, e.g. `https://api.z.ai/api/paas/v4`; `/chat/completions` is appended. */
   baseURL: string;
-  /** Bearer token. Missing or empty: every call throws `ProviderUnavailableError` (retryable). */
+  /**
+   * Bearer token. Missing or empty: every call without its own `credential` throws
+   * `ProviderUnavailableError` (retryable).
+   */
   apiKey: string | undefined;
   /** Extra headers sent on every call. */
   headers?: Readonly<Record<string, string>> | undefined;
@@ -169,8 +172,26 @@ export function createOpenAICompatible(settings: OpenAICompatibleSettings): Open
   // Built once: the hot path only builds a new object when a call brings its own headers.
   const baseHeaders: Readonly<Record<string, string>> = { ...extraHeaders, ...fixedHeaders };
 
+  /** The headers of one call: built once, unless the call brings headers or its own credential. */
+  function headersFor(options: CallOptions): Readonly<Record<string, string>> {
+    const { credential } = options;
+    if (credential === undefined) {
+      return options.headers === undefined
+        ? baseHeaders
+        : { ...extraHeaders, ...lowerCaseHeaders(options.headers), ...fixedHeaders };
+    }
+    return {
+      ...extraHeaders,
+      ...lowerCaseHeaders(options.headers),
+      authorization: `Bearer ${credential}`,
+      'content-type': 'application/json',
+    };
+  }
+
   async function send(modelId: string, options: CallOptions): Promise<{ res: UpstreamResponse; started: number }> {
-    if (apiKey === undefined || apiKey === '') throw new ProviderUnavailableError(name, modelId);
+    const credential = options.credential;
+    if (credential === undefined ? apiKey === undefined || apiKey === '' : credential === '')
+      throw new ProviderUnavailableError(name, modelId);
     const started = performance.now();
     let res: UpstreamResponse;
     try {
@@ -180,10 +201,7 @@ export function createOpenAICompatible(settings: OpenAICompatibleSettings): Open
           origin,
           path,
           method: 'POST',
-          headers:
-            options.headers === undefined
-              ? baseHeaders
-              : { ...extraHeaders, ...lowerCaseHeaders(options.headers), ...fixedHeaders },
+          headers: headersFor(options),
           body: JSON.stringify(adapter(options.body, modelId)),
           headersTimeout: firstByteTimeout,
           bodyTimeout,

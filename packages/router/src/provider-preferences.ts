@@ -139,6 +139,11 @@ export interface RouteInput<E extends RoutableEntry = RoutableEntry> {
   /** What `require_parameters` asks of every endpoint (`requestedCapabilities`). */
   requested: readonly Capability[];
   stats?: EndpointStats | undefined;
+  /**
+   * Providers the caller brought a key for (BYOK): their endpoints count as keyed even when the
+   * gateway has no key of its own.
+   */
+  ownKeys?: ReadonlySet<string> | undefined;
 }
 
 export interface RouteResult<E extends RoutableEntry = RoutableEntry> {
@@ -250,18 +255,19 @@ export function routeEndpoints<E extends RoutableEntry>(input: RouteInput<E>): R
     const candidates = ordered(allowed, p, input.stats);
 
     // The router's rules: no key, or (beyond what the client chose) a missing capability.
+    const keyed = (e: RouteEndpoint<E>): boolean => e.entry.available || input.ownKeys?.has(e.entry.provider) === true;
     const usable: RouteEndpoint<E>[] = [];
     const skipped: { e: RouteEndpoint<E>; reason: string }[] = [];
     for (const e of candidates) {
       const missing = e.entry.synthesized ? [] : input.required.filter((c) => !e.entry.capabilities.includes(c));
-      if (!e.entry.available) skipped.push({ e, reason: 'no API key' });
+      if (!keyed(e)) skipped.push({ e, reason: 'no API key' });
       else if (missing.length > 0) skipped.push({ e, reason: `missing capability: ${missing.join(', ')}` });
       else usable.push(e);
     }
     if (model.primary && usable.length === 0 && candidates.length > 0) {
       // The client chose this model: rather than skip it, let it answer or fail with its own error.
-      const keyed = candidates.filter((e) => e.entry.available);
-      usable.push(...(keyed.length > 0 ? keyed : candidates.slice(0, 1)));
+      const withKey = candidates.filter(keyed);
+      usable.push(...(withKey.length > 0 ? withKey : candidates.slice(0, 1)));
     }
     for (const { e, reason } of skipped) if (!usable.includes(e)) exclude(e, reason);
 

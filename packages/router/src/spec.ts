@@ -38,6 +38,12 @@ export interface CallOptions {
   signal?: AbortSignalLike | undefined;
   /** Extra headers for this one call (e.g. a request id). */
   headers?: Readonly<Record<string, string>> | undefined;
+  /**
+   * The provider credential for this one call, instead of the one the model was configured with:
+   * a key the caller brought (BYOK). It lives only as long as the call; a model never logs it,
+   * keeps it, or puts it in an error. Models without credentials (the demo) ignore it.
+   */
+  credential?: string | undefined;
   /** Stream hooks, run by the relay of whichever model answers (`doStream` only). */
   hooks?: StreamHooks | undefined;
 }

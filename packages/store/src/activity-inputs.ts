@@ -10,7 +10,7 @@ import { InvalidArgumentError } from '@saferouter/errors';
 
 import { ACTIVITY_MAX_BUCKETS, activityBucketCount } from './activity-buckets.js';
 import { ACTIVITY_EXCLUDED_MAX_BYTES, activityExcludedBytes } from './activity-excluded.js';
-import type { ActivityEntry, ActivityFilter } from './activity-types.js';
+import { ACTIVITY_KEY_SOURCES, type ActivityEntry, type ActivityFilter } from './activity-types.js';
 import { assertRecordId, MAX_MICROS } from './billing-inputs.js';
 import { assertKeyId } from './inputs.js';
 import { assertBoolean, assertInteger, assertObject, assertOneOf, assertString, assertTimestamp } from './validate.js';
@@ -72,6 +72,8 @@ export function assertActivityEntry(entry: unknown, name: string): asserts entry
   if (entry['excluded'] !== undefined) assertExcluded(entry['excluded'], `${name}.excluded`);
   const generationMs = entry['generationMs'];
   if (generationMs !== undefined && generationMs !== null) assertInteger(generationMs, `${name}.generationMs`, INT32);
+  // Added by migration 6.
+  if (entry['keySource'] !== undefined) assertOneOf(entry['keySource'], `${name}.keySource`, ACTIVITY_KEY_SOURCES);
 }
 
 /**

@@ -49,7 +49,18 @@ export interface ActivityEntry {
   excluded?: readonly ActivityExcludedEndpoint[];
   /** Milliseconds from the request's admission to the end of its response (the answering entry only); default null. */
   generationMs?: number | null;
+  /**
+   * Whose provider key the attempt used (migration 6): the gateway's own, or the key the caller
+   * brought (BYOK); default `gateway`. Never the key itself.
+   */
+  keySource?: ActivityKeySource;
 }
+
+/** Whose provider key an attempt used. */
+export type ActivityKeySource = 'gateway' | 'byok';
+
+/** Every {@link ActivityKeySource}, for validation. */
+export const ACTIVITY_KEY_SOURCES: readonly ActivityKeySource[] = ['gateway', 'byok'];
 
 /** One endpoint routing did not try, as recorded with the request's activity. */
 export interface ActivityExcludedEndpoint {
@@ -67,6 +78,7 @@ export interface StoredActivityEntry extends ActivityEntry {
   reasoningTokens: number;
   excluded: readonly ActivityExcludedEndpoint[];
   generationMs: number | null;
+  keySource: ActivityKeySource;
 }
 
 /**

@@ -116,5 +116,6 @@ export function storedActivity(e: ActivityEntry): StoredActivityEntry {
     reasoningTokens: e.reasoningTokens ?? 0,
     excluded: e.excluded ?? [],
     generationMs: e.generationMs ?? null,
+    keySource: e.keySource ?? 'gateway',
   };
 }

@@ -11,6 +11,8 @@ import { describeActivityGenerationConformance } from './conformance-activity-ge
 import { describeActivityConformance } from './conformance-activity.js';
 import { describeAuditConformance } from './conformance-audit.js';
 import { describeBillingConformance } from './conformance-billing.js';
+import { describeByokConformance } from './conformance-byok.js';
+import { describeKeyReleaseConformance } from './conformance-key-release.js';
 import { describeTlogConformance } from './conformance-tlog.js';
 import { expectStoreError, newKey, recordOf, T0, type ConformanceContext } from './conformance-support.js';
 import type { KeyLimits, KeyRole, NewKeyRecord, Store } from './types.js';
@@ -314,6 +316,8 @@ export function describeStoreConformance(name: string, createFixture: () => Prom
     describeActivityGenerationConformance(ctx);
     describeTlogConformance(ctx);
     describeAuditConformance(ctx);
+    describeByokConformance(ctx);
+    describeKeyReleaseConformance(ctx);
   });
 }
 

@@ -21,6 +21,8 @@ export { ACTIVITY_EXCLUDED_MAX_BYTES, fitActivityExcluded } from './activity-exc
 export { ACTIVITY_MAX_SAMPLES } from './activity-inputs.js';
 export * from './tlog-types.js';
 export * from './audit-types.js';
+export * from './byok-types.js';
+export * from './key-release-types.js';
 export * from './errors.js';
 export * from './keys.js';
 export { timeOrderedId } from './ids.js';

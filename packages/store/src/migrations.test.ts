@@ -27,13 +27,18 @@ function tables(db: Database.Database): string[] {
 describe('applySqliteMigrations', () => {
   it('creates the schema once and records each version', () => {
     const db = memoryDb();
-    expect(applySqliteMigrations(db, migrations, () => 123)).toEqual([1, 2, 3, 4, 5]);
+    expect(applySqliteMigrations(db, migrations, () => 123)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(tables(db)).toEqual([
       'accounts',
       'activity',
       'api_keys',
       'audit_samples',
+      'byok_keys',
+      'deployment_keys',
       'holds',
+      'key_grants',
+      'key_holders',
+      'key_requests',
       'ledger',
       'meta',
       'receipts',
@@ -48,6 +53,8 @@ describe('applySqliteMigrations', () => {
       { version: 3, name: 'transparency_logs', applied_at: 123 },
       { version: 4, name: 'audit_receipts_samples', applied_at: 123 },
       { version: 5, name: 'activity_generation', applied_at: 123 },
+      { version: 6, name: 'byok_keys', applied_at: 123 },
+      { version: 7, name: 'key_release', applied_at: 123 },
     ]);
   });
 
@@ -79,7 +86,7 @@ describe('applySqliteMigrations', () => {
     db.prepare(
       "INSERT INTO api_keys (id, name, prefix, hash, role, created_at) VALUES ('key_old', 'n', 'p', 'h', 'user', 1)",
     ).run();
-    expect(applySqliteMigrations(db)).toEqual([2, 3, 4, 5]);
+    expect(applySqliteMigrations(db)).toEqual([2, 3, 4, 5, 6, 7]);
     expect(db.prepare("SELECT rpm_limit, concurrency_limit FROM api_keys WHERE id = 'key_old'").get()).toEqual({
       rpm_limit: null,
       concurrency_limit: null,
@@ -110,7 +117,7 @@ describe('applySqliteMigrations', () => {
     db.prepare(
       `INSERT INTO activity VALUES ('act_old', 'req_old', 1, 'key_a', 'm', 'p', 'm', 1, 200, NULL, 5, 1, 3, 4, 7, 0, 0)`,
     ).run();
-    expect(applySqliteMigrations(db)).toEqual([5]);
+    expect(applySqliteMigrations(db)).toEqual([5, 6, 7]);
     expect(
       db
         .prepare(
@@ -160,6 +167,30 @@ describe('applySqliteMigrations', () => {
     expect(() => row('excluded', null)).not.toThrow();
   });
 
+  it('upgrades a version-5 database: old activity reads as the gateway’s key; byok_keys enforces its rules', () => {
+    const db = memoryDb();
+    db.pragma('foreign_keys = ON'); // as the store configures it
+    applySqliteMigrations(db, migrations.slice(0, 5));
+    db.prepare(
+      `INSERT INTO activity (id, request_id, ts, key_id, model, provider, original_model, attempt, status,
+         latency_ms, prompt_tokens, completion_tokens, cost_micros, stream, estimated)
+       VALUES ('act_old', 'r', 1, 'k', 'm', 'p', 'm', 1, 200, 1, 1, 1, 1, 0, 0)`,
+    ).run();
+    expect(applySqliteMigrations(db)).toEqual([6, 7]);
+    expect(db.prepare('SELECT id, key_source FROM activity').all()).toEqual([{ id: 'act_old', key_source: 'gateway' }]);
+    expect(() => db.prepare("UPDATE activity SET key_source = 'customer'").run()).toThrow(/activity_key_source/);
+    db.prepare(
+      "INSERT INTO api_keys (id, name, prefix, hash, role, created_at) VALUES ('k', 'n', 'p', 'h', 'user', 1)",
+    ).run();
+    const put = db.prepare('INSERT INTO byok_keys VALUES (?, ?, ?, ?, ?, ?, 1)');
+    expect(() => put.run('b1', 'k', 'openai', '{}', 'abcd', 0)).not.toThrow();
+    expect(() => put.run('b2', 'k', 'openai', '{}', 'abcd', 0)).toThrow(/UNIQUE/);
+    expect(() => put.run('b3', 'key_nobody', 'openai', '{}', 'abcd', 0)).toThrow(/FOREIGN KEY/);
+    expect(() => put.run('b4', 'k', 'zai', '{}', 'abcde', 0)).toThrow(/CHECK/);
+    expect(() => put.run('b5', 'k', 'zai', '{}', 'abcd', 2)).toThrow(/CHECK/);
+    expect(() => put.run('b6', 'k', '', '{}', 'abcd', 0)).toThrow(/CHECK/);
+  });
+
   it('gives every migration Postgres SQL too', () => {
     for (const m of migrations) expect(m.postgres, `migration ${m.version}`).toMatch(/CREATE TABLE|ALTER TABLE/);
   });
@@ -183,7 +214,7 @@ describe('applySqliteMigrations', () => {
   it('refuses a database migrated by a newer build', () => {
     const db = memoryDb();
     applySqliteMigrations(db);
-    db.prepare("INSERT INTO schema_migrations VALUES (7, 'future', 0)").run();
+    db.prepare("INSERT INTO schema_migrations VALUES (?, 'future', 0)").run(migrations.length + 1);
     let err: unknown;
     try {
       applySqliteMigrations(db);

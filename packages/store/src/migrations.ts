@@ -11,12 +11,22 @@ import { migration2 } from './migration-2-billing-activity.js';
 import { migration3 } from './migration-3-tlog.js';
 import { migration4 } from './migration-4-audit.js';
 import { migration5 } from './migration-5-activity-generation.js';
+import { migration6 } from './migration-6-byok.js';
+import { migration7 } from './migration-7-key-release.js';
 import type { Migration } from './migration-types.js';
 
 export type { Migration } from './migration-types.js';
 
 /** The schema, in order. Each version lives in its own file, SQL for both dialects side by side. */
-export const migrations: readonly Migration[] = [migration1, migration2, migration3, migration4, migration5];
+export const migrations: readonly Migration[] = [
+  migration1,
+  migration2,
+  migration3,
+  migration4,
+  migration5,
+  migration6,
+  migration7,
+];
 
 /**
  * Checks that versions run 1, 2, 3, … with no gap or repeat, so "applied up to N" is well

@@ -33,7 +33,7 @@ import {
   type EndpointSampleRow,
 } from './rows.js';
 
-/** Rows per INSERT: 23 columns × 1000 stays well under the protocol's 65,535 parameters. */
+/** Rows per INSERT: 24 columns × 1000 stays well under the protocol's 65,535 parameters. */
 const ROWS_PER_STATEMENT = 1000;
 
 type Value = string | number | boolean | null;

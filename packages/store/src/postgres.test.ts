@@ -128,6 +128,8 @@ describe('postgres store', () => {
       { version: 3, name: 'transparency_logs' },
       { version: 4, name: 'audit_receipts_samples' },
       { version: 5, name: 'activity_generation' },
+      { version: 6, name: 'byok_keys' },
+      { version: 7, name: 'key_release' },
     ]);
   });
 
@@ -141,7 +143,12 @@ describe('postgres store', () => {
       'activity',
       'api_keys',
       'audit_samples',
+      'byok_keys',
+      'deployment_keys',
       'holds',
+      'key_grants',
+      'key_holders',
+      'key_requests',
       'ledger',
       'meta',
       'receipts',
@@ -329,7 +336,7 @@ describe('postgres store', () => {
 
     const tables = await admin<{ table_name: string }[]>`
       SELECT table_name FROM information_schema.tables WHERE table_schema = ${name}`;
-    expect(tables.length).toBe(12);
+    expect(tables.length).toBe(17);
     let dump = '';
     for (const { table_name: t } of tables) {
       const rows = await admin.unsafe<{ row: string }[]>(`SELECT t::text AS row FROM ${name}.${t} t`);

@@ -11,6 +11,8 @@ import { StoreError } from './errors.js';
 import { createPostgresActivityStore } from './postgres-activity.js';
 import { createPostgresAuditStore } from './postgres-audit.js';
 import { createPostgresBillingStore } from './postgres-billing.js';
+import { createPostgresByokStore } from './postgres-byok.js';
+import { createPostgresKeyReleaseStore } from './postgres-key-release.js';
 import { createPostgresKeyStore, createPostgresMetaStore } from './postgres-keys.js';
 import { applyPostgresMigrations } from './postgres-migrate.js';
 import { createPostgresTlogStores } from './postgres-tlog.js';
@@ -103,6 +105,8 @@ function createPostgresStore(sql: PgSql): Store {
     activity: createPostgresActivityStore(sql, ensureOpen),
     tlog: createPostgresTlogStores(sql, ensureOpen),
     audit: createPostgresAuditStore(sql, ensureOpen),
+    byok: createPostgresByokStore(sql, ensureOpen),
+    keyRelease: createPostgresKeyReleaseStore(sql, ensureOpen),
     async ping() {
       ensureOpen();
       await sql`SELECT 1`;

@@ -9,7 +9,7 @@
  */
 
 import { decodeActivityExcluded, encodeActivityExcluded } from './activity-excluded.js';
-import type { ActivityEntry, EndpointSample, StoredActivityEntry } from './activity-types.js';
+import type { ActivityEntry, ActivityKeySource, EndpointSample, StoredActivityEntry } from './activity-types.js';
 import type { LedgerEntry, LedgerKind } from './billing-types.js';
 import type { KeyRecord, KeyRole } from './types.js';
 
@@ -110,6 +110,7 @@ export interface ActivityRow {
   reasoning_tokens: number;
   excluded: string | null;
   generation_ms: number | null;
+  key_source: ActivityKeySource;
 }
 
 /** Column order used for inserts and selects; matches `activityValues`. */
@@ -137,6 +138,7 @@ export const ACTIVITY_COLUMN_LIST = [
   'reasoning_tokens',
   'excluded',
   'generation_ms',
+  'key_source',
 ] as const;
 
 export const ACTIVITY_COLUMNS = ACTIVITY_COLUMN_LIST.join(', ');
@@ -170,6 +172,7 @@ export function activityValues<B>(e: ActivityEntry, bool: (b: boolean) => B): (s
     e.reasoningTokens ?? 0,
     encodeActivityExcluded(e.excluded ?? []),
     e.generationMs ?? null,
+    e.keySource ?? 'gateway',
   ];
 }
 
@@ -198,6 +201,7 @@ export function toActivityEntry(row: ActivityRow): StoredActivityEntry {
     reasoningTokens: row.reasoning_tokens,
     excluded: decodeActivityExcluded(row.excluded),
     generationMs: row.generation_ms,
+    keySource: row.key_source,
   };
 }
 

@@ -134,6 +134,8 @@ describe('sqlite store on disk', () => {
       { version: 3, name: 'transparency_logs' },
       { version: 4, name: 'audit_receipts_samples' },
       { version: 5, name: 'activity_generation' },
+      { version: 6, name: 'byok_keys' },
+      { version: 7, name: 'key_release' },
     ]);
   });
 

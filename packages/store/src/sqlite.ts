@@ -10,6 +10,8 @@ import { StoreError } from './errors.js';
 import { applySqliteMigrations } from './sqlite-migrate.js';
 import { createSqliteActivityStore } from './sqlite-activity.js';
 import { createSqliteAuditStore } from './sqlite-audit.js';
+import { createSqliteByokStore } from './sqlite-byok.js';
+import { createSqliteKeyReleaseStore } from './sqlite-key-release.js';
 import { createSqliteBillingStore } from './sqlite-billing.js';
 import { prepareDataDir, securePath } from './sqlite-files.js';
 import { createGroupCommit } from './sqlite-group-commit.js';
@@ -143,6 +145,8 @@ function createSqliteStore(db: Database.Database): Store {
     activity: createSqliteActivityStore(db, ensureOpen),
     tlog: createSqliteTlogStores(db, ensureOpen),
     audit: createSqliteAuditStore(db, ensureOpen, group),
+    byok: createSqliteByokStore(db, ensureOpen),
+    keyRelease: createSqliteKeyReleaseStore(db, ensureOpen),
     async ping() {
       ensureOpen();
       ping.get();

@@ -8,6 +8,8 @@
 import type { BillingStore } from './billing-types.js';
 import type { ActivityStore } from './activity-types.js';
 import type { AuditStore } from './audit-types.js';
+import type { ByokStore } from './byok-types.js';
+import type { KeyReleaseStore } from './key-release-types.js';
 import type { TlogStores } from './tlog-types.js';
 
 /** What a key may do: `user` keys call the API, `admin` keys also manage keys. */
@@ -109,6 +111,10 @@ export interface Store {
   readonly tlog: TlogStores;
   /** Signed receipts and the samples committed to the audit log. */
   readonly audit: AuditStore;
+  /** Provider keys brought by API keys (BYOK), sealed. */
+  readonly byok: ByokStore;
+  /** Sharing the sealing key between replicas (attested key release; used on Postgres). */
+  readonly keyRelease: KeyReleaseStore;
   /**
    * One round trip to the database (`SELECT 1`), for a readiness probe. Rejects when the database
    * cannot be reached, and with `StoreError` code `closed` after `close()`.

@@ -85,6 +85,12 @@ export async function fetchQuote(http: Http): Promise<Outcome<QuoteResult>> {
 const BINDING = new Set(['nonce', 'binding']);
 const MEASUREMENT = new Set(['measurement']);
 
+/** The launch half of attest's measurement detail (`…; the guest's launch MEASUREMENT …`), so a pass says whether the VM image was compared too. */
+const launchNote = (checks: readonly Check[]): string => {
+  const detail = checks.find((c) => c.id === 'measurement')?.detail ?? '';
+  const at = detail.indexOf('; ');
+  return at < 0 ? '' : detail.slice(at);
+};
 const sub = (checks: readonly Check[]): SubCheck[] => checks.map((c) => ({ id: c.id, ok: c.ok, detail: c.detail }));
 const firstFailed = (checks: readonly Check[]): Check | undefined => checks.find((c) => !c.ok);
 
@@ -180,7 +186,7 @@ export async function checkAttestation(
       };
     return {
       status: 'pass',
-      detail: `attested ${bundle.measurement} equals the expected value`,
+      detail: `attested ${bundle.measurement} equals the expected value${launchNote(measurement)}`,
       sub: sub(measurement),
     };
   });

@@ -113,7 +113,7 @@ export const CHECK_TEXT: Readonly<Record<CheckId, CheckText>> = {
     proves:
       'The attested measurement equals the one you expected: the gateway runs exactly the build (and catalog) you measured.',
     doesNotProve:
-      "Which code that is, unless you computed the expected value yourself (`pnpm measure`) from source you trust; a value copied from the operator's page proves only that the operator says so.",
+      "Which code that is, unless you computed the expected value yourself (`pnpm measure`) from source you trust; a value copied from the operator's page proves only that the operator says so. On SEV-SNP the hardware signs the VM's launch MEASUREMENT, not this value: the app measurement is the gateway's own claim unless the gateway is inside the measured launch (initrd, or dm-verity root hash on the measured command line) and you also pass the launch digest you computed (--expect-launch-measurement).",
   },
   'startup-log': {
     title: 'Startup in the transparency log',

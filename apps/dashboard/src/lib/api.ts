@@ -192,6 +192,8 @@ export interface ActivityEntry {
   cost_usd: string;
   stream: boolean;
   estimated: boolean;
+  /** Whose provider key served the attempt: the gateway's, or the caller's own (BYOK). */
+  key_source?: 'gateway' | 'byok';
 }
 
 export interface Breakdown {

@@ -53,6 +53,7 @@ export function entryView(e: ActivityEntry): Record<string, unknown> {
     reasoning_tokens: e.reasoningTokens ?? 0,
     generation_ms: e.generationMs ?? null,
     excluded: e.excluded ?? [],
+    key_source: e.keySource ?? 'gateway',
   };
 }
 

@@ -64,6 +64,7 @@ export interface Attestor {
   /** Why the mock was chosen (log it); undefined for SEV-SNP. */
   readonly fallbackReason: string | undefined;
   readonly signingPublicKey: Uint8Array;
+  /** The X25519 key quotes bind and EHBP/BYOK seal to: the local one, or the deployment's once adopted. */
   readonly sealingPublicKey: Uint8Array;
   readonly measurement: Uint8Array;
   /** The identity (sign with the ed25519 key, X25519 shared secrets). */
@@ -77,6 +78,14 @@ export interface Attestor {
   readonly mockRootPem: string | undefined;
   /** The TLS key hash quotes bind (version-2 bundles); undefined when they are version 1. */
   readonly tlsSpkiSha256: Uint8Array | undefined;
+  /**
+   * Serves the deployment's shared sealing key (32-byte X25519 scalar, released by another replica
+   * of this build: key-release.ts) from now on; `secret` is zeroed. Quotes then bind its public
+   * key. Call it before serving anything.
+   *
+   * @throws {TypeError | RangeError} when `secret` is not 32 bytes.
+   */
+  adoptSealingKey(secret: Uint8Array): void;
   /**
    * A bundle answering `nonce` (32 bytes).
    *
@@ -237,18 +246,24 @@ export async function createAttestor(options: AttestorOptions): Promise<Attestor
     hardware: backend.hardware,
     fallbackReason,
     signingPublicKey: identity.signingPublicKey,
-    sealingPublicKey: identity.sealingPublicKey,
+    get sealingPublicKey() {
+      return identity.sealingPublicKey;
+    },
     measurement,
     identity,
     sealer,
     mockRootPem,
     tlsSpkiSha256,
+    adoptSealingKey(secret: Uint8Array): void {
+      identity.adoptSealingKey(secret);
+    },
     quote(nonce: Uint8Array): Promise<AttestationBundle> {
       assertBytes(nonce, 'nonce', NONCE_LENGTH);
+      const sealingKey = identity.sealingPublicKey;
       const reportData = computeReportData({
         nonce,
         signingKey: identity.signingPublicKey,
-        sealingKey: identity.sealingPublicKey,
+        sealingKey,
         measurement,
         tlsSpkiSha256,
       });
@@ -261,7 +276,7 @@ export async function createAttestor(options: AttestorOptions): Promise<Attestor
           hardware: backend.hardware,
           measurement: toHex(measurement),
           signingKey: toHex(identity.signingPublicKey),
-          sealingKey: toHex(identity.sealingPublicKey),
+          sealingKey: toHex(sealingKey),
           nonce: toHex(nonce),
           reportData: toHex(reportData),
           report: toBase64(evidence.report),

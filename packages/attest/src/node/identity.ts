@@ -3,7 +3,9 @@
  * key, made on first start under `<dataDir>/attest/` and stored sealed (AES-256-GCM under a KEK
  * only this build can derive, see sealing.ts) in files of mode 0600. A new build cannot unseal
  * them and gets fresh keys (sealed-files.ts). Private keys never leave this module; callers get
- * public keys, `sign` and `sealingSharedSecret`.
+ * public keys, `sign` and `sealingSharedSecret`. Replicas that share one sealing key (key
+ * release, key-release.ts) swap it in with `adoptSealingKey` before serving, and a holder hands
+ * it over with `withSealingKey`, the one way out, for that purpose only.
  */
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { createPrivateKey, createPublicKey, diffieHellman, sign as nodeSign, type KeyObject } from 'node:crypto';
@@ -30,7 +32,7 @@ export const IDENTITY_SEAL_CONTEXTS = {
 export interface Identity {
   /** ed25519 public key (32 bytes). */
   readonly signingPublicKey: Uint8Array;
-  /** X25519 public key (32 bytes). */
+  /** X25519 public key (32 bytes): the local key, or the deployment's once adopted. */
   readonly sealingPublicKey: Uint8Array;
   /** Where the sealed key files live. */
   readonly files: { signing: string; sealing: string };
@@ -40,6 +42,19 @@ export interface Identity {
   sign(message: Uint8Array): Uint8Array;
   /** X25519 shared secret with a peer's public key (32 bytes); feed it to a KDF, never use raw. */
   sealingSharedSecret(peerPublicKey: Uint8Array): Uint8Array;
+  /**
+   * Serves `secret` (a 32-byte X25519 scalar: the deployment's shared sealing key, released to
+   * this replica) as the sealing key from now on, in place of the local one; `secret` is zeroed.
+   * Call it before anything is served: public keys read earlier stay the old ones.
+   *
+   * @throws {TypeError | RangeError} when `secret` is not 32 bytes.
+   */
+  adoptSealingKey(secret: Uint8Array): void;
+  /**
+   * Calls `use` with a copy of the sealing private key (32 bytes), zeroed when `use` returns:
+   * only to wrap it for an attested replica of this build (key release). Never log or store it.
+   */
+  withSealingKey<T>(use: (secret: Uint8Array) => T): T;
 }
 
 export interface IdentityOptions {
@@ -98,17 +113,19 @@ export async function loadOrCreateIdentity(dataDir: string, options: IdentityOpt
   const signingSecret = signing.secret;
   const sealingSecret = sealing.secret;
   const signingPublicKey = ed25519.getPublicKey(signingSecret);
-  const sealingPublicKey = x25519.getPublicKey(sealingSecret);
+  let sealingPublicKey = x25519.getPublicKey(sealingSecret);
   // Signing runs on the request path (a receipt per response): node:crypto's Ed25519 is several
   // times faster than a pure-JS one, and Ed25519 is deterministic, so the signatures are the same.
   const signingKey = ed25519PrivateKey(signingSecret);
-  const sealingKey = x25519PrivateKey(sealingSecret);
+  let sealingKey = x25519PrivateKey(sealingSecret);
   // The key objects hold their own copies (OpenSSL memory); drop ours.
   signingSecret.fill(0);
   sealingSecret.fill(0);
   return {
     signingPublicKey,
-    sealingPublicKey,
+    get sealingPublicKey() {
+      return sealingPublicKey;
+    },
     files,
     origin: { signing: signing.origin, sealing: sealing.origin },
     sign(message: Uint8Array): Uint8Array {
@@ -124,6 +141,26 @@ export async function loadOrCreateIdentity(dataDir: string, options: IdentityOpt
         format: 'jwk',
       });
       return new Uint8Array(diffieHellman({ privateKey: sealingKey, publicKey }));
+    },
+    adoptSealingKey(secret: Uint8Array): void {
+      assertBytes(secret, 'secret', 32);
+      try {
+        const publicKey = x25519.getPublicKey(secret);
+        sealingKey = x25519PrivateKey(secret.slice());
+        sealingPublicKey = publicKey;
+      } finally {
+        secret.fill(0);
+      }
+    },
+    withSealingKey<T>(use: (secret: Uint8Array) => T): T {
+      const d = sealingKey.export({ format: 'jwk' }).d;
+      const secret = new Uint8Array(Buffer.from(d ?? '', 'base64url'));
+      try {
+        if (secret.length !== 32) throw new Error('the sealing key did not export as 32 bytes');
+        return use(secret);
+      } finally {
+        secret.fill(0);
+      }
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
  * @saferouter/attest/node: the Node-only half. The identity on disk (sealed at rest), the sealer
- * (SEV-SNP derived key or the mock's DEMO secret), the attestor that picks
+ * (SEV-SNP derived key or the mock's DEMO secret), attested key release (one sealing key shared by
+ * the replicas of a build, over a storage interface), the attestor that picks
  * the SEV-SNP (configfs-tsm, else the /dev/sev-guest ioctl) or mock backend, the guest device
  * (reports and derived keys, through koffi loaded on first use), the measurement for build
  * tooling, and the pieces the backends are made of (certificate table, KDS, mock CA) for tools and
@@ -80,4 +81,40 @@ export {
   type TlsKey,
   type TlsKeyOptions,
 } from './tls-key.js';
+export {
+  acquireDeploymentKey,
+  defaultHolderLabel,
+  ownPlatform,
+  KeyReleaseError,
+  DEFAULT_KEY_RELEASE_TIMEOUT_MS,
+  DEPLOYMENT_KEY_FILE,
+  DEPLOYMENT_SEAL_CONTEXT,
+  type AcquireDeploymentKeyOptions,
+  type DeploymentKey,
+  type KeyReleaseAttestor,
+  type KeyReleaseVerifyOptions,
+} from './key-release.js';
+export {
+  createKeyReleaser,
+  type KeyReleasePass,
+  type KeyReleaser,
+  type KeyReleaserOptions,
+} from './key-release-holder.js';
+export {
+  keyGrantNonce,
+  keyReleaseInfo,
+  keyRequestNonce,
+  platformOf,
+  KEY_GRANT_DOMAIN,
+  KEY_RELEASE_INFO,
+  KEY_REQUEST_DOMAIN,
+  MOCK_PLATFORM,
+} from './key-release-wire.js';
+export type {
+  DeploymentKeyRow,
+  KeyGrantRow,
+  KeyHolderRow,
+  KeyReleaseStorage,
+  KeyRequestRow,
+} from './key-release-storage.js';
 export type { Log } from './secure-files.js';

@@ -6,6 +6,7 @@
 export {
   createReceiptIssuer,
   type BeginReceipt,
+  type FinishAttempt,
   type FinishReceipt,
   type IssuedReceipt,
   type IssuedSample,

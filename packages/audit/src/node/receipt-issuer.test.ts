@@ -143,6 +143,10 @@ describe('createReceiptIssuer', () => {
     const session = issuer.begin({ requestId: 'r', requestBytes: request, stream: false, sampled: false });
     expect(() => session.finish({ ...FINISH, costUsd: '1e-6' })).toThrow(/input.costUsd/);
     expect(() => session.finish({ ...FINISH, attempts: [] })).toThrow(/input.attempts/);
+    expect(() => session.finish({ ...FINISH, keySource: 'customer' as 'byok' })).toThrow(/input.keySource/);
+    expect(() =>
+      session.finish({ ...FINISH, attempts: [{ model: 'm', provider: 'p', status: 200, keySource: 'x' as 'byok' }] }),
+    ).toThrow(/input.attempts\[\].keySource/);
     expect(() => session.finish({ ...FINISH, usage: { prompt_tokens: 1.5, completion_tokens: 0 } })).toThrow(
       /prompt_tokens/,
     );

@@ -19,7 +19,9 @@ import {
   RECEIPT_ALG,
   RECEIPT_TYP,
   RECEIPT_VERSION,
+  RECEIPT_KEY_SOURCES,
   type ReceiptAttempt,
+  type ReceiptKeySource,
   type ReceiptPayload,
   type ReceiptUsage,
 } from '../receipt/receipt-format.js';
@@ -53,12 +55,23 @@ export interface BeginReceipt {
   readonly sampled: boolean;
 }
 
+/** One upstream call as the caller hands it in (`keySource` becomes the wire's `key_source`). */
+export interface FinishAttempt {
+  readonly model: string;
+  readonly provider: string;
+  readonly status: number;
+  /** Whose provider key the call used; absent: not stated in the receipt. */
+  readonly keySource?: ReceiptKeySource | undefined;
+}
+
 export interface FinishReceipt {
   readonly requestedModel: string;
   /** The model that answered, and its provider. */
   readonly model: string;
   readonly provider: string;
-  readonly attempts: readonly ReceiptAttempt[];
+  /** Whose provider key answered (BYOK or the gateway's); absent: not stated in the receipt. */
+  readonly keySource?: ReceiptKeySource | undefined;
+  readonly attempts: readonly FinishAttempt[];
   readonly usage: ReceiptUsage;
   /** What the ledger charged, e.g. "0.000214". */
   readonly costUsd: string;
@@ -131,6 +144,13 @@ function check(ok: boolean, name: string, what: string, type = false): void {
 
 const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 const isName = (s: unknown): s is string => typeof s === 'string' && s.length > 0 && s.length <= 256;
+const isKeySource = (s: unknown): boolean => s === undefined || (RECEIPT_KEY_SOURCES as readonly unknown[]).includes(s);
+
+function attemptOf(a: FinishAttempt): ReceiptAttempt {
+  const out: ReceiptAttempt = { model: a.model, provider: a.provider, status: a.status };
+  if (a.keySource !== undefined) out.key_source = a.keySource;
+  return out;
+}
 
 function checkFinish(input: FinishReceipt): void {
   check(typeof input === 'object' && input !== null, 'input', 'an object', true);
@@ -142,7 +162,9 @@ function checkFinish(input: FinishReceipt): void {
   for (const a of input.attempts) {
     check(isName(a?.model) && isName(a.provider), 'input.attempts[].model/provider', 'strings of 1–256 characters');
     check(isCount(a.status) && a.status <= 999, 'input.attempts[].status', 'an integer 0–999');
+    check(isKeySource(a.keySource), 'input.attempts[].keySource', "'gateway', 'byok' or undefined");
   }
+  check(isKeySource(input.keySource), 'input.keySource', "'gateway', 'byok' or undefined");
   check(typeof input.usage === 'object' && input.usage !== null, 'input.usage', 'an object', true);
   check(isCount(input.usage.prompt_tokens), 'input.usage.prompt_tokens', 'a non-negative integer');
   check(isCount(input.usage.completion_tokens), 'input.usage.completion_tokens', 'a non-negative integer');
@@ -222,7 +244,8 @@ export function createReceiptIssuer(options: ReceiptIssuerOptions): ReceiptIssue
           requested_model: fin.requestedModel,
           model: fin.model,
           provider: fin.provider,
-          attempts: fin.attempts.map((a) => ({ model: a.model, provider: a.provider, status: a.status })),
+          ...(fin.keySource === undefined ? {} : { key_source: fin.keySource }),
+          attempts: fin.attempts.map(attemptOf),
           stream,
           request_sha256: requestSha256,
           response_sha256: responseHash.digest('hex'),

@@ -22,11 +22,19 @@ export interface ReceiptHeader {
   readonly kid: string;
 }
 
+/** Whose provider key an upstream call used: the gateway's own, or the caller's (BYOK). */
+export type ReceiptKeySource = 'gateway' | 'byok';
+
+/** Every {@link ReceiptKeySource}. */
+export const RECEIPT_KEY_SOURCES: readonly ReceiptKeySource[] = ['gateway', 'byok'];
+
 /** One upstream call; `status` is its HTTP status, or 0 when none came (network error, timeout). */
 export interface ReceiptAttempt {
   model: string;
   provider: string;
   status: number;
+  /** Whose key the call used; absent in receipts made before BYOK (the gateway's). */
+  key_source?: ReceiptKeySource | undefined;
 }
 
 export interface ReceiptUsage {
@@ -45,6 +53,8 @@ export interface ReceiptPayload {
   /** The model that answered. */
   model: string;
   provider: string;
+  /** Whose provider key answered (or was tried last); absent in receipts made before BYOK. */
+  key_source?: ReceiptKeySource | undefined;
   attempts: ReceiptAttempt[];
   stream: boolean;
   /** SHA-256 of the exact request body bytes received, 64 lowercase hex. */
@@ -76,6 +86,7 @@ const name = () =>
     v.maxLength(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`),
   );
 const bool = () => v.boolean('must be a boolean');
+const keySource = () => v.optional(v.picklist(RECEIPT_KEY_SOURCES, "must be 'gateway' or 'byok'"));
 /** An object's own message doubles as the one for its missing members, which have a path. */
 const objectMessage =
   (what: string) =>
@@ -95,10 +106,16 @@ export const ReceiptPayloadSchema = v.object(
     requested_model: name(),
     model: name(),
     provider: name(),
+    key_source: keySource(),
     attempts: v.pipe(
       v.array(
         v.object(
-          { model: name(), provider: name(), status: v.pipe(count(), v.maxValue(999, 'must be at most 999')) },
+          {
+            model: name(),
+            provider: name(),
+            status: v.pipe(count(), v.maxValue(999, 'must be at most 999')),
+            key_source: keySource(),
+          },
           objectMessage('must be an object'),
         ),
         'must be an array',

@@ -56,6 +56,31 @@ describe('verifyReceipt', () => {
     expect(await assertReceipt(jws, { signingKey: key.publicKey })).toEqual(result.payload);
   });
 
+  it('accepts a receipt with key_source (BYOK) and one without (made before it), and keeps what it says', async () => {
+    const session = testIssuer(key).begin({ requestId: 'req_1', requestBytes: request, stream: false, sampled: false });
+    session.response(response);
+    const byok = await session.finish({
+      ...FINISH,
+      keySource: 'byok',
+      attempts: [
+        { model: 'claude-3-haiku', provider: 'anthropic', status: 429, keySource: 'byok' },
+        { model: 'claude-3-haiku', provider: 'anthropic', status: 200, keySource: 'gateway' },
+      ],
+    });
+    const result = await verifyReceipt(byok.jws, { signingKey: key.publicKey, request, response });
+    expect(result.ok).toBe(true);
+    expect(result.payload).toMatchObject({
+      key_source: 'byok',
+      attempts: [
+        { status: 429, key_source: 'byok' },
+        { status: 200, key_source: 'gateway' },
+      ],
+    });
+    const { payload } = await issue();
+    expect(payload).not.toHaveProperty('key_source');
+    expect((await verifyReceipt(craftJws(key, headerFor(key), payload), { signingKey: key.publicKey })).ok).toBe(true);
+  });
+
   it('ignores unknown payload fields', async () => {
     const { payload } = await issue();
     const jws = craftJws(key, headerFor(key), { ...payload, later_field: { x: 1 } });
@@ -144,6 +169,12 @@ describe('verifyReceipt', () => {
     ['measurement', 'zz'.repeat(32), /payload.measurement must be 64 lowercase hex/],
     ['startup_index', -3, /payload.startup_index must not be negative/],
     ['audit_sampled', 0, /payload.audit_sampled must be a boolean/],
+    ['key_source', 'customer', /payload.key_source must be 'gateway' or 'byok'/],
+    [
+      'attempts',
+      [{ model: 'm', provider: 'p', status: 200, key_source: 7 }],
+      /payload.attempts.0.key_source must be 'gateway' or 'byok'/,
+    ],
     ['v', undefined, /payload.v is missing/],
   ];
   it.each(wrong)('fails payload when %s is %j', async (field, value, detail) => {

@@ -53,6 +53,11 @@ function Row({ entry }: { entry: ActivityEntry }) {
       <td>
         <span className="activity-flags">
           {entry.stream && <span className="chip">stream</span>}
+          {entry.key_source === 'byok' && (
+            <span className="chip" title="Served with your own provider key (BYOK)">
+              your key
+            </span>
+          )}
           {entry.estimated && (
             <span className="chip chip-estimated" title="The upstream reported no usage: tokens were estimated">
               estimated
