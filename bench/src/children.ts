@@ -3,9 +3,10 @@
  * event loop, and every child is registered here so that no exit path (error, SIGINT, SIGTERM)
  * leaves a server running. Children are only ever signalled by their own pid.
  */
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 
 const TAIL_BYTES = 16 * 1024;
 
@@ -82,11 +83,29 @@ export interface SpawnChildOptions extends SpawnOptions {
    * or journald), not the load generator's CPU, which shares the machine with it.
    */
   stdoutFile?: string | undefined;
+  /** A server under test: with BENCH_PIN=1 it runs alone on CPU 1 (see `PIN`). */
+  underTest?: boolean;
+}
+
+/**
+ * BENCH_PIN=1 (on a machine with 2 or more CPUs): the servers under test (bare proxy, gateways)
+ * run on CPU 1 and everything else (this process, its load generator, the fake upstream) on CPU 0.
+ * A proxy's throughput is then what one core gives it, not its share of a pair it contends for
+ * with the load generator, and rounds vary far less. Off by default: unpinned is closer to a
+ * gateway sharing its host.
+ */
+export const PIN = process.env['BENCH_PIN'] === '1' && availableParallelism() >= 2;
+
+/** With `PIN`, moves this process (all its threads) and the children it spawns later to CPU 0. */
+export function pinSelf(): void {
+  if (PIN) execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
 }
 
 export function spawnChild(name: string, command: string, args: string[], options: SpawnChildOptions): Child {
-  const { stdoutFile, ...spawnOptions } = options;
+  const { stdoutFile, underTest, ...spawnOptions } = options;
   const fd = stdoutFile === undefined ? undefined : openSync(stdoutFile, 'a');
+  // taskset execs the command: the pid (and /proc/<pid>/stat for `cpuMs`) is the server's own.
+  if (PIN && underTest === true) [command, args] = ['taskset', ['-c', '1', command, ...args]];
   const proc = spawn(command, args, { ...spawnOptions, stdio: ['ignore', fd ?? 'pipe', 'pipe'] });
   if (fd !== undefined) closeSync(fd);
   const child = new Child(name, proc, stdoutFile);

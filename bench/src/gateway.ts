@@ -86,6 +86,7 @@ export async function startGateway(o: GatewayOptions): Promise<GatewayTarget> {
   const port = await freePort();
   const child = spawnChild(name, process.execPath, [entry], {
     cwd: o.root,
+    underTest: true,
     // Log lines go to a file, as in production; the load generator does not read them.
     stdoutFile: join(o.workDir, `${name}.log`),
     env: {

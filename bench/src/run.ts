@@ -24,14 +24,15 @@
  * ehbp-load.ts), BENCH_SECOND_ENTRY (the second gateway runs this server entry instead; with
  * BENCH_SECOND=same it also runs with the first one's settings: two builds A/B in one run),
  * BENCH_SECOND_ENV (a JSON object: the second gateway's extra environment, e.g.
- * '{"SAFEROUTER_METRICS":"0"}' to price metrics alone).
+ * '{"SAFEROUTER_METRICS":"0"}' to price metrics alone), BENCH_PIN=1 (servers under test alone on
+ * CPU 1, the rest on CPU 0: see children.ts `PIN`).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuMs, installCleanup, spawnChild, stopAll, waitForUrlLine } from './children.js';
+import { cpuMs, installCleanup, PIN, pinSelf, spawnChild, stopAll, waitForUrlLine } from './children.js';
 import { startGateway } from './gateway.js';
 import { runLoad, type LoadResult } from './load.js';
 import { preflight } from './preflight.js';
@@ -88,9 +89,10 @@ const bodyFor = (mode: Mode): string => JSON.stringify(mode === 'stream' ? { ...
 
 const log = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
 
-async function startServer(name: string, script: string, args: string[]): Promise<string> {
+async function startServer(name: string, script: string, args: string[], underTest = false): Promise<string> {
   const child = spawnChild(name, process.execPath, [...TSX, join(ROOT, script), ...args], {
     cwd: ROOT,
+    underTest,
     env: process.env,
   });
   return waitForUrlLine(child);
@@ -98,6 +100,8 @@ async function startServer(name: string, script: string, args: string[]): Promis
 
 async function main(): Promise<number> {
   installCleanup();
+  pinSelf();
+  if (PIN) log('BENCH_PIN=1: servers under test on CPU 1, load generator and upstream on CPU 0');
   const workDir = await mkdtemp(join(tmpdir(), 'saferouter-bench-'));
   try {
     return await bench(workDir);
@@ -121,14 +125,12 @@ async function bench(workDir: string): Promise<number> {
       '--host',
       '127.0.0.1',
     ]);
-    targets.bare = await startServer('bare proxy', 'bench/src/bare-proxy.ts', [
-      '--upstream',
-      targets.upstream,
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-    ]);
+    targets.bare = await startServer(
+      'bare proxy',
+      'bench/src/bare-proxy.ts',
+      ['--upstream', targets.upstream, '--port', '0', '--host', '127.0.0.1'],
+      true,
+    );
     if (config.skipGateway) {
       log('BENCH_SKIP_GATEWAY=1: benching upstream and bare proxy only');
       authorization = `Bearer sk-sr-${randomBytes(32).toString('base64url')}`;
