@@ -9,12 +9,13 @@ import { batchedDestination } from './log-destination.js';
 
 const decoder = new TextDecoder();
 
-function recorder(behaviour: (call: number, data: Uint8Array) => number | Error = (_c, d) => d.length) {
+function recorder(behaviour: (call: number, data: Uint8Array) => number | Error = (_c, d) => d.length, flushMs = 0) {
   const calls: string[] = [];
   const written: string[] = [];
   const errors: Error[] = [];
   const out = batchedDestination({
     fd: 99,
+    flushMs,
     onError: (e) => errors.push(e),
     writeSync: (_fd, data) => {
       const result = behaviour(calls.length, data);
@@ -45,6 +46,23 @@ describe('batchedDestination', () => {
     await nextTurn();
     expect(calls).toHaveLength(2);
     expect(text()).toBe(`${Array.from({ length: 50 }, (_, i) => `line ${i}\n`).join('')}later\n`);
+  });
+
+  it('by default, holds lines for flushMs and writes them with one write; 64 KiB pending goes at the next turn', async () => {
+    const { out, calls, text } = recorder(undefined, 40);
+    ends.push(() => out.end());
+    out.write('a\n');
+    await nextTurn();
+    out.write('b\n');
+    await nextTurn();
+    expect(calls).toHaveLength(0);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(calls).toEqual(['a\nb\n']);
+    const big = `${'x'.repeat(64 * 1024)}\n`;
+    out.write(big);
+    await nextTurn();
+    expect(calls).toHaveLength(2);
+    expect(text()).toBe(`a\nb\n${big}`);
   });
 
   it('keeps the rest of a short write in front of later lines', async () => {
@@ -98,7 +116,7 @@ describe('batchedDestination', () => {
     const path = join(dir, 'out.log');
     const fd = openSync(path, 'w');
     try {
-      const out = batchedDestination({ fd });
+      const out = batchedDestination({ fd, flushMs: 0 });
       out.write('{"a":1}\n');
       out.write('{"é":"✓"}\n');
       await nextTurn();

@@ -317,5 +317,6 @@ describe('SAFEROUTER_LOG_LEVEL', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/SAFEROUTER_LOG_LEVEL/);
     expect(run.stderr).toMatch(/verbose/);
-  });
+    // Loading the server through tsx takes seconds on a busy machine: the spawn's own timeout rules.
+  }, 40_000);
 });
