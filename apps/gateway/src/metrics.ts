@@ -342,19 +342,20 @@ export function createMetrics(options: MetricsOptions): Metrics {
       return {
         balance: (keyId) => store.balance(keyId),
         credit: (input) => store.credit(input),
-        async placeHold(hold) {
-          const result = await store.placeHold(hold);
-          if (result.ok && !holds.has(hold.id)) {
-            holds.set(hold.id, { micros: hold.amountMicros, expiresAt: hold.expiresAt });
-            heldMicros += hold.amountMicros;
-          }
-          return result;
-        },
-        async settle(holdId, input) {
-          const result = await store.settle(holdId, input);
-          dropHold(holdId);
-          return result;
-        },
+        // `then`, not async wrappers: one promise per call on the request path instead of two.
+        placeHold: (hold) =>
+          store.placeHold(hold).then((result) => {
+            if (result.ok && !holds.has(hold.id)) {
+              holds.set(hold.id, { micros: hold.amountMicros, expiresAt: hold.expiresAt });
+              heldMicros += hold.amountMicros;
+            }
+            return result;
+          }),
+        settle: (holdId, input) =>
+          store.settle(holdId, input).then((result) => {
+            dropHold(holdId);
+            return result;
+          }),
         async release(holdId) {
           await store.release(holdId);
           dropHold(holdId);

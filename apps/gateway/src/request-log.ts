@@ -84,6 +84,8 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
   const attemptLine = lineWriter(logger, 'attempt');
   const lateEntriesMs = options.lateEntriesMs ?? 30_000;
   const open = new Map<string, OpenRequest>();
+  // Fixed at creation, as the level is (pino's level is not changed at run time here).
+  const debug = logger.isLevelEnabled('debug');
   // Above `warn` (error, fatal, silent) no request line is ever written: track nothing.
   if (!logger.isLevelEnabled('warn')) {
     return {
@@ -182,15 +184,16 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
           const req = open.get(entry.requestId);
           if (req === undefined) return;
           req.entries.push(entry);
-          attemptLine('debug', {
-            reqId: entry.requestId,
-            attempt: entry.attempt,
-            model: entry.model,
-            provider: entry.provider,
-            status: entry.status,
-            error: entry.error,
-            latencyMs: entry.latencyMs,
-          });
+          if (debug)
+            attemptLine('debug', {
+              reqId: entry.requestId,
+              attempt: entry.attempt,
+              model: entry.model,
+              provider: entry.provider,
+              status: entry.status,
+              error: entry.error,
+              latencyMs: entry.latencyMs,
+            });
           if (req.awaitingSettlement) {
             req.awaitingSettlement = false;
             if (req.timer !== undefined) clearTimeout(req.timer);
