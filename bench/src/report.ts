@@ -155,17 +155,19 @@ export function summarize(rows: Row[], loadConnections: number, runs: readonly R
   };
 }
 
-const TARGET_LABEL: Record<TargetName, string> = {
-  upstream: 'upstream (direct, reference)',
-  bare: 'bare proxy',
-  gateway: 'gateway',
-  'gateway-audit': 'gateway, audit rate 1.0',
-};
+/** What the second gateway is: `audit rate 1.0` by default; see run.ts for BENCH_SECOND. */
+export const DEFAULT_SECOND_LABEL = 'audit rate 1.0';
 
-export function formatTable(rows: Row[]): string {
+function targetLabel(target: TargetName, secondLabel: string): string {
+  if (target === 'upstream') return 'upstream (direct, reference)';
+  if (target === 'bare') return 'bare proxy';
+  return target === 'gateway' ? 'gateway' : `gateway, ${secondLabel}`;
+}
+
+export function formatTable(rows: Row[], secondLabel = DEFAULT_SECOND_LABEL): string {
   const header = ['target', 'mode', 'conns', 'runs', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors'];
   const body = rows.map((r) => [
-    TARGET_LABEL[r.target],
+    targetLabel(r.target, secondLabel),
     r.mode,
     String(r.connections),
     String(r.rounds),
@@ -188,7 +190,7 @@ const fmtAdded = (x: number | undefined): string =>
 const spread = (xs: number[], fmt: (x: number) => string): string =>
   xs.length === 0 ? '' : ` (per round: ${xs.map(fmt).join(', ')})`;
 
-export function formatSummary(s: Summary): string {
+export function formatSummary(s: Summary, secondLabel = DEFAULT_SECOND_LABEL): string {
   return [
     `ratio gateway/bare (non-stream): ${fmtRatio(s.ratioNonStream)}${spread(s.perRound.nonStream, (x) => x.toFixed(2))}`,
     `ratio gateway/bare (stream): ${fmtRatio(s.ratioStream)}${spread(s.perRound.stream, (x) => x.toFixed(2))}`,
@@ -196,8 +198,8 @@ export function formatSummary(s: Summary): string {
     ...(s.audit === undefined
       ? []
       : [
-          `ratio gateway/bare at audit rate 1.0 (non-stream): ${fmtRatio(s.audit.ratioNonStream)}${spread(s.audit.perRound.nonStream, (x) => x.toFixed(2))}`,
-          `ratio gateway/bare at audit rate 1.0 (stream): ${fmtRatio(s.audit.ratioStream)}${spread(s.audit.perRound.stream, (x) => x.toFixed(2))}`,
+          `ratio gateway/bare, ${secondLabel} (non-stream): ${fmtRatio(s.audit.ratioNonStream)}${spread(s.audit.perRound.nonStream, (x) => x.toFixed(2))}`,
+          `ratio gateway/bare, ${secondLabel} (stream): ${fmtRatio(s.audit.ratioStream)}${spread(s.audit.perRound.stream, (x) => x.toFixed(2))}`,
         ]),
   ].join('\n');
 }
@@ -219,15 +221,21 @@ export function formatSecond(runs: readonly RunRecord[], connections: number, se
       const q = second.find((r) => r.round === g.round);
       if (q !== undefined && q.measured.reqPerSec > 0) ratios.push(g.measured.reqPerSec / q.measured.reqPerSec);
     }
-    const cpu = (rs: RunRecord[]): number | undefined => {
-      const xs = rs.flatMap((r) => (r.cpuUsPerReq === undefined ? [] : [r.cpuUsPerReq]));
-      return xs.length === 0 ? undefined : median(xs);
-    };
-    const [c1, c2] = [cpu(of('gateway')), cpu(second)];
+    // CPU per request: each one's median, and the median of the per-round ratios (paired like
+    // req/s, so a slow stretch of the machine that raises both cancels out).
+    const cpuOf = (rs: RunRecord[]): number[] =>
+      rs.flatMap((r) => (r.cpuUsPerReq === undefined ? [] : [r.cpuUsPerReq]));
+    const cpuRatios: number[] = [];
+    for (const g of of('gateway')) {
+      const q = second.find((r) => r.round === g.round);
+      if (g.cpuUsPerReq !== undefined && q?.cpuUsPerReq !== undefined && q.cpuUsPerReq > 0)
+        cpuRatios.push(g.cpuUsPerReq / q.cpuUsPerReq);
+    }
+    const [c1, c2] = [cpuOf(of('gateway')), cpuOf(second)];
     const cpuText =
-      c1 === undefined || c2 === undefined
+      c1.length === 0 || c2.length === 0 || cpuRatios.length === 0
         ? ''
-        : `; CPU per request ${Math.round(c1)} vs ${Math.round(c2)} µs (${(c1 / c2).toFixed(3)})`;
+        : `; CPU per request ${Math.round(median(c1))} vs ${Math.round(median(c2))} µs, paired ratio ${median(cpuRatios).toFixed(3)}${spread(cpuRatios, (x) => x.toFixed(3))}`;
     lines.push(
       `ratio gateway / ${secondLabel} (${mode}): ${ratios.length === 0 ? 'n/a' : median(ratios).toFixed(3)}${spread(ratios, (x) => x.toFixed(3))}${cpuText}`,
     );

@@ -18,8 +18,8 @@
  * (bench upstream and bare proxy only), BENCH_GATEWAY_BUILD=0 (use the existing build),
  * BENCH_GATEWAY_ENTRY (server entry relative to the repo root, default apps/gateway/dist/server.mjs),
  * BENCH_AUDIT=0 (skip the second gateway, the one at SAFEROUTER_AUDIT_RATE=1; BENCH_SECOND=quiet
- * makes it the same gateway with logs and metrics off instead: the rows labelled "audit rate 1.0"
- * are then that one, and gateway / it is the cost of logs and metrics), BENCH_EHBP=0 (skip
+ * makes it the same gateway with logs and metrics off instead, labelled so in the report, and
+ * gateway / it is the cost of logs and metrics), BENCH_EHBP=0 (skip
  * the EHBP rows: the gateway with sealed bodies against plaintext, same load generator; see
  * ehbp-load.ts), BENCH_SECOND_ENTRY (the second gateway runs this server entry instead; with
  * BENCH_SECOND=same it also runs with the first one's settings: two builds A/B in one run),
@@ -39,6 +39,7 @@ import { preflight } from './preflight.js';
 import { benchEhbp, formatEhbp } from './ehbp-load.js';
 import {
   formatSecond,
+  DEFAULT_SECOND_LABEL,
   formatSummary,
   formatTable,
   problemsOf,
@@ -251,17 +252,18 @@ async function bench(workDir: string): Promise<number> {
 
   const rows = rowsOf(runs);
   const summary = summarize(rows, config.connections, runs);
-  const second = formatSecond(
-    runs,
-    config.connections,
-    config.sameSecond ? 'second build' : config.quietSecond ? 'logs and metrics off' : 'audit rate 1.0',
-  );
+  const secondLabel = config.sameSecond
+    ? 'second build'
+    : config.quietSecond
+      ? 'logs and metrics off'
+      : DEFAULT_SECOND_LABEL;
+  const second = formatSecond(runs, config.connections, secondLabel);
   const problems = [
     ...runs.flatMap(problemsOf),
     ...ehbp.filter((r) => r.failures > 0).map((r) => `EHBP ${r.mode}: ${r.failures} failed requests`),
   ];
   process.stdout.write(
-    `\n${formatTable(rows)}\n\n${formatSummary(summary)}\n${second === '' ? '' : `${second}\n`}${ehbp.length === 0 ? '' : `${formatEhbp(ehbp)}\n`}`,
+    `\n${formatTable(rows, secondLabel)}\n\n${formatSummary(summary, secondLabel)}\n${second === '' ? '' : `${second}\n`}${ehbp.length === 0 ? '' : `${formatEhbp(ehbp)}\n`}`,
   );
 
   const resultsDir = join(ROOT, 'bench', 'results');

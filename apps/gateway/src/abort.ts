@@ -13,7 +13,7 @@ export function clientAbortSignal(c: Context<AppEnv>): AbortSignalLike {
   const outgoing = c.env?.outgoing;
   if (!outgoing) return c.req.raw.signal;
   const cancel = new Cancellation();
-  outgoing.once('close', () => {
+  outgoing.on('close', () => {
     if (!outgoing.writableFinished) cancel.abort(new Error('client closed the connection'));
   });
   return cancel;

@@ -305,14 +305,27 @@ describe('activity entries → metrics', () => {
     expect(valueOf(await scrape(metrics), 'saferouter_spend_usd_total', { model: 'm-primary' })).toBe(0.001);
   });
 
-  it('passes entries on even when counting one fails', () => {
+  it('passes odd entries on and counts none of their odd numbers', async () => {
     const metrics = createMetrics({ catalog, processMetrics: false });
     const pushed: ActivityEntry[] = [];
     const sink = metrics.wrapActivity({ push: (e) => pushed.push(e) });
-    // Not an entry metering would write: counting it throws inside prom-client (a NaN observation).
-    const odd = entry({ ttfbMs: Number.NaN as unknown as number, promptTokens: Number.POSITIVE_INFINITY });
+    // Not an entry metering would write: a NaN time, an infinite and a negative count.
+    const odd = entry({
+      ttfbMs: Number.NaN as unknown as number,
+      promptTokens: Number.POSITIVE_INFINITY,
+      completionTokens: -5,
+      costMicros: Number.NaN,
+    });
     expect(() => sink.push(odd)).not.toThrow();
     expect(pushed).toEqual([odd]);
+    const text = await scrape(metrics);
+    expect(valueOf(text, 'saferouter_requests_total', { model: 'm-primary', provider: 'up', status: '200' })).toBe(1);
+    expect(valueOf(text, 'saferouter_time_to_first_byte_seconds_count', { model: 'm-primary', provider: 'up' })).toBe(
+      0,
+    );
+    expect(valueOf(text, 'saferouter_tokens_total', { model: 'm-primary', direction: 'prompt' })).toBe(0);
+    expect(valueOf(text, 'saferouter_tokens_total', { model: 'm-primary', direction: 'completion' })).toBe(0);
+    expect(valueOf(text, 'saferouter_spend_micros_total', { model: 'm-primary' })).toBe(0);
   });
 });
 

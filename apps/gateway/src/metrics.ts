@@ -21,7 +21,6 @@ import {
   collectDefaultMetrics,
   Counter,
   Gauge,
-  Histogram,
   Registry,
   type MetricObjectWithValues,
   type MetricValue,
@@ -29,6 +28,7 @@ import {
 import type { Catalog } from '@saferouter/router';
 import type { ActivitySink } from '@saferouter/metering';
 import type { ActivityEntry, BillingStore } from '@saferouter/store';
+import { BucketHistogram, type HistogramSeries } from './histogram.js';
 
 /** The label value for anything outside a bounded set. */
 export const OTHER = 'other';
@@ -122,6 +122,11 @@ export function statusLabel(status: number): string {
   return OTHER;
 }
 
+/** A count to add: a positive finite number, else 0 (a counter only goes up, by real amounts). */
+function amount(n: number | null | undefined): number {
+  return n !== null && n !== undefined && n > 0 && n < Number.POSITIVE_INFINITY ? n : 0;
+}
+
 /** The code of an activity entry's `error` (`'code: message'`), or undefined when it has none. */
 function rawCode(error: string | null): string | undefined {
   if (error === null) return undefined;
@@ -159,29 +164,25 @@ export function upstreamErrorCode(error: string | null): string | undefined {
  * const text = await metrics.scrape(); // Prometheus text format
  */
 /**
- * Counts kept on the request path as plain numbers, per label set, and added to their prom-client
- * counter when it is collected (each scrape): a prom-client `inc` validates and hashes its labels
- * on every call, which under load cost more than the rest of the metrics together (CPU profiles,
- * `pnpm bench` with BENCH_SECOND=quiet). `key` identifies the label set; `labels` is only called
- * the first time a key is seen.
+ * What is counted on the request path per model label, as plain numbers, and added to the
+ * prom-client counters when they are collected (each scrape): a prom-client `inc` validates and
+ * hashes its labels on every call, which under load cost more than the rest of the metrics
+ * together (CPU profiles, `pnpm bench` with BENCH_SECOND=quiet). Label sets are found through
+ * nested maps keyed by label values the catalog bounds, so counting builds no key strings.
  */
-class Tally<L extends string> {
-  private readonly series = new Map<string, { labels: Record<L, string>; pending: number }>();
+interface ModelCounts {
+  /** Tokens not yet collected, per `TOKEN_DIRECTIONS` index. */
+  tokens: number[];
+  /** Everything charged, in micro-dollars (the spend counters are set from it at each scrape). */
+  spentMicros: number;
+  providers: Map<string, PairCounts>;
+}
 
-  add(key: string, labels: () => Record<L, string>, n = 1): void {
-    const entry = this.series.get(key);
-    if (entry === undefined) this.series.set(key, { labels: labels(), pending: n });
-    else entry.pending += n;
-  }
-
-  /** Moves what was counted since the last collection into `counter`. */
-  flushInto(counter: Counter<L>): void {
-    for (const entry of this.series.values()) {
-      if (entry.pending === 0) continue;
-      counter.inc(entry.labels, entry.pending);
-      entry.pending = 0;
-    }
-  }
+interface PairCounts {
+  model: ModelCounts;
+  /** Requests not yet collected, by status code as the entry has it (labelled at collection). */
+  statuses: Map<number, number>;
+  ttfb: HistogramSeries;
 }
 
 export function createMetrics(options: MetricsOptions): Metrics {
@@ -199,41 +200,52 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const modelLabel = (id: string): string => (models.has(id) ? id : OTHER);
   const providerLabel = (id: string): string => (providers.has(id) ? id : OTHER);
 
-  const requestTally = new Tally<'model' | 'provider' | 'status'>();
+  // Per model label, then per provider label: every count the request path makes.
+  const counted = new Map<string, ModelCounts>();
   new Counter({
     name: 'saferouter_requests_total',
     help: 'Upstream attempts by model, provider and status, plus requests refused before any attempt (402, 429, no endpoint). A request that fell back counts once per attempt.',
     labelNames: ['model', 'provider', 'status'] as const,
     registers,
     collect() {
-      requestTally.flushInto(this);
+      for (const [model, counts] of counted)
+        for (const [provider, pair] of counts.providers)
+          for (const [status, n] of pair.statuses) {
+            if (n === 0) continue;
+            this.inc({ model, provider, status: statusLabel(status) }, n);
+            pair.statuses.set(status, 0);
+          }
     },
   });
-  const duration = new Histogram({
+  const duration = new BucketHistogram({
     name: 'saferouter_request_duration_seconds',
     help: 'Chat completion and responses requests, from arrival to the end of the response (the last byte of a stream).',
     buckets: DURATION_BUCKETS,
     registers,
-  });
-  const ttfb = new Histogram({
+  }).series({});
+  const ttfb = new BucketHistogram({
     name: 'saferouter_time_to_first_byte_seconds',
     help: "Upstream time to first byte of each attempt that answered (a stream's first chunk, a reply's headers), by model and provider.",
     labelNames: ['model', 'provider'] as const,
     buckets: TTFB_BUCKETS,
     registers,
   });
-  const tokenTally = new Tally<'model' | 'direction'>();
   new Counter({
     name: 'saferouter_tokens_total',
     help: 'Tokens of answered requests by the model that answered; direction prompt, completion, cached (part of prompt), reasoning (part of completion). Estimated counts included.',
     labelNames: ['model', 'direction'] as const,
     registers,
     collect() {
-      tokenTally.flushInto(this);
+      for (const [model, counts] of counted)
+        for (let i = 0; i < TOKEN_DIRECTIONS.length; i++) {
+          const n = counts.tokens[i] as number;
+          if (n === 0) continue;
+          this.inc({ model, direction: TOKEN_DIRECTIONS[i] as string }, n);
+          counts.tokens[i] = 0;
+        }
     },
   });
   // Money is integer micro-dollars end to end; dollars are derived from the exact sum at scrape.
-  const spentMicros = new Map<string, number>();
   new Counter({
     name: 'saferouter_spend_micros_total',
     help: 'Charged to keys, in integer micro-dollars (1 USD = 1000000), by the model that answered.',
@@ -241,7 +253,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     registers,
     collect() {
       this.reset();
-      for (const [model, micros] of spentMicros) this.inc({ model }, micros);
+      for (const [model, counts] of counted) if (counts.spentMicros > 0) this.inc({ model }, counts.spentMicros);
     },
   });
   new Counter({
@@ -251,7 +263,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
     registers,
     collect() {
       this.reset();
-      for (const [model, micros] of spentMicros) this.inc({ model }, micros / 1_000_000);
+      for (const [model, counts] of counted)
+        if (counts.spentMicros > 0) this.inc({ model }, counts.spentMicros / 1_000_000);
     },
   });
   const upstreamErrors = new Counter({
@@ -297,19 +310,33 @@ export function createMetrics(options: MetricsOptions): Metrics {
   /** The first attempt of the request whose entries are being written (they come in order, at once). */
   let first: { requestId: string; model: string } | undefined;
 
+  /** The counts of a model and provider label pair, made on first use. */
+  function countsOf(model: string, provider: string): PairCounts {
+    let counts = counted.get(model);
+    if (counts === undefined) {
+      counts = { tokens: TOKEN_DIRECTIONS.map(() => 0), spentMicros: 0, providers: new Map() };
+      counted.set(model, counts);
+    }
+    let pair = counts.providers.get(provider);
+    if (pair === undefined) {
+      pair = { model: counts, statuses: new Map(), ttfb: ttfb.series({ model, provider }) };
+      counts.providers.set(provider, pair);
+    }
+    return pair;
+  }
+
   function count(entry: ActivityEntry): void {
     const model = modelLabel(entry.model);
     const provider = providerLabel(entry.provider);
-    const status = statusLabel(entry.status);
-    requestTally.add(`${model}\0${provider}\0${status}`, () => ({ model, provider, status }));
-    if (entry.ttfbMs !== null) ttfb.observe({ model, provider }, entry.ttfbMs / 1000);
-    const counts = [entry.promptTokens, entry.completionTokens, entry.cachedTokens ?? 0, entry.reasoningTokens ?? 0];
-    for (let i = 0; i < TOKEN_DIRECTIONS.length; i++) {
-      const n = counts[i] ?? 0;
-      const direction = TOKEN_DIRECTIONS[i] as (typeof TOKEN_DIRECTIONS)[number];
-      if (n > 0) tokenTally.add(`${model}\0${direction}`, () => ({ model, direction }), n);
-    }
-    if (entry.costMicros > 0) spentMicros.set(model, (spentMicros.get(model) ?? 0) + entry.costMicros);
+    const pair = countsOf(model, provider);
+    pair.statuses.set(entry.status, (pair.statuses.get(entry.status) ?? 0) + 1);
+    if (entry.ttfbMs !== null) pair.ttfb.observe(entry.ttfbMs / 1000);
+    const tokens = pair.model.tokens as [number, number, number, number];
+    tokens[0] += amount(entry.promptTokens);
+    tokens[1] += amount(entry.completionTokens);
+    tokens[2] += amount(entry.cachedTokens);
+    tokens[3] += amount(entry.reasoningTokens);
+    pair.model.spentMicros += amount(entry.costMicros);
     if (entry.attempt >= 1) {
       const code = upstreamErrorCode(entry.error);
       if (code !== undefined) upstreamErrors.inc({ provider, code });

@@ -109,7 +109,7 @@ async function pump(
   const onClose = (): void => {
     if (!out.writableFinished) result.cancel(new Error('client closed the connection'));
   };
-  out.once('close', onClose);
+  out.on('close', onClose);
   try {
     for (let chunk = await result.read(); chunk !== undefined; chunk = await result.read()) {
       if (out.destroyed) continue; // the relay was cancelled; drain it to its end

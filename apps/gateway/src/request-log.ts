@@ -104,18 +104,7 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
     if (req.timer !== undefined) clearTimeout(req.timer);
     const level = req.status >= 500 ? 'warn' : 'info';
     if (!logger.isLevelEnabled(level)) return;
-    const line: LineFields = {
-      reqId: req.id,
-      method: req.method,
-      path: req.path,
-      keyId: req.keyId,
-      status: req.status,
-      latencyMs: Math.round((performance.now() - req.started) * 10) / 10,
-    };
-    if (req.aborted) line.aborted = true;
-    if (req.entries.length > 0) summarize(req.entries, line);
-    else if (req.awaitingSettlement) line.settled = false;
-    requestLine(level, line);
+    requestLine(level, lineOf(req));
   }
 
   /** Writes the line if the request is over; `soon`: after the current burst of entries. */
@@ -153,9 +142,9 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
     };
     open.set(id, req);
     const outgoing = c.env?.outgoing as ServerResponse | undefined;
-    const node = outgoing !== undefined && typeof outgoing.once === 'function';
+    const node = outgoing !== undefined && typeof outgoing.on === 'function';
     if (node) {
-      outgoing.once('close', () => {
+      outgoing.on('close', () => {
         req.ended = true;
         req.status = outgoing.statusCode;
         req.aborted = !outgoing.writableFinished;
@@ -219,11 +208,15 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
   };
 }
 
-/** Adds the chat fields of a request's line, from its activity entries (attempts in order). */
-function summarize(entries: readonly ActivityEntry[], line: LineFields): void {
+/**
+ * A request's line: every field in one object literal, those a request lacks `undefined` (which
+ * `JSON.stringify` leaves out), so each line has one object shape rather than one grown a field at
+ * a time. The chat fields come from its activity entries (attempts in order).
+ */
+function lineOf(req: OpenRequest): LineFields {
+  const entries = req.entries;
   // The attempt that answered, else the last one tried (or the refusal).
   const answer = entries.find((e) => e.status === 200) ?? entries.at(-1);
-  if (answer === undefined) return;
   let cost = 0;
   let prompt = 0;
   let completion = 0;
@@ -234,15 +227,26 @@ function summarize(entries: readonly ActivityEntry[], line: LineFields): void {
     completion += e.completionTokens;
     if (e.attempt > 0) attempts++;
   }
-  line.model = answer.model;
-  line.requested = answer.originalModel;
-  line.provider = answer.provider;
-  line.attempts = attempts;
-  line.ttfbMs = answer.ttfbMs;
-  line.costUsd = formatUsd(cost);
-  line.promptTokens = prompt;
-  line.completionTokens = completion;
-  line.stream = answer.stream;
-  if (answer.estimated) line.estimated = true;
-  if (answer.error !== null) line.error = answer.error.slice(0, 200);
+  const chat = answer !== undefined;
+  return {
+    reqId: req.id,
+    method: req.method,
+    path: req.path,
+    keyId: req.keyId,
+    status: req.status,
+    latencyMs: Math.round((performance.now() - req.started) * 10) / 10,
+    aborted: req.aborted ? true : undefined,
+    settled: !chat && req.awaitingSettlement ? false : undefined,
+    model: answer?.model,
+    requested: answer?.originalModel,
+    provider: answer?.provider,
+    attempts: chat ? attempts : undefined,
+    ttfbMs: answer?.ttfbMs,
+    costUsd: chat ? formatUsd(cost) : undefined,
+    promptTokens: chat ? prompt : undefined,
+    completionTokens: chat ? completion : undefined,
+    stream: answer?.stream,
+    estimated: answer?.estimated === true ? true : undefined,
+    error: answer?.error?.slice(0, 200),
+  };
 }

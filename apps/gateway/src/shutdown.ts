@@ -72,9 +72,9 @@ export function createLifecycle(): Lifecycle {
         };
       });
       const outgoing = c.env?.outgoing;
-      if (outgoing !== undefined && typeof outgoing.once === 'function') {
+      if (outgoing !== undefined && typeof outgoing.on === 'function') {
         ends++;
-        outgoing.once('close', end);
+        outgoing.on('close', end);
         // Node then answers `Connection: close` and ends the socket after this response.
         if (draining) outgoing.shouldKeepAlive = false;
       }

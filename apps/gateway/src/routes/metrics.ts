@@ -46,7 +46,7 @@ export function countInflight(metrics: Pick<Metrics, 'requestStarted'>): Middlew
     if (c.req.method === 'OPTIONS') return next();
     const end = metrics.requestStarted();
     const out = c.env?.outgoing;
-    if (out === undefined || typeof out.once !== 'function' || out.closed) {
+    if (out === undefined || typeof out.on !== 'function' || out.closed) {
       try {
         await next();
       } finally {
@@ -56,7 +56,7 @@ export function countInflight(metrics: Pick<Metrics, 'requestStarted'>): Middlew
     }
     // Once the response is written (or the client is gone) `close` comes, whatever the handler did.
     // Returned, not awaited: no async frame of its own on every chat request.
-    out.once('close', end);
+    out.on('close', end);
     return next();
   };
 }
