@@ -8,9 +8,12 @@
  * - a request made while the page is open appears without a reload; Pause stops polling until
  *   Resume;
  * - a key without activity gets the empty state; a 360 px phone does not scroll sideways;
+ * - an attempt served with the caller's own provider key (BYOK, sealed and uploaded through
+ *   @saferouter/verify) carries the 'your key' chip, and one served with the gateway's does not;
  * - no console errors, and no failed HTTP requests.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sealProviderKey, uploadProviderKey } from '@saferouter/verify';
 import {
   createKey,
   openPage,
@@ -196,6 +199,42 @@ describe.skipIf(SKIP_BROWSER)('the Activity page in Chromium', { timeout: 90_000
     await o.page.getByTestId('nav-activity').click();
     await o.page.getByText('No activity yet').waitFor();
     expect(await o.page.getByRole('link', { name: 'Try the chat' }).getAttribute('href')).toBe('/chat');
+  });
+
+  it("marks the attempts served with the caller's own provider key, and only those", async () => {
+    const own = await createKey(env, 'byok', '1');
+    const providerKey = 'sk-caller-own-provider-key-0123456789';
+    // Sealed to the gateway's attested sealing key (the mock backend here) and uploaded.
+    const sealed = await sealProviderKey(env.gw.url, {
+      provider: 'up',
+      apiKey: providerKey,
+      saferouterKey: own,
+      allowMock: true,
+    });
+    await uploadProviderKey(env.gw.url, sealed, { saferouterKey: own });
+    const ask = async (model: string): Promise<void> => {
+      const res = await fetch(`${env.gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${own}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Hello' }] }),
+      });
+      expect(res.status).toBe(200);
+      await res.text();
+    };
+    await ask('m-backup'); // provider `up`: served with the caller's key
+    await ask('saferouter/demo'); // the demo provider: the gateway's own
+    const served = env.upstream.requests.filter((r) => r.model === 'm-backup').at(-1);
+    expect(served?.headers['authorization']).toBe(`Bearer ${providerKey}`);
+
+    const o = await openPage(env);
+    await signIn(o.page, own);
+    await o.page.getByTestId('nav-activity').click();
+    const row = (model: string) => o.page.locator(`[data-testid="activity-row"][data-model="${model}"]`);
+    await expect.poll(() => o.page.getByTestId('activity-row').count(), { timeout: POLL_MS * 2 }).toBe(2);
+    const chip = row('m-backup').getByText('your key', { exact: true });
+    expect(await chip.count()).toBe(1);
+    expect(await chip.getAttribute('title')).toBe('Served with your own provider key (BYOK)');
+    expect(await row('saferouter/demo').getByText('your key', { exact: true }).count()).toBe(0);
   });
 
   it('fits a 360 px phone without horizontal scrolling', async () => {
