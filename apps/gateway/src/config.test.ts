@@ -109,3 +109,38 @@ describe('SAFEROUTER_BYOK_FEE_PERCENT', () => {
     }
   });
 });
+
+describe('SAFEROUTER_USER_SECRET', () => {
+  it('is absent by default, and reads 32 bytes of base64 (whitespace around ignored)', () => {
+    expect(loadGatewayConfig(base).userSecret).toBeUndefined();
+    expect(loadGatewayConfig({ ...base, SAFEROUTER_USER_SECRET: '' }).userSecret).toBeUndefined();
+    const bytes = Uint8Array.from({ length: 32 }, (_, i) => i * 7);
+    const raw = Buffer.from(bytes).toString('base64');
+    expect(loadGatewayConfig({ ...base, SAFEROUTER_USER_SECRET: raw }).userSecret).toEqual(bytes);
+    expect(loadGatewayConfig({ ...base, SAFEROUTER_USER_SECRET: ` ${raw}\n` }).userSecret).toEqual(bytes);
+  });
+
+  it('stops the start on anything else, naming the variable and never echoing the value', () => {
+    const b64 = (n: number): string => Buffer.alloc(n, 0xab).toString('base64');
+    for (const raw of [
+      b64(31),
+      b64(33),
+      b64(32).replace(/=$/, ''), // unpadded
+      Buffer.alloc(32, 0xab).toString('base64url'), // base64url alphabet
+      Buffer.alloc(32, 0xab).toString('hex'),
+      `${b64(32).slice(0, 42)}B=`, // non-zero trailing bits: not the canonical encoding of 32 bytes
+      'not-a-secret-at-all-but-long-enough-to-look-like-one',
+    ]) {
+      const fails = (): unknown => loadGatewayConfig({ ...base, SAFEROUTER_USER_SECRET: raw });
+      expect(fails, raw).toThrow(ConfigError);
+      expect(fails, raw).toThrow(/SAFEROUTER_USER_SECRET/);
+      let message = '';
+      try {
+        fails();
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message, raw).not.toContain(raw);
+    }
+  });
+});

@@ -10,6 +10,7 @@ import { parseCorsOrigins, type CorsOrigins } from './cors-origins.js';
 import { ConfigError, defaultCatalogConfig, parseCatalogConfig, type CatalogConfig } from '@saferouter/router';
 import type { DestinationStream } from 'pino';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from './log-level.js';
+import { decodeUserSecret } from './user-secret.js';
 
 export interface GatewayConfig {
   port: number;
@@ -71,6 +72,11 @@ export interface GatewayConfig {
    * required with DATABASE_URL, where replicas share one log.
    */
   logKey: string | undefined;
+  /**
+   * The secret `user` pseudonyms are keyed with (SAFEROUTER_USER_SECRET, 32 bytes in base64);
+   * absent: generated on the first start and kept in the database (see user-secret.ts).
+   */
+  userSecret?: Uint8Array | undefined;
   /** Share of requests committed to the audit log (SAFEROUTER_AUDIT_RATE), 0 to 1; default 0.05. */
   auditRate: number;
   /** How long receipts are kept for lookup (SAFEROUTER_RECEIPT_RETENTION_DAYS); default 30. */
@@ -230,6 +236,19 @@ export function byokFeeFrom(env: Record<string, string | undefined>): number {
   return bp;
 }
 
+function userSecretFrom(env: Record<string, string | undefined>): Uint8Array | undefined {
+  const raw = env.SAFEROUTER_USER_SECRET;
+  if (raw === undefined || raw === '') return undefined;
+  const secret = decodeUserSecret(raw);
+  // The value is a secret: the message describes it, never repeats it.
+  if (secret === undefined)
+    throw new ConfigError(
+      'SAFEROUTER_USER_SECRET',
+      `expected 32 bytes in base64 (44 characters, e.g. from \`openssl rand -base64 32\`), got ${raw.trim().length} characters that are not that`,
+    );
+  return secret;
+}
+
 /** Loads the catalog the way the gateway does: `SAFEROUTER_CONFIG` or the default catalog. */
 export function loadCatalogConfig(path: string | undefined): CatalogConfig {
   if (path === undefined || path === '') return defaultCatalogConfig;
@@ -289,6 +308,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
     measuredBinary: env.SAFEROUTER_MEASURED_BINARY ? resolve(env.SAFEROUTER_MEASURED_BINARY) : undefined,
     audience: env.SAFEROUTER_AUDIENCE || undefined,
     logKey: env.SAFEROUTER_LOG_KEY || undefined,
+    userSecret: userSecretFrom(env),
     auditRate: rateFrom(env, 'SAFEROUTER_AUDIT_RATE', 0.05),
     receiptRetentionDays: positiveIntFrom(env, 'SAFEROUTER_RECEIPT_RETENTION_DAYS', 30),
     verifierDir: env.SAFEROUTER_VERIFIER_DIR ? resolve(env.SAFEROUTER_VERIFIER_DIR) : undefined,

@@ -211,6 +211,18 @@ describe('configuredSecrets', () => {
     );
     expect(secrets).not.toContain('https://saferouter.example');
   });
+
+  it('collects the user pseudonym secret, as given and as base64', () => {
+    const userSecret = new Uint8Array(32).fill(7);
+    const encoded = Buffer.from(userSecret).toString('base64');
+    const secrets = configuredSecrets(
+      { userSecret, catalog: parseCatalogConfig({ providers: [], models: [] }) },
+      { SAFEROUTER_USER_SECRET: ` ${encoded}\n` },
+    );
+    expect(secrets.filter((s) => s === encoded)).toHaveLength(2);
+    const scrub = createScrubber(secrets);
+    expect(scrub(`{"msg":"env ${encoded}"}`)).toBe(`{"msg":"env ${REDACTED}"}`);
+  });
 });
 
 describe('SAFEROUTER_LOG_LEVEL', () => {

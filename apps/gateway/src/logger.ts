@@ -221,6 +221,7 @@ export function wantsPretty(stdout: { isTTY?: boolean | undefined }, env: Record
 export interface SecretSources {
   adminKey?: string | undefined;
   logKey?: string | undefined;
+  userSecret?: Uint8Array | undefined;
   databaseUrl?: string | undefined;
   redisUrl?: string | undefined;
   catalog: { providers: readonly { apiKeyEnv: string | undefined; headers: Record<string, string> }[] };
@@ -231,13 +232,14 @@ const SECRET_HEADER = /auth|key|token|secret|cookie|signature/i;
 
 /**
  * Every secret this deployment was configured with, for the scrubber: the admin key, the log
- * key, each provider's API key (read from the variable its `apiKeyEnv` names), credential-like
+ * key, the user pseudonym secret (as given and as base64), each provider's API key (read from the variable its `apiKeyEnv` names), credential-like
  * provider header values, and the passwords in the database and Redis URLs.
  *
  * @example createLogger({ level: config.logLevel, secrets: configuredSecrets(config, process.env) });
  */
 export function configuredSecrets(config: SecretSources, env: Record<string, string | undefined>): string[] {
-  const secrets = [config.adminKey, config.logKey];
+  const secrets = [config.adminKey, config.logKey, env.SAFEROUTER_USER_SECRET?.trim()];
+  if (config.userSecret !== undefined) secrets.push(Buffer.from(config.userSecret).toString('base64'));
   for (const provider of config.catalog.providers) {
     if (provider.apiKeyEnv !== undefined) secrets.push(env[provider.apiKeyEnv]);
     for (const [name, value] of Object.entries(provider.headers)) if (SECRET_HEADER.test(name)) secrets.push(value);

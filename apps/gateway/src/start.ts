@@ -174,7 +174,7 @@ export async function startGateway(
     limiter = createRedisLimiter({ url: config.redisUrl, onError: redisErrorLogger(logger, 'limiter') });
   }
   const admin = await resolveAdminKey(store, config.adminKey);
-  const userSecret = await resolveUserSecret(store);
+  const userSecret = await resolveUserSecret(store, config.userSecret);
   const logSignerKey = await resolveLogSignerKey(store, config.logKey, config.audience);
   // One start, one startup entry: a worker opens the one its primary appended.
   const startupLog =

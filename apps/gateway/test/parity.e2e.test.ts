@@ -284,6 +284,32 @@ describe('pass-through, tested', () => {
   });
 });
 
+describe('SAFEROUTER_USER_SECRET: the pseudonym secret from the environment', () => {
+  const secret = Buffer.alloc(32, 0x5a);
+  let own: TestGateway;
+
+  beforeAll(async () => {
+    own = await startTestGateway(upstream.url, {
+      catalog: parseCatalogConfig(catalog(upstream.url)),
+      userSecret: new Uint8Array(secret),
+    });
+  });
+  afterAll(async () => {
+    await own?.close();
+  });
+
+  it('keys the pseudonym with it, and keeps no secret of its own in the database', async () => {
+    upstream.setBehavior('plain', { content: 'ok' });
+    const k = await createKey(own.url, ADMIN_KEY, 'env-secret', '1');
+    const c = new OpenAI({ apiKey: k.key, baseURL: `${own.url}/v1`, maxRetries: 0 });
+    await c.chat.completions.create({ model: 'plain', user: 'bob', messages: [{ role: 'user', content: 'x' }] });
+    expect(upstream.requests.at(-1)?.body['user']).toBe(
+      createHmac('sha256', secret).update(k.id).update('\0').update('bob').digest('hex'),
+    );
+    expect(await own.store.meta.get('user_hmac_secret')).toBeUndefined();
+  });
+});
+
 describe('provider preferences: which endpoint answered', () => {
   const ask = async (provider: Record<string, unknown> | undefined, extra: Record<string, unknown> = {}) => {
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
