@@ -216,21 +216,19 @@ export function formatSecond(runs: readonly RunRecord[], connections: number, se
       runs.filter((r) => r.target === t && r.mode === mode && r.connections === connections);
     const second = of('gateway-audit');
     if (second.length === 0) continue;
+    // Each round of the first against the same round of the second: req/s and CPU per request
+    // (paired, so a slow stretch of the machine that raises both cancels out).
     const ratios: number[] = [];
-    for (const g of of('gateway')) {
-      const q = second.find((r) => r.round === g.round);
-      if (q !== undefined && q.measured.reqPerSec > 0) ratios.push(g.measured.reqPerSec / q.measured.reqPerSec);
-    }
-    // CPU per request: each one's median, and the median of the per-round ratios (paired like
-    // req/s, so a slow stretch of the machine that raises both cancels out).
-    const cpuOf = (rs: RunRecord[]): number[] =>
-      rs.flatMap((r) => (r.cpuUsPerReq === undefined ? [] : [r.cpuUsPerReq]));
     const cpuRatios: number[] = [];
     for (const g of of('gateway')) {
       const q = second.find((r) => r.round === g.round);
-      if (g.cpuUsPerReq !== undefined && q?.cpuUsPerReq !== undefined && q.cpuUsPerReq > 0)
+      if (q === undefined) continue;
+      if (q.measured.reqPerSec > 0) ratios.push(g.measured.reqPerSec / q.measured.reqPerSec);
+      if (g.cpuUsPerReq !== undefined && q.cpuUsPerReq !== undefined && q.cpuUsPerReq > 0)
         cpuRatios.push(g.cpuUsPerReq / q.cpuUsPerReq);
     }
+    const cpuOf = (rs: RunRecord[]): number[] =>
+      rs.flatMap((r) => (r.cpuUsPerReq === undefined ? [] : [r.cpuUsPerReq]));
     const [c1, c2] = [cpuOf(of('gateway')), cpuOf(second)];
     const cpuText =
       c1.length === 0 || c2.length === 0 || cpuRatios.length === 0

@@ -7,22 +7,11 @@ const HELP = 'test histogram';
 
 /** The same observations into prom-client's Histogram and into ours, each in a registry of its own. */
 function both(observations: readonly [string, number][]): { theirs: Registry; ours: Registry } {
+  const options = { name: 'h_seconds', help: HELP, labelNames: ['model'] as const, buckets: BUCKETS };
   const theirs = new Registry();
-  const reference = new Histogram({
-    name: 'h_seconds',
-    help: HELP,
-    labelNames: ['model'] as const,
-    buckets: BUCKETS,
-    registers: [theirs],
-  });
+  const reference = new Histogram({ ...options, registers: [theirs] });
   const ours = new Registry();
-  const histogram = new BucketHistogram({
-    name: 'h_seconds',
-    help: HELP,
-    labelNames: ['model'] as const,
-    buckets: BUCKETS,
-    registers: [ours],
-  });
+  const histogram = new BucketHistogram({ ...options, registers: [ours] });
   for (const [model, value] of observations) {
     reference.observe({ model }, value);
     histogram.series({ model }).observe(value);

@@ -232,8 +232,9 @@ const SECRET_HEADER = /auth|key|token|secret|cookie|signature/i;
 
 /**
  * Every secret this deployment was configured with, for the scrubber: the admin key, the log
- * key, the user pseudonym secret (as given and as base64), each provider's API key (read from the variable its `apiKeyEnv` names), credential-like
- * provider header values, and the passwords in the database and Redis URLs.
+ * key, the user pseudonym secret (as given and as base64), each provider's API key (read from
+ * the variable its `apiKeyEnv` names), credential-like provider header values, and the passwords
+ * in the database and Redis URLs.
  *
  * @example createLogger({ level: config.logLevel, secrets: configuredSecrets(config, process.env) });
  */

@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AggregatorRegistry } from 'prom-client';
 import { createCatalog, parseCatalogConfig } from '@saferouter/router';
 import type { ActivityEntry, BillingStore, NewHold } from '@saferouter/store';
-import { createMetrics, statusLabel, upstreamErrorCode, type Metrics } from './metrics.js';
+import { statusLabel, upstreamErrorCode } from './metric-labels.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { parseExposition, samplesOf, valueOf, type Exposition } from '../test/prom-text.js';
 
 const model = (id: string, provider: string, fallbacks: string[] = []) => ({

@@ -15,7 +15,7 @@
  *
  * Label values are bounded: a model or provider id is used only if the catalog lists it (else
  * `other`; a client-chosen prefix-routed id never becomes a series), a status is an exact code from
- * a fixed set or its class, and an error code is one of a fixed set or `other`.
+ * a fixed set or its class, and an error code is one of a fixed set or `other` (./metric-labels.ts).
  */
 import {
   collectDefaultMetrics,
@@ -29,38 +29,7 @@ import type { Catalog } from '@saferouter/router';
 import type { ActivitySink } from '@saferouter/metering';
 import type { ActivityEntry, BillingStore } from '@saferouter/store';
 import { BucketHistogram, type HistogramSeries } from './histogram.js';
-
-/** The label value for anything outside a bounded set. */
-export const OTHER = 'other';
-
-/** Statuses kept exactly; any other is reported by its class (`2xx` … `5xx`) or `other`. */
-const EXACT_STATUSES: ReadonlySet<number> = new Set([
-  200, 400, 401, 402, 403, 404, 408, 409, 413, 422, 429, 499, 500, 502, 503, 504,
-]);
-
-/**
- * Error codes an attempt fails with that are the upstream's doing (see @saferouter/router's
- * errors). `upstream_<status>` codes are kept for the statuses in `EXACT_STATUSES`, else reduced
- * to `upstream_4xx` / `upstream_5xx`.
- */
-const UPSTREAM_CODES: ReadonlySet<string> = new Set([
-  'upstream_unreachable',
-  'upstream_timeout',
-  'provider_unavailable',
-  'stream_interrupted',
-  'stream_finalize_failed',
-]);
-
-/**
- * Codes on an attempt's entry that are not an upstream's failure: the client left, or the gateway
- * itself could not bill or audit the answer. Not counted in `saferouter_upstream_errors_total`.
- */
-const OWN_CODES: ReadonlySet<string> = new Set([
-  'client_closed_request',
-  'billing_failed',
-  'audit_failed',
-  'internal_error',
-]);
+import { OTHER, statusLabel, upstreamErrorCode } from './metric-labels.js';
 
 /** Seconds; the last buckets cover long streamed answers. */
 const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -109,60 +78,11 @@ export interface Metrics {
   json(): Promise<MetricObjectWithValues<MetricValue<string>>[]>;
 }
 
-/**
- * `status` label: an exact code from a fixed set, else its class, else `other`.
- *
- * @example
- * statusLabel(503); // '503'
- * statusLabel(418); // '4xx'
- */
-export function statusLabel(status: number): string {
-  if (EXACT_STATUSES.has(status)) return String(status);
-  if (Number.isInteger(status) && status >= 100 && status <= 599) return `${Math.floor(status / 100)}xx`;
-  return OTHER;
-}
-
 /** A count to add: a positive finite number, else 0 (a counter only goes up, by real amounts). */
 function amount(n: number | null | undefined): number {
   return n !== null && n !== undefined && n > 0 && n < Number.POSITIVE_INFINITY ? n : 0;
 }
 
-/** The code of an activity entry's `error` (`'code: message'`), or undefined when it has none. */
-function rawCode(error: string | null): string | undefined {
-  if (error === null) return undefined;
-  const colon = error.indexOf(':');
-  return colon > 0 ? error.slice(0, colon) : error;
-}
-
-/**
- * `code` label of `saferouter_upstream_errors_total` for an entry's `error`, or undefined when the
- * entry is not an upstream's failure (no error, or the client's or the gateway's own).
- *
- * @example
- * upstreamErrorCode('upstream_503: Upstream up answered 503 for m-primary'); // 'upstream_503'
- * upstreamErrorCode('upstream_418: …'); // 'upstream_4xx'
- * upstreamErrorCode('client_closed_request: the client left mid-stream'); // undefined
- */
-export function upstreamErrorCode(error: string | null): string | undefined {
-  const code = rawCode(error);
-  if (code === undefined || OWN_CODES.has(code)) return undefined;
-  if (UPSTREAM_CODES.has(code)) return code;
-  const status = /^upstream_(\d{3})$/.exec(code)?.[1];
-  if (status !== undefined) {
-    const label = statusLabel(Number(status));
-    return label === OTHER ? OTHER : `upstream_${label}`;
-  }
-  return OTHER;
-}
-
-/**
- * Builds the metrics over a registry of their own.
- *
- * @example
- * const metrics = createMetrics({ catalog });
- * const chat = createMeteredChat({ ..., activity: metrics.wrapActivity(activity) });
- * const text = await metrics.scrape(); // Prometheus text format
- */
 /**
  * What is counted on the request path per model label, as plain numbers, and added to the
  * prom-client counters when they are collected (each scrape): a prom-client `inc` validates and
@@ -185,6 +105,14 @@ interface PairCounts {
   ttfb: HistogramSeries;
 }
 
+/**
+ * Builds the metrics over a registry of their own.
+ *
+ * @example
+ * const metrics = createMetrics({ catalog });
+ * const chat = createMeteredChat({ ..., activity: metrics.wrapActivity(activity) });
+ * const text = await metrics.scrape(); // Prometheus text format
+ */
 export function createMetrics(options: MetricsOptions): Metrics {
   const registry = options.registry ?? new Registry();
   const now = options.now ?? (() => performance.now());

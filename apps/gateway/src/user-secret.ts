@@ -28,8 +28,7 @@ const BASE64_32 = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 export function decodeUserSecret(text: string | undefined): Uint8Array | undefined {
   const trimmed = text?.trim();
   if (trimmed === undefined || !BASE64_32.test(trimmed)) return undefined;
-  const bytes = Buffer.from(trimmed, 'base64');
-  return bytes.byteLength === BYTES ? new Uint8Array(bytes) : undefined;
+  return new Uint8Array(Buffer.from(trimmed, 'base64'));
 }
 
 /**
